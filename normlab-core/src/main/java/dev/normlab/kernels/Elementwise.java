@@ -1,0 +1,102 @@
+package dev.normlab.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Elementwise kernels over strided runs: {@code out[o + i] = a[ao + i*as] OP b[bo + i*bs]} for
+ * {@code i < len}. Stride 0 means a broadcast operand. The contiguous case uses the Vector API.
+ */
+public final class Elementwise {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+  /** A binary operator. */
+  public enum Op {
+    ADD,
+    SUB,
+    MUL,
+    DIV,
+    MAX,
+    MIN
+  }
+
+  private Elementwise() {}
+
+  /** One strided run of {@code op}. */
+  public static void binary(
+      Op op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] out, int oo, int len) {
+    int i = 0;
+    if (as == 1 && bs == 1) {
+      for (int up = S.loopBound(len); i < up; i += S.length()) {
+        var va = FloatVector.fromArray(S, a, ao + i);
+        var vb = FloatVector.fromArray(S, b, bo + i);
+        apply(op, va, vb).intoArray(out, oo + i);
+      }
+    } else if (as == 1 && bs == 0) {
+      var vb = FloatVector.broadcast(S, b[bo]);
+      for (int up = S.loopBound(len); i < up; i += S.length()) {
+        apply(op, FloatVector.fromArray(S, a, ao + i), vb).intoArray(out, oo + i);
+      }
+    } else if (as == 0 && bs == 1) {
+      var va = FloatVector.broadcast(S, a[ao]);
+      for (int up = S.loopBound(len); i < up; i += S.length()) {
+        apply(op, va, FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+      }
+    }
+    for (; i < len; i++) {
+      out[oo + i] = scalar(op, a[ao + i * as], b[bo + i * bs]);
+    }
+  }
+
+  private static FloatVector apply(Op op, FloatVector x, FloatVector y) {
+    return switch (op) {
+      case ADD -> x.add(y);
+      case SUB -> x.sub(y);
+      case MUL -> x.mul(y);
+      case DIV -> x.div(y);
+      case MAX -> x.lanewise(VectorOperators.MAX, y);
+      case MIN -> x.lanewise(VectorOperators.MIN, y);
+    };
+  }
+
+  /** The scalar definition of each operator (also the reference for tests). */
+  public static float scalar(Op op, float x, float y) {
+    return switch (op) {
+      case ADD -> x + y;
+      case SUB -> x - y;
+      case MUL -> x * y;
+      case DIV -> x / y;
+      case MAX -> Float.isNaN(x) || Float.isNaN(y) ? Float.NaN : Math.max(x, y);
+      case MIN -> Float.isNaN(x) || Float.isNaN(y) ? Float.NaN : Math.min(x, y);
+    };
+  }
+
+  /** {@code y[i] = alpha * x[i] + y[i]}. */
+  public static void axpy(int n, float alpha, float[] x, int xo, float[] y, int yo) {
+    int i = 0;
+    var va = FloatVector.broadcast(S, alpha);
+    for (int up = S.loopBound(n); i < up; i += S.length()) {
+      FloatVector.fromArray(S, x, xo + i)
+          .fma(va, FloatVector.fromArray(S, y, yo + i))
+          .intoArray(y, yo + i);
+    }
+    for (; i < n; i++) {
+      y[yo + i] += alpha * x[xo + i];
+    }
+  }
+
+  /** {@code out[i] = x[i] * alpha + beta}. */
+  public static void scaleShift(
+      int n, float[] x, int xo, float alpha, float beta, float[] out, int oo) {
+    int i = 0;
+    var va = FloatVector.broadcast(S, alpha);
+    var vb = FloatVector.broadcast(S, beta);
+    for (int up = S.loopBound(n); i < up; i += S.length()) {
+      FloatVector.fromArray(S, x, xo + i).fma(va, vb).intoArray(out, oo + i);
+    }
+    for (; i < n; i++) {
+      out[oo + i] = x[xo + i] * alpha + beta;
+    }
+  }
+}
