@@ -1,0 +1,37 @@
+package dev.normlab.nn;
+
+import dev.normlab.tensor.Tensor;
+
+/** Applies its children in order; children are named {@code 0, 1, 2, ...} as in PyTorch. */
+public class Sequential extends Module {
+  private final java.util.List<Module> layers = new java.util.ArrayList<>();
+
+  public Sequential(Module... modules) {
+    for (Module m : modules) {
+      add(m);
+    }
+  }
+
+  public Sequential add(Module m) {
+    registerModule(String.valueOf(layers.size()), m);
+    layers.add(m);
+    return this;
+  }
+
+  public Module get(int i) {
+    return layers.get(i);
+  }
+
+  public int size() {
+    return layers.size();
+  }
+
+  @Override
+  public Tensor forward(Tensor input) {
+    Tensor x = input;
+    for (Module m : layers) {
+      x = m.forward(x);
+    }
+    return x;
+  }
+}
