@@ -1,0 +1,128 @@
+package dev.normlab.train;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Everything that determines a training run of the reference CNN. Same config (including seed and
+ * threads) gives the same metrics bit for bit.
+ *
+ * @param dataset {@code mnist}, {@code fashion-mnist} or {@code kmnist}
+ * @param norm {@code none}, {@code batch}, {@code instance}, {@code layer} or {@code group}
+ * @param groups GroupNorm's group count
+ * @param limitTrain use only the first N training images (0 = all)
+ * @param limitTest evaluate on the first N test images (0 = all)
+ * @param checkpointDir where this run's checkpoints go
+ */
+public record TrainConfig(
+    String dataset,
+    String norm,
+    int groups,
+    int epochs,
+    double lr,
+    double momentum,
+    double weightDecay,
+    int batchSize,
+    long seed,
+    int threads,
+    Path dataDir,
+    int limitTrain,
+    int limitTest,
+    Path checkpointDir,
+    boolean resume) {
+
+  public TrainConfig {
+    require(epochs >= 1, "epochs must be >= 1, got " + epochs);
+    require(lr > 0, "lr must be > 0, got " + lr);
+    require(momentum >= 0, "momentum must be >= 0, got " + momentum);
+    require(weightDecay >= 0, "weight decay must be >= 0, got " + weightDecay);
+    require(batchSize >= 1, "batch size must be >= 1, got " + batchSize);
+    require(threads >= 1, "threads must be >= 1, got " + threads);
+    require(groups >= 1, "groups must be >= 1, got " + groups);
+    require(limitTrain >= 0 && limitTest >= 0, "limits must be >= 0");
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** The reference experiment's settings for one norm: SGD lr 0.01, momentum 0.9, batch 64. */
+  public static TrainConfig defaults(String norm) {
+    return new TrainConfig(
+        "mnist",
+        norm,
+        8,
+        10,
+        0.01,
+        0.9,
+        0.0,
+        64,
+        0,
+        Runtime.getRuntime().availableProcessors(),
+        null,
+        0,
+        0,
+        Path.of("normlab-runs", "checkpoints", norm),
+        false);
+  }
+
+  public TrainConfig withNorm(String n) {
+    return new TrainConfig(
+        dataset,
+        n,
+        groups,
+        epochs,
+        lr,
+        momentum,
+        weightDecay,
+        batchSize,
+        seed,
+        threads,
+        dataDir,
+        limitTrain,
+        limitTest,
+        checkpointDir,
+        resume);
+  }
+
+  public TrainConfig withCheckpointDir(Path dir) {
+    return new TrainConfig(
+        dataset,
+        norm,
+        groups,
+        epochs,
+        lr,
+        momentum,
+        weightDecay,
+        batchSize,
+        seed,
+        threads,
+        dataDir,
+        limitTrain,
+        limitTest,
+        dir,
+        resume);
+  }
+
+  /** The config as flat keys, for the run store and checkpoint metadata. */
+  public Map<String, Object> toMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("dataset", dataset);
+    m.put("norm", norm);
+    m.put("groups", groups);
+    m.put("epochs", epochs);
+    m.put("optimizer", "sgd");
+    m.put("lr", lr);
+    m.put("momentum", momentum);
+    m.put("weight_decay", weightDecay);
+    m.put("batch_size", batchSize);
+    m.put("seed", seed);
+    m.put("threads", threads);
+    m.put("limit_train", limitTrain);
+    m.put("limit_test", limitTest);
+    return m;
+  }
+}

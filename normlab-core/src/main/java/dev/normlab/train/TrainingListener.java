@@ -1,0 +1,67 @@
+package dev.normlab.train;
+
+import java.nio.file.Path;
+
+/**
+ * Receives a run's progress: the CLI prints it, the tracker records it. All methods are called on
+ * the training thread, in order.
+ */
+public interface TrainingListener {
+  default void onStart(TrainConfig config, long totalSteps) {}
+
+  /** After each optimizer step. */
+  default void onStep(long step, int epoch, double loss, double lr, double imagesPerSecond) {}
+
+  /** After each epoch's evaluation. */
+  default void onEpoch(EpochResult result) {}
+
+  /** The test-set predictions of the final model. */
+  default void onPredictions(Predictions predictions) {}
+
+  /** When a checkpoint has been written. */
+  default void onCheckpoint(Path file, int epoch, boolean best) {}
+
+  default void onFinish(TrainResult result) {}
+
+  default void onFailure(Throwable error) {}
+
+  /** Fans events out to several listeners. */
+  static TrainingListener all(TrainingListener... ls) {
+    return new TrainingListener() {
+      @Override
+      public void onStart(TrainConfig c, long t) {
+        for (var l : ls) l.onStart(c, t);
+      }
+
+      @Override
+      public void onStep(long s, int e, double loss, double lr, double ips) {
+        for (var l : ls) l.onStep(s, e, loss, lr, ips);
+      }
+
+      @Override
+      public void onEpoch(EpochResult r) {
+        for (var l : ls) l.onEpoch(r);
+      }
+
+      @Override
+      public void onPredictions(Predictions p) {
+        for (var l : ls) l.onPredictions(p);
+      }
+
+      @Override
+      public void onCheckpoint(Path f, int e, boolean b) {
+        for (var l : ls) l.onCheckpoint(f, e, b);
+      }
+
+      @Override
+      public void onFinish(TrainResult r) {
+        for (var l : ls) l.onFinish(r);
+      }
+
+      @Override
+      public void onFailure(Throwable t) {
+        for (var l : ls) l.onFailure(t);
+      }
+    };
+  }
+}
