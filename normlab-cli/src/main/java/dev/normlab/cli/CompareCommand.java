@@ -1,0 +1,76 @@
+package dev.normlab.cli;
+
+import dev.normlab.train.TrainConfig;
+import dev.normlab.train.TrainResult;
+import dev.normlab.train.Trainer;
+import dev.normlab.train.TrainingListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code normlab compare}: the reference experiment, one run per normalization type. */
+@Command(
+    name = "compare",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train the reference CNN once per normalization type and compare test accuracy and loss.",
+      "Default: the full replication (10 epochs on all 60,000 images). --quick: 1 epoch on 12,000."
+    })
+final class CompareCommand implements Callable<Integer> {
+  @Mixin TrainOptions opts = new TrainOptions();
+
+  @Option(names = "--norms", defaultValue = "none,batch,instance,layer,group", split = ",", description = "norms to compare (default: ${DEFAULT-VALUE})")
+  List<String> norms;
+
+  @Option(names = "--group", description = "run group in the store (default: compare-<dataset>-<time>)")
+  String group;
+
+  @Option(names = "--quick", description = "a quick version: 1 epoch on the first 12,000 training images")
+  boolean quick;
+
+  @Override
+  public Integer call() throws Exception {
+    if (quick) {
+      opts.epochs = 1;
+      if (opts.limitTrain == 0) {
+        opts.limitTrain = 12_000;
+      }
+    }
+    for (String n : norms) {
+      dev.normlab.models.ReferenceCnn.Norm.parse(n); // fail fast on a typo, before any training
+    }
+    String g = group != null ? group
+        : "compare-" + opts.dataset + "-" + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-');
+    List<TrainResult> results = new ArrayList<>();
+    try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
+      for (String norm : norms) {
+        String runName = g + "-" + norm;
+        TrainConfig config = opts.config(norm, runName);
+        TrainingListener l = TrainingListener.all(
+            new ConsoleListener(norm, System.out, System.err), tracking.listener(runName, g, config));
+        results.add(new Trainer(config, l).run());
+      }
+      System.out.println();
+      System.out.println(table(results));
+      tracking.printWhere(System.out);
+      if (!opts.noTrack) {
+        System.out.println("report:      ./normlab report --group " + g + " --out report.html");
+      }
+      System.out.println("checkpoints: " + opts.out.resolve("checkpoints").toAbsolutePath());
+    }
+    return 0;
+  }
+
+  static String table(List<TrainResult> results) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format("%-10s %14s %10s %12s %12s%n", "norm", "test acc (%)", "test loss", "train time", "images/s"));
+    for (TrainResult r : results) {
+      sb.append(String.format("%-10s %14.2f %10.4f %12s %12.0f%n", r.config().norm(), r.last().testAccuracy(),
+          r.last().testLoss(), ConsoleListener.hms(r.trainSeconds()), r.last().imagesPerSecond()));
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,44 @@
+package dev.normlab.cli;
+
+import dev.normlab.train.TrainConfig;
+import dev.normlab.train.TrainResult;
+import dev.normlab.train.Trainer;
+import dev.normlab.train.TrainingListener;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code normlab train}: one run of the reference CNN. */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = "Train the reference CNN with one normalization type.")
+final class TrainCommand implements Callable<Integer> {
+  @Mixin TrainOptions opts = new TrainOptions();
+
+  @Option(names = "--norm", defaultValue = "batch", description = "none, batch, instance, layer or group (default: ${DEFAULT-VALUE})")
+  String norm;
+
+  @Option(names = "--name", description = "run name (default: <dataset>-<norm>-s<seed>)")
+  String name;
+
+  @Option(names = "--group", defaultValue = "train", description = "run group in the store (default: ${DEFAULT-VALUE})")
+  String group;
+
+  @Override
+  public Integer call() throws Exception {
+    String runName = name != null ? name : opts.dataset + "-" + norm + "-s" + opts.seed;
+    TrainConfig config = opts.config(norm, runName);
+    try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
+      TrainingListener listener = TrainingListener.all(
+          new ConsoleListener(norm, System.out, System.err), tracking.listener(runName, group, config));
+      TrainResult r = new Trainer(config, listener).run();
+      System.out.printf("final: norm %s  test acc %.2f%%  test loss %.4f  train time %s%n", norm,
+          r.last().testAccuracy(), r.last().testLoss(), ConsoleListener.hms(r.trainSeconds()));
+      tracking.printWhere(System.out);
+      System.out.println("checkpoints: " + r.checkpointDir().toAbsolutePath());
+    }
+    return 0;
+  }
+}
