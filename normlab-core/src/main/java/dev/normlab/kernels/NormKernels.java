@@ -1,7 +1,6 @@
 package dev.normlab.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -537,6 +536,20 @@ public final class NormKernels {
 
   // ================================================================== vector loops
 
+  /**
+   * The lanes of {@code v} summed in lane order in double. Used instead of {@code reduceLanes},
+   * whose order differs between the interpreter and the JIT intrinsic, which would break bitwise
+   * determinism across runs.
+   */
+  private static double lanes(FloatVector v, float[] tmp) {
+    v.intoArray(tmp, 0);
+    double s = 0;
+    for (int i = 0; i < tmp.length; i++) {
+      s += tmp[i];
+    }
+    return s;
+  }
+
   /** acc[0] += sum(d), acc[1] += sum(d^2) with d = (x - hi) - lo. */
   static void sums(float[] x, int off, int len, float hi, float lo, double[] acc) {
     var vh = FloatVector.broadcast(S, hi);
@@ -545,6 +558,7 @@ public final class NormKernels {
     int up = S.loopBound(len);
     double s1 = 0;
     double s2 = 0;
+    float[] tmp = new float[L];
     while (i < up) {
       int end = Math.min(up, i + FLUSH * L);
       var a1 = FloatVector.zero(S);
@@ -554,8 +568,8 @@ public final class NormKernels {
         a1 = a1.add(d);
         a2 = d.fma(d, a2);
       }
-      s1 += a1.reduceLanes(VectorOperators.ADD);
-      s2 += a2.reduceLanes(VectorOperators.ADD);
+      s1 += lanes(a1, tmp);
+      s2 += lanes(a2, tmp);
     }
     for (; i < len; i++) {
       double d = (x[off + i] - hi) - lo;
@@ -574,6 +588,7 @@ public final class NormKernels {
     int up = S.loopBound(len);
     double s1 = 0;
     double s2 = 0;
+    float[] tmp = new float[L];
     while (i < up) {
       int end = Math.min(up, i + FLUSH * L);
       var a1 = FloatVector.zero(S);
@@ -584,8 +599,8 @@ public final class NormKernels {
         a1 = a1.add(g);
         a2 = g.fma(d, a2);
       }
-      s1 += a1.reduceLanes(VectorOperators.ADD);
-      s2 += a2.reduceLanes(VectorOperators.ADD);
+      s1 += lanes(a1, tmp);
+      s2 += lanes(a2, tmp);
     }
     for (; i < len; i++) {
       double g = dy[off + i];
@@ -702,6 +717,7 @@ public final class NormKernels {
     int up = S.loopBound(len);
     double s1 = 0;
     double s2 = 0;
+    float[] tmp = new float[L];
     while (i < up) {
       int end = Math.min(up, i + FLUSH * L);
       var a1 = FloatVector.zero(S);
@@ -715,8 +731,8 @@ public final class NormKernels {
         a1 = a1.add(g);
         a2 = g.fma(d, a2);
       }
-      s1 += a1.reduceLanes(VectorOperators.ADD);
-      s2 += a2.reduceLanes(VectorOperators.ADD);
+      s1 += lanes(a1, tmp);
+      s2 += lanes(a2, tmp);
     }
     for (; i < len; i++) {
       double g = w == null ? dy[off + i] : dy[off + i] * w[cb + i];
