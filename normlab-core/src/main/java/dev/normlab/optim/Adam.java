@@ -115,7 +115,7 @@ public class Adam extends Optimizer {
           float fw = (float) wd;
           float[] d = new float[n];
           for (int i = 0; i < n; i++) {
-            d[i] = gr[i] + fw * w[i];
+            d[i] = Math.fma(fw, w[i], gr[i]);
           }
           gr = d;
         }
@@ -124,8 +124,8 @@ public class Adam extends Optimizer {
         float b2 = (float) beta2;
         float a2 = (float) (1 - beta2);
         for (int i = 0; i < n; i++) {
-          m[i] = m[i] * b1 + a1 * gr[i];
-          v[i] = v[i] * b2 + a2 * gr[i] * gr[i];
+          m[i] = Math.fma(a1, gr[i], m[i] * b1);
+          v[i] = Math.fma(a2 * gr[i], gr[i], v[i] * b2);
         }
         double bc1 = 1 - Math.pow(beta1, t);
         double bc2 = 1 - Math.pow(beta2, t);
@@ -141,7 +141,7 @@ public class Adam extends Optimizer {
         }
         for (int i = 0; i < n; i++) {
           float denom = (float) Math.sqrt(den[i]) / bc2Sqrt + eps;
-          w[i] = w[i] + stepSize * (m[i] / denom);
+          w[i] = w[i] + stepSize * m[i] / denom;
         }
       }
     }

@@ -81,14 +81,14 @@ public abstract class Optimizer {
     if (params.isEmpty()) {
       throw new IllegalArgumentException("optimizer got an empty parameter list");
     }
+    java.util.Set<Tensor> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    for (ParamGroup g : groups) {
+      seen.addAll(g.params);
+    }
     for (Tensor p : params) {
-      for (ParamGroup g : groups) {
-        for (Tensor q : g.params) {
-          if (p == q) {
-            throw new IllegalArgumentException(
-                "some parameters appear in more than one parameter group");
-          }
-        }
+      if (!seen.add(p)) {
+        throw new IllegalArgumentException(
+            "some parameters appear more than once (in one group or in several groups)");
       }
     }
     for (String k : options.keySet()) {

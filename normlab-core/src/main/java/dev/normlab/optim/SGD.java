@@ -81,7 +81,7 @@ public final class SGD extends Optimizer {
         if (wd != 0) {
           d = new float[n];
           for (int i = 0; i < n; i++) {
-            d[i] = gr[i] + wd * w[i];
+            d[i] = Math.fma(wd, w[i], gr[i]);
           }
         }
         if (momentum != 0) {
@@ -95,13 +95,13 @@ public final class SGD extends Optimizer {
             buf = bufT.data();
             float keep = 1 - dampening;
             for (int i = 0; i < n; i++) {
-              buf[i] = buf[i] * momentum + keep * d[i];
+              buf[i] = Math.fma(keep, d[i], buf[i] * momentum);
             }
           }
           if (nesterov) {
             float[] nd = new float[n];
             for (int i = 0; i < n; i++) {
-              nd[i] = d[i] + momentum * buf[i];
+              nd[i] = Math.fma(momentum, buf[i], d[i]);
             }
             d = nd;
           } else {
@@ -110,7 +110,7 @@ public final class SGD extends Optimizer {
         }
         float alpha = -lr;
         for (int i = 0; i < n; i++) {
-          w[i] = w[i] + alpha * d[i];
+          w[i] = Math.fma(alpha, d[i], w[i]);
         }
       }
     }
