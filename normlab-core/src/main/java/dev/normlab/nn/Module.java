@@ -237,6 +237,10 @@ public abstract class Module {
       return String.format("%.1f", v);
     }
     String s = Double.toString(v);
+    if (s.contains("E") && Math.abs(v) >= 1e-4 && Math.abs(v) < 1e16) {
+      // Python switches to exponent notation only below 1e-4 (Java already below 1e-3).
+      return new java.math.BigDecimal(s).stripTrailingZeros().toPlainString();
+    }
     if (s.contains("E")) {
       String[] parts = s.split("E");
       String mant =

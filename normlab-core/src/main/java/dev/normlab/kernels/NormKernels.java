@@ -1,0 +1,793 @@
+package dev.normlab.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Fused normalization kernels over flat float arrays.
+ *
+ * <p>Two layouts cover the whole family:
+ *
+ * <ul>
+ *   <li><b>Row layout</b> ({@code rowNorm*}): {@code rows} contiguous rows of {@code cpg * inner}
+ *       elements; statistics per row. Row {@code r} belongs to group {@code r % groups}; its
+ *       elements are {@code cpg} channels of {@code inner} contiguous values, and the affine
+ *       parameters are indexed by channel {@code (r % groups) * cpg + j}. InstanceNorm is {@code
+ *       groups=C, cpg=1, inner=spatial}; GroupNorm is {@code groups=G, cpg=C/G}; LayerNorm and
+ *       RMSNorm are {@code groups=1, cpg=D, inner=1} (per-element affine).
+ *   <li><b>Channel layout</b> ({@code batchNorm*}): {@code (n, c, inner)}, statistics per channel
+ *       over {@code n} segments of {@code inner} values (BatchNorm, and the per-channel running
+ *       statistics of InstanceNorm in eval).
+ * </ul>
+ *
+ * <p>Statistics are read once per row/channel as sums of {@code x - K} and {@code (x - K)^2} with
+ * {@code K} the first value (short float vector blocks, flushed into double accumulators), which is
+ * exact enough even for inputs with a large common offset. The normalization pass reads the row
+ * again while it is still in cache and subtracts the mean split in two floats ({@code hi + lo}), so
+ * that {@code x - mean} keeps full precision. Backward is two passes: per-row (or per-channel) sums
+ * of {@code dy} and {@code dy * (x - mean)}, then {@code dx = A*dy + B*(x - mean) + C}. Work is
+ * split over rows/channels through {@link Parallel} with a deterministic chunking, so the same
+ * thread count gives bitwise equal results. {@link NormReference} holds the scalar double twins.
+ */
+public final class NormKernels {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+
+  /** Vector iterations accumulated in float before flushing into double. */
+  private static final int FLUSH = 16;
+
+  /** Elements per parallel work item we aim for. */
+  private static final int GRAIN_ELEMS = 1 << 15;
+
+  private NormKernels() {}
+
+  /** PyTorch's batch-norm inverse std: 0 when both the variance and eps are 0. */
+  public static double bnInvStd(double var, double eps) {
+    return (var == 0 && eps == 0) ? 0.0 : 1.0 / Math.sqrt(var + eps);
+  }
+
+  // ================================================================== row layout
+
+  /**
+   * Forward of the row layout. Computes per-row {@code mean} and {@code rstd} (double[rows]) and
+   * writes {@code y}. With {@code rms} the mean is taken as 0 and {@code rstd = 1/sqrt(mean(x^2) +
+   * eps)}. With {@code bnZeroRule} a zero variance with {@code eps == 0} gives {@code rstd = 0}
+   * (InstanceNorm's rule), otherwise it gives infinity (GroupNorm/LayerNorm: NaN outputs). {@code
+   * w} and {@code b} may be null; their length is {@code groups * cpg}.
+   */
+  public static void rowNormForward(
+      float[] x,
+      float[] y,
+      int rows,
+      int groups,
+      int cpg,
+      int inner,
+      float[] w,
+      float[] b,
+      double eps,
+      boolean rms,
+      boolean bnZeroRule,
+      double[] mean,
+      double[] rstd) {
+    final int len = cpg * inner;
+    if (rows == 0) {
+      return;
+    }
+    int grain = Math.max(1, GRAIN_ELEMS / Math.max(1, len));
+    Parallel.forRange(
+        rows,
+        grain,
+        (from, to) -> {
+          double[] acc = new double[2];
+          for (int r = from; r < to; r++) {
+            int off = r * len;
+            double m;
+            double rs;
+            if (len == 0) {
+              m = Double.NaN;
+              rs = Double.NaN;
+            } else if (rms) {
+              acc[0] = 0;
+              acc[1] = 0;
+              sums(x, off, len, 0f, 0f, acc);
+              m = 0;
+              rs = 1.0 / Math.sqrt(acc[1] / len + eps);
+            } else {
+              float k = x[off];
+              acc[0] = 0;
+              acc[1] = 0;
+              sums(x, off, len, k, 0f, acc);
+              double d = acc[0] / len;
+              m = k + d;
+              double var = Math.max(0.0, acc[1] / len - d * d);
+              rs = bnZeroRule ? bnInvStd(var, eps) : 1.0 / Math.sqrt(var + eps);
+            }
+            mean[r] = m;
+            rstd[r] = rs;
+            if (len == 0) {
+              continue;
+            }
+            float mhi = (float) m;
+            float mlo = (float) (m - mhi);
+            int cbase = (r % groups) * cpg;
+            if (inner == 1) {
+              elemAffine(x, y, off, len, mhi, mlo, (float) rs, w, b, cbase);
+            } else {
+              for (int j = 0; j < cpg; j++) {
+                int c = cbase + j;
+                double a = w == null ? rs : rs * w[c];
+                float sh = b == null ? 0f : b[c];
+                affine(x, y, off + j * inner, inner, mhi, mlo, (float) a, sh);
+              }
+            }
+          }
+        });
+  }
+
+  /**
+   * Backward of the row layout (statistics depend on the input). Any of {@code dx}, {@code dw},
+   * {@code db} may be null when not wanted. {@code dw}/{@code db} have length {@code groups*cpg}
+   * and are overwritten.
+   */
+  public static void rowNormBackward(
+      float[] dy,
+      float[] x,
+      int rows,
+      int groups,
+      int cpg,
+      int inner,
+      double[] mean,
+      double[] rstd,
+      float[] w,
+      boolean rms,
+      float[] dx,
+      float[] dw,
+      float[] db) {
+    final int len = cpg * inner;
+    final int nch = groups * cpg;
+    if (dw != null) {
+      java.util.Arrays.fill(dw, 0f);
+    }
+    if (db != null) {
+      java.util.Arrays.fill(db, 0f);
+    }
+    if (rows == 0 || len == 0) {
+      return;
+    }
+    int grain = Math.max(1, GRAIN_ELEMS / len);
+    if (inner == 1) {
+      // Per-element affine (LayerNorm / RMSNorm): dw/db accumulate over rows in per-chunk partials.
+      int chunks = Math.max(1, Parallel.chunks(rows, grain));
+      boolean wantParams = dw != null || db != null;
+      float[][] pdw = wantParams ? new float[chunks][] : null;
+      float[][] pdb = wantParams ? new float[chunks][] : null;
+      Parallel.forChunks(
+          rows,
+          grain,
+          (chunk, from, to) -> {
+            double[] acc = new double[2];
+            float[] cdw = null;
+            float[] cdb = null;
+            if (wantParams) {
+              cdw = pdw[chunk] = new float[nch];
+              cdb = pdb[chunk] = new float[nch];
+            }
+            for (int r = from; r < to; r++) {
+              int off = r * len;
+              int cbase = (r % groups) * cpg;
+              double m = rms ? 0.0 : mean[r];
+              double rs = rstd[r];
+              float mhi = (float) m;
+              float mlo = (float) (m - mhi);
+              acc[0] = 0;
+              acc[1] = 0;
+              elemGradSums(dy, x, off, len, mhi, mlo, w, cbase, acc);
+              double bb = -rs * rs * rs * acc[1] / len;
+              double cc = rms ? 0.0 : -rs * acc[0] / len;
+              elemBackward(
+                  dy,
+                  x,
+                  dx,
+                  off,
+                  len,
+                  mhi,
+                  mlo,
+                  (float) rs,
+                  (float) bb,
+                  (float) cc,
+                  w,
+                  cbase,
+                  cdw,
+                  cdb);
+            }
+          });
+      if (wantParams) {
+        Parallel.forRange(
+            nch,
+            4096,
+            (from, to) -> {
+              for (int c = from; c < to; c++) {
+                float sw = 0f;
+                float sb = 0f;
+                for (int k = 0; k < chunks; k++) {
+                  if (pdw[k] != null) {
+                    sw += pdw[k][c];
+                    sb += pdb[k][c];
+                  }
+                }
+                if (dw != null) {
+                  dw[c] = sw;
+                }
+                if (db != null) {
+                  db[c] = sb;
+                }
+              }
+            });
+      }
+      return;
+    }
+    // Per-channel affine (InstanceNorm / GroupNorm): per (row, channel) partial sums.
+    final double[] sdy = new double[rows * cpg];
+    final double[] sdyd = new double[rows * cpg];
+    Parallel.forRange(
+        rows,
+        grain,
+        (from, to) -> {
+          double[] acc = new double[2];
+          for (int r = from; r < to; r++) {
+            int off = r * len;
+            int cbase = (r % groups) * cpg;
+            double m = rms ? 0.0 : mean[r];
+            double rs = rstd[r];
+            float mhi = (float) m;
+            float mlo = (float) (m - mhi);
+            double g1 = 0;
+            double g2 = 0;
+            for (int j = 0; j < cpg; j++) {
+              acc[0] = 0;
+              acc[1] = 0;
+              gradSums(dy, x, off + j * inner, inner, mhi, mlo, acc);
+              sdy[r * cpg + j] = acc[0];
+              sdyd[r * cpg + j] = acc[1];
+              double wc = w == null ? 1.0 : w[cbase + j];
+              g1 += wc * acc[0];
+              g2 += wc * acc[1];
+            }
+            if (dx == null) {
+              continue;
+            }
+            double bb = -rs * rs * rs * g2 / len;
+            double cc = rms ? 0.0 : -rs * g1 / len;
+            for (int j = 0; j < cpg; j++) {
+              double wc = w == null ? 1.0 : w[cbase + j];
+              applyBackward(
+                  dy,
+                  x,
+                  dx,
+                  off + j * inner,
+                  inner,
+                  mhi,
+                  mlo,
+                  (float) (rs * wc),
+                  (float) bb,
+                  (float) cc);
+            }
+          }
+        });
+    if (dw != null || db != null) {
+      int outer = rows / groups;
+      for (int c = 0; c < nch; c++) {
+        int g = c / cpg;
+        int j = c % cpg;
+        double sw = 0;
+        double sb = 0;
+        for (int o = 0; o < outer; o++) {
+          int r = o * groups + g;
+          sw += rstd[r] * sdyd[r * cpg + j];
+          sb += sdy[r * cpg + j];
+        }
+        if (dw != null) {
+          dw[c] = (float) sw;
+        }
+        if (db != null) {
+          db[c] = (float) sb;
+        }
+      }
+    }
+  }
+
+  // ================================================================== channel layout
+
+  /**
+   * Forward of the channel layout {@code (n, c, inner)}. With {@code computeStats} writes the
+   * per-channel batch {@code mean}, biased {@code var} and {@code rstd} (PyTorch's zero rule);
+   * otherwise uses the given {@code mean} and {@code rstd}.
+   */
+  public static void batchNormForward(
+      float[] x,
+      float[] y,
+      int n,
+      int c,
+      int inner,
+      float[] w,
+      float[] b,
+      double eps,
+      boolean computeStats,
+      double[] mean,
+      double[] var,
+      double[] rstd) {
+    if (c == 0) {
+      return;
+    }
+    long total = (long) n * inner;
+    int grain = (int) Math.max(1, GRAIN_ELEMS / Math.max(1, total));
+    final int cs = c * inner;
+    Parallel.forRange(
+        c,
+        grain,
+        (from, to) -> {
+          double[] acc = new double[2];
+          for (int ch = from; ch < to; ch++) {
+            if (computeStats) {
+              if (total == 0) {
+                mean[ch] = Double.NaN;
+                var[ch] = Double.NaN;
+                rstd[ch] = Double.NaN;
+                continue;
+              }
+              float k = x[ch * inner];
+              acc[0] = 0;
+              acc[1] = 0;
+              for (int i = 0; i < n; i++) {
+                sums(x, i * cs + ch * inner, inner, k, 0f, acc);
+              }
+              double d = acc[0] / total;
+              mean[ch] = k + d;
+              var[ch] = Math.max(0.0, acc[1] / total - d * d);
+              rstd[ch] = bnInvStd(var[ch], eps);
+            }
+            double m = mean[ch];
+            double rs = rstd[ch];
+            float mhi = (float) m;
+            float mlo = (float) (m - mhi);
+            double a = w == null ? rs : rs * w[ch];
+            float sh = b == null ? 0f : b[ch];
+            for (int i = 0; i < n; i++) {
+              affine(x, y, i * cs + ch * inner, inner, mhi, mlo, (float) a, sh);
+            }
+          }
+        });
+  }
+
+  /**
+   * Backward of the channel layout. With {@code statsConstant} (eval, running statistics) the
+   * statistics are treated as constants; otherwise they are the batch statistics of {@code x}. Any
+   * of {@code dx}, {@code dw}, {@code db} may be null.
+   */
+  public static void batchNormBackward(
+      float[] dy,
+      float[] x,
+      int n,
+      int c,
+      int inner,
+      double[] mean,
+      double[] rstd,
+      float[] w,
+      boolean statsConstant,
+      float[] dx,
+      float[] dw,
+      float[] db) {
+    long total = (long) n * inner;
+    int grain = (int) Math.max(1, GRAIN_ELEMS / Math.max(1, total));
+    final int cs = c * inner;
+    Parallel.forRange(
+        c,
+        grain,
+        (from, to) -> {
+          double[] acc = new double[2];
+          for (int ch = from; ch < to; ch++) {
+            double m = mean[ch];
+            double rs = rstd[ch];
+            if (total == 0) {
+              m = 0;
+              rs = 0;
+            }
+            float mhi = (float) m;
+            float mlo = (float) (m - mhi);
+            acc[0] = 0;
+            acc[1] = 0;
+            if (dw != null || db != null || !statsConstant) {
+              for (int i = 0; i < n; i++) {
+                gradSums(dy, x, i * cs + ch * inner, inner, mhi, mlo, acc);
+              }
+            }
+            if (dw != null) {
+              dw[ch] = (float) (rs * acc[1]);
+            }
+            if (db != null) {
+              db[ch] = (float) acc[0];
+            }
+            if (dx == null) {
+              continue;
+            }
+            double wc = w == null ? 1.0 : w[ch];
+            double aa = rs * wc;
+            double bb = statsConstant ? 0.0 : -rs * rs * rs * wc * acc[1] / total;
+            double cc = statsConstant ? 0.0 : -rs * wc * acc[0] / total;
+            for (int i = 0; i < n; i++) {
+              applyBackward(
+                  dy,
+                  x,
+                  dx,
+                  i * cs + ch * inner,
+                  inner,
+                  mhi,
+                  mlo,
+                  (float) aa,
+                  (float) bb,
+                  (float) cc);
+            }
+          }
+        });
+  }
+
+  // ================================================================== local response norm
+
+  /**
+   * LocalResponseNorm over {@code (n, c, inner)}: {@code y = x / (k + alpha/size * sum_{window}
+   * x^2)^beta}, the window covering channels {@code [c - size/2, c + (size-1)/2]} (zero padded).
+   * Writes the denominators' base {@code den = k + alpha/size*sum} into {@code den} for backward.
+   */
+  public static void lrnForward(
+      float[] x,
+      float[] y,
+      float[] den,
+      int n,
+      int c,
+      int inner,
+      int size,
+      double alpha,
+      double beta,
+      double k) {
+    final int cs = c * inner;
+    final int lo = size / 2;
+    final int hi = (size - 1) / 2;
+    final double scale = alpha / size;
+    int grain = Math.max(1, GRAIN_ELEMS / Math.max(1, cs));
+    Parallel.forRange(
+        n,
+        grain,
+        (from, to) -> {
+          double[] s = new double[inner];
+          for (int i = from; i < to; i++) {
+            int base = i * cs;
+            for (int ch = 0; ch < c; ch++) {
+              java.util.Arrays.fill(s, 0.0);
+              int j0 = Math.max(0, ch - lo);
+              int j1 = Math.min(c - 1, ch + hi);
+              for (int j = j0; j <= j1; j++) {
+                int o = base + j * inner;
+                for (int p = 0; p < inner; p++) {
+                  double v = x[o + p];
+                  s[p] += v * v;
+                }
+              }
+              int o = base + ch * inner;
+              for (int p = 0; p < inner; p++) {
+                double d = k + scale * s[p];
+                den[o + p] = (float) d;
+                y[o + p] = (float) (x[o + p] * Math.pow(d, -beta));
+              }
+            }
+          }
+        });
+  }
+
+  /** Backward of {@link #lrnForward}. */
+  public static void lrnBackward(
+      float[] dy,
+      float[] x,
+      float[] den,
+      float[] dx,
+      int n,
+      int c,
+      int inner,
+      int size,
+      double alpha,
+      double beta) {
+    final int cs = c * inner;
+    final int lo = size / 2;
+    final int hi = (size - 1) / 2;
+    final double scale = alpha / size;
+    int grain = Math.max(1, GRAIN_ELEMS / Math.max(1, cs));
+    Parallel.forRange(
+        n,
+        grain,
+        (from, to) -> {
+          double[] t = new double[cs];
+          double[] s = new double[inner];
+          for (int i = from; i < to; i++) {
+            int base = i * cs;
+            // t_c = dy_c * x_c * den_c^(-beta-1)
+            for (int q = 0; q < cs; q++) {
+              double d = den[base + q];
+              t[q] = dy[base + q] * (double) x[base + q] * Math.pow(d, -beta - 1);
+            }
+            for (int ch = 0; ch < c; ch++) {
+              // channels whose window contains ch: [ch - hi, ch + lo]
+              java.util.Arrays.fill(s, 0.0);
+              int j0 = Math.max(0, ch - hi);
+              int j1 = Math.min(c - 1, ch + lo);
+              for (int j = j0; j <= j1; j++) {
+                for (int p = 0; p < inner; p++) {
+                  s[p] += t[j * inner + p];
+                }
+              }
+              int o = base + ch * inner;
+              for (int p = 0; p < inner; p++) {
+                double d = den[o + p];
+                dx[o + p] =
+                    (float) (dy[o + p] * Math.pow(d, -beta) - 2 * scale * beta * x[o + p] * s[p]);
+              }
+            }
+          }
+        });
+  }
+
+  // ================================================================== vector loops
+
+  /**
+   * The lanes of {@code v} summed in lane order in double. Used instead of {@code reduceLanes},
+   * whose order differs between the interpreter and the JIT intrinsic, which would break bitwise
+   * determinism across runs.
+   */
+  private static double lanes(FloatVector v, float[] tmp) {
+    v.intoArray(tmp, 0);
+    double s = 0;
+    for (int i = 0; i < tmp.length; i++) {
+      s += tmp[i];
+    }
+    return s;
+  }
+
+  /** acc[0] += sum(d), acc[1] += sum(d^2) with d = (x - hi) - lo. */
+  static void sums(float[] x, int off, int len, float hi, float lo, double[] acc) {
+    var vh = FloatVector.broadcast(S, hi);
+    var vl = FloatVector.broadcast(S, lo);
+    int i = 0;
+    int up = S.loopBound(len);
+    double s1 = 0;
+    double s2 = 0;
+    float[] tmp = new float[L];
+    while (i < up) {
+      int end = Math.min(up, i + FLUSH * L);
+      var a1 = FloatVector.zero(S);
+      var a2 = FloatVector.zero(S);
+      for (; i < end; i += L) {
+        var d = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl);
+        a1 = a1.add(d);
+        a2 = d.fma(d, a2);
+      }
+      s1 += lanes(a1, tmp);
+      s2 += lanes(a2, tmp);
+    }
+    for (; i < len; i++) {
+      double d = (x[off + i] - hi) - lo;
+      s1 += d;
+      s2 += d * d;
+    }
+    acc[0] += s1;
+    acc[1] += s2;
+  }
+
+  /** acc[0] += sum(dy), acc[1] += sum(dy * d) with d = (x - hi) - lo. */
+  static void gradSums(float[] dy, float[] x, int off, int len, float hi, float lo, double[] acc) {
+    var vh = FloatVector.broadcast(S, hi);
+    var vl = FloatVector.broadcast(S, lo);
+    int i = 0;
+    int up = S.loopBound(len);
+    double s1 = 0;
+    double s2 = 0;
+    float[] tmp = new float[L];
+    while (i < up) {
+      int end = Math.min(up, i + FLUSH * L);
+      var a1 = FloatVector.zero(S);
+      var a2 = FloatVector.zero(S);
+      for (; i < end; i += L) {
+        var g = FloatVector.fromArray(S, dy, off + i);
+        var d = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl);
+        a1 = a1.add(g);
+        a2 = g.fma(d, a2);
+      }
+      s1 += lanes(a1, tmp);
+      s2 += lanes(a2, tmp);
+    }
+    for (; i < len; i++) {
+      double g = dy[off + i];
+      s1 += g;
+      s2 += g * ((x[off + i] - hi) - lo);
+    }
+    acc[0] += s1;
+    acc[1] += s2;
+  }
+
+  /** y = ((x - hi) - lo) * a + sh. */
+  static void affine(
+      float[] x, float[] y, int off, int len, float hi, float lo, float a, float sh) {
+    var vh = FloatVector.broadcast(S, hi);
+    var vl = FloatVector.broadcast(S, lo);
+    var va = FloatVector.broadcast(S, a);
+    var vs = FloatVector.broadcast(S, sh);
+    int i = 0;
+    for (int up = S.loopBound(len); i < up; i += L) {
+      FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl).fma(va, vs).intoArray(y, off + i);
+    }
+    for (; i < len; i++) {
+      y[off + i] = Math.fma((x[off + i] - hi) - lo, a, sh);
+    }
+  }
+
+  /** dx = a*dy + b*d + c with d = (x - hi) - lo. */
+  static void applyBackward(
+      float[] dy,
+      float[] x,
+      float[] dx,
+      int off,
+      int len,
+      float hi,
+      float lo,
+      float a,
+      float b,
+      float c) {
+    var vh = FloatVector.broadcast(S, hi);
+    var vl = FloatVector.broadcast(S, lo);
+    var va = FloatVector.broadcast(S, a);
+    var vb = FloatVector.broadcast(S, b);
+    var vc = FloatVector.broadcast(S, c);
+    int i = 0;
+    for (int up = S.loopBound(len); i < up; i += L) {
+      var d = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl);
+      FloatVector.fromArray(S, dy, off + i).fma(va, d.fma(vb, vc)).intoArray(dx, off + i);
+    }
+    for (; i < len; i++) {
+      float d = (x[off + i] - hi) - lo;
+      dx[off + i] = Math.fma(dy[off + i], a, Math.fma(d, b, c));
+    }
+  }
+
+  /** y[j] = (d * rs) * w[cb + j] + b[cb + j] (w, b nullable). */
+  static void elemAffine(
+      float[] x,
+      float[] y,
+      int off,
+      int len,
+      float hi,
+      float lo,
+      float rs,
+      float[] w,
+      float[] b,
+      int cb) {
+    var vh = FloatVector.broadcast(S, hi);
+    var vl = FloatVector.broadcast(S, lo);
+    var vr = FloatVector.broadcast(S, rs);
+    int i = 0;
+    int up = S.loopBound(len);
+    if (w != null && b != null) {
+      for (; i < up; i += L) {
+        var xh = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl).mul(vr);
+        xh.fma(FloatVector.fromArray(S, w, cb + i), FloatVector.fromArray(S, b, cb + i))
+            .intoArray(y, off + i);
+      }
+    } else if (w != null) {
+      for (; i < up; i += L) {
+        var xh = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl).mul(vr);
+        xh.mul(FloatVector.fromArray(S, w, cb + i)).intoArray(y, off + i);
+      }
+    } else if (b != null) {
+      for (; i < up; i += L) {
+        var xh = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl).mul(vr);
+        xh.add(FloatVector.fromArray(S, b, cb + i)).intoArray(y, off + i);
+      }
+    } else {
+      for (; i < up; i += L) {
+        FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl).mul(vr).intoArray(y, off + i);
+      }
+    }
+    for (; i < len; i++) {
+      float xh = ((x[off + i] - hi) - lo) * rs;
+      float v = w == null ? xh : xh * w[cb + i];
+      y[off + i] = b == null ? v : v + b[cb + i];
+    }
+  }
+
+  /** acc[0] += sum(dy*w), acc[1] += sum(dy*w*d) (w nullable means 1). */
+  static void elemGradSums(
+      float[] dy,
+      float[] x,
+      int off,
+      int len,
+      float hi,
+      float lo,
+      float[] w,
+      int cb,
+      double[] acc) {
+    var vh = FloatVector.broadcast(S, hi);
+    var vl = FloatVector.broadcast(S, lo);
+    int i = 0;
+    int up = S.loopBound(len);
+    double s1 = 0;
+    double s2 = 0;
+    float[] tmp = new float[L];
+    while (i < up) {
+      int end = Math.min(up, i + FLUSH * L);
+      var a1 = FloatVector.zero(S);
+      var a2 = FloatVector.zero(S);
+      for (; i < end; i += L) {
+        var g = FloatVector.fromArray(S, dy, off + i);
+        if (w != null) {
+          g = g.mul(FloatVector.fromArray(S, w, cb + i));
+        }
+        var d = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl);
+        a1 = a1.add(g);
+        a2 = g.fma(d, a2);
+      }
+      s1 += lanes(a1, tmp);
+      s2 += lanes(a2, tmp);
+    }
+    for (; i < len; i++) {
+      double g = w == null ? dy[off + i] : dy[off + i] * w[cb + i];
+      s1 += g;
+      s2 += g * ((x[off + i] - hi) - lo);
+    }
+    acc[0] += s1;
+    acc[1] += s2;
+  }
+
+  /** dx = dy*w*rs + d*b + c (dx nullable); pdw[cb+j] += dy*d*rs, pdb[cb+j] += dy (nullable). */
+  static void elemBackward(
+      float[] dy,
+      float[] x,
+      float[] dx,
+      int off,
+      int len,
+      float hi,
+      float lo,
+      float rs,
+      float b,
+      float c,
+      float[] w,
+      int cb,
+      float[] pdw,
+      float[] pdb) {
+    var vh = FloatVector.broadcast(S, hi);
+    var vl = FloatVector.broadcast(S, lo);
+    var vr = FloatVector.broadcast(S, rs);
+    var vb = FloatVector.broadcast(S, b);
+    var vc = FloatVector.broadcast(S, c);
+    int i = 0;
+    for (int up = S.loopBound(len); i < up; i += L) {
+      var g = FloatVector.fromArray(S, dy, off + i);
+      var d = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl);
+      if (dx != null) {
+        var gw = w == null ? g : g.mul(FloatVector.fromArray(S, w, cb + i));
+        gw.fma(vr, d.fma(vb, vc)).intoArray(dx, off + i);
+      }
+      if (pdw != null) {
+        g.mul(d).fma(vr, FloatVector.fromArray(S, pdw, cb + i)).intoArray(pdw, cb + i);
+        g.add(FloatVector.fromArray(S, pdb, cb + i)).intoArray(pdb, cb + i);
+      }
+    }
+    for (; i < len; i++) {
+      float g = dy[off + i];
+      float d = (x[off + i] - hi) - lo;
+      if (dx != null) {
+        float gw = w == null ? g : g * w[cb + i];
+        dx[off + i] = Math.fma(gw, rs, Math.fma(d, b, c));
+      }
+      if (pdw != null) {
+        pdw[cb + i] = Math.fma(g * d, rs, pdw[cb + i]);
+        pdb[cb + i] += g;
+      }
+    }
+  }
+}

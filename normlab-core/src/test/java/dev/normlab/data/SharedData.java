@@ -1,0 +1,25 @@
+package dev.normlab.data;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Finds {@code ../shared/datasets} beside the repository (present on developer machines and CI).
+ */
+final class SharedData {
+  private SharedData() {}
+
+  static Optional<Path> datasets() {
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      Path parent = d.getParent();
+      if (parent != null && Files.exists(d.resolve("mvnw"))) {
+        Path p = parent.resolve("shared").resolve("datasets");
+        if (Files.isDirectory(p)) {
+          return Optional.of(p);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,490 @@
+package dev.normlab.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The fused float kernels against their double twins, the twins against finite differences. */
+class NormKernelsTest {
+  private final int savedThreads = Parallel.threads();
+
+  @AfterEach
+  void restoreThreads() {
+    Parallel.setThreads(savedThreads);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  static float[] randn(Random r, int n, double offset, double scale) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) (offset + scale * r.nextGaussian());
+    }
+    return a;
+  }
+
+  static double[] d(float[] a) {
+    if (a == null) {
+      return null;
+    }
+    double[] o = new double[a.length];
+    for (int i = 0; i < a.length; i++) {
+      o[i] = a[i];
+    }
+    return o;
+  }
+
+  /** |a - e| <= tol * (1 + |e|) elementwise, with a scale taken from the largest |e|. */
+  static void close(String what, double[] e, float[] a, double tol) {
+    double scale = 0;
+    for (double v : e) {
+      scale = Math.max(scale, Math.abs(v));
+    }
+    for (int i = 0; i < e.length; i++) {
+      double t = tol * (1 + Math.abs(e[i]) + 0.1 * scale);
+      if (!(Math.abs(a[i] - e[i]) <= t)) {
+        fail(what + "[" + i + "]: expected " + e[i] + " got " + a[i] + " tol " + t);
+      }
+    }
+  }
+
+  static void closeD(String what, double[] e, double[] a, double tol) {
+    for (int i = 0; i < e.length; i++) {
+      double t = tol * (1 + Math.abs(e[i]));
+      if (!(Math.abs(a[i] - e[i]) <= t)) {
+        fail(what + "[" + i + "]: expected " + e[i] + " got " + a[i] + " tol " + t);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ row layout
+
+  /** rows(outer), groups, cpg, inner, affine, rms. */
+  static Stream<Arguments> rowShapes() {
+    return Stream.of(
+        Arguments.of(2, 3, 1, 15, true, false), // IN1d
+        Arguments.of(4, 5, 1, 63, true, false), // IN2d odd spatial (vector tail)
+        Arguments.of(3, 4, 3, 35, true, false), // GN, odd
+        Arguments.of(2, 2, 4, 17, false, false), // GN no affine
+        Arguments.of(2, 1, 6, 1, true, false), // GN no spatial
+        Arguments.of(7, 1, 37, 1, true, false), // LN odd D
+        Arguments.of(5, 1, 64, 1, false, false), // LN no affine
+        Arguments.of(3, 1, 1000, 1, true, false), // LN long rows (several flush blocks)
+        Arguments.of(2, 2, 1, 4099, true, false), // IN long rows, tail
+        Arguments.of(6, 1, 33, 1, true, true), // RMS odd
+        Arguments.of(2, 1, 128, 1, false, true), // RMS no weight
+        Arguments.of(2, 3, 2, 9, true, true)); // RMS per channel layout
+  }
+
+  @ParameterizedTest
+  @MethodSource("rowShapes")
+  void rowKernelMatchesTwin(int outer, int groups, int cpg, int inner, boolean aff, boolean rms) {
+    Random r = new Random(outer * 31L + groups * 7L + cpg * 3L + inner);
+    int rows = outer * groups;
+    int n = rows * cpg * inner;
+    int nch = groups * cpg;
+    float[] x = randn(r, n, 0.5, 2);
+    float[] dy = randn(r, n, 0, 1);
+    float[] w = aff ? randn(r, nch, 1, 0.5) : null;
+    float[] b = aff && !rms ? randn(r, nch, 0, 0.5) : null;
+    double eps = 1e-5;
+    float[] y = new float[n];
+    double[] mean = new double[rows];
+    double[] rstd = new double[rows];
+    NormKernels.rowNormForward(x, y, rows, groups, cpg, inner, w, b, eps, rms, false, mean, rstd);
+    double[] ey = new double[n];
+    double[] em = new double[rows];
+    double[] er = new double[rows];
+    NormReference.rowNormForward(
+        d(x), ey, rows, groups, cpg, inner, d(w), d(b), eps, rms, false, em, er);
+    close("y", ey, y, 2e-6);
+    closeD("mean", em, mean, 1e-6);
+    closeD("rstd", er, rstd, 1e-6);
+
+    float[] dx = new float[n];
+    float[] dw = new float[nch];
+    float[] db = new float[nch];
+    NormKernels.rowNormBackward(
+        dy, x, rows, groups, cpg, inner, mean, rstd, w, rms, dx, dw, b == null ? null : db);
+    double[] edx = new double[n];
+    double[] edw = new double[nch];
+    double[] edb = new double[nch];
+    NormReference.rowNormBackward(
+        d(dy), d(x), rows, groups, cpg, inner, d(w), eps, rms, false, edx, edw, edb);
+    close("dx", edx, dx, 5e-6);
+    close("dw", edw, dw, 5e-6);
+    if (b != null) {
+      close("db", edb, db, 5e-6);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("rowShapes")
+  void rowTwinGradientsMatchFiniteDifferences(
+      int outer, int groups, int cpg, int inner, boolean aff, boolean rms) {
+    // keep FD cheap: cap the row length
+    int in = Math.min(inner, 7);
+    int cp = Math.min(cpg, 9);
+    Random r = new Random(99 + outer + groups + cpg + inner);
+    int rows = Math.min(outer, 2) * groups;
+    int n = rows * cp * in;
+    int nch = groups * cp;
+    double[] x = d(randn(r, n, 0.3, 1.5));
+    double[] g = d(randn(r, n, 0, 1));
+    double[] w = aff ? d(randn(r, nch, 1, 0.5)) : null;
+    double[] b = aff && !rms ? d(randn(r, nch, 0, 0.5)) : null;
+    double eps = 1e-3;
+    int rws = rows;
+    int fcp = cp;
+    int fin = in;
+    Loss loss =
+        (xx, ww, bb) -> {
+          double[] y = new double[xx.length];
+          NormReference.rowNormForward(
+              xx,
+              y,
+              rws,
+              groups,
+              fcp,
+              fin,
+              ww,
+              bb,
+              eps,
+              rms,
+              false,
+              new double[rws],
+              new double[rws]);
+          double s = 0;
+          for (int i = 0; i < y.length; i++) {
+            s += y[i] * g[i];
+          }
+          return s;
+        };
+    double[] dx = new double[n];
+    double[] dw = new double[nch];
+    double[] db = new double[nch];
+    NormReference.rowNormBackward(g, x, rows, groups, cp, in, w, eps, rms, false, dx, dw, db);
+    checkFd(loss, x, w, b, dx, dw, db);
+  }
+
+  interface Loss {
+    double apply(double[] x, double[] w, double[] b);
+  }
+
+  static void checkFd(
+      Loss loss, double[] x, double[] w, double[] b, double[] dx, double[] dw, double[] db) {
+    double h = 1e-6;
+    double[][] args = {x, w, b};
+    double[][] grads = {dx, dw, db};
+    String[] names = {"dx", "dw", "db"};
+    for (int a = 0; a < 3; a++) {
+      double[] p = args[a];
+      if (p == null) {
+        continue;
+      }
+      double[] fd = new double[p.length];
+      for (int i = 0; i < p.length; i++) {
+        double old = p[i];
+        p[i] = old + h;
+        double up = loss.apply(x, w, b);
+        p[i] = old - h;
+        double dn = loss.apply(x, w, b);
+        p[i] = old;
+        fd[i] = (up - dn) / (2 * h);
+      }
+      closeD("fd " + names[a], fd, grads[a], 2e-6);
+    }
+  }
+
+  // ------------------------------------------------------------------ channel layout
+
+  static Stream<Arguments> bnShapes() {
+    return Stream.of(
+        Arguments.of(4, 10, 1, true),
+        Arguments.of(4, 5, 3, true),
+        Arguments.of(2, 3, 36, false),
+        Arguments.of(3, 5, 63, true),
+        Arguments.of(2, 3, 64, true),
+        Arguments.of(5, 2, 1031, true));
+  }
+
+  @ParameterizedTest
+  @MethodSource("bnShapes")
+  void batchKernelMatchesTwinTrainAndEval(int n, int c, int inner, boolean aff) {
+    Random r = new Random(n * 1000L + c * 10L + inner);
+    int len = n * c * inner;
+    float[] x = randn(r, len, -0.7, 3);
+    float[] dy = randn(r, len, 0, 1);
+    float[] w = aff ? randn(r, c, 1, 0.5) : null;
+    float[] b = aff ? randn(r, c, 0, 0.5) : null;
+    for (boolean train : new boolean[] {true, false}) {
+      double[] mean = new double[c];
+      double[] var = new double[c];
+      double[] rstd = new double[c];
+      double[] em = new double[c];
+      double[] ev = new double[c];
+      double[] er = new double[c];
+      if (!train) {
+        for (int i = 0; i < c; i++) {
+          mean[i] = em[i] = 0.1 * i - 0.5;
+          rstd[i] = er[i] = 1 / Math.sqrt(1.5 + 0.2 * i + 1e-5);
+        }
+      }
+      float[] y = new float[len];
+      NormKernels.batchNormForward(x, y, n, c, inner, w, b, 1e-5, train, mean, var, rstd);
+      double[] ey = new double[len];
+      NormReference.batchNormForward(d(x), ey, n, c, inner, d(w), d(b), 1e-5, train, em, ev, er);
+      close("y", ey, y, 2e-6);
+      closeD("mean", em, mean, 1e-6);
+      closeD("rstd", er, rstd, 1e-6);
+      float[] dx = new float[len];
+      float[] dw = new float[c];
+      float[] db = new float[c];
+      NormKernels.batchNormBackward(dy, x, n, c, inner, mean, rstd, w, !train, dx, dw, db);
+      double[] edx = new double[len];
+      double[] edw = new double[c];
+      double[] edb = new double[c];
+      NormReference.batchNormBackward(
+          d(dy), d(x), n, c, inner, em, er, d(w), !train, edx, edw, edb);
+      close("dx", edx, dx, 5e-6);
+      close("dw", edw, dw, 5e-6);
+      close("db", edb, db, 5e-6);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("bnShapes")
+  void batchTwinGradientsMatchFiniteDifferences(int n, int c, int inner, boolean aff) {
+    int in = Math.min(inner, 6);
+    Random r = new Random(7 + n + c + inner);
+    int len = n * c * in;
+    double[] x = d(randn(r, len, 0.2, 1.3));
+    double[] g = d(randn(r, len, 0, 1));
+    double[] w = aff ? d(randn(r, c, 1, 0.5)) : null;
+    double[] b = aff ? d(randn(r, c, 0, 0.5)) : null;
+    double eps = 1e-3;
+    for (boolean train : new boolean[] {true, false}) {
+      double[] mean = new double[c];
+      double[] var = new double[c];
+      double[] rstd = new double[c];
+      if (!train) {
+        for (int i = 0; i < c; i++) {
+          mean[i] = 0.3 * i;
+          rstd[i] = 1 / Math.sqrt(0.8 + 0.1 * i + eps);
+        }
+      }
+      Loss loss =
+          (xx, ww, bb) -> {
+            double[] y = new double[xx.length];
+            double[] mm = train ? new double[c] : mean.clone();
+            double[] rr = train ? new double[c] : rstd.clone();
+            NormReference.batchNormForward(
+                xx, y, n, c, in, ww, bb, eps, train, mm, new double[c], rr);
+            double s = 0;
+            for (int i = 0; i < y.length; i++) {
+              s += y[i] * g[i];
+            }
+            return s;
+          };
+      if (train) {
+        NormReference.batchNormForward(
+            x, new double[len], n, c, in, w, b, eps, true, mean, var, rstd);
+      }
+      double[] dx = new double[len];
+      double[] dw = new double[c];
+      double[] db = new double[c];
+      NormReference.batchNormBackward(g, x, n, c, in, mean, rstd, w, !train, dx, dw, db);
+      checkFd(loss, x, w, b, dx, dw, db);
+    }
+  }
+
+  // ------------------------------------------------------------------ LRN
+
+  @Test
+  void lrnKernelMatchesTwinAndFiniteDifferences() {
+    int[][] cases = {{2, 5, 7, 3}, {1, 9, 20, 5}, {2, 4, 3, 2}, {1, 6, 5, 1}};
+    for (int[] cs : cases) {
+      int n = cs[0];
+      int c = cs[1];
+      int inner = cs[2];
+      int size = cs[3];
+      double alpha = 0.3;
+      double beta = 0.75;
+      double k = 1.5;
+      Random r = new Random(cs[1] * 13L + cs[2]);
+      int len = n * c * inner;
+      float[] x = randn(r, len, 0, 2);
+      float[] dy = randn(r, len, 0, 1);
+      float[] y = new float[len];
+      float[] den = new float[len];
+      NormKernels.lrnForward(x, y, den, n, c, inner, size, alpha, beta, k);
+      double[] ey = new double[len];
+      NormReference.lrnForward(d(x), ey, n, c, inner, size, alpha, beta, k);
+      close("lrn y", ey, y, 2e-6);
+      float[] dx = new float[len];
+      NormKernels.lrnBackward(dy, x, den, dx, n, c, inner, size, alpha, beta);
+      double[] edx = new double[len];
+      NormReference.lrnBackward(d(dy), d(x), edx, n, c, inner, size, alpha, beta, k);
+      close("lrn dx", edx, dx, 5e-6);
+      double[] g = d(dy);
+      Loss loss =
+          (xx, ww, bb) -> {
+            double[] yy = new double[xx.length];
+            NormReference.lrnForward(xx, yy, n, c, inner, size, alpha, beta, k);
+            double s = 0;
+            for (int i = 0; i < yy.length; i++) {
+              s += yy[i] * g[i];
+            }
+            return s;
+          };
+      checkFd(loss, d(x), null, null, edx, null, null);
+    }
+  }
+
+  // ------------------------------------------------------------------ precision, determinism
+
+  @Test
+  void largeCommonOffsetKeepsFullPrecision() {
+    Random r = new Random(5);
+    int n = 4;
+    int c = 3;
+    int inner = 1000;
+    float[] x = randn(r, n * c * inner, 1e4, 0.01);
+    double[] ex = d(x);
+    // instance / group / layer rows
+    int[][] layouts = {{n * c, c, 1, inner}, {n, 1, c * inner, 1}, {n, 1, c, inner}};
+    for (int[] lay : layouts) {
+      float[] y = new float[x.length];
+      double[] ey = new double[x.length];
+      NormKernels.rowNormForward(
+          x,
+          y,
+          lay[0],
+          lay[1],
+          lay[2],
+          lay[3],
+          null,
+          null,
+          1e-5,
+          false,
+          false,
+          new double[lay[0]],
+          new double[lay[0]]);
+      NormReference.rowNormForward(
+          ex,
+          ey,
+          lay[0],
+          lay[1],
+          lay[2],
+          lay[3],
+          null,
+          null,
+          1e-5,
+          false,
+          false,
+          new double[lay[0]],
+          new double[lay[0]]);
+      close("offset rows " + java.util.Arrays.toString(lay), ey, y, 2e-6);
+    }
+    float[] y = new float[x.length];
+    double[] ey = new double[x.length];
+    NormKernels.batchNormForward(
+        x, y, n, c, inner, null, null, 1e-5, true, new double[c], new double[c], new double[c]);
+    NormReference.batchNormForward(
+        ex, ey, n, c, inner, null, null, 1e-5, true, new double[c], new double[c], new double[c]);
+    close("offset bn", ey, y, 2e-6);
+    // mean(y^2) = var / (var + eps) per channel, which E[x^2]-E[x]^2 in float would destroy
+    for (int ch = 0; ch < c; ch++) {
+      double m = 0;
+      double s2 = 0;
+      double v = 0;
+      for (int i = 0; i < n; i++) {
+        for (int p = 0; p < inner; p++) {
+          m += ex[i * c * inner + ch * inner + p];
+        }
+      }
+      m /= n * inner;
+      for (int i = 0; i < n; i++) {
+        for (int p = 0; p < inner; p++) {
+          int o = i * c * inner + ch * inner + p;
+          v += (ex[o] - m) * (ex[o] - m);
+          s2 += (double) y[o] * y[o];
+        }
+      }
+      v /= n * inner;
+      double want = v / (v + 1e-5);
+      assertTrue(Math.abs(s2 / (n * inner) - want) < 1e-5, "mean(y^2) " + s2 / (n * inner));
+    }
+  }
+
+  @Test
+  void sameThreadCountIsBitwiseDeterministic() {
+    Random r = new Random(11);
+    int rows = 64;
+    int d = 4099;
+    float[] x = randn(r, rows * d, 1, 2);
+    float[] dy = randn(r, rows * d, 0, 1);
+    float[] w = randn(r, d, 1, 0.3);
+    float[] b = randn(r, d, 0, 0.3);
+    for (int threads : new int[] {1, 2, 3}) {
+      Parallel.setThreads(threads);
+      float[][] runs = new float[2][];
+      float[][] dws = new float[2][];
+      for (int k = 0; k < 2; k++) {
+        float[] y = new float[x.length];
+        double[] mean = new double[rows];
+        double[] rstd = new double[rows];
+        NormKernels.rowNormForward(x, y, rows, 1, d, 1, w, b, 1e-5, false, false, mean, rstd);
+        float[] dx = new float[x.length];
+        float[] dw = new float[d];
+        float[] db = new float[d];
+        NormKernels.rowNormBackward(dy, x, rows, 1, d, 1, mean, rstd, w, false, dx, dw, db);
+        runs[k] = concat(y, dx);
+        dws[k] = concat(dw, db);
+      }
+      assertArrayEquals(runs[0], runs[1], "threads=" + threads);
+      assertArrayEquals(dws[0], dws[1], "threads=" + threads);
+    }
+    // per-row work does not depend on the chunking at all
+    Parallel.setThreads(1);
+    float[] y1 = new float[x.length];
+    NormKernels.rowNormForward(
+        x, y1, rows, 1, d, 1, w, b, 1e-5, false, false, new double[rows], new double[rows]);
+    Parallel.setThreads(2);
+    float[] y2 = new float[x.length];
+    NormKernels.rowNormForward(
+        x, y2, rows, 1, d, 1, w, b, 1e-5, false, false, new double[rows], new double[rows]);
+    assertArrayEquals(y1, y2);
+  }
+
+  static float[] concat(float[] a, float[] b) {
+    float[] o = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, o, a.length, b.length);
+    return o;
+  }
+
+  @Test
+  void bnZeroRuleAndEpsZero() {
+    float[] x = new float[2 * 3 * 4];
+    java.util.Arrays.fill(x, 2.5f);
+    float[] y = new float[x.length];
+    double[] mean = new double[6];
+    double[] rstd = new double[6];
+    NormKernels.rowNormForward(x, y, 6, 3, 1, 4, null, null, 0.0, false, true, mean, rstd);
+    for (float v : y) {
+      assertTrue(v == 0f, "IN rule gives 0, got " + v);
+    }
+    NormKernels.rowNormForward(x, y, 6, 3, 1, 4, null, null, 0.0, false, false, mean, rstd);
+    for (float v : y) {
+      assertTrue(Float.isNaN(v), "GN/LN rule gives NaN, got " + v);
+    }
+  }
+}
