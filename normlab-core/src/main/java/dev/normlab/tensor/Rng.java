@@ -57,6 +57,13 @@ public final class Rng {
     return (nextLong() >>> 40) * 0x1.0p-24f;
   }
 
+  /** Fills {@code out} with uniforms in [0, 1), the same values as repeated {@link #nextFloat}. */
+  public synchronized void nextFloats(float[] out) {
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (nextLong() >>> 40) * 0x1.0p-24f;
+    }
+  }
+
   /** Uniform in [0, 1) with 53 random bits. */
   public double nextDouble() {
     return (nextLong() >>> 11) * 0x1.0p-53;

@@ -269,11 +269,11 @@ public final class F {
     float[] in = x.data();
     float[] mask = new float[in.length];
     float scale = p == 1 ? 0f : (float) (1 / (1 - p));
-    for (int i = 0; i < in.length; i++) {
-      mask[i] = rng.nextFloat() >= p ? scale : 0f;
-    }
+    rng.nextFloats(mask);
+    float pf = (float) p;
     float[] out = new float[in.length];
     for (int i = 0; i < in.length; i++) {
+      mask[i] = mask[i] >= pf ? scale : 0f;
       out[i] = in[i] * mask[i];
     }
     return Autograd.record(
