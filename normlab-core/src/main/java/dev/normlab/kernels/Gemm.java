@@ -1,9 +1,41 @@
 package dev.normlab.kernels;
 
-/** Placeholder SGEMM (naive); replaced by the blocked Vector API kernel. */
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision GEMM, row-major: {@code C = alpha * op(A) * op(B) + beta * C}.
+ *
+ * <p>Blocked and packed in the BLIS manner: B is packed into KC x NR panels, A into MR x KC panels,
+ * and a 6 x 2-vector register-tiled FMA micro-kernel runs over them. Work is split over column
+ * panels across {@link Parallel} threads; the split depends only on the sizes and thread count, so
+ * results are reproducible. {@link GemmReference} is the scalar twin.
+ */
 public final class Gemm {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+  static final int MR = 6;
+  static final int NR = 2 * L;
+  private static final int KC = 256;
+  private static final int MC = 144;
+  private static final int NC = 1024;
+
+  /** Below this many multiply-adds a product runs on the calling thread. */
+  private static final long PARALLEL_WORK = 1L << 20;
+
+  private static final ThreadLocal<float[]> PACK_A =
+      ThreadLocal.withInitial(() -> new float[MC * KC]);
+  private static final ThreadLocal<float[]> PACK_B =
+      ThreadLocal.withInitial(() -> new float[KC * NC]);
+  private static final ThreadLocal<float[]> EDGE =
+      ThreadLocal.withInitial(() -> new float[MR * NR]);
+
   private Gemm() {}
 
+  /**
+   * {@code C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C}, where op transposes when asked.
+   * With {@code beta == 0}, C is overwritten (NaNs in it are ignored).
+   */
   public static void sgemm(
       boolean transA,
       boolean transB,
@@ -21,16 +53,250 @@ public final class Gemm {
       float[] c,
       int cOff,
       int ldc) {
-    for (int i = 0; i < m; i++) {
-      for (int j = 0; j < n; j++) {
-        double s = 0;
-        for (int p = 0; p < k; p++) {
-          float x = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-          float y = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
-          s += x * y;
+    if (m < 0 || n < 0 || k < 0) {
+      throw new IllegalArgumentException("sgemm: negative size m=" + m + ", n=" + n + ", k=" + k);
+    }
+    if (ldc < Math.max(1, n)) {
+      throw new IllegalArgumentException("sgemm: ldc=" + ldc + " < n=" + n);
+    }
+    if (lda < Math.max(1, transA ? m : k) || ldb < Math.max(1, transB ? k : n)) {
+      throw new IllegalArgumentException("sgemm: lda=" + lda + " or ldb=" + ldb + " too small");
+    }
+    if (m == 0 || n == 0) {
+      return;
+    }
+    if (k == 0 || alpha == 0) {
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+          int ci = cOff + i * ldc + j;
+          c[ci] = beta == 0 ? 0f : beta * c[ci];
         }
-        int ci = cOff + i * ldc + j;
-        c[ci] = (float) (alpha * s + (beta == 0 ? 0 : beta * c[ci]));
+      }
+      return;
+    }
+    int panels = (n + NR - 1) / NR;
+    long work = (long) m * n * k;
+    int grain = work < PARALLEL_WORK ? panels : Math.max(1, panels / Parallel.threads());
+    Parallel.forRange(
+        panels,
+        grain,
+        (p0, p1) -> {
+          int j0 = p0 * NR;
+          int j1 = Math.min(n, p1 * NR);
+          range(
+              transA, transB, m, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, j0, j1);
+        });
+  }
+
+  private static void range(
+      boolean transA,
+      boolean transB,
+      int m,
+      int k,
+      float alpha,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      float beta,
+      float[] c,
+      int cOff,
+      int ldc,
+      int j0,
+      int j1) {
+    float[] pa = PACK_A.get();
+    float[] pb = PACK_B.get();
+    for (int jc = j0; jc < j1; jc += NC) {
+      int nc = Math.min(NC, j1 - jc);
+      for (int pc = 0; pc < k; pc += KC) {
+        int kc = Math.min(KC, k - pc);
+        packB(transB, b, bOff, ldb, pc, kc, jc, nc, pb);
+        float betaEff = pc == 0 ? beta : 1f;
+        for (int ic = 0; ic < m; ic += MC) {
+          int mc = Math.min(MC, m - ic);
+          packA(transA, a, aOff, lda, ic, mc, pc, kc, alpha, pa);
+          for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            for (int ir = 0; ir < mc; ir += MR) {
+              int mr = Math.min(MR, mc - ir);
+              int co = cOff + (ic + ir) * ldc + jc + jr;
+              if (mr == MR && nr == NR) {
+                micro(kc, pa, ir * kc, pb, jr * kc, c, co, ldc, betaEff);
+              } else {
+                edge(kc, pa, ir * kc, pb, jr * kc, c, co, ldc, mr, nr, betaEff);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Packs B[pc..pc+kc, jc..jc+nc] into NR-wide panels, zero-padded. */
+  private static void packB(
+      boolean trans, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] pb) {
+    for (int jr = 0; jr < nc; jr += NR) {
+      int w = Math.min(NR, nc - jr);
+      int base = jr * kc;
+      for (int p = 0; p < kc; p++) {
+        int dst = base + p * NR;
+        if (!trans) {
+          System.arraycopy(b, bOff + (pc + p) * ldb + jc + jr, pb, dst, w);
+        } else {
+          int src = bOff + (jc + jr) * ldb + pc + p;
+          for (int j = 0; j < w; j++) {
+            pb[dst + j] = b[src + j * ldb];
+          }
+        }
+        for (int j = w; j < NR; j++) {
+          pb[dst + j] = 0f;
+        }
+      }
+    }
+  }
+
+  /** Packs alpha * A[ic..ic+mc, pc..pc+kc] into MR-tall panels, zero-padded. */
+  private static void packA(
+      boolean trans,
+      float[] a,
+      int aOff,
+      int lda,
+      int ic,
+      int mc,
+      int pc,
+      int kc,
+      float alpha,
+      float[] pa) {
+    for (int ir = 0; ir < mc; ir += MR) {
+      int h = Math.min(MR, mc - ir);
+      int base = ir * kc;
+      if (!trans) {
+        for (int i = 0; i < h; i++) {
+          int src = aOff + (ic + ir + i) * lda + pc;
+          for (int p = 0; p < kc; p++) {
+            pa[base + p * MR + i] = alpha * a[src + p];
+          }
+        }
+      } else {
+        for (int p = 0; p < kc; p++) {
+          int src = aOff + (pc + p) * lda + ic + ir;
+          int dst = base + p * MR;
+          for (int i = 0; i < h; i++) {
+            pa[dst + i] = alpha * a[src + i];
+          }
+        }
+      }
+      if (h < MR) {
+        for (int p = 0; p < kc; p++) {
+          for (int i = h; i < MR; i++) {
+            pa[base + p * MR + i] = 0f;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The 6 x 2-vector register tile: 12 accumulators started from beta*C, one pass over kc, stored
+   * back. Alpha is folded into the packed A. Everything stays in one method so that C2 keeps the
+   * accumulators in registers (a call taking vectors would box them).
+   */
+  private static void micro(
+      int kc, float[] pa, int ao, float[] pb, int bo, float[] c, int co, int ldc, float beta) {
+    FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    int r0 = co,
+        r1 = co + ldc,
+        r2 = co + 2 * ldc,
+        r3 = co + 3 * ldc,
+        r4 = co + 4 * ldc,
+        r5 = co + 5 * ldc;
+    if (beta == 0f) {
+      c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(S);
+    } else {
+      c00 = FloatVector.fromArray(S, c, r0).mul(beta);
+      c01 = FloatVector.fromArray(S, c, r0 + L).mul(beta);
+      c10 = FloatVector.fromArray(S, c, r1).mul(beta);
+      c11 = FloatVector.fromArray(S, c, r1 + L).mul(beta);
+      c20 = FloatVector.fromArray(S, c, r2).mul(beta);
+      c21 = FloatVector.fromArray(S, c, r2 + L).mul(beta);
+      c30 = FloatVector.fromArray(S, c, r3).mul(beta);
+      c31 = FloatVector.fromArray(S, c, r3 + L).mul(beta);
+      c40 = FloatVector.fromArray(S, c, r4).mul(beta);
+      c41 = FloatVector.fromArray(S, c, r4 + L).mul(beta);
+      c50 = FloatVector.fromArray(S, c, r5).mul(beta);
+      c51 = FloatVector.fromArray(S, c, r5 + L).mul(beta);
+    }
+    for (int p = 0; p < kc; p++) {
+      int bp = bo + p * NR;
+      FloatVector b0 = FloatVector.fromArray(S, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(S, pb, bp + L);
+      int ap = ao + p * MR;
+      FloatVector a = FloatVector.broadcast(S, pa[ap]);
+      c00 = b0.fma(a, c00);
+      c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(S, pa[ap + 1]);
+      c10 = b0.fma(a, c10);
+      c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(S, pa[ap + 2]);
+      c20 = b0.fma(a, c20);
+      c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(S, pa[ap + 3]);
+      c30 = b0.fma(a, c30);
+      c31 = b1.fma(a, c31);
+      a = FloatVector.broadcast(S, pa[ap + 4]);
+      c40 = b0.fma(a, c40);
+      c41 = b1.fma(a, c41);
+      a = FloatVector.broadcast(S, pa[ap + 5]);
+      c50 = b0.fma(a, c50);
+      c51 = b1.fma(a, c51);
+    }
+    c00.intoArray(c, r0);
+    c01.intoArray(c, r0 + L);
+    c10.intoArray(c, r1);
+    c11.intoArray(c, r1 + L);
+    c20.intoArray(c, r2);
+    c21.intoArray(c, r2 + L);
+    c30.intoArray(c, r3);
+    c31.intoArray(c, r3 + L);
+    c40.intoArray(c, r4);
+    c41.intoArray(c, r4 + L);
+    c50.intoArray(c, r5);
+    c51.intoArray(c, r5 + L);
+  }
+
+  /** A partial tile at the matrix edge: scalar accumulation into a small buffer. */
+  private static void edge(
+      int kc,
+      float[] pa,
+      int ao,
+      float[] pb,
+      int bo,
+      float[] c,
+      int co,
+      int ldc,
+      int mr,
+      int nr,
+      float beta) {
+    float[] t = EDGE.get();
+    java.util.Arrays.fill(t, 0f);
+    for (int p = 0; p < kc; p++) {
+      int ap = ao + p * MR;
+      int bp = bo + p * NR;
+      for (int i = 0; i < mr; i++) {
+        float av = pa[ap + i];
+        int row = i * NR;
+        for (int j = 0; j < nr; j++) {
+          t[row + j] += av * pb[bp + j];
+        }
+      }
+    }
+    for (int i = 0; i < mr; i++) {
+      for (int j = 0; j < nr; j++) {
+        int ci = co + i * ldc + j;
+        float v = t[i * NR + j];
+        c[ci] = beta == 0f ? v : v + beta * c[ci];
       }
     }
   }

@@ -1,0 +1,57 @@
+package dev.normlab.bench;
+
+import dev.normlab.kernels.Gemm;
+import dev.normlab.kernels.Parallel;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * End-to-end kernel timings, printed as {@code name key=value} lines that {@code
+ * scripts/bench-kernels.sh} pairs with the PyTorch twin's. Median of repeated runs after warm-up.
+ */
+public final class KernelBench {
+  private KernelBench() {}
+
+  interface Body {
+    void run();
+  }
+
+  static double medianMillis(Body body, int warmup, int reps) {
+    for (int i = 0; i < warmup; i++) {
+      body.run();
+    }
+    double[] t = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      long t0 = System.nanoTime();
+      body.run();
+      t[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    Arrays.sort(t);
+    return t[reps / 2];
+  }
+
+  static float[] rand(int n, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) (r.nextDouble() * 2 - 1);
+    }
+    return a;
+  }
+
+  public static void main(String[] args) {
+    String only = args.length > 0 ? args[0] : "all";
+    System.out.println("# java threads=" + Parallel.threads());
+    if (only.equals("all") || only.equals("sgemm")) {
+      int n = 1024;
+      float[] a = rand(n * n, 1), b = rand(n * n, 2), c = new float[n * n];
+      double ms =
+          medianMillis(
+              () -> Gemm.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n), 5, 15);
+      System.out.printf("sgemm_1024 ms=%.3f gflops=%.1f%n", ms, 2.0 * n * n * n / ms / 1e6);
+    }
+    if (only.equals("all") || only.equals("conv")) {
+      ConvBenchCases.run();
+    }
+  }
+}
