@@ -1,0 +1,308 @@
+package dev.normlab.kernels;
+
+/**
+ * N-d convolution (1-d, 2-d, 3-d) by im2col + {@link Gemm}, with stride, padding, dilation and
+ * groups. Layouts as PyTorch: input [n, cin, *in], weight [cout, cin/groups, *kernel], output [n,
+ * cout, *out]. Work is split over images; each chunk has its own unfold buffer and, for the weight
+ * gradient, its own partial sum, added in chunk order so that results are reproducible. {@link
+ * ConvReference} is the scalar twin.
+ */
+public final class Conv {
+  private static final ThreadLocal<float[][]> COL = ThreadLocal.withInitial(() -> new float[1][0]);
+
+  private Conv() {}
+
+  /** The geometry as 3-d (D, H, W), padding missing leading dims with size 1. */
+  private record G3(int[] in, int[] k, int[] s, int[] p, int[] d, int[] out) {
+    static G3 of(ConvGeom g) {
+      int nd = g.nd();
+      int[] in = {1, 1, 1},
+          k = {1, 1, 1},
+          s = {1, 1, 1},
+          p = {0, 0, 0},
+          d = {1, 1, 1},
+          out = {1, 1, 1};
+      int[] o = g.outSpatial();
+      for (int i = 0; i < nd; i++) {
+        int j = 3 - nd + i;
+        in[j] = g.in()[i];
+        k[j] = g.kernel()[i];
+        s[j] = g.stride()[i];
+        p[j] = g.padding()[i];
+        d[j] = g.dilation()[i];
+        out[j] = o[i];
+      }
+      return new G3(in, k, s, p, d, out);
+    }
+  }
+
+  private static float[] col(int size) {
+    float[][] holder = COL.get();
+    if (holder[0].length < size) {
+      holder[0] = new float[size];
+    }
+    return holder[0];
+  }
+
+  /** y = conv(x, w) + bias; y is overwritten. */
+  public static void forward(ConvGeom g, float[] x, float[] w, float[] bias, float[] y) {
+    G3 t = G3.of(g);
+    int cinG = g.cin() / g.groups(), coutG = g.cout() / g.groups();
+    int inSize = g.inSize(), outSize = g.outSize(), rows = g.colRows();
+    boolean pointwise = g.isPointwise();
+    Parallel.forRange(
+        g.n(),
+        1,
+        (n0, n1) -> {
+          float[] col = pointwise ? null : col(rows * outSize);
+          for (int n = n0; n < n1; n++) {
+            for (int gr = 0; gr < g.groups(); gr++) {
+              int xo = (n * g.cin() + gr * cinG) * inSize;
+              int yo = (n * g.cout() + gr * coutG) * outSize;
+              float[] src = x;
+              int so = xo;
+              if (!pointwise) {
+                im2col(t, x, xo, cinG, col);
+                src = col;
+                so = 0;
+              }
+              float beta = 0f;
+              if (bias != null) {
+                for (int oc = 0; oc < coutG; oc++) {
+                  java.util.Arrays.fill(
+                      y, yo + oc * outSize, yo + (oc + 1) * outSize, bias[gr * coutG + oc]);
+                }
+                beta = 1f;
+              }
+              Gemm.sgemm(
+                  false,
+                  false,
+                  coutG,
+                  outSize,
+                  rows,
+                  1f,
+                  w,
+                  gr * coutG * rows,
+                  rows,
+                  src,
+                  so,
+                  outSize,
+                  beta,
+                  y,
+                  yo,
+                  outSize);
+            }
+          }
+        });
+  }
+
+  /** gx = dL/dx given gy = dL/dy; gx is overwritten. */
+  public static void backwardInput(ConvGeom g, float[] gy, float[] w, float[] gx) {
+    G3 t = G3.of(g);
+    int cinG = g.cin() / g.groups(), coutG = g.cout() / g.groups();
+    int inSize = g.inSize(), outSize = g.outSize(), rows = g.colRows();
+    boolean pointwise = g.isPointwise();
+    Parallel.forRange(
+        g.n(),
+        1,
+        (n0, n1) -> {
+          float[] col = pointwise ? null : col(rows * outSize);
+          for (int n = n0; n < n1; n++) {
+            for (int gr = 0; gr < g.groups(); gr++) {
+              int xo = (n * g.cin() + gr * cinG) * inSize;
+              int yo = (n * g.cout() + gr * coutG) * outSize;
+              if (pointwise) {
+                Gemm.sgemm(
+                    true,
+                    false,
+                    rows,
+                    outSize,
+                    coutG,
+                    1f,
+                    w,
+                    gr * coutG * rows,
+                    rows,
+                    gy,
+                    yo,
+                    outSize,
+                    0f,
+                    gx,
+                    xo,
+                    outSize);
+              } else {
+                Gemm.sgemm(
+                    true,
+                    false,
+                    rows,
+                    outSize,
+                    coutG,
+                    1f,
+                    w,
+                    gr * coutG * rows,
+                    rows,
+                    gy,
+                    yo,
+                    outSize,
+                    0f,
+                    col,
+                    0,
+                    outSize);
+                java.util.Arrays.fill(gx, xo, xo + cinG * inSize, 0f);
+                col2im(t, col, cinG, gx, xo);
+              }
+            }
+          }
+        });
+  }
+
+  /** gw = dL/dw and (if non-null) gbias = dL/dbias; both overwritten. */
+  public static void backwardWeight(ConvGeom g, float[] x, float[] gy, float[] gw, float[] gbias) {
+    G3 t = G3.of(g);
+    int cinG = g.cin() / g.groups(), coutG = g.cout() / g.groups();
+    int inSize = g.inSize(), outSize = g.outSize(), rows = g.colRows();
+    boolean pointwise = g.isPointwise();
+    int chunks = Parallel.chunks(g.n(), 1);
+    float[][] partial = new float[Math.max(1, chunks)][];
+    Parallel.forChunks(
+        g.n(),
+        1,
+        (chunk, n0, n1) -> {
+          float[] acc = chunk == 0 ? gw : new float[gw.length];
+          if (chunk == 0) {
+            java.util.Arrays.fill(gw, 0f);
+          }
+          partial[chunk] = acc;
+          float[] col = pointwise ? null : col(rows * outSize);
+          for (int n = n0; n < n1; n++) {
+            for (int gr = 0; gr < g.groups(); gr++) {
+              int xo = (n * g.cin() + gr * cinG) * inSize;
+              int yo = (n * g.cout() + gr * coutG) * outSize;
+              float[] src = x;
+              int so = xo;
+              if (!pointwise) {
+                im2col(t, x, xo, cinG, col);
+                src = col;
+                so = 0;
+              }
+              Gemm.sgemm(
+                  false,
+                  true,
+                  coutG,
+                  rows,
+                  outSize,
+                  1f,
+                  gy,
+                  yo,
+                  outSize,
+                  src,
+                  so,
+                  outSize,
+                  1f,
+                  acc,
+                  gr * coutG * rows,
+                  rows);
+            }
+          }
+        });
+    if (g.n() == 0) {
+      java.util.Arrays.fill(gw, 0f);
+    }
+    for (int c = 1; c < chunks; c++) {
+      Elementwise.axpy(gw.length, 1f, partial[c], 0, gw, 0);
+    }
+    if (gbias != null) {
+      for (int oc = 0; oc < g.cout(); oc++) {
+        double s = 0;
+        for (int n = 0; n < g.n(); n++) {
+          int o = (n * g.cout() + oc) * outSize;
+          for (int i = 0; i < outSize; i++) {
+            s += gy[o + i];
+          }
+        }
+        gbias[oc] = (float) s;
+      }
+    }
+  }
+
+  /** Unfolds channels [xo, xo + c*inSize) of x into col [c*K, outSize]. */
+  static void im2col(G3 t, float[] x, int xo, int channels, float[] col) {
+    int ID = t.in[0], IH = t.in[1], IW = t.in[2];
+    int OD = t.out[0], OH = t.out[1], OW = t.out[2];
+    int outSize = OD * OH * OW;
+    int r = 0;
+    for (int c = 0; c < channels; c++) {
+      int xc = xo + c * ID * IH * IW;
+      for (int kd = 0; kd < t.k[0]; kd++) {
+        for (int kh = 0; kh < t.k[1]; kh++) {
+          for (int kw = 0; kw < t.k[2]; kw++, r++) {
+            int co = r * outSize;
+            int offW = kw * t.d[2] - t.p[2];
+            // the ow range whose iw = ow*s + offW lies inside [0, IW)
+            int owLo = offW >= 0 ? 0 : Math.min(OW, (-offW + t.s[2] - 1) / t.s[2]);
+            int owHi = IW - offW <= 0 ? 0 : Math.min(OW, (IW - offW + t.s[2] - 1) / t.s[2]);
+            owHi = Math.max(owHi, owLo);
+            for (int od = 0; od < OD; od++) {
+              int id = od * t.s[0] - t.p[0] + kd * t.d[0];
+              for (int oh = 0; oh < OH; oh++, co += OW) {
+                int ih = oh * t.s[1] - t.p[1] + kh * t.d[1];
+                if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+                  java.util.Arrays.fill(col, co, co + OW, 0f);
+                  continue;
+                }
+                int xr = xc + (id * IH + ih) * IW + offW;
+                java.util.Arrays.fill(col, co, co + owLo, 0f);
+                if (t.s[2] == 1) {
+                  System.arraycopy(x, xr + owLo, col, co + owLo, owHi - owLo);
+                } else {
+                  for (int ow = owLo; ow < owHi; ow++) {
+                    col[co + ow] = x[xr + ow * t.s[2]];
+                  }
+                }
+                java.util.Arrays.fill(col, co + owHi, co + OW, 0f);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** The adjoint of {@link #im2col}: adds col [c*K, outSize] into channels of gx at gxo. */
+  static void col2im(G3 t, float[] col, int channels, float[] gx, int gxo) {
+    int ID = t.in[0], IH = t.in[1], IW = t.in[2];
+    int OD = t.out[0], OH = t.out[1], OW = t.out[2];
+    int outSize = OD * OH * OW;
+    int r = 0;
+    for (int c = 0; c < channels; c++) {
+      int xc = gxo + c * ID * IH * IW;
+      for (int kd = 0; kd < t.k[0]; kd++) {
+        for (int kh = 0; kh < t.k[1]; kh++) {
+          for (int kw = 0; kw < t.k[2]; kw++, r++) {
+            int co = r * outSize;
+            int offW = kw * t.d[2] - t.p[2];
+            int owLo = offW >= 0 ? 0 : Math.min(OW, (-offW + t.s[2] - 1) / t.s[2]);
+            int owHi = IW - offW <= 0 ? 0 : Math.min(OW, (IW - offW + t.s[2] - 1) / t.s[2]);
+            owHi = Math.max(owHi, owLo);
+            for (int od = 0; od < OD; od++) {
+              int id = od * t.s[0] - t.p[0] + kd * t.d[0];
+              for (int oh = 0; oh < OH; oh++, co += OW) {
+                int ih = oh * t.s[1] - t.p[1] + kh * t.d[1];
+                if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+                  continue;
+                }
+                int xr = xc + (id * IH + ih) * IW + offW;
+                if (t.s[2] == 1) {
+                  Elementwise.axpy(owHi - owLo, 1f, col, co + owLo, gx, xr + owLo);
+                } else {
+                  for (int ow = owLo; ow < owHi; ow++) {
+                    gx[xr + ow * t.s[2]] += col[co + ow];
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

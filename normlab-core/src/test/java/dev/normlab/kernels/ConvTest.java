@@ -1,0 +1,154 @@
+package dev.normlab.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class ConvTest {
+  private static float[] rand(SplittableRandom r, int n) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) (r.nextDouble() * 2 - 1);
+    }
+    return a;
+  }
+
+  private static void close(String what, ConvGeom g, float[] expected, float[] actual, float tol) {
+    for (int i = 0; i < expected.length; i++) {
+      if (Math.abs(expected[i] - actual[i]) > tol * (1 + Math.abs(expected[i]))) {
+        fail(what + " " + g + " at " + i + ": expected " + expected[i] + " got " + actual[i]);
+      }
+    }
+  }
+
+  private static void check(ConvGeom g, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] x = rand(r, g.n() * g.cin() * g.inSize());
+    float[] w = rand(r, g.cout() * g.colRows());
+    float[] b = rand(r, g.cout());
+    int ySize = g.n() * g.cout() * g.outSize();
+    float[] y = new float[ySize], yRef = new float[ySize];
+    Conv.forward(g, x, w, b, y);
+    ConvReference.forward(g, x, w, b, yRef);
+    close("forward", g, yRef, y, 1e-4f);
+    float[] gy = rand(r, ySize);
+    float[] gx = new float[x.length], gxRef = new float[x.length];
+    java.util.Arrays.fill(gx, Float.NaN); // outputs are overwritten, not accumulated
+    Conv.backwardInput(g, gy, w, gx);
+    ConvReference.backwardInput(g, gy, w, gxRef);
+    close("backwardInput", g, gxRef, gx, 1e-4f);
+    float[] gw = new float[w.length], gwRef = new float[w.length];
+    float[] gb = new float[b.length], gbRef = new float[b.length];
+    java.util.Arrays.fill(gw, Float.NaN);
+    Conv.backwardWeight(g, x, gy, gw, gb);
+    ConvReference.backwardWeight(g, x, gy, gwRef, gbRef);
+    close("backwardWeight", g, gwRef, gw, 1e-4f);
+    close("backwardBias", g, gbRef, gb, 1e-4f);
+  }
+
+  private static ConvGeom g2(
+      int n, int cin, int h, int w, int cout, int k, int s, int p, int d, int groups) {
+    return new ConvGeom(
+        n,
+        cin,
+        new int[] {h, w},
+        cout,
+        new int[] {k, k},
+        new int[] {s, s},
+        new int[] {p, p},
+        new int[] {d, d},
+        groups);
+  }
+
+  @Test
+  void conv2dMatchesDirectLoops() {
+    check(g2(2, 1, 28, 28, 32, 3, 1, 0, 1, 1), 1); // the reference CNN's first layer
+    check(g2(3, 32, 13, 13, 64, 3, 1, 0, 1, 1), 2);
+    check(g2(2, 4, 9, 7, 6, 3, 2, 1, 1, 2), 3); // stride, padding, groups
+    check(g2(2, 6, 11, 10, 6, 3, 1, 2, 2, 3), 4); // dilation
+    check(g2(1, 4, 5, 5, 8, 1, 1, 0, 1, 1), 5); // pointwise
+    check(g2(2, 3, 8, 8, 3, 3, 1, 1, 1, 3), 6); // depthwise
+    check(
+        new ConvGeom(
+            2,
+            3,
+            new int[] {7, 9},
+            5,
+            new int[] {2, 3},
+            new int[] {1, 2},
+            new int[] {0, 1},
+            new int[] {2, 1},
+            1),
+        7); // non-square everything
+  }
+
+  @Test
+  void conv1dAnd3dMatchDirectLoops() {
+    check(
+        new ConvGeom(
+            2, 4, new int[] {17}, 6, new int[] {3}, new int[] {2}, new int[] {1}, new int[] {1}, 2),
+        8);
+    check(
+        new ConvGeom(
+            3, 2, new int[] {20}, 3, new int[] {5}, new int[] {1}, new int[] {0}, new int[] {3}, 1),
+        9);
+    check(
+        new ConvGeom(
+            2,
+            2,
+            new int[] {5, 6, 7},
+            4,
+            new int[] {3, 2, 3},
+            new int[] {1, 2, 1},
+            new int[] {1, 0, 1},
+            new int[] {1, 1, 2},
+            2),
+        10);
+  }
+
+  @Test
+  void randomGeometries() {
+    SplittableRandom r = new SplittableRandom(77);
+    for (int t = 0; t < 25; t++) {
+      int nd = 1 + r.nextInt(3);
+      int groups = 1 + r.nextInt(3);
+      int cin = groups * (1 + r.nextInt(3)), cout = groups * (1 + r.nextInt(3));
+      int[] in = new int[nd], k = new int[nd], s = new int[nd], p = new int[nd], d = new int[nd];
+      for (int i = 0; i < nd; i++) {
+        k[i] = 1 + r.nextInt(3);
+        d[i] = 1 + r.nextInt(2);
+        s[i] = 1 + r.nextInt(2);
+        p[i] = r.nextInt(2);
+        in[i] = d[i] * (k[i] - 1) + 1 + r.nextInt(nd == 3 ? 4 : 9);
+      }
+      check(new ConvGeom(1 + r.nextInt(3), cin, in, cout, k, s, p, d, groups), 100 + t);
+    }
+  }
+
+  @Test
+  void sameThreadsGiveBitwiseSameResults() {
+    ConvGeom g = g2(8, 8, 12, 12, 16, 3, 1, 1, 1, 1);
+    SplittableRandom r = new SplittableRandom(3);
+    float[] x = rand(r, 8 * 8 * 144), w = rand(r, 16 * 72), gy = rand(r, 8 * 16 * 144);
+    float[] a = new float[w.length], b = new float[w.length];
+    Conv.backwardWeight(g, x, gy, a, null);
+    Conv.backwardWeight(g, x, gy, b, null);
+    assertArrayEquals(a, b, 0f);
+  }
+
+  @Test
+  void outputSizeFormula() {
+    assertArrayEquals(new int[] {26, 26}, g2(1, 1, 28, 28, 1, 3, 1, 0, 1, 1).outSpatial());
+    assertArrayEquals(new int[] {4, 4}, g2(1, 1, 9, 9, 1, 3, 2, 0, 1, 1).outSpatial());
+    assertArrayEquals(new int[] {7, 7}, g2(1, 1, 7, 7, 1, 3, 1, 2, 2, 1).outSpatial());
+    assertEquals(12, Pool.outSize(24, 2, 2, 0, 1, false));
+    // PyTorch: nn.MaxPool2d(2, ceil_mode=True)(torch.zeros(1,1,5,5)).shape == (1,1,3,3)
+    assertEquals(3, Pool.outSize(5, 2, 2, 0, 1, true));
+    assertEquals(2, Pool.outSize(5, 2, 2, 0, 1, false));
+    // ceil_mode never starts a window in the right padding: in=4,k=2,s=2,p=1 -> 3
+    assertEquals(3, Pool.outSize(4, 2, 2, 1, 1, true));
+  }
+}
