@@ -22,13 +22,21 @@ import picocli.CommandLine.Option;
 final class CompareCommand implements Callable<Integer> {
   @Mixin TrainOptions opts = new TrainOptions();
 
-  @Option(names = "--norms", defaultValue = "none,batch,instance,layer,group", split = ",", description = "norms to compare (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--norms",
+      defaultValue = "none,batch,instance,layer,group",
+      split = ",",
+      description = "norms to compare (default: ${DEFAULT-VALUE})")
   List<String> norms;
 
-  @Option(names = "--group", description = "run group in the store (default: compare-<dataset>-<time>)")
+  @Option(
+      names = "--group",
+      description = "run group in the store (default: compare-<dataset>-<time>)")
   String group;
 
-  @Option(names = "--quick", description = "a quick version: 1 epoch on the first 12,000 training images")
+  @Option(
+      names = "--quick",
+      description = "a quick version: 1 epoch on the first 12,000 training images")
   boolean quick;
 
   @Override
@@ -42,15 +50,22 @@ final class CompareCommand implements Callable<Integer> {
     for (String n : norms) {
       dev.normlab.models.ReferenceCnn.Norm.parse(n); // fail fast on a typo, before any training
     }
-    String g = group != null ? group
-        : "compare-" + opts.dataset + "-" + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-');
+    String g =
+        group != null
+            ? group
+            : "compare-"
+                + opts.dataset
+                + "-"
+                + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-');
     List<TrainResult> results = new ArrayList<>();
     try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
       for (String norm : norms) {
         String runName = g + "-" + norm;
         TrainConfig config = opts.config(norm, runName);
-        TrainingListener l = TrainingListener.all(
-            new ConsoleListener(norm, System.out, System.err), tracking.listener(runName, g, config));
+        TrainingListener l =
+            TrainingListener.all(
+                new ConsoleListener(norm, System.out, System.err),
+                tracking.listener(runName, g, config));
         results.add(new Trainer(config, l).run());
       }
       System.out.println();
@@ -66,10 +81,19 @@ final class CompareCommand implements Callable<Integer> {
 
   static String table(List<TrainResult> results) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format("%-10s %14s %10s %12s %12s%n", "norm", "test acc (%)", "test loss", "train time", "images/s"));
+    sb.append(
+        String.format(
+            "%-10s %14s %10s %12s %12s%n",
+            "norm", "test acc (%)", "test loss", "train time", "images/s"));
     for (TrainResult r : results) {
-      sb.append(String.format("%-10s %14.2f %10.4f %12s %12.0f%n", r.config().norm(), r.last().testAccuracy(),
-          r.last().testLoss(), ConsoleListener.hms(r.trainSeconds()), r.last().imagesPerSecond()));
+      sb.append(
+          String.format(
+              "%-10s %14.2f %10.4f %12s %12.0f%n",
+              r.config().norm(),
+              r.last().testAccuracy(),
+              r.last().testLoss(),
+              ConsoleListener.hms(r.trainSeconds()),
+              r.last().imagesPerSecond()));
     }
     return sb.toString();
   }

@@ -26,9 +26,17 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
   public void onStart(TrainConfig config, long totalSteps) {
     total = totalSteps;
     start = System.nanoTime();
-    out.printf("[%s] training %s on %s: %d epochs, batch %d, lr %s, momentum %s, seed %d, %d threads%n",
-        label, config.norm(), config.dataset(), config.epochs(), config.batchSize(), config.lr(),
-        config.momentum(), config.seed(), config.threads());
+    out.printf(
+        "[%s] training %s on %s: %d epochs, batch %d, lr %s, momentum %s, seed %d, %d threads%n",
+        label,
+        config.norm(),
+        config.dataset(),
+        config.epochs(),
+        config.batchSize(),
+        config.lr(),
+        config.momentum(),
+        config.seed(),
+        config.threads());
   }
 
   @Override
@@ -43,8 +51,10 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
     int width = 30;
     int filled = total > 0 ? (int) (width * step / total) : 0;
     String bar = "#".repeat(filled) + "-".repeat(width - filled);
-    String line = String.format("[%s] epoch %d [%s] %d/%d loss %.4f  %.0f img/s  ETA %s",
-        label, epoch, bar, step, total, loss, ips, hms(eta));
+    String line =
+        String.format(
+            "[%s] epoch %d [%s] %d/%d loss %.4f  %.0f img/s  ETA %s",
+            label, epoch, bar, step, total, loss, ips, hms(eta));
     if (tty) {
       err.print("\r" + line + "   ");
     } else {
@@ -58,8 +68,15 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
     if (tty) {
       err.print("\r");
     }
-    out.printf("[%s] epoch %d: train loss %.4f  test loss %.4f  test acc %.2f%%  %.0f img/s  (%.1f s)%n",
-        label, r.epoch(), r.trainLoss(), r.testLoss(), r.testAccuracy(), r.imagesPerSecond(), r.epochSeconds());
+    out.printf(
+        "[%s] epoch %d: train loss %.4f  test loss %.4f  test acc %.2f%%  %.0f img/s  (%.1f s)%n",
+        label,
+        r.epoch(),
+        r.trainLoss(),
+        r.testLoss(),
+        r.testAccuracy(),
+        r.imagesPerSecond(),
+        r.epochSeconds());
   }
 
   @Override
@@ -69,12 +86,14 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
 
   @Override
   public void onFinish(TrainResult r) {
-    out.printf("[%s] done in %s; checkpoints in %s%n", label, hms(r.trainSeconds()), r.checkpointDir());
+    out.printf(
+        "[%s] done in %s; checkpoints in %s%n", label, hms(r.trainSeconds()), r.checkpointDir());
   }
 
   static String hms(double seconds) {
     long s = Math.round(seconds);
-    return s >= 3600 ? String.format("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+    return s >= 3600
+        ? String.format("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
         : String.format("%d:%02d", s / 60, s % 60);
   }
 }

@@ -13,8 +13,6 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       CompareCommand.class,
       EvalCommand.class,
-      ServeCommand.class,
-      ReportCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
@@ -23,7 +21,8 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing a command (see normlab --help)");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "Missing a command (see normlab --help)");
   }
 
   public static void main(String[] args) {

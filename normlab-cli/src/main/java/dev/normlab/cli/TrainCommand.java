@@ -17,13 +17,19 @@ import picocli.CommandLine.Option;
 final class TrainCommand implements Callable<Integer> {
   @Mixin TrainOptions opts = new TrainOptions();
 
-  @Option(names = "--norm", defaultValue = "batch", description = "none, batch, instance, layer or group (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--norm",
+      defaultValue = "batch",
+      description = "none, batch, instance, layer or group (default: ${DEFAULT-VALUE})")
   String norm;
 
   @Option(names = "--name", description = "run name (default: <dataset>-<norm>-s<seed>)")
   String name;
 
-  @Option(names = "--group", defaultValue = "train", description = "run group in the store (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--group",
+      defaultValue = "train",
+      description = "run group in the store (default: ${DEFAULT-VALUE})")
   String group;
 
   @Override
@@ -31,11 +37,17 @@ final class TrainCommand implements Callable<Integer> {
     String runName = name != null ? name : opts.dataset + "-" + norm + "-s" + opts.seed;
     TrainConfig config = opts.config(norm, runName);
     try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
-      TrainingListener listener = TrainingListener.all(
-          new ConsoleListener(norm, System.out, System.err), tracking.listener(runName, group, config));
+      TrainingListener listener =
+          TrainingListener.all(
+              new ConsoleListener(norm, System.out, System.err),
+              tracking.listener(runName, group, config));
       TrainResult r = new Trainer(config, listener).run();
-      System.out.printf("final: norm %s  test acc %.2f%%  test loss %.4f  train time %s%n", norm,
-          r.last().testAccuracy(), r.last().testLoss(), ConsoleListener.hms(r.trainSeconds()));
+      System.out.printf(
+          "final: norm %s  test acc %.2f%%  test loss %.4f  train time %s%n",
+          norm,
+          r.last().testAccuracy(),
+          r.last().testLoss(),
+          ConsoleListener.hms(r.trainSeconds()));
       tracking.printWhere(System.out);
       System.out.println("checkpoints: " + r.checkpointDir().toAbsolutePath());
     }

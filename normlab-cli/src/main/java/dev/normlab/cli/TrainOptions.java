@@ -6,43 +6,81 @@ import picocli.CommandLine.Option;
 
 /** Options shared by {@code train} and {@code compare}. */
 final class TrainOptions {
-  @Option(names = "--dataset", defaultValue = "mnist", description = "mnist, fashion-mnist or kmnist (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--dataset",
+      defaultValue = "mnist",
+      description = "mnist, fashion-mnist or kmnist (default: ${DEFAULT-VALUE})")
   String dataset;
 
-  @Option(names = "--epochs", defaultValue = "10", description = "epochs (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--epochs",
+      defaultValue = "10",
+      description = "epochs (default: ${DEFAULT-VALUE})")
   int epochs;
 
-  @Option(names = "--lr", defaultValue = "0.01", description = "SGD learning rate (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--lr",
+      defaultValue = "0.01",
+      description = "SGD learning rate (default: ${DEFAULT-VALUE})")
   double lr;
 
-  @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--momentum",
+      defaultValue = "0.9",
+      description = "SGD momentum (default: ${DEFAULT-VALUE})")
   double momentum;
 
-  @Option(names = "--weight-decay", defaultValue = "0", description = "SGD weight decay (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--weight-decay",
+      defaultValue = "0",
+      description = "SGD weight decay (default: ${DEFAULT-VALUE})")
   double weightDecay;
 
-  @Option(names = "--batch-size", defaultValue = "64", description = "batch size (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--batch-size",
+      defaultValue = "64",
+      description = "batch size (default: ${DEFAULT-VALUE})")
   int batchSize;
 
-  @Option(names = "--seed", defaultValue = "0", description = "random seed (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "random seed (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--groups", defaultValue = "8", description = "GroupNorm groups (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--groups",
+      defaultValue = "8",
+      description = "GroupNorm groups (default: ${DEFAULT-VALUE})")
   int groups;
 
-  @Option(names = "--threads", description = "kernel threads (default: NORMLAB_THREADS or all cores)")
+  @Option(
+      names = "--threads",
+      description = "kernel threads (default: NORMLAB_THREADS or all cores)")
   Integer threads;
 
-  @Option(names = "--data-dir", description = "directory holding <dataset>/*-ubyte(.gz) (default: NORMLAB_DATA, ../shared/datasets, ~/.cache/normlab)")
+  @Option(
+      names = "--data-dir",
+      description =
+          "directory holding <dataset>/*-ubyte(.gz) (default: NORMLAB_DATA, ../shared/datasets, ~/.cache/normlab)")
   Path dataDir;
 
-  @Option(names = "--limit-train", defaultValue = "0", description = "train on the first N images only (0 = all)")
+  @Option(
+      names = "--limit-train",
+      defaultValue = "0",
+      description = "train on the first N images only (0 = all)")
   int limitTrain;
 
-  @Option(names = "--limit-test", defaultValue = "0", description = "evaluate on the first N test images only (0 = all)")
+  @Option(
+      names = "--limit-test",
+      defaultValue = "0",
+      description = "evaluate on the first N test images only (0 = all)")
   int limitTest;
 
-  @Option(names = "--out", defaultValue = "normlab-runs", description = "output directory for the store and checkpoints (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--out",
+      defaultValue = "normlab-runs",
+      description = "output directory for the store and checkpoints (default: ${DEFAULT-VALUE})")
   Path out;
 
   @Option(names = "--store", description = "run store file (default: <out>/runs.db)")
@@ -60,7 +98,21 @@ final class TrainOptions {
 
   TrainConfig config(String norm, String runName) {
     int t = threads != null ? threads : dev.normlab.kernels.Parallel.threads();
-    return new TrainConfig(dataset, norm, groups, epochs, lr, momentum, weightDecay, batchSize, seed,
-        t, dataDir, limitTrain, limitTest, out.resolve("checkpoints").resolve(runName), resume);
+    return new TrainConfig(
+        dataset,
+        norm,
+        groups,
+        epochs,
+        lr,
+        momentum,
+        weightDecay,
+        batchSize,
+        seed,
+        t,
+        dataDir,
+        limitTrain,
+        limitTest,
+        out.resolve("checkpoints").resolve(runName),
+        resume);
   }
 }

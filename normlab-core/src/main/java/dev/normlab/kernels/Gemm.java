@@ -108,6 +108,7 @@ public final class Gemm {
       int j1) {
     float[] pa = PACK_A.get();
     float[] pb = PACK_B.get();
+    float[] tile = EDGE.get();
     for (int jc = j0; jc < j1; jc += NC) {
       int nc = Math.min(NC, j1 - jc);
       for (int pc = 0; pc < k; pc += KC) {
@@ -125,7 +126,7 @@ public final class Gemm {
               if (mr == MR && nr == NR) {
                 micro(kc, pa, ir * kc, pb, jr * kc, c, co, ldc, betaEff);
               } else {
-                edge(kc, pa, ir * kc, pb, jr * kc, c, co, ldc, mr, nr, betaEff);
+                edge(kc, pa, ir * kc, pb, jr * kc, c, co, ldc, mr, nr, betaEff, tile);
               }
             }
           }
@@ -266,7 +267,10 @@ public final class Gemm {
     c51.intoArray(c, r5 + L);
   }
 
-  /** A partial tile at the matrix edge: scalar accumulation into a small buffer. */
+  /**
+   * A partial tile at the matrix edge: the vector micro-kernel runs into a full-size scratch tile
+   * (packed panels are zero-padded), and only the valid part is written back.
+   */
   private static void edge(
       int kc,
       float[] pa,
@@ -278,25 +282,18 @@ public final class Gemm {
       int ldc,
       int mr,
       int nr,
-      float beta) {
-    float[] t = EDGE.get();
-    java.util.Arrays.fill(t, 0f);
-    for (int p = 0; p < kc; p++) {
-      int ap = ao + p * MR;
-      int bp = bo + p * NR;
-      for (int i = 0; i < mr; i++) {
-        float av = pa[ap + i];
-        int row = i * NR;
-        for (int j = 0; j < nr; j++) {
-          t[row + j] += av * pb[bp + j];
-        }
-      }
-    }
+      float beta,
+      float[] tile) {
+    micro(kc, pa, ao, pb, bo, tile, 0, NR, 0f);
     for (int i = 0; i < mr; i++) {
-      for (int j = 0; j < nr; j++) {
-        int ci = co + i * ldc + j;
-        float v = t[i * NR + j];
-        c[ci] = beta == 0f ? v : v + beta * c[ci];
+      int ci = co + i * ldc;
+      int ti = i * NR;
+      if (beta == 0f) {
+        System.arraycopy(tile, ti, c, ci, nr);
+      } else {
+        for (int j = 0; j < nr; j++) {
+          c[ci + j] = tile[ti + j] + beta * c[ci + j];
+        }
       }
     }
   }

@@ -1,0 +1,82 @@
+package dev.normlab.cli;
+
+import dev.normlab.data.DataLoader;
+import dev.normlab.data.Dataset;
+import dev.normlab.data.Datasets;
+import dev.normlab.data.MnistLike;
+import dev.normlab.data.Transforms;
+import dev.normlab.io.Checkpoint;
+import dev.normlab.io.Json;
+import dev.normlab.models.ReferenceCnn;
+import dev.normlab.tensor.Rng;
+import dev.normlab.train.Trainer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code normlab eval}: test-set accuracy and loss of a checkpoint. */
+@Command(
+    name = "eval",
+    mixinStandardHelpOptions = true,
+    description = "Evaluate a checkpoint of the reference CNN on the test set.")
+final class EvalCommand implements Callable<Integer> {
+  @Option(
+      names = "--checkpoint",
+      required = true,
+      description = "a .safetensors checkpoint written by train/compare")
+  Path checkpoint;
+
+  @Option(names = "--dataset", description = "override the dataset recorded in the checkpoint")
+  String dataset;
+
+  @Option(names = "--data-dir", description = "directory holding <dataset>/*-ubyte(.gz)")
+  Path dataDir;
+
+  @Option(
+      names = "--limit-test",
+      defaultValue = "0",
+      description = "evaluate on the first N test images (0 = all)")
+  int limitTest;
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public Integer call() throws Exception {
+    if (!Files.isRegularFile(checkpoint)) {
+      throw new IllegalArgumentException("no such checkpoint: " + checkpoint);
+    }
+    Checkpoint c = Checkpoint.load(checkpoint);
+    Map<String, Object> config =
+        c.info().configJson() == null
+            ? Map.of()
+            : (Map<String, Object>) Json.parse(c.info().configJson());
+    String norm = String.valueOf(config.getOrDefault("norm", "batch"));
+    int groups = ((Number) config.getOrDefault("groups", 8)).intValue();
+    String ds = dataset != null ? dataset : String.valueOf(config.getOrDefault("dataset", "mnist"));
+    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.parse(norm), groups, new Rng(0));
+    c.restoreModel(model, true);
+    MnistLike which = MnistLike.parse(ds);
+    Dataset test = Datasets.builder().dataDir(dataDir).build().loadSplit(which, false);
+    if (limitTest > 0 && limitTest < test.size()) {
+      test = test.head(limitTest);
+    }
+    try (DataLoader l =
+        DataLoader.builder(test)
+            .batchSize(1000)
+            .shuffle(false)
+            .transform(Transforms.standard(which))
+            .build()) {
+      Trainer.Evaluation ev = Trainer.evaluate(model, l, test.numClasses(), null);
+      System.out.printf(
+          "checkpoint %s (norm %s, epoch %d): test acc %.2f%%  test loss %.4f on %d %s images%n",
+          checkpoint, norm, c.info().epoch(), ev.accuracy(), ev.loss(), test.size(), ds);
+      for (int k = 0; k < ev.perClassAccuracy().length; k++) {
+        System.out.printf(
+            "  class %-6s %.2f%%%n", which.classes().get(k), ev.perClassAccuracy()[k]);
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,43 @@
+package dev.normlab.train;
+
+import dev.normlab.kernels.Parallel;
+import dev.normlab.models.ReferenceCnn;
+import dev.normlab.nn.functional.F;
+import dev.normlab.optim.SGD;
+import dev.normlab.tensor.Rng;
+import dev.normlab.tensor.Tensor;
+
+/**
+ * Training throughput of the reference CNN on fixed random batches (SGD lr 0.01 momentum 0.9, cross
+ * entropy): the same work per step as {@code scripts/torch/train_reference.py --steps}.
+ */
+public final class TrainBench {
+  private TrainBench() {}
+
+  public record Result(double imagesPerSecond, double msPerStep) {}
+
+  public static Result run(String norm, int batch, int warmup, int steps, int threads) {
+    Parallel.setThreads(threads);
+    Rng rng = new Rng(0);
+    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.parse(norm), rng);
+    SGD opt = new SGD(model.parameters(), 0.01, 0.9, 0, 0, false);
+    Tensor x = Tensor.randn(rng, batch, 1, 28, 28);
+    Tensor y = Tensor.randint(rng, 0, 10, batch);
+    for (int i = 0; i < warmup; i++) {
+      step(model, opt, x, y);
+    }
+    long t0 = System.nanoTime();
+    for (int i = 0; i < steps; i++) {
+      step(model, opt, x, y);
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    return new Result(batch * steps / secs, secs * 1000 / steps);
+  }
+
+  private static void step(ReferenceCnn model, SGD opt, Tensor x, Tensor y) {
+    opt.zeroGrad();
+    Tensor loss = F.crossEntropy(model.forward(x), y);
+    loss.backward();
+    opt.step();
+  }
+}
