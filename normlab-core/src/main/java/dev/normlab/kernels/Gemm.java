@@ -7,17 +7,17 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-precision GEMM, row-major: {@code C = alpha * op(A) * op(B) + beta * C}.
  *
  * <p>Blocked and packed in the BLIS manner: B is packed into KC x NR panels, A into MR x KC panels,
- * and a 6 x 2-vector register-tiled FMA micro-kernel runs over them. Work is split over column
+ * and an 8 x 2-vector register-tiled FMA micro-kernel runs over them. Work is split over column
  * panels across {@link Parallel} threads; the split depends only on the sizes and thread count, so
  * results are reproducible. {@link GemmReference} is the scalar twin.
  */
 public final class Gemm {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
-  static final int MR = 6;
+  static final int MR = 8;
   static final int NR = 2 * L;
   private static final int KC = 256;
-  private static final int MC = 144;
+  private static final int MC = 128;
   private static final int NC = 1024;
 
   /** Below this many multiply-adds a product runs on the calling thread. */
@@ -200,21 +200,34 @@ public final class Gemm {
   }
 
   /**
-   * The 6 x 2-vector register tile: 12 accumulators started from beta*C, one pass over kc, stored
+   * The 8 x 2-vector register tile: 16 accumulators started from beta*C, one pass over kc, stored
    * back. Alpha is folded into the packed A. Everything stays in one method so that C2 keeps the
    * accumulators in registers (a call taking vectors would box them).
    */
   private static void micro(
       int kc, float[] pa, int ao, float[] pb, int bo, float[] c, int co, int ldc, float beta) {
-    FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
     int r0 = co,
         r1 = co + ldc,
-        r2 = co + 2 * ldc,
-        r3 = co + 3 * ldc,
-        r4 = co + 4 * ldc,
-        r5 = co + 5 * ldc;
+        r2 = r1 + ldc,
+        r3 = r2 + ldc,
+        r4 = r3 + ldc,
+        r5 = r4 + ldc,
+        r6 = r5 + ldc,
+        r7 = r6 + ldc;
     if (beta == 0f) {
-      c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(S);
+      c00 =
+          c01 =
+              c10 =
+                  c11 =
+                      c20 =
+                          c21 =
+                              c30 =
+                                  c31 =
+                                      c40 =
+                                          c41 =
+                                              c50 =
+                                                  c51 = c60 = c61 = c70 = c71 = FloatVector.zero(S);
     } else {
       c00 = FloatVector.fromArray(S, c, r0).mul(beta);
       c01 = FloatVector.fromArray(S, c, r0 + L).mul(beta);
@@ -228,6 +241,10 @@ public final class Gemm {
       c41 = FloatVector.fromArray(S, c, r4 + L).mul(beta);
       c50 = FloatVector.fromArray(S, c, r5).mul(beta);
       c51 = FloatVector.fromArray(S, c, r5 + L).mul(beta);
+      c60 = FloatVector.fromArray(S, c, r6).mul(beta);
+      c61 = FloatVector.fromArray(S, c, r6 + L).mul(beta);
+      c70 = FloatVector.fromArray(S, c, r7).mul(beta);
+      c71 = FloatVector.fromArray(S, c, r7 + L).mul(beta);
     }
     for (int p = 0; p < kc; p++) {
       int bp = bo + p * NR;
@@ -252,6 +269,12 @@ public final class Gemm {
       a = FloatVector.broadcast(S, pa[ap + 5]);
       c50 = b0.fma(a, c50);
       c51 = b1.fma(a, c51);
+      a = FloatVector.broadcast(S, pa[ap + 6]);
+      c60 = b0.fma(a, c60);
+      c61 = b1.fma(a, c61);
+      a = FloatVector.broadcast(S, pa[ap + 7]);
+      c70 = b0.fma(a, c70);
+      c71 = b1.fma(a, c71);
     }
     c00.intoArray(c, r0);
     c01.intoArray(c, r0 + L);
@@ -265,6 +288,10 @@ public final class Gemm {
     c41.intoArray(c, r4 + L);
     c50.intoArray(c, r5);
     c51.intoArray(c, r5 + L);
+    c60.intoArray(c, r6);
+    c61.intoArray(c, r6 + L);
+    c70.intoArray(c, r7);
+    c71.intoArray(c, r7 + L);
   }
 
   /**
