@@ -155,22 +155,24 @@ public final class Conv {
         });
   }
 
-  /** gw = dL/dw and (if non-null) gbias = dL/dbias; both overwritten. */
+  /**
+   * gw = dL/dw and (if non-null) gbias = dL/dbias; both overwritten. Per image, gw^T [rows, coutG]
+   * += col [rows, out] * gy^T [out, coutG]: with the unfolded input as the untransposed operand the
+   * GEMM packs only the small gy transposed. Each chunk of images sums into its own buffer; chunks
+   * are added in order.
+   */
   public static void backwardWeight(ConvGeom g, float[] x, float[] gy, float[] gw, float[] gbias) {
     G3 t = G3.of(g);
     int cinG = g.cin() / g.groups(), coutG = g.cout() / g.groups();
     int inSize = g.inSize(), outSize = g.outSize(), rows = g.colRows();
     boolean pointwise = g.isPointwise();
-    int chunks = Parallel.chunks(g.n(), 1);
-    float[][] partial = new float[Math.max(1, chunks)][];
+    int chunks = Math.max(1, Parallel.chunks(g.n(), 1));
+    float[][] partial = new float[chunks][];
     Parallel.forChunks(
         g.n(),
         1,
         (chunk, n0, n1) -> {
-          float[] acc = chunk == 0 ? gw : new float[gw.length];
-          if (chunk == 0) {
-            java.util.Arrays.fill(gw, 0f);
-          }
+          float[] acc = new float[g.groups() * rows * coutG]; // per group: gw^T [rows, coutG]
           partial[chunk] = acc;
           float[] col = pointwise ? null : col(rows * outSize);
           for (int n = n0; n < n1; n++) {
@@ -187,28 +189,37 @@ public final class Conv {
               Gemm.sgemm(
                   false,
                   true,
-                  coutG,
                   rows,
+                  coutG,
                   outSize,
                   1f,
-                  gy,
-                  yo,
-                  outSize,
                   src,
                   so,
                   outSize,
+                  gy,
+                  yo,
+                  outSize,
                   1f,
                   acc,
-                  gr * coutG * rows,
-                  rows);
+                  gr * rows * coutG,
+                  coutG);
             }
           }
         });
-    if (g.n() == 0) {
-      java.util.Arrays.fill(gw, 0f);
-    }
-    for (int c = 1; c < chunks; c++) {
-      Elementwise.axpy(gw.length, 1f, partial[c], 0, gw, 0);
+    java.util.Arrays.fill(gw, 0f);
+    for (int c = 0; c < chunks; c++) {
+      float[] acc = partial[c];
+      if (acc == null) {
+        continue;
+      }
+      for (int gr = 0; gr < g.groups(); gr++) {
+        for (int r = 0; r < rows; r++) {
+          int src = gr * rows * coutG + r * coutG;
+          for (int oc = 0; oc < coutG; oc++) {
+            gw[(gr * coutG + oc) * rows + r] += acc[src + oc];
+          }
+        }
+      }
     }
     if (gbias != null) {
       for (int oc = 0; oc < g.cout(); oc++) {

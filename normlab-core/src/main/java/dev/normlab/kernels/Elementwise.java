@@ -99,4 +99,34 @@ public final class Elementwise {
       out[oo + i] = x[xo + i] * alpha + beta;
     }
   }
+
+  /** {@code out[i] = max(x[i], 0)} over {@code [from, to)}. */
+  public static void relu(float[] x, float[] out, int from, int to) {
+    int i = from;
+    var zero = FloatVector.zero(S);
+    for (int up = from + S.loopBound(to - from); i < up; i += S.length()) {
+      FloatVector.fromArray(S, x, i).lanewise(VectorOperators.MAX, zero).intoArray(out, i);
+    }
+    for (; i < to; i++) {
+      out[i] = x[i] > 0 ? x[i] : 0f;
+    }
+  }
+
+  /**
+   * The backward of (leaky) relu: {@code gx[i] = ref[i] > 0 ? g[i] : slope * g[i]} over {@code
+   * [from, to)}.
+   */
+  public static void reluBackward(
+      float[] g, float[] ref, float slope, float[] gx, int from, int to) {
+    int i = from;
+    var zero = FloatVector.zero(S);
+    for (int up = from + S.loopBound(to - from); i < up; i += S.length()) {
+      var gv = FloatVector.fromArray(S, g, i);
+      var pos = FloatVector.fromArray(S, ref, i).compare(VectorOperators.GT, zero);
+      gv.mul(slope).blend(gv, pos).intoArray(gx, i);
+    }
+    for (; i < to; i++) {
+      gx[i] = ref[i] > 0 ? g[i] : g[i] * slope;
+    }
+  }
 }

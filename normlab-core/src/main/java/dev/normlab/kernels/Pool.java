@@ -40,6 +40,10 @@ public final class Pool {
       float[] y,
       int[] argmax) {
     int inPlane = ih * iw, outPlane = oh * ow;
+    if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1) {
+      max2x2(planes, ih, iw, oh, ow, x, y, argmax);
+      return;
+    }
     Parallel.forRange(
         planes,
         Math.max(1, 4096 / Math.max(1, outPlane)),
@@ -70,6 +74,44 @@ public final class Pool {
                       }
                     }
                   }
+                }
+                y[yo + oy * ow + ox] = best;
+                argmax[yo + oy * ow + ox] = bi;
+              }
+            }
+          }
+        });
+  }
+
+  /** The common 2x2, stride-2 case without bounds checks (same results as the general loop). */
+  private static void max2x2(
+      int planes, int ih, int iw, int oh, int ow, float[] x, float[] y, int[] argmax) {
+    int inPlane = ih * iw, outPlane = oh * ow;
+    Parallel.forRange(
+        planes,
+        Math.max(1, 4096 / Math.max(1, outPlane)),
+        (p0, p1) -> {
+          for (int p = p0; p < p1; p++) {
+            int xo = p * inPlane, yo = p * outPlane;
+            for (int oy = 0; oy < oh; oy++) {
+              int r0 = 2 * oy * iw, r1 = r0 + iw;
+              for (int ox = 0; ox < ow; ox++) {
+                int i0 = r0 + 2 * ox;
+                int bi = i0;
+                float best = x[xo + i0];
+                // strict > keeps the first maximum in scan order, as the general loop does
+                if (x[xo + i0 + 1] > best || Float.isNaN(x[xo + i0 + 1]) && !Float.isNaN(best)) {
+                  best = x[xo + i0 + 1];
+                  bi = i0 + 1;
+                }
+                int i2 = r1 + 2 * ox;
+                if (!Float.isNaN(best) && (x[xo + i2] > best || Float.isNaN(x[xo + i2]))) {
+                  best = x[xo + i2];
+                  bi = i2;
+                }
+                if (!Float.isNaN(best) && (x[xo + i2 + 1] > best || Float.isNaN(x[xo + i2 + 1]))) {
+                  best = x[xo + i2 + 1];
+                  bi = i2 + 1;
                 }
                 y[yo + oy * ow + ox] = best;
                 argmax[yo + oy * ow + ox] = bi;

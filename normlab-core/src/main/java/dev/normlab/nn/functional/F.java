@@ -1,6 +1,7 @@
 package dev.normlab.nn.functional;
 
 import dev.normlab.autograd.Autograd;
+import dev.normlab.kernels.Elementwise;
 import dev.normlab.kernels.Gemm;
 import dev.normlab.kernels.Parallel;
 import dev.normlab.tensor.DType;
@@ -30,14 +31,7 @@ public final class F {
   public static Tensor relu(Tensor x) {
     float[] in = x.data();
     float[] out = new float[in.length];
-    Parallel.forRange(
-        in.length,
-        GRAIN,
-        (from, to) -> {
-          for (int i = from; i < to; i++) {
-            out[i] = in[i] > 0 ? in[i] : 0f;
-          }
-        });
+    Parallel.forRange(in.length, GRAIN, (from, to) -> Elementwise.relu(in, out, from, to));
     Tensor y = Tensor.of(out, x.shape());
     return Autograd.record("relu", y, g -> new Tensor[] {maskGrad(g, out, 0f)}, x);
   }
@@ -47,13 +41,7 @@ public final class F {
     float[] gd = g.data();
     float[] gi = new float[gd.length];
     Parallel.forRange(
-        gd.length,
-        GRAIN,
-        (from, to) -> {
-          for (int i = from; i < to; i++) {
-            gi[i] = ref[i] > 0 ? gd[i] : gd[i] * slope;
-          }
-        });
+        gd.length, GRAIN, (from, to) -> Elementwise.reluBackward(gd, ref, slope, gi, from, to));
     return Tensor.of(gi, g.shape());
   }
 
