@@ -49,29 +49,53 @@ public final class NormBench {
     return s[s.length / 2];
   }
 
-  /** GB/s of System.arraycopy over a 64 MiB array (read + write bytes). */
-  static double copyBandwidth() {
+  static double min(double[] a) {
+    double m = Double.POSITIVE_INFINITY;
+    for (double v : a) {
+      m = Math.min(m, v);
+    }
+    return m;
+  }
+
+  /**
+   * GB/s (read + write bytes) of copying a 64 MiB float array into a preallocated one with {@code
+   * System.arraycopy}: one call on one thread, or split over the {@link Parallel} threads. Median
+   * of 15 after 5 warm-ups.
+   */
+  static double copyBandwidth(boolean parallel) {
     float[] a = new float[16 << 20];
     float[] b = new float[a.length];
     Arrays.fill(a, 1f);
+    Arrays.fill(b, 2f);
     double[] t = new double[15];
     for (int r = 0; r < 20; r++) {
       long t0 = System.nanoTime();
-      System.arraycopy(a, 0, b, 0, a.length);
+      if (parallel) {
+        Parallel.forRange(
+            a.length, 1 << 16, (from, to) -> System.arraycopy(a, from, b, from, to - from));
+      } else {
+        System.arraycopy(a, 0, b, 0, a.length);
+      }
       long t1 = System.nanoTime();
       if (r >= 5) {
         t[r - 5] = (t1 - t0) / 1e9;
       }
     }
-    return 8.0 * a.length / median(t) / 1e9;
+    return 8.0 * a.length / min(t) / 1e9;
   }
 
   public static void main(String[] args) {
     String filter = args.length > 0 ? args[0] : "";
     int reps = args.length > 1 ? Integer.parseInt(args[1]) : 15;
-    double copy = copyBandwidth();
+    double copy = copyBandwidth(false);
+    double copyPar = copyBandwidth(true);
     System.out.printf(
-        Locale.ROOT, "copy_bandwidth_gbps=%.2f threads=%d%n", copy, Parallel.threads());
+        Locale.ROOT,
+        "copy_bandwidth_gbps=%.2f copy_bandwidth_%dthreads_gbps=%.2f threads=%d%n",
+        copy,
+        Parallel.threads(),
+        copyPar,
+        Parallel.threads());
     Rng rng = new Rng(0);
     for (Case c : cases()) {
       if (!c.name().contains(filter)) {
@@ -106,16 +130,17 @@ public final class NormBench {
           fb[r - warm] = (t1 - t0) / 1e6;
         }
       }
-      double f = median(fwd);
+      double f = min(fwd);
       double gbps = 8.0 * x.numel() / (f / 1e3) / 1e9;
       System.out.printf(
           Locale.ROOT,
-          "%s fwd_ms=%.3f fwdbwd_ms=%.3f fwd_gbps=%.2f fwd_bw_vs_copy=%.0f%%%n",
+          "%s fwd_ms=%.3f fwdbwd_ms=%.3f fwd_gbps=%.2f fwd_bw_vs_copy=%.0f%% vs_copy_mt=%.0f%%%n",
           c.name(),
           f,
-          median(fb),
+          min(fb),
           gbps,
-          100 * gbps / copy);
+          100 * gbps / copy,
+          100 * gbps / copyPar);
     }
   }
 }
