@@ -84,6 +84,20 @@ public final class NormBench {
     return 8.0 * a.length / min(t) / 1e9;
   }
 
+  /** Runs forward and forward+backward for at least 0.4 s so that the JIT has compiled them. */
+  static void warmUp(Module m, Tensor x, Tensor g) {
+    long end = System.nanoTime() + 400_000_000L;
+    Tensor xg = x.detach().requiresGrad(true);
+    while (System.nanoTime() < end) {
+      try (var ng = GradMode.noGrad()) {
+        m.forward(x);
+      }
+      m.zeroGrad();
+      xg.zeroGrad();
+      m.forward(xg).backward(g);
+    }
+  }
+
   public static void main(String[] args) {
     String filter = args.length > 0 ? args[0] : "";
     int reps = args.length > 1 ? Integer.parseInt(args[1]) : 15;
@@ -107,7 +121,8 @@ public final class NormBench {
       m.train();
       double[] fwd = new double[reps];
       double[] fb = new double[reps];
-      int warm = 5;
+      int warm = 10;
+      warmUp(m, x, g);
       for (int r = 0; r < warm + reps; r++) {
         long t0 = System.nanoTime();
         try (var ng = GradMode.noGrad()) {
