@@ -222,16 +222,18 @@ public final class Conv {
       }
     }
     if (gbias != null) {
-      for (int oc = 0; oc < g.cout(); oc++) {
-        double s = 0;
-        for (int n = 0; n < g.n(); n++) {
-          int o = (n * g.cout() + oc) * outSize;
-          for (int i = 0; i < outSize; i++) {
-            s += gy[o + i];
-          }
-        }
-        gbias[oc] = (float) s;
-      }
+      Parallel.forRange(
+          g.cout(),
+          1,
+          (o0, o1) -> {
+            for (int oc = o0; oc < o1; oc++) {
+              double s = 0;
+              for (int n = 0; n < g.n(); n++) {
+                s += Elementwise.sum(gy, (n * g.cout() + oc) * outSize, outSize);
+              }
+              gbias[oc] = (float) s;
+            }
+          });
     }
   }
 

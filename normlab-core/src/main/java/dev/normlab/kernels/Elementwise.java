@@ -129,4 +129,27 @@ public final class Elementwise {
       gx[i] = ref[i] > 0 ? g[i] : g[i] * slope;
     }
   }
+
+  /**
+   * The sum of {@code x[off, off+len)} in double: float vector lanes over blocks of 1024 elements
+   * (short enough that float partial sums stay accurate), each block's lanes added in double.
+   */
+  public static double sum(float[] x, int off, int len) {
+    double total = 0;
+    int end = off + len;
+    for (int b = off; b < end; b += 1024) {
+      int be = Math.min(end, b + 1024);
+      int i = b;
+      var acc = FloatVector.zero(S);
+      for (int up = b + S.loopBound(be - b); i < up; i += S.length()) {
+        acc = acc.add(FloatVector.fromArray(S, x, i));
+      }
+      double block = acc.reduceLanes(VectorOperators.ADD);
+      for (; i < be; i++) {
+        block += x[i];
+      }
+      total += block;
+    }
+    return total;
+  }
 }

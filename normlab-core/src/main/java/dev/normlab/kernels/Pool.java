@@ -96,22 +96,30 @@ public final class Pool {
             for (int oy = 0; oy < oh; oy++) {
               int r0 = 2 * oy * iw, r1 = r0 + iw;
               for (int ox = 0; ox < ow; ox++) {
-                int i0 = r0 + 2 * ox;
+                int i0 = r0 + 2 * ox, i2 = r1 + 2 * ox;
+                float v0 = x[xo + i0], v1 = x[xo + i0 + 1], v2 = x[xo + i2], v3 = x[xo + i2 + 1];
+                // Selects instead of branches: which element wins is data-dependent, so branches
+                // would mispredict about half the time. Strict > keeps the first maximum.
+                float best = v0;
                 int bi = i0;
-                float best = x[xo + i0];
-                // strict > keeps the first maximum in scan order, as the general loop does
-                if (x[xo + i0 + 1] > best || Float.isNaN(x[xo + i0 + 1]) && !Float.isNaN(best)) {
-                  best = x[xo + i0 + 1];
-                  bi = i0 + 1;
-                }
-                int i2 = r1 + 2 * ox;
-                if (!Float.isNaN(best) && (x[xo + i2] > best || Float.isNaN(x[xo + i2]))) {
-                  best = x[xo + i2];
-                  bi = i2;
-                }
-                if (!Float.isNaN(best) && (x[xo + i2 + 1] > best || Float.isNaN(x[xo + i2 + 1]))) {
-                  best = x[xo + i2 + 1];
-                  bi = i2 + 1;
+                boolean t = v1 > best;
+                best = t ? v1 : best;
+                bi = t ? i0 + 1 : bi;
+                t = v2 > best;
+                best = t ? v2 : best;
+                bi = t ? i2 : bi;
+                t = v3 > best;
+                best = t ? v3 : best;
+                bi = t ? i2 + 1 : bi;
+                if ((v0 != v0)
+                    | (v1 != v1)
+                    | (v2 != v2)
+                    | (v3 != v3)) { // rare: the first NaN in scan order wins
+                  bi =
+                      Float.isNaN(v0)
+                          ? i0
+                          : Float.isNaN(v1) ? i0 + 1 : Float.isNaN(v2) ? i2 : i2 + 1;
+                  best = Float.NaN;
                 }
                 y[yo + oy * ow + ox] = best;
                 argmax[yo + oy * ow + ox] = bi;
