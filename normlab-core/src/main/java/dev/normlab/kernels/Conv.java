@@ -1,13 +1,24 @@
 package dev.normlab.kernels;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * N-d convolution (1-d, 2-d, 3-d) by im2col + {@link Gemm}, with stride, padding, dilation and
- * groups. Layouts as PyTorch: input [n, cin, *in], weight [cout, cin/groups, *kernel], output [n,
- * cout, *out]. Work is split over images; each chunk has its own unfold buffer and, for the weight
+ * groups; 3x3 stride-1 2-d convolutions with enough channels go to {@link Winograd} instead.
+ * Layouts as PyTorch: input [n, cin, *in], weight [cout, cin/groups, *kernel], output [n, cout,
+ * *out]. Work is split over images; each chunk has its own unfold buffer and, for the weight
  * gradient, its own partial sum, added in chunk order so that results are reproducible. {@link
  * ConvReference} is the scalar twin.
  */
 public final class Conv {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+
+  /** Below this many unfolded rows the weight gradient uses {@link #rowDots} instead of GEMM. */
+  static final int SMALL_ROWS = 16;
+
   private static final ThreadLocal<float[][]> COL = ThreadLocal.withInitial(() -> new float[1][0]);
 
   private Conv() {}
@@ -46,6 +57,10 @@ public final class Conv {
 
   /** y = conv(x, w) + bias; y is overwritten. */
   public static void forward(ConvGeom g, float[] x, float[] w, float[] bias, float[] y) {
+    if (Winograd.applies(g)) {
+      Winograd.forward(g, x, w, bias, y);
+      return;
+    }
     G3 t = G3.of(g);
     int cinG = g.cin() / g.groups(), coutG = g.cout() / g.groups();
     int inSize = g.inSize(), outSize = g.outSize(), rows = g.colRows();
@@ -98,6 +113,10 @@ public final class Conv {
 
   /** gx = dL/dx given gy = dL/dy; gx is overwritten. */
   public static void backwardInput(ConvGeom g, float[] gy, float[] w, float[] gx) {
+    if (Winograd.applies(g)) {
+      Winograd.backwardInput(g, gy, w, gx);
+      return;
+    }
     G3 t = G3.of(g);
     int cinG = g.cin() / g.groups(), coutG = g.cout() / g.groups();
     int inSize = g.inSize(), outSize = g.outSize(), rows = g.colRows();
@@ -186,6 +205,10 @@ public final class Conv {
                 src = col;
                 so = 0;
               }
+              if (rows < SMALL_ROWS) {
+                rowDots(src, so, rows, gy, yo, coutG, outSize, acc, gr * rows * coutG);
+                continue;
+              }
               Gemm.sgemm(
                   false,
                   true,
@@ -234,6 +257,60 @@ public final class Conv {
               gbias[oc] = (float) s;
             }
           });
+    }
+  }
+
+  /**
+   * acc[r * cols + oc] += dot(a row r, b row oc) over len, for rows < {@link #SMALL_ROWS}: the
+   * weight gradient of a layer with few inputs (the first conv: 1 channel x 9 taps) as dot
+   * products, since a GEMM with 9 rows wastes most of its register tile. Four rows of b share each
+   * load of a.
+   */
+  static void rowDots(
+      float[] a, int ao, int rows, float[] b, int bo, int cols, int len, float[] acc, int at) {
+    int bound = S.loopBound(len);
+    for (int r = 0; r < rows; r++) {
+      int ar = ao + r * len;
+      int oc = 0;
+      for (; oc + 4 <= cols; oc += 4) {
+        int b0 = bo + oc * len, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len;
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        for (; i < bound; i += L) {
+          FloatVector av = FloatVector.fromArray(S, a, ar + i);
+          s0 = av.fma(FloatVector.fromArray(S, b, b0 + i), s0);
+          s1 = av.fma(FloatVector.fromArray(S, b, b1 + i), s1);
+          s2 = av.fma(FloatVector.fromArray(S, b, b2 + i), s2);
+          s3 = av.fma(FloatVector.fromArray(S, b, b3 + i), s3);
+        }
+        float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
+        float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+          float av = a[ar + i];
+          t0 += av * b[b0 + i];
+          t1 += av * b[b1 + i];
+          t2 += av * b[b2 + i];
+          t3 += av * b[b3 + i];
+        }
+        int o = at + r * cols + oc;
+        acc[o] += t0;
+        acc[o + 1] += t1;
+        acc[o + 2] += t2;
+        acc[o + 3] += t3;
+      }
+      for (; oc < cols; oc++) {
+        int b0 = bo + oc * len;
+        FloatVector s0 = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += L) {
+          s0 = FloatVector.fromArray(S, a, ar + i).fma(FloatVector.fromArray(S, b, b0 + i), s0);
+        }
+        float t0 = s0.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+          t0 += a[ar + i] * b[b0 + i];
+        }
+        acc[at + r * cols + oc] += t0;
+      }
     }
   }
 

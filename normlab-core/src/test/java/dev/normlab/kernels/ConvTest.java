@@ -86,6 +86,32 @@ class ConvTest {
   }
 
   @Test
+  void winogradMatchesDirectLoopsOnOddAndEvenSizesAndPaddings() {
+    int seed = 100;
+    for (int p = 0; p <= 2; p++) {
+      for (int[] hw : new int[][] {{4, 4}, {5, 7}, {6, 6}, {9, 5}, {26, 26}, {35, 37}}) {
+        ConvGeom g = g2(3, 8, hw[0], hw[1], 9, 3, 1, p, 1, 1);
+        assertEquals(true, Winograd.applies(g), g.toString());
+        check(g, seed++);
+      }
+    }
+    // many images: several GEMM groups, the last one partial
+    ConvGeom big = g2(7, 16, 12, 12, 8, 3, 1, 1, 1, 1);
+    check(big, seed);
+  }
+
+  @Test
+  void winogradIsChosenOnlyWhereItApplies() {
+    assertEquals(true, Winograd.applies(g2(64, 32, 26, 26, 64, 3, 1, 0, 1, 1)));
+    assertEquals(false, Winograd.applies(g2(64, 1, 28, 28, 32, 3, 1, 0, 1, 1))); // one channel
+    assertEquals(false, Winograd.applies(g2(2, 8, 9, 9, 8, 3, 2, 1, 1, 1))); // stride
+    assertEquals(false, Winograd.applies(g2(2, 8, 9, 9, 8, 3, 1, 1, 2, 1))); // dilation
+    assertEquals(false, Winograd.applies(g2(2, 8, 9, 9, 8, 3, 1, 1, 1, 2))); // groups
+    assertEquals(false, Winograd.applies(g2(2, 8, 9, 9, 8, 5, 1, 1, 1, 1))); // 5x5
+    assertEquals(false, Winograd.applies(g2(2, 8, 9, 9, 8, 3, 1, 3, 1, 1))); // padding 3
+  }
+
+  @Test
   void conv1dAnd3dMatchDirectLoops() {
     check(
         new ConvGeom(

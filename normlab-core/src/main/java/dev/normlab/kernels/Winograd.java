@@ -1,0 +1,361 @@
+package dev.normlab.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * 3x3, stride-1 2-d convolution by Winograd's minimal filtering F(2x2, 3x3): each 4x4 input tile
+ * gives a 2x2 output tile with 16 multiplies per (input, output) channel pair instead of 36, so the
+ * channel-mixing GEMMs do 2.25x fewer flops than im2col. Used for the forward pass and, as the
+ * convolution of the output gradient with the rotated, transposed filters, for the input gradient.
+ *
+ * <p>With g the 3x3 filter, d a 4x4 input tile, U = G g G^T and V = B^T d B, the output tile is A^T
+ * [sum over input channels of U .* V] A. The sum over channels is, for each of the 16 positions, a
+ * GEMM [cout x cin] x [cin x tiles]. The transforms run as vector operations over a row of tiles.
+ * Work is split over images; the results do not depend on timing. {@link ConvReference} is the
+ * scalar twin (tests allow for Winograd's slightly different rounding).
+ */
+public final class Winograd {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+
+  /** Tiles per GEMM: several images' tiles go into one GEMM so that its N is not too small. */
+  private static final int TARGET_TILES = Integer.getInteger("normlab.winograd.tiles", 384);
+
+  private static final ThreadLocal<float[][]> SCRATCH =
+      ThreadLocal.withInitial(() -> new float[3][0]);
+
+  /** {@code -Dnormlab.winograd=false} turns it off (for benchmarks and comparisons). */
+  private static final boolean ENABLED =
+      !"false".equals(System.getProperty("normlab.winograd", "true"));
+
+  /** Gather offsets 0, 2, 4, ...: the even lanes of two vectors' worth of a row. */
+  private static final int[] EVEN = new int[L];
+
+  static {
+    for (int i = 0; i < L; i++) {
+      EVEN[i] = 2 * i;
+    }
+  }
+
+  private Winograd() {}
+
+  /**
+   * Whether the geometry is one this class computes: 2-d, 3x3, stride 1, dilation 1, one group, the
+   * same padding (at most 2) on both axes, and enough channels for the GEMMs to pay.
+   */
+  public static boolean applies(ConvGeom g) {
+    return ENABLED
+        && g.nd() == 2
+        && g.kernel()[0] == 3
+        && g.kernel()[1] == 3
+        && g.stride()[0] == 1
+        && g.stride()[1] == 1
+        && g.dilation()[0] == 1
+        && g.dilation()[1] == 1
+        && g.groups() == 1
+        && g.padding()[0] == g.padding()[1]
+        && g.padding()[0] <= 2
+        && g.cin() >= 8
+        && g.cout() >= 8
+        && g.outSpatial()[0] >= 2
+        && g.outSpatial()[1] >= 2;
+  }
+
+  /** y = conv(x, w) + bias (bias may be null); y is overwritten. */
+  public static void forward(ConvGeom g, float[] x, float[] w, float[] bias, float[] y) {
+    int cin = g.cin(), cout = g.cout();
+    float[] u = new float[16 * cout * cin];
+    for (int o = 0; o < cout; o++) {
+      for (int i = 0; i < cin; i++) {
+        filter(w, (o * cin + i) * 9, false, u, o * cin + i, cout * cin);
+      }
+    }
+    int ih = g.in()[0], iw = g.in()[1];
+    int[] out = g.outSpatial();
+    run(g.n(), cin, ih, iw, cout, out[0], out[1], g.padding()[0], x, u, bias, y);
+  }
+
+  /** gx = dL/dx given gy = dL/dy; gx is overwritten. */
+  public static void backwardInput(ConvGeom g, float[] gy, float[] w, float[] gx) {
+    int cin = g.cin(), cout = g.cout();
+    // dL/dx is the convolution of gy (cout channels) with the filters rotated by 180 degrees and
+    // with input and output channels swapped, padded by 2 - p so that the output has x's size.
+    float[] u = new float[16 * cin * cout];
+    for (int i = 0; i < cin; i++) {
+      for (int o = 0; o < cout; o++) {
+        filter(w, (o * cin + i) * 9, true, u, i * cout + o, cin * cout);
+      }
+    }
+    int[] out = g.outSpatial();
+    run(
+        g.n(),
+        cout,
+        out[0],
+        out[1],
+        cin,
+        g.in()[0],
+        g.in()[1],
+        2 - g.padding()[0],
+        gy,
+        u,
+        null,
+        gx);
+  }
+
+  /** U = G g G^T for one 3x3 filter, written to u[k * stride + at] for the 16 positions k. */
+  private static void filter(float[] w, int wo, boolean rotate, float[] u, int at, int stride) {
+    float[] gg = new float[9];
+    for (int k = 0; k < 9; k++) {
+      gg[k] = w[wo + (rotate ? 8 - k : k)];
+    }
+    // G = [[1,0,0],[1/2,1/2,1/2],[1/2,-1/2,1/2],[0,0,1]]; t = G g (4x3), then t G^T (4x4).
+    float[] t = new float[12];
+    for (int c = 0; c < 3; c++) {
+      float g0 = gg[c], g1 = gg[3 + c], g2 = gg[6 + c];
+      t[c] = g0;
+      t[3 + c] = 0.5f * (g0 + g1 + g2);
+      t[6 + c] = 0.5f * (g0 - g1 + g2);
+      t[9 + c] = g2;
+    }
+    for (int r = 0; r < 4; r++) {
+      float t0 = t[3 * r], t1 = t[3 * r + 1], t2 = t[3 * r + 2];
+      u[(4 * r) * stride + at] = t0;
+      u[(4 * r + 1) * stride + at] = 0.5f * (t0 + t1 + t2);
+      u[(4 * r + 2) * stride + at] = 0.5f * (t0 - t1 + t2);
+      u[(4 * r + 3) * stride + at] = t2;
+    }
+  }
+
+  /**
+   * The convolution of x [n, cin, ih, iw] (padding p on all sides) with transformed filters u [16,
+   * cout, cin] into y [n, cout, oh, ow], plus bias.
+   */
+  private static void run(
+      int n,
+      int cin,
+      int ih,
+      int iw,
+      int cout,
+      int oh,
+      int ow,
+      int p,
+      float[] x,
+      float[] u,
+      float[] bias,
+      float[] y) {
+    int th = (oh + 1) / 2, tw = (ow + 1) / 2, tiles = th * tw;
+    int group = Math.max(1, Math.min(n, TARGET_TILES / tiles));
+    int groups = (n + group - 1) / group;
+    Parallel.forRange(
+        groups,
+        1,
+        (g0, g1) -> {
+          // rows of V and M are padded by a vector so that the transforms can load and store
+          // whole vectors past a row of tiles (the extra lanes are never read back as results)
+          int cols = group * tiles + L;
+          float[][] s = SCRATCH.get();
+          float[] v = buffer(s, 0, 16 * cin * cols);
+          float[] m = buffer(s, 1, 16 * cout * cols);
+          // the rows buffer also serves as the output transform's scratch, once the GEMMs ran
+          float[] rows = buffer(s, 2, (2 * th + 2) * 4 * (tw + L) + 2 * (tw + L) + 4);
+          for (int gi = g0; gi < g1; gi++) {
+            int n0 = gi * group, nb = Math.min(group, n - n0);
+            int used = nb * tiles;
+            for (int b = 0; b < nb; b++) {
+              for (int c = 0; c < cin; c++) {
+                inputTransform(
+                    x,
+                    ((n0 + b) * cin + c) * ih * iw,
+                    ih,
+                    iw,
+                    p,
+                    th,
+                    tw,
+                    v,
+                    c * cols + b * tiles,
+                    cin * cols,
+                    rows);
+              }
+            }
+            for (int k = 0; k < 16; k++) {
+              Gemm.sgemm(
+                  false,
+                  false,
+                  cout,
+                  used,
+                  cin,
+                  1f,
+                  u,
+                  k * cout * cin,
+                  cin,
+                  v,
+                  k * cin * cols,
+                  cols,
+                  0f,
+                  m,
+                  k * cout * cols,
+                  cols);
+            }
+            for (int b = 0; b < nb; b++) {
+              for (int o = 0; o < cout; o++) {
+                outputTransform(
+                    m,
+                    o * cols + b * tiles,
+                    cout * cols,
+                    th,
+                    tw,
+                    bias == null ? 0f : bias[o],
+                    y,
+                    ((n0 + b) * cout + o) * oh * ow,
+                    oh,
+                    ow,
+                    rows);
+              }
+            }
+          }
+        });
+  }
+
+  private static float[] buffer(float[][] s, int i, int size) {
+    if (s[i].length < size) {
+      s[i] = new float[size];
+    }
+    return s[i];
+  }
+
+  /**
+   * V = B^T d B for every tile of one channel plane, written to v[k * kStride + at + tile]. First d
+   * B along each (virtual, zero-padded) input row, as vectors over the row's tiles; then B^T along
+   * the columns, four rows at a time.
+   */
+  private static void inputTransform(
+      float[] x,
+      int xo,
+      int ih,
+      int iw,
+      int p,
+      int th,
+      int tw,
+      float[] v,
+      int at,
+      int kStride,
+      float[] rows) {
+    int vr = 2 * th + 2; // virtual rows, from -p
+    int rs = tw + L; // row stride in the rows buffer (room for a whole vector past tw)
+    int padded = vr * 4 * rs; // one zero-padded input row: pad[c] = X(c - p)
+    int pw = 2 * (tw + L) + 4;
+    for (int r = 0; r < vr; r++) {
+      int iy = r - p;
+      if (iy >= 0 && iy < ih) {
+        int lead = Math.min(p, pw);
+        java.util.Arrays.fill(rows, padded, padded + lead, 0f);
+        int n = Math.min(iw, pw - lead);
+        System.arraycopy(x, xo + iy * iw, rows, padded + lead, n);
+        java.util.Arrays.fill(rows, padded + lead + n, padded + pw, 0f);
+      } else {
+        java.util.Arrays.fill(rows, padded, padded + pw, 0f);
+      }
+      int base = r * 4 * rs;
+      for (int t = 0; t < tw; t += L) {
+        // even and odd columns of the tiles: e0 = X(2t), o0 = X(2t + 1), e1 = X(2t + 2), ...
+        int c = padded + 2 * t;
+        FloatVector e0 = FloatVector.fromArray(S, rows, c, EVEN, 0);
+        FloatVector o0 = FloatVector.fromArray(S, rows, c + 1, EVEN, 0);
+        FloatVector e1 = FloatVector.fromArray(S, rows, c + 2, EVEN, 0);
+        FloatVector o1 = FloatVector.fromArray(S, rows, c + 3, EVEN, 0);
+        // d B with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]] applied to (e0, o0, e1, o1)
+        e0.sub(e1).intoArray(rows, base + t);
+        o0.add(e1).intoArray(rows, base + rs + t);
+        e1.sub(o0).intoArray(rows, base + 2 * rs + t);
+        o0.sub(o1).intoArray(rows, base + 3 * rs + t);
+      }
+    }
+    for (int ty = 0; ty < th; ty++) {
+      int r0 = 2 * ty * 4 * rs, r1 = r0 + 4 * rs, r2 = r1 + 4 * rs, r3 = r2 + 4 * rs;
+      int dst = at + ty * tw;
+      for (int j = 0; j < 4; j++) {
+        int c0 = r0 + j * rs, c1 = r1 + j * rs, c2 = r2 + j * rs, c3 = r3 + j * rs;
+        for (int t = 0; t < tw; t += L) {
+          FloatVector a0 = FloatVector.fromArray(S, rows, c0 + t);
+          FloatVector a1 = FloatVector.fromArray(S, rows, c1 + t);
+          FloatVector a2 = FloatVector.fromArray(S, rows, c2 + t);
+          FloatVector a3 = FloatVector.fromArray(S, rows, c3 + t);
+          a0.sub(a2).intoArray(v, j * kStride + dst + t);
+          a1.add(a2).intoArray(v, (4 + j) * kStride + dst + t);
+          a2.sub(a1).intoArray(v, (8 + j) * kStride + dst + t);
+          a1.sub(a3).intoArray(v, (12 + j) * kStride + dst + t);
+        }
+      }
+    }
+  }
+
+  /**
+   * Y = A^T M A (+ bias) for every tile of one output plane, with A^T = [[1,1,1,0],[0,1,-1,-1]];
+   * m[k * kStride + at + tile] holds the 16 positions. The four results of a row of tiles are
+   * stored to tmp, then interleaved into the two output rows.
+   */
+  private static void outputTransform(
+      float[] m,
+      int at,
+      int kStride,
+      int th,
+      int tw,
+      float bias,
+      float[] y,
+      int yo,
+      int oh,
+      int ow,
+      float[] tmp) {
+    for (int ty = 0; ty < th; ty++) {
+      int src = at + ty * tw;
+      for (int t = 0; t < tw; t += L) {
+        int a = src + t;
+        // s0 = m0 + m1 + m2 and s1 = m1 - m2 - m3 down each of the 4 columns j
+        FloatVector m00 = FloatVector.fromArray(S, m, a);
+        FloatVector m10 = FloatVector.fromArray(S, m, 4 * kStride + a);
+        FloatVector m20 = FloatVector.fromArray(S, m, 8 * kStride + a);
+        FloatVector m30 = FloatVector.fromArray(S, m, 12 * kStride + a);
+        FloatVector s00 = m00.add(m10).add(m20), s10 = m10.sub(m20).sub(m30);
+        FloatVector m01 = FloatVector.fromArray(S, m, kStride + a);
+        FloatVector m11 = FloatVector.fromArray(S, m, 5 * kStride + a);
+        FloatVector m21 = FloatVector.fromArray(S, m, 9 * kStride + a);
+        FloatVector m31 = FloatVector.fromArray(S, m, 13 * kStride + a);
+        FloatVector s01 = m01.add(m11).add(m21), s11 = m11.sub(m21).sub(m31);
+        FloatVector m02 = FloatVector.fromArray(S, m, 2 * kStride + a);
+        FloatVector m12 = FloatVector.fromArray(S, m, 6 * kStride + a);
+        FloatVector m22 = FloatVector.fromArray(S, m, 10 * kStride + a);
+        FloatVector m32 = FloatVector.fromArray(S, m, 14 * kStride + a);
+        FloatVector s02 = m02.add(m12).add(m22), s12 = m12.sub(m22).sub(m32);
+        FloatVector m03 = FloatVector.fromArray(S, m, 3 * kStride + a);
+        FloatVector m13 = FloatVector.fromArray(S, m, 7 * kStride + a);
+        FloatVector m23 = FloatVector.fromArray(S, m, 11 * kStride + a);
+        FloatVector m33 = FloatVector.fromArray(S, m, 15 * kStride + a);
+        FloatVector s03 = m03.add(m13).add(m23), s13 = m13.sub(m23).sub(m33);
+        s00.add(s01).add(s02).add(bias).intoArray(tmp, 0);
+        s01.sub(s02).sub(s03).add(bias).intoArray(tmp, L);
+        s10.add(s11).add(s12).add(bias).intoArray(tmp, 2 * L);
+        s11.sub(s12).sub(s13).add(bias).intoArray(tmp, 3 * L);
+        int n = Math.min(L, tw - t);
+        int y0 = 2 * ty, x0 = 2 * t;
+        interleave(tmp, 0, L, n, y, yo + y0 * ow + x0, ow - x0);
+        if (y0 + 1 < oh) {
+          interleave(tmp, 2 * L, 3 * L, n, y, yo + (y0 + 1) * ow + x0, ow - x0);
+        }
+      }
+    }
+  }
+
+  /** y[at + 2i] = tmp[even + i], y[at + 2i + 1] = tmp[odd + i], for the first width outputs. */
+  private static void interleave(
+      float[] tmp, int even, int odd, int n, float[] y, int at, int width) {
+    int pairs = Math.min(n, width / 2);
+    for (int i = 0; i < pairs; i++) {
+      y[at + 2 * i] = tmp[even + i];
+      y[at + 2 * i + 1] = tmp[odd + i];
+    }
+    if (pairs < n && 2 * pairs < width) {
+      y[at + 2 * pairs] = tmp[even + pairs]; // odd width: the last tile has one column
+    }
+  }
+}
