@@ -131,6 +131,39 @@ public final class Elementwise {
   }
 
   /**
+   * Dropout over {@code [from, to)}: {@code mask[i] = u(key, i) >= p ? scale : 0} and {@code out[i]
+   * = x[i] * mask[i]}, where u is a uniform in [0, 1) with 24 bits from a SplitMix64 hash of the
+   * key and the index. Counter-based, so any split of the range over threads gives the same mask.
+   */
+  public static void dropout(
+      long key, float p, float scale, float[] x, float[] mask, float[] out, int from, int to) {
+    for (int i = from; i < to; i++) {
+      float u = (mix(key + 0x9E3779B97F4A7C15L * (i + 1L)) >>> 40) * 0x1.0p-24f;
+      float m = u >= p ? scale : 0f;
+      mask[i] = m;
+      out[i] = x[i] * m;
+    }
+  }
+
+  /** The SplitMix64 finalizer: a bijective hash with good avalanche. */
+  static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  /** {@code out[i] = a[i] * b[i]} over {@code [from, to)}. */
+  public static void mul(float[] a, float[] b, float[] out, int from, int to) {
+    int i = from;
+    for (int up = from + S.loopBound(to - from); i < up; i += S.length()) {
+      FloatVector.fromArray(S, a, i).mul(FloatVector.fromArray(S, b, i)).intoArray(out, i);
+    }
+    for (; i < to; i++) {
+      out[i] = a[i] * b[i];
+    }
+  }
+
+  /**
    * The sum of {@code x[off, off+len)} in double: float vector lanes over blocks of 1024 elements
    * (short enough that float partial sums stay accurate), each block's lanes added in double.
    */

@@ -79,4 +79,42 @@ class ElementwiseTest {
       assertEquals(ref, Elementwise.sum(x, 1, n), 1e-4 * Math.max(1, Math.sqrt(n)), "sum n=" + n);
     }
   }
+
+  @Test
+  void mulMatchesScalar() {
+    SplittableRandom r = new SplittableRandom(5);
+    for (int n : LENGTHS) {
+      float[] a = rand(r, n), b = rand(r, n), out = new float[n + 3];
+      Elementwise.mul(a, b, out, 1, n);
+      for (int i = 1; i < n; i++) {
+        assertBits(a[i] * b[i], out[i], "mul n=" + n + " i=" + i);
+      }
+    }
+  }
+
+  @Test
+  void dropoutMaskDoesNotDependOnTheSplitAndKeepsTheRate() {
+    int n = 100_003;
+    float[] x = rand(new SplittableRandom(6), n);
+    float[] whole = new float[n], wholeOut = new float[n];
+    Elementwise.dropout(42L, 0.3f, 1 / 0.7f, x, whole, wholeOut, 0, n);
+    float[] parts = new float[n], partsOut = new float[n];
+    for (int from = 0; from < n; from += 997) {
+      Elementwise.dropout(42L, 0.3f, 1 / 0.7f, x, parts, partsOut, from, Math.min(n, from + 997));
+    }
+    int dropped = 0;
+    for (int i = 0; i < n; i++) {
+      assertBits(whole[i], parts[i], "mask " + i);
+      assertBits(x[i] * whole[i], partsOut[i], "out " + i);
+      dropped += whole[i] == 0f ? 1 : 0;
+    }
+    assertEquals(0.3 * n, dropped, 5 * Math.sqrt(n * 0.3 * 0.7)); // within 5 sigma
+    float[] other = new float[n], otherOut = new float[n];
+    Elementwise.dropout(43L, 0.3f, 1 / 0.7f, x, other, otherOut, 0, n);
+    int same = 0;
+    for (int i = 0; i < n; i++) {
+      same += other[i] == whole[i] ? 1 : 0;
+    }
+    assertEquals(0.58 * n, same, 5 * Math.sqrt(n * 0.25)); // independent masks agree 0.3^2 + 0.7^2
+  }
 }

@@ -257,22 +257,23 @@ public final class F {
     float[] in = x.data();
     float[] mask = new float[in.length];
     float scale = p == 1 ? 0f : (float) (1 / (1 - p));
-    rng.nextFloats(mask);
     float pf = (float) p;
     float[] out = new float[in.length];
-    for (int i = 0; i < in.length; i++) {
-      mask[i] = mask[i] >= pf ? scale : 0f;
-      out[i] = in[i] * mask[i];
-    }
+    // one draw from the generator per call; the mask is a hash of it and the element index, so
+    // threads can fill it in parallel and the generator's state stays easy to checkpoint
+    long key = rng.nextLong();
+    Parallel.forRange(
+        in.length,
+        1 << 15,
+        (from, to) -> Elementwise.dropout(key, pf, scale, in, mask, out, from, to));
     return Autograd.record(
         "dropout",
         Tensor.of(out, x.shape()),
         g -> {
           float[] gd = g.data();
           float[] gi = new float[gd.length];
-          for (int i = 0; i < gd.length; i++) {
-            gi[i] = gd[i] * mask[i];
-          }
+          Parallel.forRange(
+              gd.length, 1 << 15, (from, to) -> Elementwise.mul(gd, mask, gi, from, to));
           return new Tensor[] {Tensor.of(gi, g.shape())};
         },
         x);
