@@ -1,11 +1,19 @@
 package dev.normlab.kernels;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * 2-d max and average pooling over planes [planes, ih, iw] (1-d pooling is 2-d with ih = 1), with
  * PyTorch's semantics for stride, padding, dilation (max), ceil_mode and count_include_pad (avg).
  * Planes are split over threads.
  */
 public final class Pool {
+  private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+
   private Pool() {}
 
   /**
@@ -83,50 +91,85 @@ public final class Pool {
         });
   }
 
-  /** The common 2x2, stride-2 case without bounds checks (same results as the general loop). */
+  /**
+   * The common 2x2, stride-2 case, as vectors over a plane's outputs: the four corners of each
+   * window are gathered through a precomputed map from output to window start, compared with
+   * selects, and the rare window holding a NaN is redone by the scalar rule.
+   */
   private static void max2x2(
       int planes, int ih, int iw, int oh, int ow, float[] x, float[] y, int[] argmax) {
     int inPlane = ih * iw, outPlane = oh * ow;
+    int[] start = new int[outPlane];
+    for (int o = 0; o < outPlane; o++) {
+      start[o] = 2 * (o / ow) * iw + 2 * (o % ow);
+    }
+    int bound = FS.loopBound(outPlane);
     Parallel.forRange(
         planes,
         Math.max(1, 4096 / Math.max(1, outPlane)),
         (p0, p1) -> {
           for (int p = p0; p < p1; p++) {
             int xo = p * inPlane, yo = p * outPlane;
-            for (int oy = 0; oy < oh; oy++) {
-              int r0 = 2 * oy * iw, r1 = r0 + iw;
-              for (int ox = 0; ox < ow; ox++) {
-                int i0 = r0 + 2 * ox, i2 = r1 + 2 * ox;
-                float v0 = x[xo + i0], v1 = x[xo + i0 + 1], v2 = x[xo + i2], v3 = x[xo + i2 + 1];
-                // Selects instead of branches: which element wins is data-dependent, so branches
-                // would mispredict about half the time. Strict > keeps the first maximum.
-                float best = v0;
-                int bi = i0;
-                boolean t = v1 > best;
-                best = t ? v1 : best;
-                bi = t ? i0 + 1 : bi;
-                t = v2 > best;
-                best = t ? v2 : best;
-                bi = t ? i2 : bi;
-                t = v3 > best;
-                best = t ? v3 : best;
-                bi = t ? i2 + 1 : bi;
-                if ((v0 != v0)
-                    | (v1 != v1)
-                    | (v2 != v2)
-                    | (v3 != v3)) { // rare: the first NaN in scan order wins
-                  bi =
-                      Float.isNaN(v0)
-                          ? i0
-                          : Float.isNaN(v1) ? i0 + 1 : Float.isNaN(v2) ? i2 : i2 + 1;
-                  best = Float.NaN;
+            int o = 0;
+            for (; o < bound; o += FS.length()) {
+              FloatVector v0 = FloatVector.fromArray(FS, x, xo, start, o);
+              FloatVector v1 = FloatVector.fromArray(FS, x, xo + 1, start, o);
+              FloatVector v2 = FloatVector.fromArray(FS, x, xo + iw, start, o);
+              FloatVector v3 = FloatVector.fromArray(FS, x, xo + iw + 1, start, o);
+              var nan =
+                  v0.test(VectorOperators.IS_NAN)
+                      .or(v1.test(VectorOperators.IS_NAN))
+                      .or(v2.test(VectorOperators.IS_NAN))
+                      .or(v3.test(VectorOperators.IS_NAN));
+              if (nan.anyTrue()) {
+                for (int k = o; k < o + FS.length(); k++) {
+                  max2x2One(x, xo, start[k], iw, y, argmax, yo + k);
                 }
-                y[yo + oy * ow + ox] = best;
-                argmax[yo + oy * ow + ox] = bi;
+                continue;
               }
+              // strict > keeps the first maximum in scan order, as the scalar loop
+              IntVector s = IntVector.fromArray(IS, start, o);
+              FloatVector best = v0;
+              IntVector bi = s;
+              var t = v1.compare(VectorOperators.GT, best);
+              best = best.blend(v1, t);
+              bi = bi.blend(s.add(1), t.cast(IS));
+              t = v2.compare(VectorOperators.GT, best);
+              best = best.blend(v2, t);
+              bi = bi.blend(s.add(iw), t.cast(IS));
+              t = v3.compare(VectorOperators.GT, best);
+              best = best.blend(v3, t);
+              bi = bi.blend(s.add(iw + 1), t.cast(IS));
+              best.intoArray(y, yo + o);
+              bi.intoArray(argmax, yo + o);
+            }
+            for (; o < outPlane; o++) {
+              max2x2One(x, xo, start[o], iw, y, argmax, yo + o);
             }
           }
         });
+  }
+
+  /** One 2x2 window at x[xo + i0]: the first maximum in scan order, or the first NaN. */
+  private static void max2x2One(
+      float[] x, int xo, int i0, int iw, float[] y, int[] argmax, int out) {
+    int[] at = {i0, i0 + 1, i0 + iw, i0 + iw + 1};
+    float best = x[xo + i0];
+    int bi = i0;
+    for (int k = 0; k < 4; k++) {
+      float v = x[xo + at[k]];
+      if (Float.isNaN(v)) {
+        best = v;
+        bi = at[k];
+        break;
+      }
+      if (v > best) {
+        best = v;
+        bi = at[k];
+      }
+    }
+    y[out] = best;
+    argmax[out] = bi;
   }
 
   /** gx (overwritten) from gy and the forward's argmax. */
