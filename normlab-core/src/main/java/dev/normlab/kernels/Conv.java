@@ -6,11 +6,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * N-d convolution (1-d, 2-d, 3-d) by im2col + {@link Gemm}, with stride, padding, dilation and
- * groups; 3x3 stride-1 2-d convolutions with enough channels go to {@link Winograd} instead.
- * Layouts as PyTorch: input [n, cin, *in], weight [cout, cin/groups, *kernel], output [n, cout,
- * *out]. Work is split over images; each chunk has its own unfold buffer and, for the weight
- * gradient, its own partial sum, added in chunk order so that results are reproducible. {@link
- * ConvReference} is the scalar twin.
+ * groups; the forward pass of 3x3 stride-1 2-d convolutions with enough channels goes to {@link
+ * Winograd} instead (measured: for the gradients, Winograd's transforms cost about what its smaller
+ * GEMMs save). Layouts as PyTorch: input [n, cin, *in], weight [cout, cin/groups, *kernel], output
+ * [n, cout, *out]. Work is split over images; each chunk has its own unfold buffer and, for the
+ * weight gradient, its own partial sum, added in chunk order so that results are reproducible.
+ * {@link ConvReference} is the scalar twin.
  */
 public final class Conv {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -113,10 +114,6 @@ public final class Conv {
 
   /** gx = dL/dx given gy = dL/dy; gx is overwritten. */
   public static void backwardInput(ConvGeom g, float[] gy, float[] w, float[] gx) {
-    if (Winograd.applies(g)) {
-      Winograd.backwardInput(g, gy, w, gx);
-      return;
-    }
     G3 t = G3.of(g);
     int cinG = g.cin() / g.groups(), coutG = g.cout() / g.groups();
     int inSize = g.inSize(), outSize = g.outSize(), rows = g.colRows();

@@ -6,8 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * 3x3, stride-1 2-d convolution by Winograd's minimal filtering F(2x2, 3x3): each 4x4 input tile
  * gives a 2x2 output tile with 16 multiplies per (input, output) channel pair instead of 36, so the
- * channel-mixing GEMMs do 2.25x fewer flops than im2col. Used for the forward pass and, as the
- * convolution of the output gradient with the rotated, transposed filters, for the input gradient.
+ * channel-mixing GEMMs do 2.25x fewer flops than im2col. Used for the forward pass.
  *
  * <p>With g the 3x3 filter, d a 4x4 input tile, U = G g G^T and V = B^T d B, the output tile is A^T
  * [sum over input channels of U .* V] A. The sum over channels is, for each of the 16 positions, a
@@ -68,7 +67,7 @@ public final class Winograd {
     float[] u = new float[16 * cout * cin];
     for (int o = 0; o < cout; o++) {
       for (int i = 0; i < cin; i++) {
-        filter(w, (o * cin + i) * 9, false, u, o * cin + i, cout * cin);
+        filter(w, (o * cin + i) * 9, u, o * cin + i, cout * cin);
       }
     }
     int ih = g.in()[0], iw = g.in()[1];
@@ -76,38 +75,11 @@ public final class Winograd {
     run(g.n(), cin, ih, iw, cout, out[0], out[1], g.padding()[0], x, u, bias, y);
   }
 
-  /** gx = dL/dx given gy = dL/dy; gx is overwritten. */
-  public static void backwardInput(ConvGeom g, float[] gy, float[] w, float[] gx) {
-    int cin = g.cin(), cout = g.cout();
-    // dL/dx is the convolution of gy (cout channels) with the filters rotated by 180 degrees and
-    // with input and output channels swapped, padded by 2 - p so that the output has x's size.
-    float[] u = new float[16 * cin * cout];
-    for (int i = 0; i < cin; i++) {
-      for (int o = 0; o < cout; o++) {
-        filter(w, (o * cin + i) * 9, true, u, i * cout + o, cin * cout);
-      }
-    }
-    int[] out = g.outSpatial();
-    run(
-        g.n(),
-        cout,
-        out[0],
-        out[1],
-        cin,
-        g.in()[0],
-        g.in()[1],
-        2 - g.padding()[0],
-        gy,
-        u,
-        null,
-        gx);
-  }
-
   /** U = G g G^T for one 3x3 filter, written to u[k * stride + at] for the 16 positions k. */
-  private static void filter(float[] w, int wo, boolean rotate, float[] u, int at, int stride) {
+  private static void filter(float[] w, int wo, float[] u, int at, int stride) {
     float[] gg = new float[9];
     for (int k = 0; k < 9; k++) {
-      gg[k] = w[wo + (rotate ? 8 - k : k)];
+      gg[k] = w[wo + k];
     }
     // G = [[1,0,0],[1/2,1/2,1/2],[1/2,-1/2,1/2],[0,0,1]]; t = G g (4x3), then t G^T (4x4).
     float[] t = new float[12];
