@@ -23,6 +23,15 @@ public final class Gemm {
   /** Below this many multiply-adds a product runs on the calling thread. */
   private static final long PARALLEL_WORK = 1L << 20;
 
+  /** Scatter offsets 0, MR, 2*MR, ...: one row of A into a packed panel. */
+  private static final int[] STRIDE_MR = new int[L];
+
+  static {
+    for (int i = 0; i < L; i++) {
+      STRIDE_MR[i] = i * MR;
+    }
+  }
+
   private static final ThreadLocal<float[]> PACK_A =
       ThreadLocal.withInitial(() -> new float[MC * KC]);
   private static final ThreadLocal<float[]> PACK_B =
@@ -174,9 +183,18 @@ public final class Gemm {
       int h = Math.min(MR, mc - ir);
       int base = ir * kc;
       if (!trans) {
+        // rows of A become columns of the panel: each row's vector is scattered with stride MR
+        int bound = S.loopBound(kc);
+        FloatVector va = FloatVector.broadcast(S, alpha);
         for (int i = 0; i < h; i++) {
           int src = aOff + (ic + ir + i) * lda + pc;
-          for (int p = 0; p < kc; p++) {
+          int p = 0;
+          for (; p < bound; p += L) {
+            FloatVector.fromArray(S, a, src + p)
+                .mul(va)
+                .intoArray(pa, base + p * MR + i, STRIDE_MR, 0);
+          }
+          for (; p < kc; p++) {
             pa[base + p * MR + i] = alpha * a[src + p];
           }
         }
