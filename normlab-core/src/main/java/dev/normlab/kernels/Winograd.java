@@ -1,6 +1,7 @@
 package dev.normlab.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -129,7 +130,6 @@ public final class Winograd {
           float[][] s = SCRATCH.get();
           float[] v = buffer(s, 0, 16 * cin * cols);
           float[] m = buffer(s, 1, 16 * cout * cols);
-          // the rows buffer also serves as the output transform's scratch, once the GEMMs ran
           float[] rows = buffer(s, 2, (2 * th + 2) * 4 * (tw + L) + 2 * (tw + L) + 4);
           for (int gi = g0; gi < g1; gi++) {
             int n0 = gi * group, nb = Math.min(group, n - n0);
@@ -181,8 +181,7 @@ public final class Winograd {
                     y,
                     ((n0 + b) * cout + o) * oh * ow,
                     oh,
-                    ow,
-                    rows);
+                    ow);
               }
             }
           }
@@ -264,8 +263,7 @@ public final class Winograd {
 
   /**
    * Y = A^T M A (+ bias) for every tile of one output plane, with A^T = [[1,1,1,0],[0,1,-1,-1]];
-   * m[k * kStride + at + tile] holds the 16 positions. The four results of a row of tiles are
-   * stored to tmp, then interleaved into the two output rows.
+   * m[k * kStride + at + tile] holds the 16 positions.
    */
   private static void outputTransform(
       float[] m,
@@ -277,8 +275,7 @@ public final class Winograd {
       float[] y,
       int yo,
       int oh,
-      int ow,
-      float[] tmp) {
+      int ow) {
     for (int ty = 0; ty < th; ty++) {
       int src = at + ty * tw;
       for (int t = 0; t < tw; t += L) {
@@ -304,30 +301,33 @@ public final class Winograd {
         FloatVector m23 = FloatVector.fromArray(S, m, 11 * kStride + a);
         FloatVector m33 = FloatVector.fromArray(S, m, 15 * kStride + a);
         FloatVector s03 = m03.add(m13).add(m23), s13 = m13.sub(m23).sub(m33);
-        s00.add(s01).add(s02).add(bias).intoArray(tmp, 0);
-        s01.sub(s02).sub(s03).add(bias).intoArray(tmp, L);
-        s10.add(s11).add(s12).add(bias).intoArray(tmp, 2 * L);
-        s11.sub(s12).sub(s13).add(bias).intoArray(tmp, 3 * L);
-        int n = Math.min(L, tw - t);
-        int y0 = 2 * ty, x0 = 2 * t;
-        interleave(tmp, 0, L, n, y, yo + y0 * ow + x0, ow - x0);
-        if (y0 + 1 < oh) {
-          interleave(tmp, 2 * L, 3 * L, n, y, yo + (y0 + 1) * ow + x0, ow - x0);
+        FloatVector y00 = s00.add(s01).add(s02).add(bias);
+        FloatVector y01 = s01.sub(s02).sub(s03).add(bias);
+        FloatVector y10 = s10.add(s11).add(s12).add(bias);
+        FloatVector y11 = s11.sub(s12).sub(s13).add(bias);
+        // scatter the columns of the tiles into the output rows: even columns from y?0, odd from
+        // y?1, masked to the columns that exist (the last tile of an odd width has one)
+        int x0 = 2 * t, width = Math.min(2 * L, ow - x0);
+        VectorMask<Float> even = S.indexInRange(0, (width + 1) / 2);
+        VectorMask<Float> odd = S.indexInRange(0, width / 2);
+        int row0 = yo + 2 * ty * ow + x0;
+        boolean second = 2 * ty + 1 < oh;
+        if (row0 + ow + 2 * L <= y.length) {
+          y00.intoArray(y, row0, EVEN, 0, even);
+          y01.intoArray(y, row0 + 1, EVEN, 0, odd);
+          if (second) {
+            y10.intoArray(y, row0 + ow, EVEN, 0, even);
+            y11.intoArray(y, row0 + ow + 1, EVEN, 0, odd);
+          }
+        } else { // the scatter checks even its masked lanes: near the array's end, lane by lane
+          for (int i = 0; i < width; i++) {
+            y[row0 + i] = (i & 1) == 0 ? y00.lane(i >> 1) : y01.lane(i >> 1);
+            if (second) {
+              y[row0 + ow + i] = (i & 1) == 0 ? y10.lane(i >> 1) : y11.lane(i >> 1);
+            }
+          }
         }
       }
-    }
-  }
-
-  /** y[at + 2i] = tmp[even + i], y[at + 2i + 1] = tmp[odd + i], for the first width outputs. */
-  private static void interleave(
-      float[] tmp, int even, int odd, int n, float[] y, int at, int width) {
-    int pairs = Math.min(n, width / 2);
-    for (int i = 0; i < pairs; i++) {
-      y[at + 2 * i] = tmp[even + i];
-      y[at + 2 * i + 1] = tmp[odd + i];
-    }
-    if (pairs < n && 2 * pairs < width) {
-      y[at + 2 * pairs] = tmp[even + pairs]; // odd width: the last tile has one column
     }
   }
 }
