@@ -103,7 +103,10 @@ class ElementwiseTest {
       Elementwise.dropout(42L, 0.3f, 1 / 0.7f, x, parts, partsOut, from, Math.min(n, from + 997));
     }
     int dropped = 0;
+    int k = (int) (42L ^ (42L >>> 32));
     for (int i = 0; i < n; i++) {
+      float scalar = Elementwise.dropoutUniform(k, i) >= 0.3f ? 1 / 0.7f : 0f;
+      assertBits(scalar, whole[i], "vector and scalar mask " + i);
       assertBits(whole[i], parts[i], "mask " + i);
       assertBits(x[i] * whole[i], partsOut[i], "out " + i);
       dropped += whole[i] == 0f ? 1 : 0;
