@@ -72,7 +72,7 @@ public final class Trainer {
                 .build();
         DataLoader testLoader =
             DataLoader.builder(test)
-                .batchSize(1000)
+                .batchSize(256)
                 .shuffle(false)
                 .transform(Transforms.standard(which))
                 .prefetch(true)
@@ -212,7 +212,7 @@ public final class Trainer {
         new Predictions.Builder(test, which.classes().toArray(String[]::new));
     try (DataLoader l =
         DataLoader.builder(test)
-            .batchSize(1000)
+            .batchSize(256)
             .shuffle(false)
             .transform(Transforms.standard(which))
             .prefetch(false)
