@@ -206,6 +206,7 @@ public final class Elementwise {
   public static double sum(float[] x, int off, int len) {
     double total = 0;
     int end = off + len;
+    float[] tmp = new float[S.length()];
     for (int b = off; b < end; b += 1024) {
       int be = Math.min(end, b + 1024);
       int i = b;
@@ -213,7 +214,7 @@ public final class Elementwise {
       for (int up = b + S.loopBound(be - b); i < up; i += S.length()) {
         acc = acc.add(FloatVector.fromArray(S, x, i));
       }
-      double block = acc.reduceLanes(VectorOperators.ADD);
+      double block = Lanes.sum(acc, tmp);
       for (; i < be; i++) {
         block += x[i];
       }

@@ -536,20 +536,6 @@ public final class NormKernels {
 
   // ================================================================== vector loops
 
-  /**
-   * The lanes of {@code v} summed in lane order in double. Used instead of {@code reduceLanes},
-   * whose order differs between the interpreter and the JIT intrinsic, which would break bitwise
-   * determinism across runs.
-   */
-  private static double lanes(FloatVector v, float[] tmp) {
-    v.intoArray(tmp, 0);
-    double s = 0;
-    for (int i = 0; i < tmp.length; i++) {
-      s += tmp[i];
-    }
-    return s;
-  }
-
   /** acc[0] += sum(d), acc[1] += sum(d^2) with d = (x - hi) - lo. */
   static void sums(float[] x, int off, int len, float hi, float lo, double[] acc) {
     var vh = FloatVector.broadcast(S, hi);
@@ -579,8 +565,8 @@ public final class NormKernels {
         a2 = d.fma(d, a2);
         i += L;
       }
-      s1 += lanes(a1.add(b1), tmp);
-      s2 += lanes(a2.add(b2), tmp);
+      s1 += Lanes.sum(a1.add(b1), tmp);
+      s2 += Lanes.sum(a2.add(b2), tmp);
     }
     for (; i < len; i++) {
       double d = x[off + i] - hi;
@@ -624,8 +610,8 @@ public final class NormKernels {
         a2 = g.fma(d, a2);
         i += L;
       }
-      s1 += lanes(a1.add(b1), tmp);
-      s2 += lanes(a2.add(b2), tmp);
+      s1 += Lanes.sum(a1.add(b1), tmp);
+      s2 += Lanes.sum(a2.add(b2), tmp);
     }
     for (; i < len; i++) {
       double g = dy[off + i];
@@ -759,8 +745,8 @@ public final class NormKernels {
         a1 = a1.add(g);
         a2 = g.fma(d, a2);
       }
-      s1 += lanes(a1, tmp);
-      s2 += lanes(a2, tmp);
+      s1 += Lanes.sum(a1, tmp);
+      s2 += Lanes.sum(a2, tmp);
     }
     for (; i < len; i++) {
       double g = w == null ? dy[off + i] : dy[off + i] * w[cb + i];
