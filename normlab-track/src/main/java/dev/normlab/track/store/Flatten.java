@@ -12,8 +12,8 @@ public final class Flatten {
   public record Entry(String json, Double number) {}
 
   /**
-   * {@code {optimizer: {lr: 0.01}}} becomes {@code optimizer.lr -> 0.01}. Lists and arrays stay one
-   * value (a JSON array); other objects (paths, enums) are written as their string form.
+   * {@code {optimizer: {lr: 0.01}}} becomes {@code optimizer.lr -> 0.01}. Collections and arrays
+   * stay one value (a JSON array); other objects (paths, enums) are written as their string form.
    */
   public static Map<String, Entry> flatten(Map<String, ?> config) {
     Map<String, Entry> out = new LinkedHashMap<>();
@@ -57,7 +57,7 @@ public final class Flatten {
     if (v instanceof Boolean) {
       return new Entry(v.toString(), null);
     }
-    if (v instanceof Iterable<?> || v.getClass().isArray()) {
+    if (v instanceof java.util.Collection<?> || v.getClass().isArray()) {
       return new Entry(Json.write(toJsonable(v)), null);
     }
     return new Entry(Json.write(v.toString()), null);
@@ -71,7 +71,7 @@ public final class Flatten {
       double d = n.doubleValue();
       return Double.isFinite(d) ? (v instanceof Float ? (Object) d : v) : String.valueOf(d);
     }
-    if (v instanceof Iterable<?> it) {
+    if (v instanceof java.util.Collection<?> it) {
       var list = new java.util.ArrayList<Object>();
       it.forEach(o -> list.add(toJsonable(o)));
       return list;
