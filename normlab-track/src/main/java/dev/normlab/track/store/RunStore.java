@@ -303,40 +303,18 @@ public final class RunStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Checks that the file is a normlab store and creates the tables when missing. The write lock is
+   * taken only to create them, so a read-only store can still be read.
+   */
   private static void applySchema(Path f, Connection c) {
     try (Statement st = c.createStatement()) {
+      if (checkedTables(f, st).containsAll(OUR_TABLES)) {
+        return;
+      }
       st.execute("BEGIN IMMEDIATE");
       try {
-        int version;
-        try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
-          version = rs.next() ? rs.getInt(1) : 0;
-        }
-        Set<String> tables = new HashSet<>();
-        try (ResultSet rs =
-            st.executeQuery(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
-                    + " AND name NOT LIKE 'sqlite_%'")) {
-          while (rs.next()) {
-            tables.add(rs.getString(1));
-          }
-        }
-        if (version > SCHEMA_VERSION) {
-          throw new StoreException(
-              f,
-              "was written by a newer normlab (schema version "
-                  + version
-                  + ", this one knows "
-                  + SCHEMA_VERSION
-                  + ")");
-        }
-        if (!tables.isEmpty() && (version != SCHEMA_VERSION || !tables.contains("runs"))) {
-          throw new StoreException(
-              f,
-              "is an SQLite database but not a normlab run store (tables: "
-                  + String.join(", ", new java.util.TreeSet<>(tables))
-                  + ")");
-        }
-        if (!tables.containsAll(OUR_TABLES)) {
+        if (!checkedTables(f, st).containsAll(OUR_TABLES)) { // another process may have won
           for (String sql : schemaStatements()) {
             st.execute(sql);
           }
@@ -353,6 +331,39 @@ public final class RunStore implements AutoCloseable {
     } catch (SQLException e) {
       throw translate(f, "cannot read its schema", e);
     }
+  }
+
+  /** The tables of the file, after checking that it is (or can become) a normlab store. */
+  private static Set<String> checkedTables(Path f, Statement st) throws SQLException {
+    int version;
+    try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+      version = rs.next() ? rs.getInt(1) : 0;
+    }
+    Set<String> tables = new HashSet<>();
+    try (ResultSet rs =
+        st.executeQuery(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")) {
+      while (rs.next()) {
+        tables.add(rs.getString(1));
+      }
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new StoreException(
+          f,
+          "was written by a newer normlab (schema version "
+              + version
+              + ", this one knows "
+              + SCHEMA_VERSION
+              + ")");
+    }
+    if (!tables.isEmpty() && (version != SCHEMA_VERSION || !tables.contains("runs"))) {
+      throw new StoreException(
+          f,
+          "is an SQLite database but not a normlab run store (tables: "
+              + String.join(", ", new java.util.TreeSet<>(tables))
+              + ")");
+    }
+    return tables;
   }
 
   /** The statements of schema.sql, comments removed. */
