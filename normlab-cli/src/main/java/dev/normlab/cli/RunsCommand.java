@@ -60,21 +60,37 @@ final class RunsCommand implements Callable<Integer> {
   }
 
   static String table(RunQuery q, List<RunQuery.RunInfo> runs) {
-    StringBuilder sb = new StringBuilder();
-    String fmt = "%-8s  %-32s  %-32s  %-8s  %12s  %s%n";
-    sb.append(String.format(fmt, "id", "name", "group", "status", "test acc (%)", "started"));
+    List<String[]> rows = new java.util.ArrayList<>();
+    rows.add(new String[] {"id", "name", "group", "status", "test acc (%)", "started"});
     for (RunQuery.RunInfo r : runs) {
       var acc = q.summary(r.id()).get("test/accuracy");
-      String a = acc == null || acc.value() == null ? "-" : String.format("%.2f", acc.value());
-      sb.append(
-          String.format(
-              fmt,
-              r.id(),
-              r.name(),
-              r.group() == null ? "-" : r.group(),
-              r.status(),
-              a,
-              TIME.format(Instant.ofEpochMilli(Math.round(r.startedAt() * 1000)))));
+      rows.add(
+          new String[] {
+            r.id(),
+            r.name(),
+            r.group() == null ? "-" : r.group(),
+            r.status(),
+            acc == null || acc.value() == null ? "-" : String.format("%.2f", acc.value()),
+            TIME.format(Instant.ofEpochMilli(Math.round(r.startedAt() * 1000)))
+          });
+    }
+    int[] width = new int[6];
+    for (String[] row : rows) {
+      for (int i = 0; i < row.length; i++) {
+        width[i] = Math.max(width[i], row[i].length());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String[] row : rows) {
+      for (int i = 0; i < row.length; i++) {
+        boolean right = i == 4; // numbers right-aligned
+        String cell = right ? " ".repeat(width[i] - row[i].length()) + row[i] : row[i];
+        sb.append(cell);
+        if (i < row.length - 1) {
+          sb.append(right ? "" : " ".repeat(width[i] - row[i].length())).append("  ");
+        }
+      }
+      sb.append(System.lineSeparator());
     }
     return sb.toString();
   }
