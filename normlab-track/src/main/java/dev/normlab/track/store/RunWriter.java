@@ -53,6 +53,7 @@ public final class RunWriter implements AutoCloseable {
   private long lastFlushNanos = System.nanoTime();
   private volatile StoreException failure;
   private volatile boolean closed;
+  private volatile boolean killedByShutdown;
   private PreparedStatement insertMetric;
   private PreparedStatement upsertSummary;
   private PreparedStatement heartbeat;
@@ -561,6 +562,7 @@ public final class RunWriter implements AutoCloseable {
     try {
       if (lock.tryLock(5, TimeUnit.SECONDS)) {
         try {
+          killedByShutdown = !closed;
           end("killed", null);
         } finally {
           lock.unlock();
@@ -591,7 +593,10 @@ public final class RunWriter implements AutoCloseable {
       throw failure;
     }
     if (closed) {
-      throw new IllegalStateException("run " + runId + " is closed");
+      throw new IllegalStateException(
+          killedByShutdown
+              ? "run " + runId + " was marked killed: the process is shutting down"
+              : "run " + runId + " is closed");
     }
   }
 
