@@ -59,25 +59,24 @@ class TrackingCliTest {
     return List.of();
   }
 
+  /** A tiny training run; {@code extra} options replace the defaults of the same name. */
   private Result train(String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "train",
-                "--norm",
-                "instance",
-                "--limit-train",
-                "256",
-                "--limit-test",
-                "128",
-                "--epochs",
-                "1",
-                "--threads",
-                "1",
-                "--out",
-                dir.resolve("out").toString()));
-    args.addAll(dataDirArgs());
+    List<String> args = new ArrayList<>(List.of("train"));
     args.addAll(List.of(extra));
+    String[][] defaults = {
+      {"--norm", "instance"},
+      {"--limit-train", "256"},
+      {"--limit-test", "128"},
+      {"--epochs", "1"},
+      {"--threads", "1"},
+      {"--out", dir.resolve("out").toString()}
+    };
+    for (String[] d : defaults) {
+      if (!args.contains(d[0])) {
+        args.addAll(List.of(d));
+      }
+    }
+    args.addAll(dataDirArgs());
     return cli(args.toArray(String[]::new));
   }
 
@@ -175,8 +174,36 @@ class TrackingCliTest {
   }
 
   @Test
+  void aWriteErrorMidRunStopsTrainingWithOneMessageAndAFailedRun() throws Exception {
+    Path db = dir.resolve("out").resolve("runs.db");
+    try (RunStore s = RunStore.open(db);
+        var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + s.file());
+        var st = c.createStatement()) {
+      // the store refuses the first epoch's test loss, as a full disk would
+      st.execute(
+          "CREATE TRIGGER refuse BEFORE INSERT ON metrics WHEN NEW.key = 'test/loss'"
+              + " BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END");
+    }
+    Result r = train("--epochs", "2");
+    assertEquals(1, r.code(), r.out());
+    List<String> errors =
+        r.err().lines().filter(l -> l.startsWith("normlab train: error:")).toList();
+    assertEquals(1, errors.size(), r.err());
+    assertTrue(errors.get(0).contains(db.toAbsolutePath().toString()), r.err());
+    assertTrue(errors.get(0).contains("simulated write failure"), r.err());
+    assertFalse(r.err().contains("\tat "), r.err());
+    assertFalse(r.out().contains("epoch 2:"), "training went on: " + r.out());
+    try (RunStore s = RunStore.openExisting(db)) {
+      var run = s.query().runs(RunQuery.Filter.all()).get(0);
+      assertEquals("failed", run.status());
+      assertTrue(run.error().contains("simulated write failure"), run.error());
+      assertEquals(4, s.query().history(run.id(), "train/loss").size()); // nothing before it lost
+    }
+  }
+
+  @Test
   void noTrackWritesNoStoreAndReadersSayThereIsNone() {
-    Result r = train("--no-track");
+    Result r = train("--no-track", "--limit-train", "64", "--limit-test", "32");
     assertEquals(0, r.code(), r.err());
     Path db = dir.resolve("out").resolve("runs.db");
     assertFalse(Files.exists(db));

@@ -651,18 +651,6 @@ public final class RunWriter implements AutoCloseable {
       dirtySummaries.removeAll(dirty);
       lastFlushNanos = System.nanoTime();
     } catch (SQLException e) {
-      int code = e.getErrorCode() & 0xff;
-      if (code == org.sqlite.SQLiteErrorCode.SQLITE_CONSTRAINT.code) {
-        throw fail(
-            new StoreException(
-                store.file(),
-                "run "
-                    + runId
-                    + ": a metric step was written by someone else ("
-                    + e.getMessage()
-                    + ")",
-                e));
-      }
       throw fail(store.error("run " + runId + ": cannot write metrics", e));
     }
   }

@@ -390,6 +390,33 @@ class RunWriterTest {
   }
 
   @Test
+  void aWriteErrorIsReportedNamingStoreAndRunAndTheRunCanBeMarkedFailed() throws Exception {
+    try (RunStore s = store()) {
+      RunWriter w = s.newRun("broken").start();
+      w.log("k", 1, 1);
+      w.flush();
+      try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + s.file());
+          Statement st = c.createStatement()) {
+        st.execute("PRAGMA busy_timeout = 10000");
+        st.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON metrics"
+                + " BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END");
+      }
+      w.log("k", 2, 2);
+      var e = assertThrows(StoreException.class, w::flush);
+      assertTrue(e.getMessage().contains(s.file().toString()), e.getMessage());
+      assertTrue(e.getMessage().contains("run " + w.runId()), e.getMessage());
+      assertTrue(e.getMessage().contains("simulated write failure"), e.getMessage());
+      assertThrows(StoreException.class, () -> w.log("k", 3, 3)); // stays broken, says so
+      w.fail(e.getMessage());
+      var run = s.query().run(w.runId()).orElseThrow();
+      assertEquals("failed", run.status());
+      assertTrue(run.error().contains("simulated write failure"), run.error());
+      assertEquals(1, s.query().history(w.runId(), "k").size());
+    }
+  }
+
+  @Test
   void aFileThatIsNotAStoreIsAClearError() throws Exception {
     Path text = dir.resolve("notes.db");
     Files.writeString(text, "hello, this is not a database at all\n");
