@@ -249,11 +249,20 @@ public final class RunStore implements AutoCloseable {
 
   private static volatile String hostName;
 
+  /**
+   * This machine's name as the kernel knows it (the same in every process, whatever the
+   * environment), else the network's idea of it.
+   */
   static String hostName() {
     String h = hostName;
     if (h == null) {
-      h = System.getenv("HOSTNAME");
-      if (h == null || h.isBlank()) {
+      try {
+        Path kernel = Path.of("/proc/sys/kernel/hostname");
+        h = Files.isReadable(kernel) ? Files.readString(kernel).strip() : null;
+      } catch (IOException e) {
+        h = null;
+      }
+      if (h == null || h.isEmpty()) {
         try {
           h = InetAddress.getLocalHost().getHostName();
         } catch (IOException e) {
