@@ -429,14 +429,14 @@ public final class RunWriter implements AutoCloseable {
             byte[] png = new GreyImage(p.cols(), p.rows(), p.images()[i]).png();
             List<Object> probs = new ArrayList<>(p.probabilities()[i].length);
             for (float f : p.probabilities()[i]) {
-              probs.add(finiteOrNull(f));
+              probs.add(shortest(f));
             }
             String probsJson = Json.write(probs);
             ins.setString(1, runId);
             ins.setInt(2, p.exampleIds()[i]);
             ins.setInt(3, p.labels()[i]);
             ins.setInt(4, p.predicted()[i]);
-            ins.setDouble(5, p.confidence(i));
+            ins.setDouble(5, shortest(p.confidence(i)));
             ins.setString(6, probsJson);
             ins.setBytes(7, png);
             ins.addBatch();
@@ -446,7 +446,7 @@ public final class RunWriter implements AutoCloseable {
                   new EncodedImage(p.cols(), p.rows(), png),
                   p.labels()[i],
                   p.predicted()[i],
-                  (double) p.confidence(i),
+                  shortest(p.confidence(i)),
                   p.probabilities()[i]
                 });
           }
@@ -695,6 +695,11 @@ public final class RunWriter implements AutoCloseable {
 
   static Double finiteOrNull(double v) {
     return Double.isFinite(v) ? v : null;
+  }
+
+  /** A float as the double with its shortest decimal form (0.8f -> 0.8, not 0.800000011920929). */
+  static Double shortest(float f) {
+    return Float.isFinite(f) ? Double.parseDouble(Float.toString(f)) : null;
   }
 
   static void setDouble(PreparedStatement ps, int i, Double v) throws SQLException {

@@ -113,7 +113,7 @@ public final class TableWriter implements AutoCloseable {
           throw typeError(c, v, "a number");
         }
         double d = n.doubleValue();
-        yield !Double.isFinite(d) ? null : (v instanceof Float ? (Object) d : v);
+        yield !Double.isFinite(d) ? null : (v instanceof Float f ? RunWriter.shortest(f) : v);
       }
       case TEXT -> v.toString();
       case IMAGE -> {
@@ -129,7 +129,7 @@ public final class TableWriter implements AutoCloseable {
         List<Object> out = new ArrayList<>();
         if (v instanceof float[] f) {
           for (float x : f) {
-            out.add(RunWriter.finiteOrNull(x));
+            out.add(RunWriter.shortest(x));
           }
         } else if (v instanceof double[] d) {
           for (double x : d) {

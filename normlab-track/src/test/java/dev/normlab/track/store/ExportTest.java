@@ -70,10 +70,7 @@ class ExportTest {
           Files.readAllLines(out.resolve("summary.csv")));
       List<String> preds = Files.readAllLines(out.resolve("predictions.csv"));
       assertEquals("run_id,example_id,label,predicted,confidence,probs", preds.get(0));
-      assertTrue(preds.get(1).startsWith(id + ",100,0,0,0.80000001"), preds.get(1));
-      assertTrue(
-          preds.get(1).endsWith(",\"[0.800000011920929,0.10000000149011612,0.10000000149011612]\""),
-          preds.get(1));
+      assertEquals(id + ",100,0,0,0.8,\"[0.8,0.1,0.1]\"", preds.get(1));
       assertEquals(3, preds.size());
       try (Stream<Path> left = Files.list(out)) {
         assertEquals(5, left.count()); // no temp files left behind
