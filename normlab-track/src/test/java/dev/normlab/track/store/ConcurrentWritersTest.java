@@ -101,4 +101,38 @@ class ConcurrentWritersTest {
       assertEquals("ok", s.integrityCheck());
     }
   }
+
+  @Test
+  void severalProcessesCreatingTheSameNewStoreAtOnce() throws Exception {
+    Path file = dir.resolve("fresh").resolve("runs.db");
+    var errors = new ConcurrentLinkedQueue<Throwable>();
+    var start = new CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < 6; t++) {
+      int n = t;
+      threads.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      start.await();
+                      try (RunStore s = RunStore.open(file);
+                          RunWriter w = s.newRun("r" + n).start()) {
+                        w.log("x", 1, n);
+                        w.finish();
+                      }
+                    } catch (Throwable e) {
+                      errors.add(e);
+                    }
+                  }));
+    }
+    start.countDown();
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertEquals(List.of(), List.copyOf(errors));
+    try (RunStore s = RunStore.open(file)) {
+      assertEquals(6, s.query().runs(new RunQuery.Filter(null, "finished", null)).size());
+    }
+  }
 }
