@@ -184,7 +184,10 @@ public final class Export {
   }
 
   private static String number(double d) {
-    return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+    // plain notation: spreadsheets read 1795995474.225 better than 1.795995474225E9
+    return d == Math.rint(d) && Math.abs(d) < 1e15
+        ? Long.toString((long) d)
+        : java.math.BigDecimal.valueOf(d).toPlainString();
   }
 
   // ------------------------------------------------------------------ JSON

@@ -137,5 +137,6 @@ class ExportTest {
     assertEquals("", Export.cell(null));
     assertEquals("3", Export.cell(3.0));
     assertEquals("0.25", Export.cell(0.25));
+    assertEquals("1795995474.225", Export.cell(1795995474.225));
   }
 }
