@@ -282,7 +282,8 @@ public final class RunStore implements AutoCloseable {
     try {
       Connection c = cfg.createConnection("jdbc:sqlite:" + f);
       try (Statement st = c.createStatement()) {
-        // journal_mode=WAL needs a moment of exclusive access when first set; retry while busy.
+        // A no-op once the file is in WAL mode; the first switch waits on busy_timeout like any
+        // lock.
         st.execute("PRAGMA journal_mode = WAL");
       } catch (SQLException e) {
         closeQuietly(c);
