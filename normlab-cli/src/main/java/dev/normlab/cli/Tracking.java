@@ -1,32 +1,58 @@
 package dev.normlab.cli;
 
+import dev.normlab.track.store.RunStore;
+import dev.normlab.track.store.TrackingListener;
 import dev.normlab.train.TrainConfig;
 import dev.normlab.train.TrainingListener;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
-/** Connects training runs to the run store (or to nothing, with --no-track). */
+/**
+ * Connects training runs to the run store (or to nothing, with --no-track). The store is opened at
+ * once, so a bad --store fails before any training; a write error later stops the run (marked
+ * failed when the store still takes writes) with one message.
+ */
 final class Tracking implements AutoCloseable {
-  private final Path store;
+  private final RunStore store;
+  private final List<TrackingListener> listeners = new ArrayList<>();
 
-  private Tracking(Path store) {
+  private Tracking(RunStore store) {
     this.store = store;
   }
 
-  static Tracking open(Path store) {
-    return new Tracking(store);
+  /** Opens the store at {@code file}, or tracks nothing when {@code file} is null. */
+  static Tracking open(Path file) {
+    return new Tracking(file == null ? null : RunStore.open(file));
   }
 
   TrainingListener listener(String runName, String group, TrainConfig config) {
-    return new TrainingListener() {};
+    if (store == null) {
+      return new TrainingListener() {};
+    }
+    TrackingListener l = new TrackingListener(store, runName, group, List.of(), config);
+    listeners.add(l);
+    return l;
   }
 
   void printWhere(PrintStream out) {
     if (store != null) {
-      out.println("runs:        " + store.toAbsolutePath());
+      out.println("runs:        " + store.file());
     }
   }
 
   @Override
-  public void close() {}
+  public void close() {
+    for (TrackingListener l : listeners) {
+      try {
+        l.close();
+      } catch (RuntimeException alreadyReported) {
+        // a store error was already reported by the training
+      }
+    }
+    if (store != null) {
+      store.close();
+    }
+  }
 }

@@ -1,0 +1,62 @@
+package dev.normlab.cli;
+
+import dev.normlab.track.store.Export;
+import dev.normlab.track.store.RunStore;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code normlab export}: a run or a group to CSV files or one JSON document. */
+@Command(
+    name = "export",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Export a run or a group of runs.",
+      "csv: a directory with runs.csv, config.csv, metrics.csv, summary.csv, predictions.csv.",
+      "json: one document with each run's config, summary, metrics and predictions."
+    })
+final class ExportCommand implements Callable<Integer> {
+  static final class Which {
+    @Option(names = "--run", required = true, description = "run id (or a unique prefix)")
+    String run;
+
+    @Option(names = "--group", required = true, description = "every run of this group")
+    String group;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Which which;
+
+  @Option(names = "--format", defaultValue = "csv", description = "csv or json (default: csv)")
+  String format;
+
+  @Option(
+      names = "--out",
+      required = true,
+      description = "output: a directory for csv, a file for json")
+  Path out;
+
+  @Option(
+      names = "--store",
+      defaultValue = "normlab-runs/runs.db",
+      description = "run store file (default: ${DEFAULT-VALUE})")
+  Path store;
+
+  @Override
+  public Integer call() throws Exception {
+    Export.Format f = Export.Format.parse(format);
+    try (RunStore s = RunStore.openExisting(store)) {
+      List<Path> files =
+          which.run != null
+              ? Export.run(s.query(), which.run, f, out)
+              : Export.group(s.query(), which.group, f, out);
+      for (Path p : files) {
+        System.out.println("wrote " + p);
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,341 @@
+package dev.normlab.track.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Reads runs back: the small API behind {@code normlab runs} and {@link Export}. */
+public final class RunQuery {
+  private final RunStore store;
+  private final Connection conn;
+
+  RunQuery(RunStore store, Connection conn) {
+    this.store = store;
+    this.conn = conn;
+  }
+
+  /** One row of {@code runs}, with its tags. Times are unix seconds; null when unknown. */
+  public record RunInfo(
+      String id,
+      String name,
+      String group,
+      String status,
+      double startedAt,
+      Double endedAt,
+      Double heartbeat,
+      Long pid,
+      String host,
+      String notes,
+      String error,
+      List<String> tags) {}
+
+  /** Which runs to list; null fields match everything. */
+  public record Filter(String group, String status, String tag) {
+    public static Filter all() {
+      return new Filter(null, null, null);
+    }
+  }
+
+  /** A config entry: the JSON text of the value, and the number when it is one. */
+  public record ConfigValue(String json, Double number) {}
+
+  public record SummaryValue(String rule, Double value, Long step) {}
+
+  public record MetricPoint(long step, Double value, double wall) {}
+
+  public record Metric(String key, long step, Double value, double wall) {}
+
+  public record Prediction(
+      int exampleId, int label, int predicted, double confidence, String probsJson, byte[] png) {}
+
+  /** Runs matching {@code f}, newest first. */
+  public List<RunInfo> runs(Filter f) {
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT id, name, grp, status, started_at, ended_at, heartbeat, pid, host, notes,"
+                + " error FROM runs r WHERE 1 = 1");
+    List<String> args = new ArrayList<>();
+    if (f.group() != null) {
+      sql.append(" AND grp = ?");
+      args.add(f.group());
+    }
+    if (f.status() != null) {
+      sql.append(" AND status = ?");
+      args.add(f.status());
+    }
+    if (f.tag() != null) {
+      sql.append(" AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = r.id AND t.tag = ?)");
+      args.add(f.tag());
+    }
+    sql.append(" ORDER BY started_at DESC, id");
+    synchronized (conn) {
+      try (PreparedStatement q = conn.prepareStatement(sql.toString())) {
+        for (int i = 0; i < args.size(); i++) {
+          q.setString(i + 1, args.get(i));
+        }
+        List<RunInfo> out = new ArrayList<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            out.add(runInfo(rs));
+          }
+        }
+        List<RunInfo> withTags = new ArrayList<>(out.size());
+        for (RunInfo r : out) {
+          withTags.add(withTags(r));
+        }
+        return withTags;
+      } catch (SQLException e) {
+        throw store.error("cannot list runs", e);
+      }
+    }
+  }
+
+  /** The run whose id is {@code idOrPrefix}, or the only one whose id starts with it. */
+  public Optional<RunInfo> run(String idOrPrefix) {
+    synchronized (conn) {
+      try (PreparedStatement q =
+          conn.prepareStatement(
+              "SELECT id, name, grp, status, started_at, ended_at, heartbeat, pid, host, notes,"
+                  + " error FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY id = ? DESC"
+                  + " LIMIT 2")) {
+        q.setString(1, idOrPrefix);
+        q.setString(
+            2, idOrPrefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%");
+        q.setString(3, idOrPrefix);
+        List<RunInfo> found = new ArrayList<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            found.add(runInfo(rs));
+          }
+        }
+        if (found.isEmpty()) {
+          return Optional.empty();
+        }
+        if (found.size() > 1 && !found.get(0).id().equals(idOrPrefix)) {
+          throw new IllegalArgumentException(
+              "run id prefix '"
+                  + idOrPrefix
+                  + "' is ambiguous ("
+                  + found.get(0).id()
+                  + ", "
+                  + found.get(1).id()
+                  + ", ...)");
+        }
+        return Optional.of(withTags(found.get(0)));
+      } catch (SQLException e) {
+        throw store.error("cannot read run " + idOrPrefix, e);
+      }
+    }
+  }
+
+  /** The most recent run named {@code name} (in {@code group} when not null). */
+  public Optional<RunInfo> latestNamed(String name, String group) {
+    for (RunInfo r : runs(new Filter(group, null, null))) {
+      if (r.name().equals(name)) {
+        return Optional.of(r);
+      }
+    }
+    return Optional.empty();
+  }
+
+  public Map<String, ConfigValue> config(String runId) {
+    synchronized (conn) {
+      try (PreparedStatement q =
+          conn.prepareStatement(
+              "SELECT key, value, num FROM run_config WHERE run_id = ? ORDER BY key")) {
+        q.setString(1, runId);
+        Map<String, ConfigValue> out = new LinkedHashMap<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            out.put(rs.getString(1), new ConfigValue(rs.getString(2), doubleOrNull(rs, 3)));
+          }
+        }
+        return out;
+      } catch (SQLException e) {
+        throw store.error("cannot read the config of run " + runId, e);
+      }
+    }
+  }
+
+  public Map<String, SummaryValue> summary(String runId) {
+    synchronized (conn) {
+      try (PreparedStatement q =
+          conn.prepareStatement(
+              "SELECT key, rule, value, step FROM summary WHERE run_id = ? ORDER BY key")) {
+        q.setString(1, runId);
+        Map<String, SummaryValue> out = new LinkedHashMap<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            long step = rs.getLong(4);
+            Long s = rs.wasNull() ? null : step;
+            out.put(rs.getString(1), new SummaryValue(rs.getString(2), doubleOrNull(rs, 3), s));
+          }
+        }
+        return out;
+      } catch (SQLException e) {
+        throw store.error("cannot read the summary of run " + runId, e);
+      }
+    }
+  }
+
+  /** The metric keys a run has logged, sorted. */
+  public List<String> metricKeys(String runId) {
+    synchronized (conn) {
+      try (PreparedStatement q =
+          conn.prepareStatement("SELECT DISTINCT key FROM metrics WHERE run_id = ? ORDER BY key")) {
+        q.setString(1, runId);
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+        }
+        return out;
+      } catch (SQLException e) {
+        throw store.error("cannot read the metric keys of run " + runId, e);
+      }
+    }
+  }
+
+  /** The history of one metric, by step. */
+  public List<MetricPoint> history(String runId, String key) {
+    synchronized (conn) {
+      try (PreparedStatement q =
+          conn.prepareStatement(
+              "SELECT step, value, wall FROM metrics WHERE run_id = ? AND key = ? ORDER BY step")) {
+        q.setString(1, runId);
+        q.setString(2, key);
+        List<MetricPoint> out = new ArrayList<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            out.add(new MetricPoint(rs.getLong(1), doubleOrNull(rs, 2), rs.getDouble(3)));
+          }
+        }
+        return out;
+      } catch (SQLException e) {
+        throw store.error("cannot read metric " + key + " of run " + runId, e);
+      }
+    }
+  }
+
+  /** All metrics of a run, by key then step. */
+  public List<Metric> metrics(String runId) {
+    synchronized (conn) {
+      try (PreparedStatement q =
+          conn.prepareStatement(
+              "SELECT key, step, value, wall FROM metrics WHERE run_id = ? ORDER BY key, step")) {
+        q.setString(1, runId);
+        List<Metric> out = new ArrayList<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            out.add(
+                new Metric(rs.getString(1), rs.getLong(2), doubleOrNull(rs, 3), rs.getDouble(4)));
+          }
+        }
+        return out;
+      } catch (SQLException e) {
+        throw store.error("cannot read the metrics of run " + runId, e);
+      }
+    }
+  }
+
+  /** The predictions of a run by example id; images only when asked for. */
+  public List<Prediction> predictions(String runId, boolean withImages) {
+    synchronized (conn) {
+      try (PreparedStatement q =
+          conn.prepareStatement(
+              "SELECT example_id, label, predicted, confidence, probs, "
+                  + (withImages ? "image" : "NULL")
+                  + " FROM predictions WHERE run_id = ? ORDER BY example_id")) {
+        q.setString(1, runId);
+        List<Prediction> out = new ArrayList<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            out.add(
+                new Prediction(
+                    rs.getInt(1),
+                    rs.getInt(2),
+                    rs.getInt(3),
+                    rs.getDouble(4),
+                    rs.getString(5),
+                    rs.getBytes(6)));
+          }
+        }
+        return out;
+      } catch (SQLException e) {
+        throw store.error("cannot read the predictions of run " + runId, e);
+      }
+    }
+  }
+
+  /** Row count of one table of a run (as recorded in {@code tables.nrows}), or -1 if absent. */
+  public long tableRows(String runId, String table) {
+    synchronized (conn) {
+      try (PreparedStatement q =
+          conn.prepareStatement("SELECT nrows FROM tables WHERE run_id = ? AND name = ?")) {
+        q.setString(1, runId);
+        q.setString(2, table);
+        try (ResultSet rs = q.executeQuery()) {
+          return rs.next() ? rs.getLong(1) : -1;
+        }
+      } catch (SQLException e) {
+        throw store.error("cannot read table " + table + " of run " + runId, e);
+      }
+    }
+  }
+
+  private RunInfo runInfo(ResultSet rs) throws SQLException {
+    long pid = rs.getLong(8);
+    Long p = rs.wasNull() ? null : pid;
+    return new RunInfo(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getDouble(5),
+        doubleOrNull(rs, 6),
+        doubleOrNull(rs, 7),
+        p,
+        rs.getString(9),
+        rs.getString(10),
+        rs.getString(11),
+        List.of());
+  }
+
+  private RunInfo withTags(RunInfo r) throws SQLException {
+    try (PreparedStatement q =
+        conn.prepareStatement("SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag")) {
+      q.setString(1, r.id());
+      List<String> tags = new ArrayList<>();
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          tags.add(rs.getString(1));
+        }
+      }
+      return new RunInfo(
+          r.id(),
+          r.name(),
+          r.group(),
+          r.status(),
+          r.startedAt(),
+          r.endedAt(),
+          r.heartbeat(),
+          r.pid(),
+          r.host(),
+          r.notes(),
+          r.error(),
+          List.copyOf(tags));
+    }
+  }
+
+  private static Double doubleOrNull(ResultSet rs, int col) throws SQLException {
+    double v = rs.getDouble(col);
+    return rs.wasNull() ? null : v;
+  }
+}

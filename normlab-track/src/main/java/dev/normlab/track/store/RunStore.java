@@ -1,0 +1,413 @@
+package dev.normlab.track.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteErrorCode;
+
+/**
+ * The run store: one SQLite file in WAL mode, shared by any number of writer processes (one {@link
+ * RunWriter} per run, each with its own connection) and readers such as the dashboard.
+ *
+ * <p>Opening a store creates the file (and its parent directories) when missing, applies {@code
+ * schema.sql}, and marks runs whose writer died without a word as {@code killed} ({@link
+ * #markDeadRuns()}).
+ *
+ * <pre>{@code
+ * try (RunStore store = RunStore.open(Path.of("normlab-runs/runs.db"));
+ *     RunWriter run = store.newRun("mnist-instance").group("demo").config(cfg).start()) {
+ *   run.summaryRule("test/accuracy", SummaryRule.BEST_MAX);
+ *   run.log("test/accuracy", 938, 98.7);
+ *   run.finish();
+ * }
+ * }</pre>
+ */
+public final class RunStore implements AutoCloseable {
+  /** The default store file, relative to the working directory. */
+  public static final Path DEFAULT_FILE = Path.of("normlab-runs", "runs.db");
+
+  /** The schema version this code writes ({@code PRAGMA user_version}). */
+  public static final int SCHEMA_VERSION = 1;
+
+  /** A running run whose heartbeat is older than this is considered dead. */
+  public static final double DEAD_AFTER_SECONDS = 120;
+
+  static final int BUSY_TIMEOUT_MS = 30_000;
+
+  private static final byte[] SQLITE_MAGIC =
+      "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+  private static final Set<String> OUR_TABLES =
+      Set.of(
+          "runs",
+          "run_tags",
+          "run_config",
+          "metrics",
+          "summary",
+          "tables",
+          "table_rows",
+          "predictions");
+
+  private final Path file;
+  private final Connection conn;
+  private final RunQuery query;
+
+  private RunStore(Path file, Connection conn) {
+    this.file = file;
+    this.conn = conn;
+    this.query = new RunQuery(this, conn);
+  }
+
+  /** Opens the store at {@code file}, creating it (and its parent directories) when missing. */
+  public static RunStore open(Path file) {
+    Path f = file.toAbsolutePath().normalize();
+    try {
+      Path parent = f.getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+    } catch (IOException e) {
+      throw new StoreException(f, "cannot create its directory (" + e.getMessage() + ")", e);
+    }
+    if (Files.isDirectory(f)) {
+      throw new StoreException(f, "is a directory, not a store file");
+    }
+    checkHeader(f);
+    Connection c = connect(f);
+    try {
+      applySchema(f, c);
+      RunStore s = new RunStore(f, c);
+      s.markDeadRuns();
+      return s;
+    } catch (RuntimeException e) {
+      closeQuietly(c);
+      throw e;
+    }
+  }
+
+  /** Opens an existing store; a missing file is an error instead of a new empty store. */
+  public static RunStore openExisting(Path file) {
+    Path f = file.toAbsolutePath().normalize();
+    if (!Files.isRegularFile(f)) {
+      throw new StoreException(f, "no such file (train a model first, or pass --store)");
+    }
+    return open(f);
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /** Starts describing a new run; {@link NewRun#start()} creates it. */
+  public NewRun newRun(String name) {
+    return new NewRun(this, name);
+  }
+
+  /**
+   * Reopens an existing run for writing: its status goes back to {@code running} and its history
+   * continues (later steps only; logging an existing step is still an error).
+   */
+  public RunWriter resume(String runId) {
+    return RunWriter.resume(this, runId);
+  }
+
+  /** The read API over this store. */
+  public RunQuery query() {
+    return query;
+  }
+
+  /**
+   * Marks as {@code killed} every run still {@code running} whose writer is gone: its process is
+   * not alive on this host, or its heartbeat is older than {@value #DEAD_AFTER_SECONDS} seconds.
+   * Its {@code ended_at} becomes its last heartbeat. Returns how many runs were marked.
+   */
+  public int markDeadRuns() {
+    synchronized (conn) {
+      try {
+        double now = now();
+        String host = hostName();
+        List<String[]> dead = new ArrayList<>();
+        try (Statement st = conn.createStatement();
+            ResultSet rs =
+                st.executeQuery(
+                    "SELECT id, pid, host, COALESCE(heartbeat, started_at) FROM runs"
+                        + " WHERE status = 'running'")) {
+          while (rs.next()) {
+            long pid = rs.getLong(2);
+            boolean hasPid = !rs.wasNull();
+            String runHost = rs.getString(3);
+            double beat = rs.getDouble(4);
+            boolean processGone =
+                hasPid
+                    && host.equals(runHost)
+                    && !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+            if (processGone || now - beat > DEAD_AFTER_SECONDS) {
+              dead.add(new String[] {rs.getString(1)});
+            }
+          }
+        }
+        if (dead.isEmpty()) {
+          return 0;
+        }
+        int n = 0;
+        try (Statement tx = conn.createStatement()) {
+          tx.execute("BEGIN IMMEDIATE");
+          try (PreparedStatement up =
+              conn.prepareStatement(
+                  "UPDATE runs SET status = 'killed', ended_at = COALESCE(heartbeat, started_at)"
+                      + " WHERE id = ? AND status = 'running'")) {
+            for (String[] d : dead) {
+              up.setString(1, d[0]);
+              n += up.executeUpdate();
+            }
+            tx.execute("COMMIT");
+          } catch (SQLException e) {
+            tx.execute("ROLLBACK");
+            throw e;
+          }
+        }
+        return n;
+      } catch (SQLException e) {
+        throw error("cannot mark dead runs", e);
+      }
+    }
+  }
+
+  /** {@code PRAGMA integrity_check}: "ok" for a sound file, else the problems found. */
+  public String integrityCheck() {
+    synchronized (conn) {
+      try (Statement st = conn.createStatement();
+          ResultSet rs = st.executeQuery("PRAGMA integrity_check")) {
+        StringBuilder sb = new StringBuilder();
+        while (rs.next()) {
+          if (!sb.isEmpty()) {
+            sb.append('\n');
+          }
+          sb.append(rs.getString(1));
+        }
+        return sb.toString();
+      } catch (SQLException e) {
+        throw error("integrity check failed", e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (conn) {
+      closeQuietly(conn);
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** A new connection to this store, configured like every other (WAL, busy timeout, FKs). */
+  Connection connect() {
+    return connect(file);
+  }
+
+  StoreException error(String what, SQLException e) {
+    return translate(file, what, e);
+  }
+
+  static StoreException translate(Path file, String what, SQLException e) {
+    int code = e.getErrorCode() & 0xff;
+    if (code == SQLiteErrorCode.SQLITE_CORRUPT.code || code == SQLiteErrorCode.SQLITE_NOTADB.code) {
+      return new StoreException(
+          file, "is corrupt or not a normlab run store (" + e.getMessage() + ")", e);
+    }
+    if (code == SQLiteErrorCode.SQLITE_BUSY.code || code == SQLiteErrorCode.SQLITE_LOCKED.code) {
+      return new StoreException(
+          file,
+          what + ": still locked by another process after " + BUSY_TIMEOUT_MS / 1000 + " s",
+          e);
+    }
+    if (code == SQLiteErrorCode.SQLITE_READONLY.code) {
+      return new StoreException(file, what + ": the file is read-only", e);
+    }
+    if (code == SQLiteErrorCode.SQLITE_FULL.code) {
+      return new StoreException(file, what + ": the disk is full", e);
+    }
+    return new StoreException(file, what + " (" + e.getMessage() + ")", e);
+  }
+
+  static double now() {
+    return System.currentTimeMillis() / 1000.0;
+  }
+
+  private static volatile String hostName;
+
+  /**
+   * This machine's name as the kernel knows it (the same in every process, whatever the
+   * environment), else the network's idea of it.
+   */
+  static String hostName() {
+    String h = hostName;
+    if (h == null) {
+      try {
+        Path kernel = Path.of("/proc/sys/kernel/hostname");
+        h = Files.isReadable(kernel) ? Files.readString(kernel).strip() : null;
+      } catch (IOException e) {
+        h = null;
+      }
+      if (h == null || h.isEmpty()) {
+        try {
+          h = InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+          h = "localhost";
+        }
+      }
+      hostName = h;
+    }
+    return h;
+  }
+
+  private static Connection connect(Path f) {
+    SQLiteConfig cfg = new SQLiteConfig();
+    cfg.setBusyTimeout(BUSY_TIMEOUT_MS);
+    cfg.enforceForeignKeys(true);
+    cfg.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+    try {
+      Connection c = cfg.createConnection("jdbc:sqlite:" + f);
+      try (Statement st = c.createStatement()) {
+        // A no-op once the file is in WAL mode; the first switch waits on busy_timeout like any
+        // lock.
+        st.execute("PRAGMA journal_mode = WAL");
+      } catch (SQLException e) {
+        closeQuietly(c);
+        throw e;
+      }
+      return c;
+    } catch (SQLException e) {
+      throw translate(f, "cannot open", e);
+    }
+  }
+
+  private static void checkHeader(Path f) {
+    try {
+      if (!Files.exists(f) || Files.size(f) == 0) {
+        return;
+      }
+      byte[] head = new byte[SQLITE_MAGIC.length];
+      int n;
+      try (InputStream in = Files.newInputStream(f)) {
+        n = in.readNBytes(head, 0, head.length);
+      }
+      if (n < head.length || !java.util.Arrays.equals(head, SQLITE_MAGIC)) {
+        throw new StoreException(f, "is not a normlab run store (not an SQLite database)");
+      }
+    } catch (IOException e) {
+      throw new StoreException(f, "cannot read (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /**
+   * Checks that the file is a normlab store and creates the tables when missing. The write lock is
+   * taken only to create them, so a read-only store can still be read.
+   */
+  private static void applySchema(Path f, Connection c) {
+    try (Statement st = c.createStatement()) {
+      if (checkedTables(f, st).containsAll(OUR_TABLES)) {
+        return;
+      }
+      st.execute("BEGIN IMMEDIATE");
+      try {
+        if (!checkedTables(f, st).containsAll(OUR_TABLES)) { // another process may have won
+          for (String sql : schemaStatements()) {
+            st.execute(sql);
+          }
+        }
+        st.execute("COMMIT");
+      } catch (SQLException | RuntimeException e) {
+        try {
+          st.execute("ROLLBACK");
+        } catch (SQLException ignored) {
+          // the original error says more
+        }
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw translate(f, "cannot read its schema", e);
+    }
+  }
+
+  /** The tables of the file, after checking that it is (or can become) a normlab store. */
+  private static Set<String> checkedTables(Path f, Statement st) throws SQLException {
+    int version;
+    try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+      version = rs.next() ? rs.getInt(1) : 0;
+    }
+    Set<String> tables = new HashSet<>();
+    try (ResultSet rs =
+        st.executeQuery(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")) {
+      while (rs.next()) {
+        tables.add(rs.getString(1));
+      }
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new StoreException(
+          f,
+          "was written by a newer normlab (schema version "
+              + version
+              + ", this one knows "
+              + SCHEMA_VERSION
+              + ")");
+    }
+    if (!tables.isEmpty() && (version != SCHEMA_VERSION || !tables.contains("runs"))) {
+      throw new StoreException(
+          f,
+          "is an SQLite database but not a normlab run store (tables: "
+              + String.join(", ", new java.util.TreeSet<>(tables))
+              + ")");
+    }
+    return tables;
+  }
+
+  /** The statements of schema.sql, comments removed. */
+  static List<String> schemaStatements() {
+    String text;
+    try (InputStream in = RunStore.class.getResourceAsStream("/dev/normlab/track/schema.sql")) {
+      if (in == null) {
+        throw new IllegalStateException("schema.sql missing from the classpath");
+      }
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read schema.sql", e);
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String line : text.split("\n", -1)) {
+      int dash = line.indexOf("--");
+      sb.append(dash >= 0 ? line.substring(0, dash) : line).append('\n');
+    }
+    List<String> out = new ArrayList<>();
+    for (String s : sb.toString().split(";")) {
+      if (!s.isBlank()) {
+        out.add(s.strip());
+      }
+    }
+    return out;
+  }
+
+  static void closeQuietly(AutoCloseable c) {
+    try {
+      if (c != null) {
+        c.close();
+      }
+    } catch (Exception ignored) {
+      // closing is best effort
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package dev.normlab.track.store;
+
+import dev.normlab.train.EpochResult;
+import dev.normlab.train.Predictions;
+import dev.normlab.train.TrainConfig;
+import dev.normlab.train.TrainResult;
+import dev.normlab.train.TrainingListener;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Records a {@link dev.normlab.train.Trainer} run in a {@link RunStore}: {@code train/loss}, {@code
+ * train/lr} and {@code train/images_per_sec} per step; {@code test/loss}, {@code test/accuracy},
+ * {@code test/accuracy_class_<k>}, {@code epoch}, {@code train/epoch_loss} and {@code
+ * train/epoch_seconds} per epoch (at the epoch's last step); the final predictions; the config; and
+ * the end status ({@code finished}, or {@code failed} with the error message).
+ *
+ * <p>With {@link TrainConfig#resume()} the latest run of the same name and group is reopened and
+ * its history after the checkpoint's step (work the dead process did not checkpoint) is dropped, so
+ * the resumed training continues the same curve.
+ *
+ * <p>A store error is thrown from the event (a {@link StoreException}), which stops the training;
+ * the run is then marked failed if the store still accepts writes.
+ */
+public final class TrackingListener implements TrainingListener, AutoCloseable {
+  private final RunStore store;
+  private final String name;
+  private final String group;
+  private final List<String> tags;
+  private final TrainConfig plannedConfig;
+  private RunWriter writer;
+  private boolean rewindPending;
+
+  /**
+   * @param config the config the run will have (recorded even if training fails before it starts);
+   *     may be null, the one passed to {@link #onStart} is used then
+   */
+  public TrackingListener(
+      RunStore store, String name, String group, List<String> tags, TrainConfig config) {
+    this.store = store;
+    this.name = name;
+    this.group = group;
+    this.tags = List.copyOf(tags);
+    this.plannedConfig = config;
+  }
+
+  public TrackingListener(RunStore store, String name, String group) {
+    this(store, name, group, List.of(), null);
+  }
+
+  /** The run being written, or null before {@link #onStart}. */
+  public String runId() {
+    return writer == null ? null : writer.runId();
+  }
+
+  /** The config as stored: all of {@link TrainConfig}'s fields. */
+  public static Map<String, Object> configMap(TrainConfig c) {
+    Map<String, Object> m = new LinkedHashMap<>(c.toMap());
+    m.put("data_dir", c.dataDir() == null ? null : c.dataDir().toString());
+    m.put("checkpoint_dir", c.checkpointDir() == null ? null : c.checkpointDir().toString());
+    m.put("resume", c.resume());
+    return m;
+  }
+
+  private void open(TrainConfig config) {
+    if (writer != null) {
+      return;
+    }
+    if (config != null && config.resume()) {
+      var previous = store.query().latestNamed(name, group);
+      if (previous.isPresent()) {
+        var p = previous.get();
+        if ("running".equals(p.status())) {
+          throw new IllegalStateException(
+              "run "
+                  + p.id()
+                  + " ("
+                  + name
+                  + ") is still being written by process "
+                  + p.pid()
+                  + " on "
+                  + p.host());
+        }
+        writer = store.resume(p.id());
+        rewindPending = true;
+        return;
+      }
+    }
+    List<String> allTags = new ArrayList<>(tags);
+    if (config != null) {
+      allTags.add(config.norm());
+      allTags.add(config.dataset());
+    }
+    writer =
+        store
+            .newRun(name)
+            .group(group)
+            .tags(allTags)
+            .config(config == null ? Map.of() : configMap(config))
+            .start();
+    writer.summaryRule("test/accuracy", SummaryRule.BEST_MAX);
+    writer.summaryRule("test/loss", SummaryRule.BEST_MIN);
+    writer.summaryRule("train/loss", SummaryRule.LAST);
+  }
+
+  @Override
+  public void onStart(TrainConfig config, long totalSteps) {
+    open(config);
+  }
+
+  @Override
+  public void onStep(long step, int epoch, double loss, double lr, double imagesPerSecond) {
+    if (rewindPending) {
+      writer.rewindTo(step - 1);
+      rewindPending = false;
+    }
+    writer.log("train/loss", step, loss);
+    writer.log("train/lr", step, lr);
+    writer.log("train/images_per_sec", step, imagesPerSecond);
+  }
+
+  @Override
+  public void onEpoch(EpochResult r) {
+    long step = r.step();
+    if (rewindPending) {
+      writer.rewindTo(step - 1);
+      rewindPending = false;
+    }
+    writer.log("test/loss", step, r.testLoss());
+    writer.log("test/accuracy", step, r.testAccuracy());
+    double[] perClass = r.perClassAccuracy();
+    if (perClass != null) {
+      for (int k = 0; k < perClass.length; k++) {
+        writer.log("test/accuracy_class_" + k, step, perClass[k]);
+      }
+    }
+    writer.log("epoch", step, r.epoch());
+    writer.log("train/epoch_loss", step, r.trainLoss());
+    writer.log("train/epoch_seconds", step, r.epochSeconds());
+    writer.flush();
+  }
+
+  @Override
+  public void onPredictions(Predictions predictions) {
+    writer.writePredictions(predictions);
+  }
+
+  @Override
+  public void onFinish(TrainResult result) {
+    writer.finish();
+  }
+
+  @Override
+  public void onFailure(Throwable error) {
+    String message = error.getMessage();
+    if (message == null || message.isBlank()) {
+      message = error.getClass().getSimpleName();
+    }
+    try {
+      if (writer == null) {
+        open(plannedConfig); // failed before the start (e.g. no dataset): still worth a record
+      }
+      writer.fail(message);
+    } catch (RuntimeException storeBroken) {
+      // the training's own error is the one to report; the store's was reported when it happened
+    }
+  }
+
+  /** Closes the run if it is still open (marked killed: neither finished nor failed). */
+  @Override
+  public void close() {
+    if (writer != null && writer.isOpen()) {
+      writer.close();
+    }
+  }
+}
