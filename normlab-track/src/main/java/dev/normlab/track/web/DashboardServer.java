@@ -428,7 +428,7 @@ public final class DashboardServer implements AutoCloseable {
             p.flag("mistakes"),
             p.optionalInt("predicted", 0, 100_000),
             p.optionalInt("label", 0, 100_000),
-            p.oneOf("sort", Set.of("confidence", "-confidence", "example"), "example"),
+            p.oneOf("sort", Set.of("mistakes", "confidence", "-confidence", "example"), "example"),
             p.intOr("page", 0, 0, 1_000_000),
             p.intOr("size", 50, 1, 500)));
   }

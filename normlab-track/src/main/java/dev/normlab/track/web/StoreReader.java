@@ -435,7 +435,9 @@ public final class StoreReader implements AutoCloseable {
           case "confidence" -> " ORDER BY confidence DESC, example_id";
           case "-confidence" -> " ORDER BY confidence ASC, example_id";
           case "example" -> " ORDER BY example_id";
-          default -> throw new BadRequest("sort must be confidence, -confidence or example");
+          case "mistakes" -> " ORDER BY (predicted = label), confidence DESC, example_id";
+          default ->
+              throw new BadRequest("sort must be mistakes, confidence, -confidence or example");
         };
     List<Object> pageArgs = new ArrayList<>(args);
     pageArgs.add(q.size());
@@ -587,17 +589,23 @@ public final class StoreReader implements AutoCloseable {
     }
   }
 
-  /** Up to {@code limit} rows of a run, mistakes first: [example, label, predicted, confidence]. */
-  public List<List<Object>> reportPredictions(String run, int limit) throws SQLException {
-    List<List<Object>> out = new ArrayList<>();
+  /** One stored prediction with its image (for the report). */
+  public record Prediction(long example, int label, int predicted, double confidence, byte[] png) {}
+
+  /** Up to {@code limit} predictions of a run, mistakes first, then by confidence. */
+  public List<Prediction> reportPredictions(String run, int limit) throws SQLException {
+    List<Prediction> out = new ArrayList<>();
     try (PreparedStatement ps =
             prepare(
-                "SELECT example_id, label, predicted, confidence FROM predictions WHERE run_id = ?"
-                    + " ORDER BY (predicted = label), confidence DESC, example_id LIMIT ?",
+                "SELECT example_id, label, predicted, confidence, image FROM predictions"
+                    + " WHERE run_id = ? ORDER BY (predicted = label), confidence DESC, example_id"
+                    + " LIMIT ?",
                 List.of(run, limit));
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        out.add(List.of(rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getDouble(4)));
+        out.add(
+            new Prediction(
+                rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getDouble(4), rs.getBytes(5)));
       }
     }
     return out;

@@ -1,0 +1,197 @@
+package dev.normlab.track.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.NoAlertPresentException;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/** Drives Debian's headless Chromium through the dashboard and the report file. */
+class DashboardBrowserTest {
+  static final String CHROMIUM = "/usr/bin/chromium";
+  static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+
+  @TempDir static Path dir;
+  static Path store;
+  static DashboardServer server;
+  static ChromeDriver driver;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assertTrue(Files.isExecutable(Path.of(CHROMIUM)), "the browser tests need " + CHROMIUM);
+    assertTrue(Files.isExecutable(Path.of(CHROMEDRIVER)), "the browser tests need " + CHROMEDRIVER);
+    store = StoreFixture.create(dir);
+    server = DashboardServer.start(new DashboardServer.Options(store, "127.0.0.1", 0, null, 4));
+    // Both paths given, so Selenium Manager (which downloads drivers) is never asked.
+    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM);
+    options.addArguments(
+        "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000");
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File(CHROMEDRIVER))
+            .usingAnyFreePort()
+            .build();
+    driver = new ChromeDriver(service, options);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (driver != null) {
+      driver.quit();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  static WebDriverWait waiting() {
+    return new WebDriverWait(driver, Duration.ofSeconds(30));
+  }
+
+  static Object js(String script, Object... args) {
+    return ((JavascriptExecutor) driver).executeScript(script, args);
+  }
+
+  static void open(String url) {
+    driver.get(url);
+    waiting().until(d -> "1".equals(js("return document.body.dataset.ready")));
+    String status = driver.findElement(By.id("status")).getText();
+    assertFalse(status.startsWith("error"), status);
+  }
+
+  static List<String> runNames() {
+    return driver.findElements(By.cssSelector("#runs-table tbody tr td:nth-child(2)")).stream()
+        .map(WebElement::getText)
+        .toList();
+  }
+
+  /** Pixels of the first chart canvas that are not transparent. */
+  static long paintedPixels(String container) {
+    return ((Number)
+            js(
+                "const c = document.querySelector(arguments[0] + ' canvas');"
+                    + "if (!c) return 0;"
+                    + "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                    + "let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;"
+                    + "return n;",
+                container))
+        .longValue();
+  }
+
+  static void assertXssShownAsText() {
+    assertTrue(runNames().contains(StoreFixture.XSS_NAME), "names: " + runNames());
+    assertEquals(
+        0L, js("return document.querySelectorAll('img[src=\"x\"], #runs-table img').length"));
+    String tags =
+        driver.findElement(By.cssSelector("tr[data-run='" + StoreFixture.XSS_ID + "']")).getText();
+    assertTrue(tags.contains("<script>alert(2)</script>"), tags);
+    assertThrows(NoAlertPresentException.class, () -> driver.switchTo().alert());
+  }
+
+  @Test
+  void dashboardShowsRunsChartsAndMistakes() throws Exception {
+    open(server.url().toString());
+    List<String> names = runNames();
+    assertEquals(6, names.size(), "rows: " + names);
+    for (String norm : StoreFixture.NORMS) {
+      assertTrue(names.contains("mnist-" + norm), "names: " + names);
+    }
+    waiting().until(d -> paintedPixels("#charts") > 1000);
+    assertEquals(3L, js("return document.querySelectorAll('#charts canvas').length"));
+    assertXssShownAsText();
+
+    // Filtering the table by norm goes through the API.
+    new Select(driver.findElement(By.id("f-norm"))).selectByValue("batch");
+    waiting().until(d -> runNames().equals(List.of("mnist-batch")));
+    driver.findElement(By.id("f-clear")).click();
+    waiting().until(d -> runNames().size() == 6);
+
+    if (System.getProperty("normlab.screenshot") != null) {
+      Files.write(
+          Path.of(System.getProperty("normlab.screenshot")),
+          driver.getScreenshotAs(OutputType.BYTES));
+    }
+
+    driver.findElement(By.cssSelector("#tabs button[data-view='predictions']")).click();
+    int run = 2;
+    new Select(driver.findElement(By.id("pr-run"))).selectByValue(StoreFixture.runId(run));
+    waiting().until(d -> !driver.findElements(By.cssSelector("#pred-table tbody tr")).isEmpty());
+    String before = driver.findElement(By.id("pred-table")).getDomAttribute("data-loaded");
+    driver.findElement(By.id("pr-mistakes")).click();
+    waiting()
+        .until(
+            d ->
+                !before.equals(
+                    driver.findElement(By.id("pred-table")).getDomAttribute("data-loaded")));
+    List<WebElement> rows = driver.findElements(By.cssSelector("#pred-table tbody tr"));
+    int expected = 0;
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      expected += StoreFixture.wrong(run, x) ? 1 : 0;
+    }
+    assertEquals(expected, rows.size());
+    for (WebElement row : rows) {
+      String label = row.findElement(By.cssSelector("td.label")).getText();
+      String predicted = row.findElement(By.cssSelector("td.pred")).getText();
+      assertFalse(label.equals(predicted), "a mistake row shows " + label + " = " + predicted);
+      assertTrue(row.getDomAttribute("class").contains("mistake"));
+    }
+    waiting()
+        .until(
+            d ->
+                (Boolean)
+                    js(
+                        "return [...document.querySelectorAll('#pred-table img.thumb')]"
+                            + ".every(i => i.complete && i.naturalWidth === 28)"));
+    waiting().until(d -> paintedPixels("#confusion-chart") > 1000);
+  }
+
+  @Test
+  void reportOpensFromDiskWithoutNetwork() throws Exception {
+    Path report = dir.resolve("report.html");
+    ReportWriter.Result result = ReportWriter.write(store, StoreFixture.GROUP, report, 1000);
+    assertEquals(6, result.runs());
+    open(report.toUri().toString());
+    assertEquals(6, runNames().size());
+    waiting().until(d -> paintedPixels("#charts") > 1000);
+    assertXssShownAsText();
+    driver.findElement(By.cssSelector("#tabs button[data-view='predictions']")).click();
+    new Select(driver.findElement(By.id("pr-run"))).selectByValue(StoreFixture.runId(1));
+    waiting().until(d -> !driver.findElements(By.cssSelector("#pred-table tbody tr")).isEmpty());
+    // Mistakes come first.
+    WebElement first = driver.findElement(By.cssSelector("#pred-table tbody tr"));
+    assertTrue(first.getDomAttribute("class").contains("mistake"));
+    waiting()
+        .until(
+            d ->
+                (Boolean)
+                    js(
+                        "return [...document.querySelectorAll('#pred-table img.thumb')]"
+                            + ".every(i => i.complete && i.naturalWidth === 28)"));
+    waiting().until(d -> paintedPixels("#confusion-chart") > 1000);
+    driver.findElement(By.cssSelector("#tabs button[data-view='parallel']")).click();
+    waiting().until(d -> paintedPixels("#parallel-chart") > 1000);
+    // Nothing was fetched: no resource entries at all.
+    assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
+  }
+}
