@@ -48,8 +48,9 @@ public final class DashboardServer implements AutoCloseable {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
       }
-      if (token != null && token.isEmpty()) {
-        throw new IllegalArgumentException("--token must not be empty");
+      if (token != null && !token.matches("[A-Za-z0-9._~+/=-]{8,256}")) {
+        throw new IllegalArgumentException(
+            "--token must be 8 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -");
       }
       if (threads < 1) {
         threads = 8;
