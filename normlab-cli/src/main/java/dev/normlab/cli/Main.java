@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
       CompareCommand.class,
       EvalCommand.class,
       BenchCommand.class,
+      ServeCommand.class,
+      ReportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

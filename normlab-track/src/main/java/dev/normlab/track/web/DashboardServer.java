@@ -120,7 +120,9 @@ public final class DashboardServer implements AutoCloseable {
   }
 
   public URI url() {
-    String host = server.getAddress().getAddress().getHostAddress();
+    InetAddress bound = server.getAddress().getAddress();
+    // On a wildcard address the page is reachable locally through 127.0.0.1.
+    String host = bound.isAnyLocalAddress() ? "127.0.0.1" : bound.getHostAddress();
     if (host.contains(":")) {
       host = "[" + host + "]";
     }
