@@ -223,9 +223,15 @@ function renderRunsTable() {
   if (state.runs.length === 0) body.append(el('tr', {}, el('td', { colSpan: cols.length + 1, class: 'hint' }, 'no runs match')));
 }
 
+let runsRequest = 0;
+
 async function loadRuns() {
-  state.allRuns = await api('runs');
-  state.runs = await api('runs', runFilters());
+  const request = ++runsRequest;
+  const allRuns = await api('runs');
+  const runs = await api('runs', runFilters());
+  if (request !== runsRequest) return; // a newer filter is on its way: drop this answer
+  state.allRuns = allRuns;
+  state.runs = runs;
   if (state.firstLoad) {
     state.runs.slice(0, 10).forEach((r) => state.selected.add(r.id));
     state.firstLoad = false;

@@ -80,10 +80,13 @@ class DashboardBrowserTest {
     assertFalse(status.startsWith("error"), status);
   }
 
+  /** The name column, read in one script so a re-render cannot interleave. */
+  @SuppressWarnings("unchecked")
   static List<String> runNames() {
-    return driver.findElements(By.cssSelector("#runs-table tbody tr td:nth-child(2)")).stream()
-        .map(WebElement::getText)
-        .toList();
+    return (List<String>)
+        js(
+            "return [...document.querySelectorAll('#runs-table tbody tr[data-run] td:nth-child(2)')]"
+                + ".map(td => td.textContent)");
   }
 
   /** Pixels of the first chart canvas that are not transparent. */
@@ -164,6 +167,34 @@ class DashboardBrowserTest {
                         "return [...document.querySelectorAll('#pred-table img.thumb')]"
                             + ".every(i => i.complete && i.naturalWidth === 28)"));
     waiting().until(d -> paintedPixels("#confusion-chart") > 1000);
+
+    // Run comparer: "differences only" keeps only the rows where the runs differ.
+    driver.findElement(By.cssSelector("#tabs button[data-view='compare']")).click();
+    waiting().until(d -> driver.findElements(By.cssSelector("#rc-table tbody tr")).size() > 5);
+    int allRows = driver.findElements(By.cssSelector("#rc-table tbody tr")).size();
+    assertTrue(
+        driver
+            .findElement(By.cssSelector("#rc-table tbody tr[data-key='config.epochs']"))
+            .isDisplayed());
+    driver.findElement(By.id("rc-diff")).click();
+    List<WebElement> diffRows = driver.findElements(By.cssSelector("#rc-table tbody tr"));
+    assertTrue(
+        diffRows.size() < allRows && !diffRows.isEmpty(), diffRows.size() + " of " + allRows);
+    for (WebElement row : diffRows) {
+      assertTrue(row.getDomAttribute("class").contains("diff"));
+    }
+    assertTrue(
+        driver.findElements(By.cssSelector("#rc-table tr[data-key='config.epochs']")).isEmpty());
+
+    driver.findElement(By.cssSelector("#tabs button[data-view='parallel']")).click();
+    waiting().until(d -> paintedPixels("#parallel-chart") > 1000);
+
+    // Live refresh: a run that starts now shows up without reloading the page.
+    driver.findElement(By.cssSelector("#tabs button[data-view='runs']")).click();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + store)) {
+      StoreFixture.addRun(c, "fresh001", "fresh-run", "later", "rms", "running", 7);
+    }
+    waiting().until(d -> runNames().contains("fresh-run"));
   }
 
   @Test

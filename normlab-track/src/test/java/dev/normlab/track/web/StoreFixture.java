@@ -85,6 +85,12 @@ final class StoreFixture {
 
   static void addRun(Connection c, String id, String name, String norm, String status, int i)
       throws SQLException {
+    addRun(c, id, name, GROUP, norm, status, i);
+  }
+
+  static void addRun(
+      Connection c, String id, String name, String group, String norm, String status, int i)
+      throws SQLException {
     double start = T0 + i * 1000;
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -92,7 +98,7 @@ final class StoreFixture {
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'test')")) {
       ps.setString(1, id);
       ps.setString(2, name);
-      ps.setString(3, GROUP);
+      ps.setString(3, group);
       ps.setString(4, status);
       ps.setDouble(5, start);
       if (status.equals("finished")) {
