@@ -210,7 +210,7 @@ public final class ReportWriter {
 
   /** A script body must not contain "</script" (it would end the element early). */
   static String scriptSafe(String js) {
-    return js.replaceAll("(?i)</script", "<\\\\/script");
+    return js.replaceAll("(?i)</(script)", "<\\\\/$1");
   }
 
   static String escapeHtml(String s) {

@@ -197,8 +197,17 @@ final class StoreFixture {
     "abcdef", "bc", "abged", "abgcd", "fgbc", "afgcd", "afgedc", "abc", "abcdefg", "abcdfg"
   };
 
+  private static final byte[][] PNGS = new byte[10][];
+
   /** A 28x28 grey PNG showing the digit, like an MNIST image. */
-  static byte[] digitPng(int digit) {
+  static synchronized byte[] digitPng(int digit) {
+    if (PNGS[digit] == null) {
+      PNGS[digit] = drawDigit(digit);
+    }
+    return PNGS[digit];
+  }
+
+  private static byte[] drawDigit(int digit) {
     BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
     Graphics2D g = img.createGraphics();
     g.setColor(Color.BLACK);
