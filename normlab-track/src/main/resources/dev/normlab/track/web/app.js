@@ -310,12 +310,16 @@ async function renderCharts() {
 
 // ------------------------------------------------------------------ parallel coordinates
 
+const ALWAYS_AXES = /(^|\.)(norm|lr|batch_size)$/;
+
 async function renderParallel() {
   const data = await api('parallel', $('f-group').value ? { group: $('f-group').value } : {});
   const runs = data.runs;
   const varies = (k) => new Set(runs.map((r) => JSON.stringify(r.config[k] ?? null))).size > 1;
   const dims = [
-    ...data.keys.config.filter((k) => k === 'norm' || varies(k)).map((k) => ({ k, of: 'config' })),
+    // The axes the comparison is about stay even when constant; other config keys when they vary.
+    ...data.keys.config.filter((k) => ALWAYS_AXES.test(k) || varies(k))
+      .sort((a, b) => (b === 'norm') - (a === 'norm')).map((k) => ({ k, of: 'config' })),
     ...data.keys.summary.map((k) => ({ k, of: 'summary' })),
   ];
   const axes = dims.map((d, i) => {
@@ -331,7 +335,7 @@ async function renderParallel() {
   }));
   const numeric = dims.map((d, i) => ({ d, i })).filter(({ d }) => !d.categorical);
   fillSelect($('p-color'), numeric.map(({ d }) => d.k));
-  if (!$('p-color').value && numeric.length) {
+  if (!state.colourChosen && numeric.length) {
     const acc = numeric.find(({ d }) => d.k.includes('accuracy'));
     $('p-color').value = (acc || numeric[0]).d.k;
   }
@@ -352,7 +356,7 @@ async function renderParallel() {
     parallelAxis: axes,
     parallel: { left: 80, right: 110, top: 40, bottom: 40 },
     visualMap: colour && colourValues.length ? {
-      type: 'continuous', dimension: colour.i, calculable: true, right: 10, top: 'middle',
+      type: 'continuous', dimension: colour.i, calculable: true, right: 10, top: 'middle', formatter: (v) => fmt(v),
       min: Math.min(...colourValues), max: Math.max(...colourValues) + (new Set(colourValues).size === 1 ? 1e-9 : 0),
       inRange: { color: ['#d7301f', '#fdcc8a', '#2c7fb8'] },
     } : undefined,
@@ -477,8 +481,11 @@ function renderComparer() {
 
 // ------------------------------------------------------------------ wiring
 
+const VIEWS = ['runs', 'parallel', 'predictions', 'compare'];
+
 function show(view) {
   state.view = view;
+  if (location.hash !== '#' + view) history.replaceState(null, '', '#' + view);
   for (const b of $('tabs').querySelectorAll('button')) b.classList.toggle('active', b.dataset.view === view);
   for (const s of document.querySelectorAll('section.view')) s.hidden = s.id !== 'view-' + view;
   refreshView().catch(showError);
@@ -519,7 +526,7 @@ async function init() {
   const redraw = () => renderCharts().catch(showError);
   for (const id of ['c-x', 'c-log', 'c-keys']) $(id).addEventListener('change', redraw);
   $('c-smooth').addEventListener('input', () => { $('c-smooth-value').textContent = $('c-smooth').value; redraw(); });
-  $('p-color').addEventListener('change', () => renderParallel().catch(showError));
+  $('p-color').addEventListener('change', () => { state.colourChosen = true; renderParallel().catch(showError); });
   const reloadPredictions = () => { state.pred.page = 0; state.cmp.page = 0; loadPredictions().catch(showError); };
   $('pr-run').addEventListener('change', () => { state.pred.predicted = null; reloadPredictions(); });
   for (const id of ['pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
@@ -533,7 +540,9 @@ async function init() {
   const metricKeys = state.keys.metrics.filter((k) => k !== 'epoch');
   $('c-keys').replaceChildren(...metricKeys.map((k) => new Option(k, k, true, true)));
   await loadRuns();
-  await renderCharts();
+  const fromHash = location.hash.slice(1);
+  if (VIEWS.includes(fromHash) && fromHash !== 'runs') show(fromHash);
+  else await renderCharts();
   setStatus(REPORT ? '' : 'updated ' + new Date().toLocaleTimeString());
   document.body.dataset.ready = '1';
   if (!REPORT) setInterval(tick, REFRESH_MS);
