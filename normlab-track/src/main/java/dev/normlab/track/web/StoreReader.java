@@ -338,19 +338,85 @@ public final class StoreReader implements AutoCloseable {
   /** The full history of one metric of one run, finite values only, ordered by x. */
   public Series metric(String run, String key, XAxis axis) throws SQLException {
     String xExpr =
-        switch (axis) {
-          case STEP -> "m.step";
-          // The epoch of a point is the last 'epoch' value logged at or before its step.
-          case EPOCH ->
-              "(SELECT e.value FROM metrics e WHERE e.run_id = m.run_id AND e.key = 'epoch'"
-                  + " AND e.step <= m.step ORDER BY e.step DESC LIMIT 1)";
-          case TIME -> "m.wall - (SELECT started_at FROM runs WHERE id = m.run_id)";
-        };
-    String sql =
-        "SELECT "
-            + xExpr
-            + ", m.value, m.step FROM metrics m WHERE m.run_id = ? AND m.key = ?"
-            + " AND m.value IS NOT NULL ORDER BY m.step";
+        axis == XAxis.TIME
+            ? "m.wall - (SELECT started_at FROM runs WHERE id = m.run_id)"
+            : "m.step";
+    Series raw =
+        query(
+            run,
+            "SELECT "
+                + xExpr
+                + ", m.value, m.step FROM metrics m WHERE m.run_id = ? AND m.key = ?"
+                + " AND m.value IS NOT NULL ORDER BY m.step",
+            key);
+    if (axis != XAxis.EPOCH) {
+      return raw;
+    }
+    Series epochs =
+        query(
+            run,
+            "SELECT step, value, step FROM metrics WHERE run_id = ? AND key = ?"
+                + " AND value IS NOT NULL ORDER BY step",
+            "epoch");
+    return withEpochAxis(raw, epochs);
+  }
+
+  /**
+   * Puts a series on a fractional epoch axis: the steps where the logged 'epoch' value changes are
+   * anchors, steps between them are interpolated linearly, steps after the last anchor continue at
+   * the pace of the epoch before it, steps before the first one at the pace of the first (both at
+   * most one epoch away). Without two anchors, points before the first (or all) are dropped.
+   */
+  static Series withEpochAxis(Series raw, Series epochs) {
+    List<double[]> anchors = new ArrayList<>(); // {step, epoch}
+    for (int i = 0; i < epochs.size(); i++) {
+      if (anchors.isEmpty() || anchors.get(anchors.size() - 1)[1] != epochs.y()[i]) {
+        anchors.add(new double[] {epochs.x()[i], epochs.y()[i]});
+      }
+    }
+    double[] x = new double[raw.size()];
+    double[] y = new double[raw.size()];
+    long[] steps = new long[raw.size()];
+    int n = 0;
+    int a = 0;
+    for (int i = 0; i < raw.size(); i++) {
+      double step = raw.step()[i];
+      if (anchors.isEmpty() || (step < anchors.get(0)[0] && anchors.size() < 2)) {
+        continue;
+      }
+      while (a + 1 < anchors.size() && anchors.get(a + 1)[0] <= step) {
+        a++;
+      }
+      double[] lo = anchors.get(a);
+      double epoch;
+      if (step < lo[0]) {
+        // Before the first anchor: back at the pace of the first epoch, at most one epoch.
+        double[] next = anchors.get(1);
+        double pace = (next[1] - lo[1]) / (next[0] - lo[0]);
+        epoch = Math.max(lo[1] - pace * (lo[0] - step), lo[1] - (next[1] - lo[1]));
+      } else if (a + 1 < anchors.size()) {
+        double[] hi = anchors.get(a + 1);
+        epoch = lo[1] + (hi[1] - lo[1]) * (step - lo[0]) / (hi[0] - lo[0]);
+      } else if (a > 0) {
+        double[] prev = anchors.get(a - 1);
+        double pace = (lo[1] - prev[1]) / (lo[0] - prev[0]); // epochs per step
+        epoch = Math.min(lo[1] + pace * (step - lo[0]), lo[1] + (lo[1] - prev[1]));
+      } else {
+        epoch = lo[1];
+      }
+      x[n] = epoch;
+      y[n] = raw.y()[i];
+      steps[n] = raw.step()[i];
+      n++;
+    }
+    return new Series(
+        raw.run(),
+        java.util.Arrays.copyOf(x, n),
+        java.util.Arrays.copyOf(y, n),
+        java.util.Arrays.copyOf(steps, n));
+  }
+
+  private Series query(String run, String sql, String key) throws SQLException {
     double[] xs = new double[256];
     double[] ys = new double[256];
     long[] steps = new long[256];
@@ -361,9 +427,8 @@ public final class StoreReader implements AutoCloseable {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           double x = rs.getDouble(1);
-          boolean xNull = rs.wasNull();
           double y = rs.getDouble(2);
-          if (xNull || !Double.isFinite(x) || !Double.isFinite(y)) {
+          if (!Double.isFinite(x) || !Double.isFinite(y)) {
             continue;
           }
           if (n == xs.length) {

@@ -118,9 +118,11 @@ class DashboardApiTest {
                     ok("/api/metrics?run=run1batch&key=test/accuracy&x=epoch").json().get("series"))
                 .get(0)
                 .get("points");
+    // 'epoch' is logged at every step; the accuracy, at the last step of each epoch, sits at
+    // e + 19/20 on the fractional epoch axis.
     assertEquals(StoreFixture.EPOCHS, epoch.size());
     for (int e = 0; e < epoch.size(); e++) {
-      assertEquals(e, epoch.get(e).get(0).doubleValue(), 1e-9);
+      assertEquals(e + 0.95, epoch.get(e).get(0).doubleValue(), 1e-9);
     }
     var time =
         (List<List<Number>>)
@@ -130,6 +132,28 @@ class DashboardApiTest {
                 .get("points");
     assertEquals(0.0, time.get(0).get(0).doubleValue(), 1e-6);
     assertEquals(199 * 0.5, time.get(time.size() - 1).get(0).doubleValue(), 1e-6);
+  }
+
+  @Test
+  void epochAxisInterpolatesBetweenEpochStarts() {
+    // Epoch logged once at the end of each 10-step epoch, as 1, 2, 3.
+    StoreReader.Series epochs =
+        new StoreReader.Series(
+            "r", new double[] {9, 19, 29}, new double[] {1, 2, 3}, new long[] {9, 19, 29});
+    StoreReader.Series loss =
+        new StoreReader.Series(
+            "r",
+            new double[] {0, 9, 14, 19, 24, 39},
+            new double[] {5, 4, 3, 2, 1, 0},
+            new long[] {0, 9, 14, 19, 24, 39});
+    StoreReader.Series s = StoreReader.withEpochAxis(loss, epochs);
+    assertArrayEquals(new double[] {0.1, 1, 1.5, 2, 2.5, 4}, s.x(), 1e-12);
+    assertArrayEquals(new double[] {5, 4, 3, 2, 1, 0}, s.y(), 1e-12);
+    assertEquals(
+        0,
+        StoreReader.withEpochAxis(
+                loss, new StoreReader.Series("r", new double[0], new double[0], new long[0]))
+            .size());
   }
 
   @Test

@@ -124,6 +124,27 @@ class DashboardBrowserTest {
     assertEquals(3L, js("return document.querySelectorAll('#charts canvas').length"));
     assertXssShownAsText();
 
+    // Chart controls: epoch axis, smoothing, log scale (read back from the chart's options).
+    String option =
+        "const c = echarts.getInstanceByDom(document.querySelector('#charts .chart[data-key=\"train/loss\"]'));"
+            + "const o = c.getOption(); const d = o.series[0].data;";
+    double lastStep = ((Number) js(option + "return d[d.length - 1][0];")).doubleValue();
+    assertEquals(199, lastStep, 1e-9);
+    new Select(driver.findElement(By.id("c-x"))).selectByValue("epoch");
+    // Fractional epochs: the last of 200 steps (20 per epoch) is at 9.95.
+    waiting()
+        .until(
+            d ->
+                Math.abs(((Number) js(option + "return d[d.length - 1][0];")).doubleValue() - 9.95)
+                    < 1e-9);
+    double rawSecond = ((Number) js(option + "return d[1][1];")).doubleValue();
+    js(
+        "const s = document.getElementById('c-smooth'); s.value = '0.9';"
+            + "s.dispatchEvent(new Event('input'));");
+    waiting().until(d -> ((Number) js(option + "return d[1][1];")).doubleValue() != rawSecond);
+    driver.findElement(By.id("c-log")).click();
+    waiting().until(d -> "log".equals(js(option + "return o.yAxis[0].type;")));
+
     // Filtering the table by norm goes through the API.
     new Select(driver.findElement(By.id("f-norm"))).selectByValue("batch");
     waiting().until(d -> runNames().equals(List.of("mnist-batch")));
