@@ -124,6 +124,12 @@ class DashboardBrowserTest {
     assertEquals(3L, js("return document.querySelectorAll('#charts canvas').length"));
     assertXssShownAsText();
 
+    if (System.getProperty("normlab.screenshot") != null) {
+      Files.write(
+          Path.of(System.getProperty("normlab.screenshot")),
+          driver.getScreenshotAs(OutputType.BYTES));
+    }
+
     // Chart controls: epoch axis, smoothing, log scale (read back from the chart's options).
     String option =
         "const c = echarts.getInstanceByDom(document.querySelector('#charts .chart[data-key=\"train/loss\"]'));"
@@ -150,12 +156,6 @@ class DashboardBrowserTest {
     waiting().until(d -> runNames().equals(List.of("mnist-batch")));
     driver.findElement(By.id("f-clear")).click();
     waiting().until(d -> runNames().size() == 6);
-
-    if (System.getProperty("normlab.screenshot") != null) {
-      Files.write(
-          Path.of(System.getProperty("normlab.screenshot")),
-          driver.getScreenshotAs(OutputType.BYTES));
-    }
 
     driver.findElement(By.cssSelector("#tabs button[data-view='predictions']")).click();
     int run = 2;
