@@ -326,8 +326,8 @@ async function renderParallel() {
     const values = runs.map((r) => r[d.of][d.k]).filter((v) => v !== undefined && v !== null);
     d.categorical = values.some((v) => typeof v !== 'number');
     return d.categorical
-      ? { dim: i, name: d.k, type: 'category', data: [...new Set(values.map(String))] }
-      : { dim: i, name: d.k, type: 'value', scale: true };
+      ? { id: d.of + '.' + d.k, dim: i, name: d.k, type: 'category', data: [...new Set(values.map(String))] }
+      : { id: d.of + '.' + d.k, dim: i, name: d.k, type: 'value', scale: true };
   });
   const rows = runs.map((r) => dims.map((d) => {
     const v = r[d.of][d.k];

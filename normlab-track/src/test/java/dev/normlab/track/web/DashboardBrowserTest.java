@@ -102,6 +102,15 @@ class DashboardBrowserTest {
         .longValue();
   }
 
+  /** Halfway between the second and third best fixture accuracy. */
+  static double brushFrom() {
+    double[] acc = new double[6];
+    for (int i = 0; i < 6; i++) {
+      acc[i] = 1 - 0.5 * Math.exp(-StoreFixture.EPOCHS / (1.0 + i * 0.3));
+    }
+    return (acc[1] + acc[2]) / 2;
+  }
+
   static void assertXssShownAsText() {
     assertTrue(runNames().contains(StoreFixture.XSS_NAME), "names: " + runNames());
     assertEquals(
@@ -209,6 +218,19 @@ class DashboardBrowserTest {
 
     driver.findElement(By.cssSelector("#tabs button[data-view='parallel']")).click();
     waiting().until(d -> paintedPixels("#parallel-chart") > 1000);
+    // Brushing the accuracy axis above the third-best run's value keeps the two best runs.
+    js(
+        "echarts.getInstanceByDom(document.getElementById('parallel-chart')).dispatchAction("
+            + "{type: 'axisAreaSelect', parallelAxisId: 'summary.test/accuracy',"
+            + " intervals: [[arguments[0], 1]]});",
+        brushFrom());
+    waiting()
+        .until(
+            d ->
+                driver
+                    .findElement(By.id("p-selected"))
+                    .getText()
+                    .equals("mnist-none (run0none), mnist-batch (run1batch)"));
 
     // Live refresh: a run that starts now shows up without reloading the page.
     driver.findElement(By.cssSelector("#tabs button[data-view='runs']")).click();
