@@ -198,6 +198,36 @@ class DashboardBrowserTest {
                             + ".every(i => i.complete && i.naturalWidth === 28)"));
     waiting().until(d -> paintedPixels("#confusion-chart") > 1000);
 
+    // Group by predicted class: a chip filters the mistakes to that class.
+    WebElement chip = driver.findElement(By.cssSelector("#pr-groups button[data-predicted]"));
+    String k = chip.getDomAttribute("data-predicted");
+    int inClass = Integer.parseInt(chip.getText().replaceAll(".*: ", ""));
+    String loaded = driver.findElement(By.id("pred-table")).getDomAttribute("data-loaded");
+    chip.click();
+    waiting()
+        .until(
+            d ->
+                !loaded.equals(
+                    driver.findElement(By.id("pred-table")).getDomAttribute("data-loaded")));
+    List<WebElement> ofK = driver.findElements(By.cssSelector("#pred-table tbody tr td.pred"));
+    assertEquals(inClass, ofK.size());
+    for (WebElement td : ofK) {
+      assertEquals(k, td.getText());
+    }
+
+    // Two runs on the same examples: the rows where exactly one is right.
+    new Select(driver.findElement(By.id("cp-run"))).selectByValue(StoreFixture.runId(0));
+    int differ = 0;
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      differ += StoreFixture.wrong(run, x) != StoreFixture.wrong(0, x) ? 1 : 0;
+    }
+    int expectedDiffer = differ;
+    waiting()
+        .until(
+            d ->
+                driver.findElements(By.cssSelector("#cmp-table tbody tr")).size()
+                    == expectedDiffer);
+
     // Run comparer: "differences only" keeps only the rows where the runs differ.
     driver.findElement(By.cssSelector("#tabs button[data-view='compare']")).click();
     waiting().until(d -> driver.findElements(By.cssSelector("#rc-table tbody tr")).size() > 5);
