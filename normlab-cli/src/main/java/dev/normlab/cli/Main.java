@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
       CompareCommand.class,
       EvalCommand.class,
       BenchCommand.class,
+      ServeCommand.class,
+      ReportCommand.class,
       RunsCommand.class,
       ExportCommand.class,
       CommandLine.HelpCommand.class

@@ -1,0 +1,57 @@
+package dev.normlab.cli;
+
+import dev.normlab.track.web.ReportWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code normlab report}: one self-contained HTML file for a group of runs. */
+@Command(
+    name = "report",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Write one self-contained HTML file (charts, summary, predictions) for a group of runs.",
+      "It opens from disk in a browser, with no server and no network."
+    })
+final class ReportCommand implements Callable<Integer> {
+  @Option(names = "--group", required = true, description = "the run group to report")
+  String group;
+
+  @Option(
+      names = "--out",
+      defaultValue = "report.html",
+      description = "output file (default: ${DEFAULT-VALUE})")
+  Path out;
+
+  @Option(
+      names = "--store",
+      defaultValue = "normlab-runs/runs.db",
+      description = "run store file (default: ${DEFAULT-VALUE})")
+  Path store;
+
+  @Option(
+      names = "--max-predictions",
+      defaultValue = "1000",
+      description = "predictions kept per run, mistakes first (default: ${DEFAULT-VALUE})")
+  int maxPredictions;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!Files.isRegularFile(store)) {
+      throw new IllegalArgumentException(
+          "no run store at " + store + " (run train or compare first, or pass --store)");
+    }
+    ReportWriter.Result r = ReportWriter.write(store, group, out, maxPredictions);
+    spec.commandLine()
+        .getOut()
+        .printf(Locale.ROOT, "wrote %s (%d runs, %.1f MB)%n", r.file(), r.runs(), r.bytes() / 1e6);
+    return 0;
+  }
+}

@@ -1,0 +1,227 @@
+package dev.normlab.track.web;
+
+import dev.normlab.io.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Writes the shareable report: one HTML file holding the dashboard page, the ECharts script, the
+ * data of one group as JSON and the images as data: URIs, so it opens from disk with no server.
+ */
+public final class ReportWriter {
+  /** Points per metric series in the report (the server downsamples to the chart width). */
+  static final int REPORT_POINTS = 500;
+
+  /**
+   * The page forbids every network access (all it needs is inside the file) and runs only its two
+   * scripts, named by hash, so even an injected inline event handler would not run.
+   */
+  static String reportCsp(String... scripts) {
+    StringBuilder hashes = new StringBuilder();
+    for (String script : scripts) {
+      hashes.append(" 'sha256-").append(sha256(script)).append('\'');
+    }
+    return "default-src 'none'; script-src"
+        + hashes
+        + "; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+  }
+
+  private static String sha256(String text) {
+    try {
+      return Base64.getEncoder()
+          .encodeToString(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public record Result(Path file, int runs, long bytes) {}
+
+  private ReportWriter() {}
+
+  /** Writes the report of {@code group} to {@code out} atomically (temp file, then rename). */
+  public static Result write(Path store, String group, Path out, int maxPredictionsPerRun)
+      throws IOException, SQLException {
+    if (maxPredictionsPerRun < 0) {
+      throw new IllegalArgumentException("--max-predictions must be >= 0");
+    }
+    String html;
+    int runCount;
+    try (StoreReader reader = new StoreReader(store)) {
+      List<Map<String, Object>> runs = reader.runs(StoreReader.RunQuery.group(group));
+      if (runs.isEmpty()) {
+        List<String> groups = reader.groups();
+        throw new IllegalArgumentException(
+            "no runs in group '"
+                + group
+                + "'"
+                + (groups.isEmpty()
+                    ? " (the store has no groups)"
+                    : "; groups: " + String.join(", ", groups)));
+      }
+      runCount = runs.size();
+      html = page(data(reader, group, runs, maxPredictionsPerRun));
+    }
+    Path target = out.toAbsolutePath();
+    Path dir = target.getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, ".report-", ".tmp");
+    try {
+      Files.writeString(tmp, html, StandardCharsets.UTF_8);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    return new Result(target, runCount, Files.size(target));
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> data(
+      StoreReader reader, String group, List<Map<String, Object>> runs, int maxPredictions)
+      throws SQLException {
+    Map<String, Object> keys = reader.keys();
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    Map<String, Object> predictions = new LinkedHashMap<>();
+    Map<String, Object> confusion = new LinkedHashMap<>();
+    List<String> images = new ArrayList<>();
+    Map<String, Integer> imageIndex = new HashMap<>();
+    for (Map<String, Object> run : runs) {
+      String id = (String) run.get("id");
+      Map<String, Object> byKey = new LinkedHashMap<>();
+      for (String key : (List<String>) keys.get("metrics")) {
+        Map<String, Object> byX = new LinkedHashMap<>();
+        for (StoreReader.XAxis x : StoreReader.XAxis.values()) {
+          StoreReader.Series s = reader.metric(id, key, x).downsample(REPORT_POINTS);
+          List<Object> points = new ArrayList<>(s.size());
+          for (int i = 0; i < s.size(); i++) {
+            points.add(List.of(s.x()[i], s.y()[i]));
+          }
+          byX.put(x.name().toLowerCase(Locale.ROOT), points);
+        }
+        if (!((List<?>) byX.get("step")).isEmpty()) {
+          byKey.put(key, byX);
+        }
+      }
+      metrics.put(id, byKey);
+      long total = reader.predictionCount(id);
+      if (total > 0) {
+        List<Object> rows = new ArrayList<>();
+        for (StoreReader.Prediction p : reader.reportPredictions(id, maxPredictions)) {
+          Integer image = null;
+          if (p.png() != null) {
+            // Runs on one test set share their images: store each once.
+            String uri = "data:image/png;base64," + Base64.getEncoder().encodeToString(p.png());
+            image =
+                imageIndex.computeIfAbsent(
+                    uri,
+                    u -> {
+                      images.add(u);
+                      return images.size() - 1;
+                    });
+          }
+          List<Object> row = new ArrayList<>();
+          row.add(p.example());
+          row.add(p.label());
+          row.add(p.predicted());
+          row.add(p.confidence());
+          row.add(image);
+          rows.add(row);
+        }
+        Map<String, Object> stored = new LinkedHashMap<>();
+        stored.put("total", total);
+        stored.put("rows", rows);
+        predictions.put(id, stored);
+        confusion.put(id, reader.confusion(id));
+      }
+    }
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("group", group);
+    data.put(
+        "generated",
+        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")
+            .withZone(ZoneOffset.UTC)
+            .format(Instant.now()));
+    data.put("runs", runs);
+    data.put("keys", keys);
+    data.put("metrics", metrics);
+    data.put("predictions", predictions);
+    data.put("confusion", confusion);
+    data.put("images", images);
+    return data;
+  }
+
+  /** The dashboard page with its stylesheet, scripts and data inlined. */
+  static String page(Map<String, Object> data) {
+    String template = text("/dev/normlab/track/web/index.html");
+    // In JSON '<' only occurs inside strings, where \u003c means the same: no '</script>' inside.
+    String json = Json.write(data).replace("<", "\\u003c");
+    String echarts =
+        "\n" + scriptSafe(new String(DashboardServer.echarts(), StandardCharsets.UTF_8)) + "\n";
+    String app = "\n" + scriptSafe(text("/dev/normlab/track/web/app.js")) + "\n";
+    String css = text("/dev/normlab/track/web/style.css");
+    String title = "normlab report: " + escapeHtml(String.valueOf(data.get("group")));
+    return replaceOnce(
+        replaceOnce(
+            replaceOnce(
+                replaceOnce(
+                    template,
+                    "<title>normlab dashboard</title>",
+                    "<meta http-equiv=\"Content-Security-Policy\" content=\""
+                        + reportCsp(echarts, app)
+                        + "\">\n<title>"
+                        + title
+                        + "</title>"),
+                "<link rel=\"stylesheet\" href=\"/style.css\">",
+                "<style>\n" + css + "\n</style>"),
+            "<script src=\"/vendor/echarts.min.js\"></script>",
+            "<script>" + echarts + "</script>"),
+        "<script type=\"module\" src=\"/app.js\"></script>",
+        "<script type=\"application/json\" id=\"normlab-data\">"
+            + json
+            + "</script>\n<script type=\"module\">"
+            + app
+            + "</script>");
+  }
+
+  private static String replaceOnce(String s, String target, String replacement) {
+    int at = s.indexOf(target);
+    if (at < 0) {
+      throw new IllegalStateException("report template lacks " + target);
+    }
+    return s.substring(0, at) + replacement + s.substring(at + target.length());
+  }
+
+  /** A script body must not contain "</script" (it would end the element early). */
+  static String scriptSafe(String js) {
+    return js.replaceAll("(?i)</(script)", "<\\\\/$1");
+  }
+
+  static String escapeHtml(String s) {
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;")
+        .replace("'", "&#39;");
+  }
+
+  private static String text(String resource) {
+    return new String(DashboardServer.resource(resource), StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,718 @@
+package dev.normlab.track.web;
+
+import dev.normlab.io.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * Read-only queries over a run store (the tables of {@code schema.sql}) for the dashboard and the
+ * report. Every query is parameterized; each thread keeps its own read-only connection, so readers
+ * never block each other and WAL lets them read while training runs write.
+ */
+public final class StoreReader implements AutoCloseable {
+  /** Seconds without a heartbeat after which a 'running' run is shown as stale. */
+  static final double STALE_SECONDS = 120;
+
+  private final String url;
+  private final ThreadLocal<Connection> connections;
+  private final ConcurrentLinkedQueue<Connection> opened = new ConcurrentLinkedQueue<>();
+
+  public StoreReader(Path store) {
+    if (!Files.isRegularFile(store)) {
+      throw new IllegalArgumentException("no such run store: " + store);
+    }
+    this.url = "jdbc:sqlite:" + store.toAbsolutePath();
+    this.connections = ThreadLocal.withInitial(this::open);
+    // Fail now, with a clear message, when the file is not a run store.
+    try (PreparedStatement ps = connection().prepareStatement("SELECT COUNT(*) FROM runs");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+    } catch (SQLException e) {
+      throw new IllegalArgumentException("not a normlab run store: " + store + " (" + e + ")");
+    }
+  }
+
+  private Connection open() {
+    SQLiteConfig config = new SQLiteConfig();
+    config.setReadOnly(true);
+    config.setBusyTimeout(5000);
+    try {
+      Connection c = DriverManager.getConnection(url, config.toProperties());
+      opened.add(c);
+      return c;
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot open the run store: " + e.getMessage(), e);
+    }
+  }
+
+  private Connection connection() {
+    return connections.get();
+  }
+
+  @Override
+  public void close() {
+    for (Connection c : opened) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // closing at shutdown: nothing left to do
+      }
+    }
+    opened.clear();
+  }
+
+  /** Filters and order of the runs list; null fields mean "any". */
+  public record RunQuery(
+      String group,
+      String status,
+      String tag,
+      String norm,
+      Map<String, String> config,
+      String sort,
+      boolean descending) {
+    public static RunQuery all() {
+      return new RunQuery(null, null, null, null, Map.of(), null, false);
+    }
+
+    public static RunQuery group(String group) {
+      return new RunQuery(group, null, null, null, Map.of(), null, false);
+    }
+  }
+
+  /** Runs with their tags, config and summary, filtered in SQL and sorted. */
+  public List<Map<String, Object>> runs(RunQuery q) throws SQLException {
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT id, name, grp, status, started_at, ended_at, heartbeat, notes, error"
+                + " FROM runs r WHERE 1 = 1");
+    List<Object> args = new ArrayList<>();
+    if (q.group() != null) {
+      sql.append(" AND grp = ?");
+      args.add(q.group());
+    }
+    if (q.status() != null) {
+      sql.append(" AND status = ?");
+      args.add(q.status());
+    }
+    if (q.tag() != null) {
+      sql.append(" AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = r.id AND t.tag = ?)");
+      args.add(q.tag());
+    }
+    Map<String, String> config = new LinkedHashMap<>(q.config());
+    if (q.norm() != null) {
+      config.put("norm", q.norm());
+    }
+    for (var e : config.entrySet()) {
+      // The value is JSON text: match a string both bare and quoted, a number by value.
+      sql.append(
+          " AND EXISTS (SELECT 1 FROM run_config c WHERE c.run_id = r.id AND c.key = ?"
+              + " AND (c.value = ? OR c.value = ? OR c.num = ?))");
+      args.add(e.getKey());
+      args.add(e.getValue());
+      args.add(Json.write(e.getValue()));
+      args.add(parseNumber(e.getValue()));
+    }
+    sql.append(" ORDER BY started_at, id");
+    List<Map<String, Object>> runs = new ArrayList<>();
+    Map<String, Map<String, Object>> byId = new LinkedHashMap<>();
+    double now = System.currentTimeMillis() / 1000.0;
+    try (PreparedStatement ps = prepare(sql.toString(), args);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("id", rs.getString(1));
+        run.put("name", rs.getString(2));
+        run.put("group", rs.getString(3));
+        String status = rs.getString(4);
+        run.put("status", status);
+        run.put("started_at", rs.getDouble(5));
+        run.put("ended_at", nullableDouble(rs, 6));
+        Double heartbeat = nullableDouble(rs, 7);
+        run.put(
+            "stale",
+            "running".equals(status) && (heartbeat == null || now - heartbeat > STALE_SECONDS));
+        run.put("notes", rs.getString(8));
+        run.put("error", rs.getString(9));
+        run.put("tags", new ArrayList<String>());
+        run.put("config", new LinkedHashMap<String, Object>());
+        run.put("summary", new LinkedHashMap<String, Object>());
+        runs.add(run);
+        byId.put((String) run.get("id"), run);
+      }
+    }
+    if (runs.isEmpty()) {
+      return runs;
+    }
+    fillDetails(byId);
+    if (q.sort() != null) {
+      Comparator<Map<String, Object>> c =
+          Comparator.comparing(r -> sortValue(r, q.sort()), NULLS_LAST);
+      runs.sort(q.descending() ? reversedKeepingNullsLast(q.sort()) : c);
+    }
+    return runs;
+  }
+
+  private static Comparator<Map<String, Object>> reversedKeepingNullsLast(String sort) {
+    return (a, b) -> {
+      Object x = sortValue(a, sort);
+      Object y = sortValue(b, sort);
+      if (x == null || y == null) {
+        return NULLS_LAST.compare(x, y);
+      }
+      return NULLS_LAST.compare(y, x);
+    };
+  }
+
+  private static final Comparator<Object> NULLS_LAST =
+      (x, y) -> {
+        if (x == null) {
+          return y == null ? 0 : 1;
+        }
+        if (y == null) {
+          return -1;
+        }
+        if (x instanceof Number a && y instanceof Number b) {
+          return Double.compare(a.doubleValue(), b.doubleValue());
+        }
+        return String.valueOf(x).compareTo(String.valueOf(y));
+      };
+
+  @SuppressWarnings("unchecked")
+  private static Object sortValue(Map<String, Object> run, String sort) {
+    if (sort.startsWith("config.")) {
+      return ((Map<String, Object>) run.get("config")).get(sort.substring(7));
+    }
+    if (sort.startsWith("summary.")) {
+      return ((Map<String, Object>) run.get("summary")).get(sort.substring(8));
+    }
+    return run.get(sort);
+  }
+
+  @SuppressWarnings("unchecked")
+  private void fillDetails(Map<String, Map<String, Object>> byId) throws SQLException {
+    try (PreparedStatement ps =
+            connection().prepareStatement("SELECT run_id, tag FROM run_tags ORDER BY run_id, tag");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        Map<String, Object> run = byId.get(rs.getString(1));
+        if (run != null) {
+          ((List<String>) run.get("tags")).add(rs.getString(2));
+        }
+      }
+    }
+    try (PreparedStatement ps =
+            connection()
+                .prepareStatement(
+                    "SELECT run_id, key, value FROM run_config ORDER BY run_id, key");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        Map<String, Object> run = byId.get(rs.getString(1));
+        if (run != null) {
+          ((Map<String, Object>) run.get("config"))
+              .put(rs.getString(2), parseScalar(rs.getString(3)));
+        }
+      }
+    }
+    try (PreparedStatement ps =
+            connection()
+                .prepareStatement("SELECT run_id, key, value FROM summary ORDER BY run_id, key");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        Map<String, Object> run = byId.get(rs.getString(1));
+        if (run != null) {
+          ((Map<String, Object>) run.get("summary")).put(rs.getString(2), nullableDouble(rs, 3));
+        }
+      }
+    }
+  }
+
+  /** The distinct groups, most recent first. */
+  public List<String> groups() throws SQLException {
+    List<String> groups = new ArrayList<>();
+    try (PreparedStatement ps =
+            connection()
+                .prepareStatement(
+                    "SELECT grp FROM runs WHERE grp IS NOT NULL GROUP BY grp"
+                        + " ORDER BY MAX(started_at) DESC");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        groups.add(rs.getString(1));
+      }
+    }
+    return groups;
+  }
+
+  /** Metric, config and summary keys present in the store. */
+  public Map<String, Object> keys() throws SQLException {
+    TreeSet<String> metricKeys = new TreeSet<>();
+    // One index-prefix query per run instead of a scan of the whole metrics table.
+    List<String> ids = new ArrayList<>();
+    try (PreparedStatement ps = connection().prepareStatement("SELECT id FROM runs");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        ids.add(rs.getString(1));
+      }
+    }
+    try (PreparedStatement ps =
+        connection().prepareStatement("SELECT DISTINCT key FROM metrics WHERE run_id = ?")) {
+      for (String id : ids) {
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            metricKeys.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    Map<String, Object> keys = new LinkedHashMap<>();
+    keys.put("metrics", new ArrayList<>(metricKeys));
+    keys.put("config", distinct("SELECT DISTINCT key FROM run_config ORDER BY key"));
+    keys.put("summary", distinct("SELECT DISTINCT key FROM summary ORDER BY key"));
+    return keys;
+  }
+
+  private List<String> distinct(String sql) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps = connection().prepareStatement(sql);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  /** The x axis of a metric chart. */
+  public enum XAxis {
+    STEP,
+    EPOCH,
+    TIME;
+
+    public static XAxis parse(String s) {
+      return switch (s) {
+        case "step" -> STEP;
+        case "epoch" -> EPOCH;
+        case "time" -> TIME;
+        default -> throw new BadRequest("x must be step, epoch or time, got '" + s + "'");
+      };
+    }
+  }
+
+  /** One metric series: x (step, epoch or seconds since start), y, and the step of each point. */
+  public record Series(String run, double[] x, double[] y, long[] step) {
+    public int size() {
+      return x.length;
+    }
+
+    /** At most maxPoints points chosen by LTTB (first and last kept). */
+    public Series downsample(int maxPoints) {
+      int[] keep = Downsample.lttb(x, y, maxPoints);
+      if (keep.length == x.length) {
+        return this;
+      }
+      double[] dx = new double[keep.length];
+      double[] dy = new double[keep.length];
+      long[] ds = new long[keep.length];
+      for (int i = 0; i < keep.length; i++) {
+        dx[i] = x[keep[i]];
+        dy[i] = y[keep[i]];
+        ds[i] = step[keep[i]];
+      }
+      return new Series(run, dx, dy, ds);
+    }
+  }
+
+  /** The full history of one metric of one run, finite values only, ordered by x. */
+  public Series metric(String run, String key, XAxis axis) throws SQLException {
+    String xExpr =
+        axis == XAxis.TIME
+            ? "m.wall - (SELECT started_at FROM runs WHERE id = m.run_id)"
+            : "m.step";
+    Series raw =
+        query(
+            run,
+            "SELECT "
+                + xExpr
+                + ", m.value, m.step FROM metrics m WHERE m.run_id = ? AND m.key = ?"
+                + " AND m.value IS NOT NULL ORDER BY m.step",
+            key);
+    if (axis != XAxis.EPOCH) {
+      return raw;
+    }
+    Series epochs =
+        query(
+            run,
+            "SELECT step, value, step FROM metrics WHERE run_id = ? AND key = ?"
+                + " AND value IS NOT NULL ORDER BY step",
+            "epoch");
+    return withEpochAxis(raw, epochs);
+  }
+
+  /**
+   * Puts a series on a fractional epoch axis: the steps where the logged 'epoch' value changes are
+   * anchors, steps between them are interpolated linearly, steps after the last anchor continue at
+   * the pace of the epoch before it, steps before the first one at the pace of the first (both at
+   * most one epoch away). Without two anchors, points before the first (or all) are dropped.
+   */
+  static Series withEpochAxis(Series raw, Series epochs) {
+    List<double[]> anchors = new ArrayList<>(); // {step, epoch}
+    for (int i = 0; i < epochs.size(); i++) {
+      if (anchors.isEmpty() || anchors.get(anchors.size() - 1)[1] != epochs.y()[i]) {
+        anchors.add(new double[] {epochs.x()[i], epochs.y()[i]});
+      }
+    }
+    double[] x = new double[raw.size()];
+    double[] y = new double[raw.size()];
+    long[] steps = new long[raw.size()];
+    int n = 0;
+    int a = 0;
+    for (int i = 0; i < raw.size(); i++) {
+      double step = raw.step()[i];
+      if (anchors.isEmpty() || (step < anchors.get(0)[0] && anchors.size() < 2)) {
+        continue;
+      }
+      while (a + 1 < anchors.size() && anchors.get(a + 1)[0] <= step) {
+        a++;
+      }
+      double[] lo = anchors.get(a);
+      double epoch;
+      if (step < lo[0]) {
+        // Before the first anchor: back at the pace of the first epoch, at most one epoch.
+        double[] next = anchors.get(1);
+        double pace = (next[1] - lo[1]) / (next[0] - lo[0]);
+        epoch = Math.max(lo[1] - pace * (lo[0] - step), lo[1] - (next[1] - lo[1]));
+      } else if (a + 1 < anchors.size()) {
+        double[] hi = anchors.get(a + 1);
+        epoch = lo[1] + (hi[1] - lo[1]) * (step - lo[0]) / (hi[0] - lo[0]);
+      } else if (a > 0) {
+        double[] prev = anchors.get(a - 1);
+        double pace = (lo[1] - prev[1]) / (lo[0] - prev[0]); // epochs per step
+        epoch = Math.min(lo[1] + pace * (step - lo[0]), lo[1] + (lo[1] - prev[1]));
+      } else {
+        epoch = lo[1];
+      }
+      x[n] = epoch;
+      y[n] = raw.y()[i];
+      steps[n] = raw.step()[i];
+      n++;
+    }
+    return new Series(
+        raw.run(),
+        java.util.Arrays.copyOf(x, n),
+        java.util.Arrays.copyOf(y, n),
+        java.util.Arrays.copyOf(steps, n));
+  }
+
+  private Series query(String run, String sql, String key) throws SQLException {
+    double[] xs = new double[256];
+    double[] ys = new double[256];
+    long[] steps = new long[256];
+    int n = 0;
+    try (PreparedStatement ps = connection().prepareStatement(sql)) {
+      ps.setString(1, run);
+      ps.setString(2, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          double x = rs.getDouble(1);
+          double y = rs.getDouble(2);
+          if (!Double.isFinite(x) || !Double.isFinite(y)) {
+            continue;
+          }
+          if (n == xs.length) {
+            xs = java.util.Arrays.copyOf(xs, n * 2);
+            ys = java.util.Arrays.copyOf(ys, n * 2);
+            steps = java.util.Arrays.copyOf(steps, n * 2);
+          }
+          xs[n] = x;
+          ys[n] = y;
+          steps[n] = rs.getLong(3);
+          n++;
+        }
+      }
+    }
+    return new Series(
+        run,
+        java.util.Arrays.copyOf(xs, n),
+        java.util.Arrays.copyOf(ys, n),
+        java.util.Arrays.copyOf(steps, n));
+  }
+
+  /** Filters and paging of a predictions table. */
+  public record PredictionQuery(
+      String run,
+      boolean mistakesOnly,
+      Integer predicted,
+      Integer label,
+      String sort,
+      int page,
+      int size) {}
+
+  /** One page of predictions plus the total and the counts per predicted class. */
+  public Map<String, Object> predictions(PredictionQuery q) throws SQLException {
+    StringBuilder where = new StringBuilder(" WHERE run_id = ?");
+    List<Object> args = new ArrayList<>();
+    args.add(q.run());
+    if (q.mistakesOnly()) {
+      where.append(" AND predicted <> label");
+    }
+    if (q.label() != null) {
+      where.append(" AND label = ?");
+      args.add(q.label());
+    }
+    // Counts per predicted class ignore the predicted filter, so the groups stay visible.
+    Map<String, Object> groups = new LinkedHashMap<>();
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT predicted, COUNT(*) FROM predictions"
+                    + where
+                    + " GROUP BY predicted ORDER BY predicted",
+                args);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        groups.put(Integer.toString(rs.getInt(1)), rs.getLong(2));
+      }
+    }
+    if (q.predicted() != null) {
+      where.append(" AND predicted = ?");
+      args.add(q.predicted());
+    }
+    long total;
+    try (PreparedStatement ps = prepare("SELECT COUNT(*) FROM predictions" + where, args);
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      total = rs.getLong(1);
+    }
+    String order =
+        switch (q.sort()) {
+          case "confidence" -> " ORDER BY confidence DESC, example_id";
+          case "-confidence" -> " ORDER BY confidence ASC, example_id";
+          case "example" -> " ORDER BY example_id";
+          case "mistakes" -> " ORDER BY (predicted = label), confidence DESC, example_id";
+          default ->
+              throw new BadRequest("sort must be mistakes, confidence, -confidence or example");
+        };
+    List<Object> pageArgs = new ArrayList<>(args);
+    pageArgs.add(q.size());
+    pageArgs.add((long) q.page() * q.size());
+    List<Map<String, Object>> rows = new ArrayList<>();
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT example_id, label, predicted, confidence FROM predictions"
+                    + where
+                    + order
+                    + " LIMIT ? OFFSET ?",
+                pageArgs);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("example", rs.getLong(1));
+        row.put("label", rs.getInt(2));
+        row.put("predicted", rs.getInt(3));
+        row.put("confidence", rs.getDouble(4));
+        rows.add(row);
+      }
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("run", q.run());
+    out.put("total", total);
+    out.put("page", q.page());
+    out.put("size", q.size());
+    out.put("groups", groups);
+    out.put("rows", rows);
+    return out;
+  }
+
+  /**
+   * Examples both runs predicted where exactly one is right ({@code which}: "differ", "a" = only a
+   * right, "b" = only b right), one page, plus the four counts.
+   */
+  public Map<String, Object> comparePredictions(
+      String a, String b, String which, int page, int size) throws SQLException {
+    String from =
+        " FROM predictions pa JOIN predictions pb ON pb.run_id = ? AND pb.example_id = pa.example_id"
+            + " WHERE pa.run_id = ?";
+    Map<String, Object> counts = new LinkedHashMap<>();
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT"
+                    + " SUM(pa.predicted = pa.label AND pb.predicted = pb.label),"
+                    + " SUM(pa.predicted = pa.label AND pb.predicted <> pb.label),"
+                    + " SUM(pa.predicted <> pa.label AND pb.predicted = pb.label),"
+                    + " SUM(pa.predicted <> pa.label AND pb.predicted <> pb.label)"
+                    + from,
+                List.of(b, a));
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      counts.put("both_right", rs.getLong(1));
+      counts.put("only_a_right", rs.getLong(2));
+      counts.put("only_b_right", rs.getLong(3));
+      counts.put("both_wrong", rs.getLong(4));
+    }
+    String filter =
+        switch (which) {
+          case "differ" -> " AND (pa.predicted = pa.label) <> (pb.predicted = pb.label)";
+          case "a" -> " AND pa.predicted = pa.label AND pb.predicted <> pb.label";
+          case "b" -> " AND pa.predicted <> pa.label AND pb.predicted = pb.label";
+          default -> throw new BadRequest("which must be differ, a or b");
+        };
+    List<Map<String, Object>> rows = new ArrayList<>();
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT pa.example_id, pa.label, pa.predicted, pa.confidence, pb.predicted,"
+                    + " pb.confidence"
+                    + from
+                    + filter
+                    + " ORDER BY pa.example_id LIMIT ? OFFSET ?",
+                List.of(b, a, size, (long) page * size));
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("example", rs.getLong(1));
+        row.put("label", rs.getInt(2));
+        row.put("a_predicted", rs.getInt(3));
+        row.put("a_confidence", rs.getDouble(4));
+        row.put("b_predicted", rs.getInt(5));
+        row.put("b_confidence", rs.getDouble(6));
+        rows.add(row);
+      }
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("a", a);
+    out.put("b", b);
+    out.put("which", which);
+    out.put("counts", counts);
+    out.put(
+        "total",
+        switch (which) {
+          case "a" -> counts.get("only_a_right");
+          case "b" -> counts.get("only_b_right");
+          default -> (Long) counts.get("only_a_right") + (Long) counts.get("only_b_right");
+        });
+    out.put("page", page);
+    out.put("size", size);
+    out.put("rows", rows);
+    return out;
+  }
+
+  /** Confusion matrix: rows are true labels, columns predicted classes. */
+  public Map<String, Object> confusion(String run) throws SQLException {
+    List<long[]> cells = new ArrayList<>();
+    int classes = 0;
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT label, predicted, COUNT(*) FROM predictions WHERE run_id = ?"
+                    + " GROUP BY label, predicted",
+                List.of(run));
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        long[] cell = {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
+        cells.add(cell);
+        classes = (int) Math.max(classes, Math.max(cell[0], cell[1]) + 1);
+      }
+    }
+    long[][] m = new long[classes][classes];
+    long total = 0;
+    for (long[] c : cells) {
+      if (c[0] >= 0 && c[1] >= 0) {
+        m[(int) c[0]][(int) c[1]] = c[2];
+        total += c[2];
+      }
+    }
+    List<long[]> rows = new ArrayList<>();
+    for (long[] row : m) {
+      rows.add(row);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("run", run);
+    out.put("classes", classes);
+    out.put("total", total);
+    out.put("matrix", rows);
+    return out;
+  }
+
+  /** The PNG of one example of a run, or null. */
+  public byte[] image(String run, long example) throws SQLException {
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT image FROM predictions WHERE run_id = ? AND example_id = ?",
+                List.of(run, example));
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getBytes(1) : null;
+    }
+  }
+
+  /** One stored prediction with its image (for the report). */
+  public record Prediction(long example, int label, int predicted, double confidence, byte[] png) {}
+
+  /** Up to {@code limit} predictions of a run, mistakes first, then by confidence. */
+  public List<Prediction> reportPredictions(String run, int limit) throws SQLException {
+    List<Prediction> out = new ArrayList<>();
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT example_id, label, predicted, confidence, image FROM predictions"
+                    + " WHERE run_id = ? ORDER BY (predicted = label), confidence DESC, example_id"
+                    + " LIMIT ?",
+                List.of(run, limit));
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(
+            new Prediction(
+                rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getDouble(4), rs.getBytes(5)));
+      }
+    }
+    return out;
+  }
+
+  /** The number of predictions stored for a run. */
+  public long predictionCount(String run) throws SQLException {
+    try (PreparedStatement ps =
+            prepare("SELECT COUNT(*) FROM predictions WHERE run_id = ?", List.of(run));
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private PreparedStatement prepare(String sql, List<?> args) throws SQLException {
+    PreparedStatement ps = connection().prepareStatement(sql);
+    for (int i = 0; i < args.size(); i++) {
+      ps.setObject(i + 1, args.get(i));
+    }
+    return ps;
+  }
+
+  private static Double nullableDouble(ResultSet rs, int column) throws SQLException {
+    double v = rs.getDouble(column);
+    return rs.wasNull() || !Double.isFinite(v) ? null : v;
+  }
+
+  private static Double parseNumber(String s) {
+    try {
+      double d = Double.parseDouble(s);
+      return Double.isFinite(d) ? d : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  private static Object parseScalar(String json) {
+    try {
+      return Json.parse(json);
+    } catch (Json.ParseException | RuntimeException e) {
+      return json;
+    }
+  }
+}

@@ -1,0 +1,551 @@
+// The normlab dashboard page. Data comes from the JSON API, or, in a report file, from the JSON
+// embedded in the page. Every string from the store goes into the DOM as text (textContent,
+// text nodes, Option), never as HTML; charts draw on canvas.
+
+const embedded = document.getElementById('normlab-data');
+const REPORT = embedded ? JSON.parse(embedded.textContent) : null;
+const TOKEN = REPORT ? null : new URLSearchParams(location.search).get('token');
+const REFRESH_MS = 5000;
+
+const $ = (id) => document.getElementById(id);
+
+/** Creates an element; props are DOM properties (never innerHTML), children become text nodes. */
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e[k] = v;
+  }
+  for (const c of children) {
+    if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  }
+  return e;
+}
+
+function fmt(v) {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') {
+    if (Number.isInteger(v)) return String(v);
+    return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? String(+v.toPrecision(4)) : v.toExponential(3);
+  }
+  if (Array.isArray(v)) return v.join(', ');
+  return String(v);
+}
+
+function runLabel(id) {
+  const r = state.allRuns.find((x) => x.id === id);
+  return r ? `${r.name} (${r.id})` : id;
+}
+
+// ------------------------------------------------------------------ data access
+
+async function api(endpoint, params = {}) {
+  if (REPORT) return localApi(endpoint, params);
+  const url = new URL('/api/' + endpoint, location.origin);
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
+  }
+  const headers = TOKEN ? { 'X-Normlab-Token': TOKEN } : {};
+  const response = await fetch(url, { headers, cache: 'no-store' });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+function imageUrl(run, row) {
+  if (REPORT) return REPORT.images[row.image] || '';
+  return `/api/image?run=${encodeURIComponent(run)}&example=${row.example}`;
+}
+
+function sortRuns(runs, sort, order) {
+  if (!sort) return runs;
+  const value = (r) =>
+    sort.startsWith('config.') ? r.config[sort.slice(7)]
+      : sort.startsWith('summary.') ? r.summary[sort.slice(8)] : r[sort];
+  const sorted = [...runs].sort((a, b) => {
+    const x = value(a), y = value(b);
+    if (x === undefined || x === null) return y === undefined || y === null ? 0 : 1;
+    if (y === undefined || y === null) return -1;
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return order === 'desc' ? -c : c;
+  });
+  return sorted;
+}
+
+/** The API answered from the report's embedded data (same shapes as the server's answers). */
+function localApi(endpoint, p) {
+  switch (endpoint) {
+    case 'runs': {
+      const runs = REPORT.runs.filter((r) =>
+        (!p.group || r.group === p.group) && (!p.status || r.status === p.status)
+        && (!p.tag || r.tags.includes(p.tag)) && (!p.norm || String(r.config.norm) === p.norm)
+        && Object.entries(p).every(([k, v]) => !k.startsWith('config.') || String(r.config[k.slice(7)]) === v));
+      return sortRuns(runs, p.sort, p.order);
+    }
+    case 'groups': return [REPORT.group];
+    case 'keys': return REPORT.keys;
+    case 'parallel': return { group: REPORT.group, runs: REPORT.runs, keys: REPORT.keys };
+    case 'metrics':
+      return {
+        key: p.key, x: p.x,
+        series: p.run.split(',').map((run) => {
+          const points = REPORT.metrics[run]?.[p.key]?.[p.x] ?? [];
+          return { run, total: points.length, points };
+        }),
+      };
+    case 'confusion': return REPORT.confusion[p.run] ?? { run: p.run, classes: 0, total: 0, matrix: [] };
+    case 'predictions': {
+      const all = predictionRows(p.run).filter((r) =>
+        (!p.mistakes || r.predicted !== r.label) && (p.label === undefined || r.label === +p.label));
+      const groups = {};
+      for (const r of all) groups[r.predicted] = (groups[r.predicted] || 0) + 1;
+      let rows = p.predicted === undefined || p.predicted === null ? all : all.filter((r) => r.predicted === +p.predicted);
+      const by = {
+        example: (a, b) => a.example - b.example,
+        confidence: (a, b) => b.confidence - a.confidence || a.example - b.example,
+        '-confidence': (a, b) => a.confidence - b.confidence || a.example - b.example,
+        mistakes: (a, b) => (a.predicted === a.label) - (b.predicted === b.label)
+          || b.confidence - a.confidence || a.example - b.example,
+      }[p.sort || 'example'];
+      rows = [...rows].sort(by);
+      const page = +p.page || 0, size = +p.size || 50;
+      return { run: p.run, total: rows.length, page, size, groups, rows: rows.slice(page * size, (page + 1) * size) };
+    }
+    case 'compare-predictions': {
+      const b = new Map(predictionRows(p.b).map((r) => [r.example, r]));
+      const counts = { both_right: 0, only_a_right: 0, only_b_right: 0, both_wrong: 0 };
+      const rows = [];
+      for (const ra of predictionRows(p.a).sort((x, y) => x.example - y.example)) {
+        const rb = b.get(ra.example);
+        if (!rb) continue;
+        const aRight = ra.predicted === ra.label, bRight = rb.predicted === rb.label;
+        counts[aRight ? (bRight ? 'both_right' : 'only_a_right') : (bRight ? 'only_b_right' : 'both_wrong')]++;
+        const keep = p.which === 'a' ? aRight && !bRight : p.which === 'b' ? !aRight && bRight : aRight !== bRight;
+        if (keep) {
+          rows.push({ example: ra.example, label: ra.label, a_predicted: ra.predicted, a_confidence: ra.confidence,
+            b_predicted: rb.predicted, b_confidence: rb.confidence, image: ra.image });
+        }
+      }
+      const page = +p.page || 0, size = +p.size || 50;
+      return { a: p.a, b: p.b, which: p.which, counts, total: rows.length, page, size,
+        rows: rows.slice(page * size, (page + 1) * size) };
+    }
+    default: throw new Error('unknown endpoint ' + endpoint);
+  }
+}
+
+function predictionRows(run) {
+  const stored = REPORT.predictions[run];
+  if (!stored) return [];
+  return stored.rows.map(([example, label, predicted, confidence, image]) => ({ example, label, predicted, confidence, image }));
+}
+
+// ------------------------------------------------------------------ state and status
+
+const state = {
+  allRuns: [], runs: [], keys: { metrics: [], config: [], summary: [] },
+  selected: new Set(), sort: null, order: 'asc', view: 'runs',
+  pred: { page: 0, predicted: null }, cmp: { page: 0 },
+  charts: new Map(), parallel: null, confusion: null, firstLoad: true,
+};
+
+function setStatus(text, isError = false) {
+  const s = $('status');
+  s.textContent = text;
+  s.className = isError ? 'error' : '';
+}
+
+function showError(e) {
+  setStatus('error: ' + (e && e.message ? e.message : e), true);
+}
+
+// ------------------------------------------------------------------ runs table
+
+function runFilters() {
+  const p = {
+    group: $('f-group').value, norm: $('f-norm').value, status: $('f-status').value,
+    tag: $('f-tag').value.trim(), sort: state.sort, order: state.order,
+  };
+  const key = $('f-config-key').value, value = $('f-config-value').value.trim();
+  if (key && value) p['config.' + key] = value;
+  return p;
+}
+
+function runColumns() {
+  const summary = state.keys.summary.map((k) => ({ title: k, sort: 'summary.' + k, value: (r) => r.summary[k], num: true }));
+  return [
+    { title: 'name', sort: 'name', value: (r) => r.name },
+    { title: 'id', sort: 'id', value: (r) => r.id },
+    { title: 'status', sort: 'status', value: (r) => (r.stale ? r.status + ' (stale)' : r.status) },
+    { title: 'norm', sort: 'config.norm', value: (r) => r.config.norm },
+    { title: 'lr', sort: 'config.lr', value: (r) => r.config.lr, num: true },
+    { title: 'batch', sort: 'config.batch_size', value: (r) => r.config.batch_size, num: true },
+    { title: 'tags', sort: null, value: (r) => r.tags },
+    { title: 'group', sort: 'group', value: (r) => r.group },
+    { title: 'started', sort: 'started_at', value: (r) => new Date(r.started_at * 1000).toLocaleString() },
+    ...summary,
+  ];
+}
+
+function renderRunsTable() {
+  const cols = runColumns();
+  const head = $('runs-table').tHead.rows[0];
+  const all = el('input', { type: 'checkbox', title: 'select all shown runs',
+    checked: state.runs.length > 0 && state.runs.every((r) => state.selected.has(r.id)),
+    onchange: (e) => {
+      for (const r of state.runs) e.target.checked ? state.selected.add(r.id) : state.selected.delete(r.id);
+      renderRunsTable(); selectionChanged();
+    } });
+  head.replaceChildren(el('th', {}, all), ...cols.map((c) => {
+    const th = el('th', {}, c.title);
+    if (c.sort) {
+      th.classList.add('sortable');
+      if (state.sort === c.sort) th.classList.add(state.order === 'desc' ? 'sorted-desc' : 'sorted-asc');
+      th.addEventListener('click', () => {
+        state.order = state.sort === c.sort && state.order === 'asc' ? 'desc' : 'asc';
+        state.sort = c.sort;
+        loadRuns().catch(showError);
+      });
+    }
+    return th;
+  }));
+  const body = $('runs-table').tBodies[0];
+  body.replaceChildren(...state.runs.map((r) => {
+    const box = el('input', { type: 'checkbox', checked: state.selected.has(r.id), onchange: (e) => {
+      e.target.checked ? state.selected.add(r.id) : state.selected.delete(r.id);
+      selectionChanged();
+    } });
+    return el('tr', { dataset: { run: r.id } }, el('td', {}, box),
+      ...cols.map((c) => el('td', { class: (c.num ? 'num ' : '') + (c.title === 'status' ? 'status-' + r.status : '') }, fmt(c.value(r)))));
+  }));
+  if (state.runs.length === 0) body.append(el('tr', {}, el('td', { colSpan: cols.length + 1, class: 'hint' }, 'no runs match')));
+}
+
+let runsRequest = 0;
+
+async function loadRuns() {
+  const request = ++runsRequest;
+  const allRuns = await api('runs');
+  const runs = await api('runs', runFilters());
+  if (request !== runsRequest) return; // a newer filter is on its way: drop this answer
+  state.allRuns = allRuns;
+  state.runs = runs;
+  if (state.firstLoad) {
+    state.runs.slice(0, 10).forEach((r) => state.selected.add(r.id));
+    state.firstLoad = false;
+  }
+  const known = new Set(state.allRuns.map((r) => r.id));
+  for (const id of [...state.selected]) if (!known.has(id)) state.selected.delete(id);
+  renderRunsTable();
+  fillSelect($('f-norm'), [...new Set(state.allRuns.map((r) => r.config.norm).filter((v) => v !== undefined).map(String))], 'all');
+  fillRunSelects();
+}
+
+function fillSelect(select, values, emptyLabel) {
+  const current = select.value;
+  const options = values.map((v) => new Option(v, v));
+  if (emptyLabel !== undefined) options.unshift(new Option(emptyLabel, ''));
+  select.replaceChildren(...options);
+  if ([...select.options].some((o) => o.value === current)) select.value = current;
+}
+
+function selectionChanged() {
+  if (state.view === 'runs') renderCharts().catch(showError);
+  if (state.view === 'compare') renderComparer();
+}
+
+// ------------------------------------------------------------------ line charts
+
+function smooth(points, weight) {
+  if (!weight) return points;
+  let last = 0;
+  return points.map(([x, y], i) => {
+    last = last * weight + (1 - weight) * y;
+    return [x, last / (1 - Math.pow(weight, i + 1))]; // debiased EMA, as TensorBoard does
+  });
+}
+
+function chartKeys() {
+  return [...$('c-keys').selectedOptions].map((o) => o.value);
+}
+
+async function renderCharts() {
+  const keys = chartKeys();
+  const container = $('charts');
+  for (const [key, chart] of state.charts) {
+    if (!keys.includes(key)) { chart.dispose(); state.charts.delete(key); }
+  }
+  for (const div of [...container.children]) if (!keys.includes(div.dataset.key)) div.remove();
+  const runs = [...state.selected];
+  const x = $('c-x').value, weight = +$('c-smooth').value, log = $('c-log').checked;
+  await Promise.all(keys.map(async (key) => {
+    let chart = state.charts.get(key);
+    if (!chart) {
+      const div = el('div', { class: 'chart', dataset: { key } });
+      container.append(div);
+      chart = echarts.init(div, null, { renderer: 'canvas' });
+      state.charts.set(key, chart);
+    }
+    const width = chart.getDom().clientWidth || 600;
+    const data = runs.length
+      ? await api('metrics', { run: runs.join(','), key, x, max_points: Math.max(100, Math.min(2000, width)) })
+      : { series: [] };
+    chart.setOption({
+      animation: false,
+      title: { text: key, left: 'center', textStyle: { fontSize: 13 } },
+      tooltip: { trigger: 'axis', renderMode: 'richText' },
+      legend: { type: 'scroll', bottom: 0 },
+      grid: { left: 60, right: 20, top: 32, bottom: 56 },
+      xAxis: { type: 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax' },
+      yAxis: { type: log ? 'log' : 'value', scale: true },
+      series: data.series.map((s) => ({
+        type: 'line', name: runLabel(s.run), showSymbol: s.points.length < 30,
+        data: smooth(s.points, weight).filter(([, y]) => !log || y > 0),
+      })),
+    }, true);
+  }));
+}
+
+// ------------------------------------------------------------------ parallel coordinates
+
+const ALWAYS_AXES = /(^|\.)(norm|lr|batch_size)$/;
+
+async function renderParallel() {
+  const data = await api('parallel', $('f-group').value ? { group: $('f-group').value } : {});
+  const runs = data.runs;
+  const varies = (k) => new Set(runs.map((r) => JSON.stringify(r.config[k] ?? null))).size > 1;
+  const dims = [
+    // The axes the comparison is about stay even when constant; other config keys when they vary.
+    ...data.keys.config.filter((k) => ALWAYS_AXES.test(k) || varies(k))
+      .sort((a, b) => (b === 'norm') - (a === 'norm')).map((k) => ({ k, of: 'config' })),
+    ...data.keys.summary.map((k) => ({ k, of: 'summary' })),
+  ];
+  const axes = dims.map((d, i) => {
+    const values = runs.map((r) => r[d.of][d.k]).filter((v) => v !== undefined && v !== null);
+    d.categorical = values.some((v) => typeof v !== 'number');
+    return d.categorical
+      ? { id: d.of + '.' + d.k, dim: i, name: d.k, type: 'category', data: [...new Set(values.map(String))] }
+      : { id: d.of + '.' + d.k, dim: i, name: d.k, type: 'value', scale: true };
+  });
+  const rows = runs.map((r) => dims.map((d) => {
+    const v = r[d.of][d.k];
+    return v === undefined || v === null ? '-' : d.categorical ? String(v) : v;
+  }));
+  const numeric = dims.map((d, i) => ({ d, i })).filter(({ d }) => !d.categorical);
+  fillSelect($('p-color'), numeric.map(({ d }) => d.k));
+  if (!state.colourChosen && numeric.length) {
+    const acc = numeric.find(({ d }) => d.k.includes('accuracy'));
+    $('p-color').value = (acc || numeric[0]).d.k;
+  }
+  const colour = numeric.find(({ d }) => d.k === $('p-color').value);
+  const colourValues = colour ? rows.map((r) => r[colour.i]).filter((v) => typeof v === 'number') : [];
+  if (!state.parallel) {
+    state.parallel = echarts.init($('parallel-chart'));
+    state.parallel.on('axisareaselected', () => {
+      const series = state.parallel.getModel().getSeries()[0];
+      const active = series.getRawIndicesByActiveState('active');
+      $('p-selected').textContent = active.map((i) => runLabel(state.parallelRuns[i].id)).join(', ') || 'none';
+    });
+  }
+  state.parallelRuns = runs;
+  $('p-selected').textContent = 'all';
+  state.parallel.setOption({
+    animation: false,
+    parallelAxis: axes,
+    parallel: { left: 80, right: 110, top: 40, bottom: 40 },
+    visualMap: colour && colourValues.length ? {
+      type: 'continuous', dimension: colour.i, calculable: true, right: 10, top: 'middle', formatter: (v) => fmt(v),
+      min: Math.min(...colourValues), max: Math.max(...colourValues) + (new Set(colourValues).size === 1 ? 1e-9 : 0),
+      inRange: { color: ['#d7301f', '#fdcc8a', '#2c7fb8'] },
+    } : undefined,
+    tooltip: { renderMode: 'richText' },
+    series: [{ type: 'parallel', lineStyle: { width: 2.5, opacity: 0.85 }, data: rows,
+      emphasis: { lineStyle: { width: 4 } } }],
+  }, true);
+}
+
+// ------------------------------------------------------------------ predictions
+
+function fillRunSelects() {
+  for (const select of [$('pr-run'), $('cp-run')]) {
+    const current = select.value;
+    const options = state.allRuns.map((r) => new Option(`${r.name} (${r.id})`, r.id));
+    if (select === $('cp-run')) options.unshift(new Option('—', ''));
+    select.replaceChildren(...options);
+    if ([...select.options].some((o) => o.value === current)) select.value = current;
+  }
+}
+
+function thumb(run, row) {
+  return el('img', { class: 'thumb', src: imageUrl(run, row), alt: `example ${row.example}`, width: 28, height: 28 });
+}
+
+function pager(container, page, size, total, go) {
+  const pages = Math.max(1, Math.ceil(total / size));
+  container.replaceChildren(
+    el('button', { type: 'button', disabled: page <= 0, onclick: () => go(page - 1), class: 'prev' }, '‹ prev'),
+    el('span', {}, `page ${page + 1} of ${pages} (${total} rows)`),
+    el('button', { type: 'button', disabled: page >= pages - 1, onclick: () => go(page + 1), class: 'next' }, 'next ›'));
+}
+
+async function loadPredictions() {
+  const run = $('pr-run').value;
+  if (!run) return;
+  const size = +$('pr-size').value;
+  const data = await api('predictions', {
+    run, mistakes: $('pr-mistakes').checked ? 1 : '', predicted: state.pred.predicted,
+    sort: $('pr-sort').value, page: state.pred.page, size,
+  });
+  const chips = [el('button', { type: 'button', class: state.pred.predicted === null ? 'active' : '',
+    onclick: () => { state.pred.predicted = null; state.pred.page = 0; loadPredictions().catch(showError); } },
+  'all predicted classes')];
+  for (const [k, n] of Object.entries(data.groups)) {
+    chips.push(el('button', { type: 'button', class: String(state.pred.predicted) === k ? 'active' : '',
+      dataset: { predicted: k },
+      onclick: () => { state.pred.predicted = +k; state.pred.page = 0; loadPredictions().catch(showError); } },
+    `predicted ${k}: ${n}`));
+  }
+  $('pr-groups').replaceChildren(...chips);
+  $('pred-table').tBodies[0].replaceChildren(...data.rows.map((r) =>
+    el('tr', { class: r.predicted !== r.label ? 'mistake' : '', dataset: { example: r.example } },
+      el('td', {}, thumb(run, r)), el('td', { class: 'num' }, r.example), el('td', { class: 'num label' }, r.label),
+      el('td', { class: 'num pred' }, r.predicted), el('td', { class: 'num' }, r.confidence.toFixed(3)))));
+  pager($('pr-pager'), data.page, data.size, data.total, (p) => { state.pred.page = p; loadPredictions().catch(showError); });
+  $('pred-table').dataset.loaded = String((+$('pred-table').dataset.loaded || 0) + 1);
+  await renderConfusion(run);
+  await loadComparison();
+}
+
+async function renderConfusion(run) {
+  const c = await api('confusion', { run });
+  if (!state.confusion) state.confusion = echarts.init($('confusion-chart'));
+  const cells = [];
+  let max = 1;
+  c.matrix.forEach((row, t) => row.forEach((n, p) => { cells.push([p, t, n]); if (t !== p) max = Math.max(max, n); }));
+  const classes = [...Array(c.classes).keys()].map(String);
+  state.confusion.setOption({
+    animation: false,
+    tooltip: { renderMode: 'richText', formatter: (q) => `true ${q.value[1]}, predicted ${q.value[0]}: ${q.value[2]}` },
+    grid: { left: 50, right: 20, top: 10, bottom: 60 },
+    xAxis: { type: 'category', data: classes, name: 'predicted', nameLocation: 'middle', nameGap: 26 },
+    yAxis: { type: 'category', data: classes, name: 'true', inverse: true, nameLocation: 'middle', nameGap: 30 },
+    visualMap: { min: 0, max, show: false, inRange: { color: ['#f7fbff', '#08519c'] } },
+    series: [{ type: 'heatmap', data: cells, label: { show: true, fontSize: 10 } }],
+  }, true);
+}
+
+async function loadComparison() {
+  const a = $('pr-run').value, b = $('cp-run').value;
+  const body = $('cmp-table').tBodies[0];
+  if (!a || !b || a === b) {
+    body.replaceChildren();
+    $('cp-counts').textContent = b && a === b ? 'pick another run' : '';
+    $('cp-pager').replaceChildren();
+    return;
+  }
+  const size = +$('pr-size').value;
+  const d = await api('compare-predictions', { a, b, which: $('cp-which').value, page: state.cmp.page, size });
+  $('cp-counts').textContent = `both right ${d.counts.both_right} · only this run right ${d.counts.only_a_right}`
+    + ` · only the other right ${d.counts.only_b_right} · both wrong ${d.counts.both_wrong}`;
+  body.replaceChildren(...d.rows.map((r) => el('tr', {},
+    el('td', {}, thumb(a, r)), el('td', { class: 'num' }, r.example), el('td', { class: 'num' }, r.label),
+    el('td', { class: r.a_predicted === r.label ? 'right' : 'wrong' }, `${r.a_predicted} (${r.a_confidence.toFixed(2)})`),
+    el('td', { class: r.b_predicted === r.label ? 'right' : 'wrong' }, `${r.b_predicted} (${r.b_confidence.toFixed(2)})`))));
+  pager($('cp-pager'), d.page, d.size, d.total, (p) => { state.cmp.page = p; loadComparison().catch(showError); });
+}
+
+// ------------------------------------------------------------------ run comparer
+
+function renderComparer() {
+  const runs = state.allRuns.filter((r) => state.selected.has(r.id));
+  $('rc-table').tHead.rows[0].replaceChildren(el('th', {}, 'key'), ...runs.map((r) => el('th', {}, `${r.name} (${r.id})`)));
+  const rows = [
+    ['status', (r) => r.status], ['group', (r) => r.group], ['tags', (r) => r.tags],
+    ...[...new Set(runs.flatMap((r) => Object.keys(r.config)))].sort().map((k) => ['config.' + k, (r) => r.config[k]]),
+    ...[...new Set(runs.flatMap((r) => Object.keys(r.summary)))].sort().map((k) => ['summary.' + k, (r) => r.summary[k]]),
+  ];
+  const diffOnly = $('rc-diff').checked;
+  const body = $('rc-table').tBodies[0];
+  body.replaceChildren();
+  for (const [name, get] of rows) {
+    const values = runs.map((r) => fmt(get(r)));
+    const differs = new Set(values).size > 1;
+    if (diffOnly && !differs) continue;
+    body.append(el('tr', { class: differs ? 'diff' : '', dataset: { key: name } }, el('th', {}, name),
+      ...values.map((v) => el('td', {}, v))));
+  }
+  if (runs.length === 0) body.append(el('tr', {}, el('td', { class: 'hint' }, 'tick runs in the runs table')));
+}
+
+// ------------------------------------------------------------------ wiring
+
+const VIEWS = ['runs', 'parallel', 'predictions', 'compare'];
+
+function show(view) {
+  state.view = view;
+  if (location.hash !== '#' + view) history.replaceState(null, '', '#' + view);
+  for (const b of $('tabs').querySelectorAll('button')) b.classList.toggle('active', b.dataset.view === view);
+  for (const s of document.querySelectorAll('section.view')) s.hidden = s.id !== 'view-' + view;
+  refreshView().catch(showError);
+}
+
+async function refreshView() {
+  if (state.view === 'runs') await renderCharts();
+  else if (state.view === 'parallel') await renderParallel();
+  else if (state.view === 'predictions') await loadPredictions();
+  else if (state.view === 'compare') renderComparer();
+  for (const c of [...state.charts.values(), state.parallel, state.confusion]) if (c) c.resize();
+}
+
+async function tick() {
+  if (REPORT || !$('live').checked || document.hidden) return;
+  try {
+    await loadRuns();
+    if (state.view === 'runs' || state.view === 'parallel') await refreshView();
+    setStatus('updated ' + new Date().toLocaleTimeString());
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function init() {
+  if (REPORT) {
+    $('live-label').hidden = true;
+    $('subtitle').textContent = `report of group ${REPORT.group}, ${REPORT.generated}`;
+  }
+  for (const b of $('tabs').querySelectorAll('button')) b.addEventListener('click', () => show(b.dataset.view));
+  const reloadRuns = () => loadRuns().then(selectionChanged).catch(showError);
+  for (const id of ['f-group', 'f-norm', 'f-status', 'f-config-key']) $(id).addEventListener('change', reloadRuns);
+  for (const id of ['f-tag', 'f-config-value']) $(id).addEventListener('input', reloadRuns);
+  $('f-clear').addEventListener('click', () => {
+    for (const id of ['f-group', 'f-norm', 'f-status', 'f-config-key', 'f-tag', 'f-config-value']) $(id).value = '';
+    reloadRuns();
+  });
+  const redraw = () => renderCharts().catch(showError);
+  for (const id of ['c-x', 'c-log', 'c-keys']) $(id).addEventListener('change', redraw);
+  $('c-smooth').addEventListener('input', () => { $('c-smooth-value').textContent = $('c-smooth').value; redraw(); });
+  $('p-color').addEventListener('change', () => { state.colourChosen = true; renderParallel().catch(showError); });
+  const reloadPredictions = () => { state.pred.page = 0; state.cmp.page = 0; loadPredictions().catch(showError); };
+  $('pr-run').addEventListener('change', () => { state.pred.predicted = null; reloadPredictions(); });
+  for (const id of ['pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
+  for (const id of ['cp-run', 'cp-which']) $(id).addEventListener('change', () => { state.cmp.page = 0; loadComparison().catch(showError); });
+  $('rc-diff').addEventListener('change', renderComparer);
+  window.addEventListener('resize', () => { for (const c of [...state.charts.values(), state.parallel, state.confusion]) if (c) c.resize(); });
+
+  state.keys = await api('keys');
+  fillSelect($('f-config-key'), state.keys.config, 'key…');
+  fillSelect($('f-group'), await api('groups'), 'all');
+  const metricKeys = state.keys.metrics.filter((k) => k !== 'epoch');
+  $('c-keys').replaceChildren(...metricKeys.map((k) => new Option(k, k, true, true)));
+  await loadRuns();
+  const fromHash = location.hash.slice(1);
+  if (VIEWS.includes(fromHash) && fromHash !== 'runs') show(fromHash);
+  else await renderCharts();
+  setStatus(REPORT ? '' : 'updated ' + new Date().toLocaleTimeString());
+  document.body.dataset.ready = '1';
+  if (!REPORT) setInterval(tick, REFRESH_MS);
+}
+
+init().catch(showError);

@@ -1,0 +1,313 @@
+package dev.normlab.track.web;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DashboardApiTest {
+  @TempDir static Path dir;
+  static DashboardServer server;
+  static int port;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path store = StoreFixture.create(dir);
+    server = DashboardServer.start(new DashboardServer.Options(store, "127.0.0.1", 0, null, 4));
+    port = server.port();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  static RawHttp.Response ok(String target) {
+    RawHttp.Response r = RawHttp.get(port, target);
+    assertEquals(200, r.status(), target + " -> " + r.text());
+    return r;
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Map<String, Object>> runs(String query) {
+    return (List<Map<String, Object>>) ok("/api/runs" + query).jsonValue();
+  }
+
+  static List<String> ids(List<Map<String, Object>> runs) {
+    return runs.stream().map(r -> (String) r.get("id")).toList();
+  }
+
+  @Test
+  void runsAreFilteredByNormTagStatusAndConfig() {
+    assertEquals(6, runs("").size());
+    assertEquals(List.of("run1batch"), ids(runs("?norm=batch")));
+    assertEquals(List.of("run0none"), ids(runs("?tag=baseline")));
+    assertEquals(List.of(StoreFixture.XSS_ID), ids(runs("?status=running")));
+    assertEquals(
+        List.of("run1batch", "run3layer", StoreFixture.XSS_ID), ids(runs("?config.lr=0.1")));
+    assertEquals(
+        List.of("run3layer", "run4group", StoreFixture.XSS_ID),
+        ids(runs("?config.batch_size=128")));
+    assertEquals(
+        List.of("run3layer"), ids(runs("?config.batch_size=128&config.lr=0.1&status=finished")));
+    assertEquals(0, runs("?group=nope").size());
+    assertEquals(6, runs("?group=" + StoreFixture.GROUP).size());
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void runsSortBySummaryMetric() {
+    List<Map<String, Object>> desc = runs("?sort=summary.test/accuracy&order=desc");
+    List<Double> acc = new ArrayList<>();
+    for (var r : desc) {
+      acc.add(
+          ((Number) ((Map<String, Object>) r.get("summary")).get("test/accuracy")).doubleValue());
+    }
+    for (int i = 1; i < acc.size(); i++) {
+      assertTrue(acc.get(i - 1) >= acc.get(i), "descending: " + acc);
+    }
+    assertEquals("run0none", desc.get(0).get("id"));
+    assertEquals(ids(runs("?sort=name")).size(), 6);
+    assertEquals("mnist-batch", runs("?sort=name").get(1).get("name"));
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void metricsAreDownsampledKeepingFirstAndLast() {
+    int steps = StoreFixture.EPOCHS * StoreFixture.STEPS_PER_EPOCH;
+    Map<String, Object> m =
+        ok("/api/metrics?run=run0none,run2instance&key=train/loss&max_points=50").json();
+    List<Map<String, Object>> series = (List<Map<String, Object>>) m.get("series");
+    assertEquals(2, series.size());
+    for (var s : series) {
+      List<List<Number>> pts = (List<List<Number>>) s.get("points");
+      assertEquals(steps, ((Number) s.get("total")).intValue());
+      assertTrue(pts.size() <= 50 && pts.size() >= 2, "points " + pts.size());
+      assertEquals(0, pts.get(0).get(0).intValue());
+      assertEquals(steps - 1, pts.get(pts.size() - 1).get(0).intValue());
+    }
+    List<?> all =
+        (List<?>)
+            ((List<Map<String, Object>>)
+                    ok("/api/metrics?run=run0none&key=train/loss&max_points=10000")
+                        .json()
+                        .get("series"))
+                .get(0)
+                .get("points");
+    assertEquals(steps, all.size());
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void metricsAgainstEpochAndTime() {
+    var epoch =
+        (List<List<Number>>)
+            ((List<Map<String, Object>>)
+                    ok("/api/metrics?run=run1batch&key=test/accuracy&x=epoch").json().get("series"))
+                .get(0)
+                .get("points");
+    // 'epoch' is logged at every step; the accuracy, at the last step of each epoch, sits at
+    // e + 19/20 on the fractional epoch axis.
+    assertEquals(StoreFixture.EPOCHS, epoch.size());
+    for (int e = 0; e < epoch.size(); e++) {
+      assertEquals(e + 0.95, epoch.get(e).get(0).doubleValue(), 1e-9);
+    }
+    var time =
+        (List<List<Number>>)
+            ((List<Map<String, Object>>)
+                    ok("/api/metrics?run=run1batch&key=train/loss&x=time").json().get("series"))
+                .get(0)
+                .get("points");
+    assertEquals(0.0, time.get(0).get(0).doubleValue(), 1e-6);
+    assertEquals(199 * 0.5, time.get(time.size() - 1).get(0).doubleValue(), 1e-6);
+  }
+
+  @Test
+  void epochAxisInterpolatesBetweenEpochStarts() {
+    // Epoch logged once at the end of each 10-step epoch, as 1, 2, 3.
+    StoreReader.Series epochs =
+        new StoreReader.Series(
+            "r", new double[] {9, 19, 29}, new double[] {1, 2, 3}, new long[] {9, 19, 29});
+    StoreReader.Series loss =
+        new StoreReader.Series(
+            "r",
+            new double[] {0, 9, 14, 19, 24, 39},
+            new double[] {5, 4, 3, 2, 1, 0},
+            new long[] {0, 9, 14, 19, 24, 39});
+    StoreReader.Series s = StoreReader.withEpochAxis(loss, epochs);
+    assertArrayEquals(new double[] {0.1, 1, 1.5, 2, 2.5, 4}, s.x(), 1e-12);
+    assertArrayEquals(new double[] {5, 4, 3, 2, 1, 0}, s.y(), 1e-12);
+    assertEquals(
+        0,
+        StoreReader.withEpochAxis(
+                loss, new StoreReader.Series("r", new double[0], new double[0], new long[0]))
+            .size());
+  }
+
+  @Test
+  void lttbKeepsEndsAndBound() {
+    Random rnd = new Random(1);
+    int n = 10_000;
+    double[] x = new double[n];
+    double[] y = new double[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = i;
+      y[i] = rnd.nextGaussian();
+    }
+    y[5000] = 100; // a spike must survive
+    for (int max : new int[] {2, 3, 100, 999}) {
+      int[] keep = Downsample.lttb(x, y, max);
+      assertEquals(max, keep.length);
+      assertEquals(0, keep[0]);
+      assertEquals(n - 1, keep[keep.length - 1]);
+      for (int i = 1; i < keep.length; i++) {
+        assertTrue(keep[i] > keep[i - 1]);
+      }
+      if (max >= 100) {
+        assertTrue(java.util.Arrays.stream(keep).anyMatch(i -> i == 5000), "spike kept");
+      }
+    }
+    assertEquals(5, Downsample.lttb(new double[5], new double[5], 10).length);
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Map<String, Object>> rows(Map<String, Object> page) {
+    return (List<Map<String, Object>>) page.get("rows");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void mistakesFilterAndPagination() {
+    int run = 2;
+    int expected = 0;
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      expected += StoreFixture.wrong(run, x) ? 1 : 0;
+    }
+    assertNotEquals(0, expected);
+    String base = "/api/predictions?run=" + StoreFixture.runId(run) + "&mistakes=1";
+    Map<String, Object> first = ok(base + "&size=4").json();
+    assertEquals(expected, ((Number) first.get("total")).intValue());
+    Set<Long> seen = new HashSet<>();
+    for (int page = 0; page * 4 < expected; page++) {
+      for (var r : rows(ok(base + "&size=4&page=" + page).json())) {
+        assertNotEquals(r.get("label"), r.get("predicted"));
+        assertTrue(StoreFixture.wrong(run, ((Number) r.get("example")).intValue()));
+        assertTrue(seen.add(((Number) r.get("example")).longValue()), "no row twice");
+      }
+    }
+    assertEquals(expected, seen.size());
+    assertEquals(0, rows(ok(base + "&size=4&page=1000").json()).size());
+    // Groups by predicted class add up to the total.
+    long sum = 0;
+    for (Object c : ((Map<String, Object>) first.get("groups")).values()) {
+      sum += ((Number) c).longValue();
+    }
+    assertEquals(expected, sum);
+    // Filter to one predicted class, sorted by confidence.
+    String k = ((Map<String, Object>) first.get("groups")).keySet().iterator().next();
+    List<Map<String, Object>> ofK =
+        rows(ok(base + "&predicted=" + k + "&sort=confidence&size=500").json());
+    assertEquals(
+        ((Number) ((Map<String, Object>) first.get("groups")).get(k)).intValue(), ofK.size());
+    for (int i = 0; i < ofK.size(); i++) {
+      assertEquals(Integer.parseInt(k), ((Number) ofK.get(i).get("predicted")).intValue());
+      if (i > 0) {
+        assertTrue(
+            ((Number) ofK.get(i - 1).get("confidence")).doubleValue()
+                >= ((Number) ofK.get(i).get("confidence")).doubleValue());
+      }
+    }
+    assertEquals(
+        StoreFixture.EXAMPLES,
+        ((Number) ok("/api/predictions?run=run2instance").json().get("total")).intValue());
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void confusionMatrixSumsToExamples() {
+    for (int run = 0; run < StoreFixture.NORMS.size(); run++) {
+      Map<String, Object> c = ok("/api/confusion?run=" + StoreFixture.runId(run)).json();
+      List<List<Number>> m = (List<List<Number>>) c.get("matrix");
+      assertEquals(10, m.size());
+      long sum = 0;
+      long diagonal = 0;
+      for (int i = 0; i < m.size(); i++) {
+        for (int j = 0; j < m.get(i).size(); j++) {
+          sum += m.get(i).get(j).longValue();
+          diagonal += i == j ? m.get(i).get(j).longValue() : 0;
+        }
+      }
+      int mistakes = 0;
+      for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+        mistakes += StoreFixture.wrong(run, x) ? 1 : 0;
+      }
+      assertEquals(StoreFixture.EXAMPLES, sum);
+      assertEquals(StoreFixture.EXAMPLES - mistakes, diagonal);
+      assertEquals(sum, ((Number) c.get("total")).longValue());
+    }
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void comparePredictionsFindsExamplesWhereOneRunIsRight() {
+    int a = 0;
+    int b = 4;
+    int onlyA = 0;
+    int onlyB = 0;
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      boolean ra = !StoreFixture.wrong(a, x);
+      boolean rb = !StoreFixture.wrong(b, x);
+      onlyA += ra && !rb ? 1 : 0;
+      onlyB += !ra && rb ? 1 : 0;
+    }
+    String q =
+        "/api/compare-predictions?a=" + StoreFixture.runId(a) + "&b=" + StoreFixture.runId(b);
+    Map<String, Object> r = ok(q + "&size=500").json();
+    Map<String, Object> counts = (Map<String, Object>) r.get("counts");
+    assertEquals(onlyA, ((Number) counts.get("only_a_right")).intValue());
+    assertEquals(onlyB, ((Number) counts.get("only_b_right")).intValue());
+    assertEquals(onlyA + onlyB, rows(r).size());
+    for (var row : rows(r)) {
+      boolean ra = row.get("a_predicted").equals(row.get("label"));
+      boolean rb = row.get("b_predicted").equals(row.get("label"));
+      assertNotEquals(ra, rb);
+    }
+    List<Map<String, Object>> aOnly = rows(ok(q + "&which=a&size=500").json());
+    assertEquals(onlyA, aOnly.size());
+    for (var row : aOnly) {
+      assertEquals(row.get("label"), row.get("a_predicted"));
+    }
+  }
+
+  @Test
+  void imagesArePng() {
+    RawHttp.Response r = ok("/api/image?run=run0none&example=3");
+    assertEquals("image/png", r.header("Content-Type"));
+    assertArrayEquals(
+        new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(r.body(), 4));
+    assertEquals(404, RawHttp.get(port, "/api/image?run=run0none&example=100000").status());
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void keysAndParallel() {
+    Map<String, Object> keys = ok("/api/keys").json();
+    assertEquals(List.of("epoch", "test/accuracy", "test/loss", "train/loss"), keys.get("metrics"));
+    assertTrue(((List<String>) keys.get("config")).contains("optimizer.momentum"));
+    Map<String, Object> p = ok("/api/parallel?group=" + StoreFixture.GROUP).json();
+    assertEquals(6, ((List<?>) p.get("runs")).size());
+    assertEquals(List.of(StoreFixture.GROUP), ok("/api/groups").jsonValue());
+  }
+}

@@ -1,0 +1,301 @@
+package dev.normlab.track.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.NoAlertPresentException;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/** Drives Debian's headless Chromium through the dashboard and the report file. */
+class DashboardBrowserTest {
+  static final String CHROMIUM = "/usr/bin/chromium";
+  static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+
+  @TempDir static Path dir;
+  static Path store;
+  static DashboardServer server;
+  static ChromeDriver driver;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assertTrue(Files.isExecutable(Path.of(CHROMIUM)), "the browser tests need " + CHROMIUM);
+    assertTrue(Files.isExecutable(Path.of(CHROMEDRIVER)), "the browser tests need " + CHROMEDRIVER);
+    store = StoreFixture.create(dir);
+    server = DashboardServer.start(new DashboardServer.Options(store, "127.0.0.1", 0, null, 4));
+    // Both paths given, so Selenium Manager (which downloads drivers) is never asked.
+    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM);
+    options.addArguments(
+        "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000");
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File(CHROMEDRIVER))
+            .usingAnyFreePort()
+            .build();
+    driver = new ChromeDriver(service, options);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (driver != null) {
+      driver.quit();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  static WebDriverWait waiting() {
+    return new WebDriverWait(driver, Duration.ofSeconds(30));
+  }
+
+  static Object js(String script, Object... args) {
+    return ((JavascriptExecutor) driver).executeScript(script, args);
+  }
+
+  static void open(String url) {
+    driver.get(url);
+    waiting().until(d -> "1".equals(js("return document.body.dataset.ready")));
+    String status = driver.findElement(By.id("status")).getText();
+    assertFalse(status.startsWith("error"), status);
+  }
+
+  /** The name column, read in one script so a re-render cannot interleave. */
+  @SuppressWarnings("unchecked")
+  static List<String> runNames() {
+    return (List<String>)
+        js(
+            "return [...document.querySelectorAll('#runs-table tbody tr[data-run] td:nth-child(2)')]"
+                + ".map(td => td.textContent)");
+  }
+
+  /** Pixels of the first chart canvas that are not transparent. */
+  static long paintedPixels(String container) {
+    return ((Number)
+            js(
+                "const c = document.querySelector(arguments[0] + ' canvas');"
+                    + "if (!c) return 0;"
+                    + "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                    + "let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;"
+                    + "return n;",
+                container))
+        .longValue();
+  }
+
+  /** Halfway between the second and third best fixture accuracy. */
+  static double brushFrom() {
+    double[] acc = new double[6];
+    for (int i = 0; i < 6; i++) {
+      acc[i] = 1 - 0.5 * Math.exp(-StoreFixture.EPOCHS / (1.0 + i * 0.3));
+    }
+    return (acc[1] + acc[2]) / 2;
+  }
+
+  static void assertXssShownAsText() {
+    assertTrue(runNames().contains(StoreFixture.XSS_NAME), "names: " + runNames());
+    assertEquals(
+        0L, js("return document.querySelectorAll('img[src=\"x\"], #runs-table img').length"));
+    String tags =
+        driver.findElement(By.cssSelector("tr[data-run='" + StoreFixture.XSS_ID + "']")).getText();
+    assertTrue(tags.contains("<script>alert(2)</script>"), tags);
+    assertThrows(NoAlertPresentException.class, () -> driver.switchTo().alert());
+  }
+
+  @Test
+  void dashboardShowsRunsChartsAndMistakes() throws Exception {
+    open(server.url().toString());
+    List<String> names = runNames();
+    assertEquals(6, names.size(), "rows: " + names);
+    for (String norm : StoreFixture.NORMS) {
+      assertTrue(names.contains("mnist-" + norm), "names: " + names);
+    }
+    waiting().until(d -> paintedPixels("#charts") > 1000);
+    assertEquals(3L, js("return document.querySelectorAll('#charts canvas').length"));
+    assertXssShownAsText();
+
+    if (System.getProperty("normlab.screenshot") != null) {
+      Files.write(
+          Path.of(System.getProperty("normlab.screenshot")),
+          driver.getScreenshotAs(OutputType.BYTES));
+    }
+
+    // Chart controls: epoch axis, smoothing, log scale (read back from the chart's options).
+    String option =
+        "const c = echarts.getInstanceByDom(document.querySelector('#charts .chart[data-key=\"train/loss\"]'));"
+            + "const o = c.getOption(); const d = o.series[0].data;";
+    double lastStep = ((Number) js(option + "return d[d.length - 1][0];")).doubleValue();
+    assertEquals(199, lastStep, 1e-9);
+    new Select(driver.findElement(By.id("c-x"))).selectByValue("epoch");
+    // Fractional epochs: the last of 200 steps (20 per epoch) is at 9.95.
+    waiting()
+        .until(
+            d ->
+                Math.abs(((Number) js(option + "return d[d.length - 1][0];")).doubleValue() - 9.95)
+                    < 1e-9);
+    double rawSecond = ((Number) js(option + "return d[1][1];")).doubleValue();
+    js(
+        "const s = document.getElementById('c-smooth'); s.value = '0.9';"
+            + "s.dispatchEvent(new Event('input'));");
+    waiting().until(d -> ((Number) js(option + "return d[1][1];")).doubleValue() != rawSecond);
+    driver.findElement(By.id("c-log")).click();
+    waiting().until(d -> "log".equals(js(option + "return o.yAxis[0].type;")));
+
+    // Filtering the table by norm goes through the API.
+    new Select(driver.findElement(By.id("f-norm"))).selectByValue("batch");
+    waiting().until(d -> runNames().equals(List.of("mnist-batch")));
+    driver.findElement(By.id("f-clear")).click();
+    waiting().until(d -> runNames().size() == 6);
+
+    driver.findElement(By.cssSelector("#tabs button[data-view='predictions']")).click();
+    int run = 2;
+    new Select(driver.findElement(By.id("pr-run"))).selectByValue(StoreFixture.runId(run));
+    waiting().until(d -> !driver.findElements(By.cssSelector("#pred-table tbody tr")).isEmpty());
+    String before = driver.findElement(By.id("pred-table")).getDomAttribute("data-loaded");
+    driver.findElement(By.id("pr-mistakes")).click();
+    waiting()
+        .until(
+            d ->
+                !before.equals(
+                    driver.findElement(By.id("pred-table")).getDomAttribute("data-loaded")));
+    List<WebElement> rows = driver.findElements(By.cssSelector("#pred-table tbody tr"));
+    int expected = 0;
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      expected += StoreFixture.wrong(run, x) ? 1 : 0;
+    }
+    assertEquals(expected, rows.size());
+    for (WebElement row : rows) {
+      String label = row.findElement(By.cssSelector("td.label")).getText();
+      String predicted = row.findElement(By.cssSelector("td.pred")).getText();
+      assertFalse(label.equals(predicted), "a mistake row shows " + label + " = " + predicted);
+      assertTrue(row.getDomAttribute("class").contains("mistake"));
+    }
+    waiting()
+        .until(
+            d ->
+                (Boolean)
+                    js(
+                        "return [...document.querySelectorAll('#pred-table img.thumb')]"
+                            + ".every(i => i.complete && i.naturalWidth === 28)"));
+    waiting().until(d -> paintedPixels("#confusion-chart") > 1000);
+
+    // Group by predicted class: a chip filters the mistakes to that class.
+    WebElement chip = driver.findElement(By.cssSelector("#pr-groups button[data-predicted]"));
+    String k = chip.getDomAttribute("data-predicted");
+    int inClass = Integer.parseInt(chip.getText().replaceAll(".*: ", ""));
+    String loaded = driver.findElement(By.id("pred-table")).getDomAttribute("data-loaded");
+    chip.click();
+    waiting()
+        .until(
+            d ->
+                !loaded.equals(
+                    driver.findElement(By.id("pred-table")).getDomAttribute("data-loaded")));
+    List<WebElement> ofK = driver.findElements(By.cssSelector("#pred-table tbody tr td.pred"));
+    assertEquals(inClass, ofK.size());
+    for (WebElement td : ofK) {
+      assertEquals(k, td.getText());
+    }
+
+    // Two runs on the same examples: the rows where exactly one is right.
+    new Select(driver.findElement(By.id("cp-run"))).selectByValue(StoreFixture.runId(0));
+    int differ = 0;
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      differ += StoreFixture.wrong(run, x) != StoreFixture.wrong(0, x) ? 1 : 0;
+    }
+    int expectedDiffer = differ;
+    waiting()
+        .until(
+            d ->
+                driver.findElements(By.cssSelector("#cmp-table tbody tr")).size()
+                    == expectedDiffer);
+
+    // Run comparer: "differences only" keeps only the rows where the runs differ.
+    driver.findElement(By.cssSelector("#tabs button[data-view='compare']")).click();
+    waiting().until(d -> driver.findElements(By.cssSelector("#rc-table tbody tr")).size() > 5);
+    int allRows = driver.findElements(By.cssSelector("#rc-table tbody tr")).size();
+    assertTrue(
+        driver
+            .findElement(By.cssSelector("#rc-table tbody tr[data-key='config.epochs']"))
+            .isDisplayed());
+    driver.findElement(By.id("rc-diff")).click();
+    List<WebElement> diffRows = driver.findElements(By.cssSelector("#rc-table tbody tr"));
+    assertTrue(
+        diffRows.size() < allRows && !diffRows.isEmpty(), diffRows.size() + " of " + allRows);
+    for (WebElement row : diffRows) {
+      assertTrue(row.getDomAttribute("class").contains("diff"));
+    }
+    assertTrue(
+        driver.findElements(By.cssSelector("#rc-table tr[data-key='config.epochs']")).isEmpty());
+
+    driver.findElement(By.cssSelector("#tabs button[data-view='parallel']")).click();
+    waiting().until(d -> paintedPixels("#parallel-chart") > 1000);
+    // Brushing the accuracy axis above the third-best run's value keeps the two best runs.
+    js(
+        "echarts.getInstanceByDom(document.getElementById('parallel-chart')).dispatchAction("
+            + "{type: 'axisAreaSelect', parallelAxisId: 'summary.test/accuracy',"
+            + " intervals: [[arguments[0], 1]]});",
+        brushFrom());
+    waiting()
+        .until(
+            d ->
+                driver
+                    .findElement(By.id("p-selected"))
+                    .getText()
+                    .equals("mnist-none (run0none), mnist-batch (run1batch)"));
+
+    // Live refresh: a run that starts now shows up without reloading the page.
+    driver.findElement(By.cssSelector("#tabs button[data-view='runs']")).click();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + store)) {
+      StoreFixture.addRun(c, "fresh001", "fresh-run", "later", "rms", "running", 7);
+    }
+    waiting().until(d -> runNames().contains("fresh-run"));
+  }
+
+  @Test
+  void reportOpensFromDiskWithoutNetwork() throws Exception {
+    Path report = dir.resolve("report.html");
+    ReportWriter.Result result = ReportWriter.write(store, StoreFixture.GROUP, report, 1000);
+    assertEquals(6, result.runs());
+    open(report.toUri().toString());
+    assertEquals(6, runNames().size());
+    waiting().until(d -> paintedPixels("#charts") > 1000);
+    assertXssShownAsText();
+    driver.findElement(By.cssSelector("#tabs button[data-view='predictions']")).click();
+    new Select(driver.findElement(By.id("pr-run"))).selectByValue(StoreFixture.runId(1));
+    waiting().until(d -> !driver.findElements(By.cssSelector("#pred-table tbody tr")).isEmpty());
+    // Mistakes come first.
+    WebElement first = driver.findElement(By.cssSelector("#pred-table tbody tr"));
+    assertTrue(first.getDomAttribute("class").contains("mistake"));
+    waiting()
+        .until(
+            d ->
+                (Boolean)
+                    js(
+                        "return [...document.querySelectorAll('#pred-table img.thumb')]"
+                            + ".every(i => i.complete && i.naturalWidth === 28)"));
+    waiting().until(d -> paintedPixels("#confusion-chart") > 1000);
+    driver.findElement(By.cssSelector("#tabs button[data-view='parallel']")).click();
+    waiting().until(d -> paintedPixels("#parallel-chart") > 1000);
+    // Nothing was fetched: no resource entries at all.
+    assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
+  }
+}

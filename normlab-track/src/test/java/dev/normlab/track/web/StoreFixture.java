@@ -1,0 +1,241 @@
+package dev.normlab.track.web;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import javax.imageio.ImageIO;
+
+/**
+ * Builds run stores for the tests with plain SQL over {@code schema.sql}: one run per norm type (10
+ * epochs of metrics, config, summary, 100 predictions with 28x28 PNGs) and a run whose name is an
+ * XSS attempt.
+ */
+final class StoreFixture {
+  static final String GROUP = "compare-fixture";
+  static final List<String> NORMS = List.of("none", "batch", "instance", "layer", "group");
+  static final String XSS_NAME = "<img src=x onerror=alert(1)>";
+  static final String XSS_ID = "xss00001";
+  static final int EPOCHS = 10;
+  static final int STEPS_PER_EPOCH = 20;
+  static final int EXAMPLES = 100;
+  static final double T0 = 1_764_000_000;
+
+  private StoreFixture() {}
+
+  static String runId(int i) {
+    return "run" + i + NORMS.get(i);
+  }
+
+  /** Mistakes of run i: example e is wrong when this holds (run i has 5*(i+1) mistakes). */
+  static boolean wrong(int run, int example) {
+    return (example * 7 + run * 3) % 20 < run + 1;
+  }
+
+  static Path create(Path dir) {
+    Path file = dir.resolve("runs.db");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+      schema(c);
+      c.setAutoCommit(false);
+      for (int i = 0; i < NORMS.size(); i++) {
+        addRun(c, runId(i), "mnist-" + NORMS.get(i), NORMS.get(i), "finished", i);
+      }
+      addRun(c, XSS_ID, XSS_NAME, "<b>layer</b>", "running", 5);
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO run_tags VALUES (?, ?)")) {
+        ps.setString(1, XSS_ID);
+        ps.setString(2, "<script>alert(2)</script>");
+        ps.executeUpdate();
+      }
+      c.commit();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return file;
+  }
+
+  static void schema(Connection c) throws SQLException {
+    String sql;
+    try (InputStream in = StoreFixture.class.getResourceAsStream("/dev/normlab/track/schema.sql")) {
+      sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute("PRAGMA journal_mode = WAL");
+      // Comments may hold ';', so drop them before splitting into statements.
+      String code = sql.replaceAll("--[^\n]*", "");
+      for (String stmt : code.split(";")) {
+        if (!stmt.isBlank()) {
+          st.execute(stmt);
+        }
+      }
+    }
+  }
+
+  static void addRun(Connection c, String id, String name, String norm, String status, int i)
+      throws SQLException {
+    addRun(c, id, name, GROUP, norm, status, i);
+  }
+
+  static void addRun(
+      Connection c, String id, String name, String group, String norm, String status, int i)
+      throws SQLException {
+    double start = T0 + i * 1000;
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO runs (id, name, grp, status, started_at, ended_at, heartbeat, pid, host)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'test')")) {
+      ps.setString(1, id);
+      ps.setString(2, name);
+      ps.setString(3, group);
+      ps.setString(4, status);
+      ps.setDouble(5, start);
+      if (status.equals("finished")) {
+        ps.setDouble(6, start + 500);
+      } else {
+        ps.setObject(6, null);
+      }
+      ps.setDouble(7, start + 500);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO run_tags VALUES (?, ?)")) {
+      ps.setString(1, id);
+      ps.setString(2, i == 0 ? "baseline" : "norm");
+      ps.executeUpdate();
+    }
+    double lr = i % 2 == 0 ? 0.01 : 0.1;
+    int batch = i < 3 ? 64 : 128;
+    config(c, id, "norm", "\"" + norm.replace("\"", "\\\"") + "\"", null);
+    config(c, id, "lr", Double.toString(lr), lr);
+    config(c, id, "batch_size", Integer.toString(batch), (double) batch);
+    config(c, id, "epochs", "10", 10.0);
+    config(c, id, "optimizer.momentum", "0.9", 0.9);
+    config(c, id, "seed", "0", 0.0);
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO metrics VALUES (?, ?, ?, ?, ?)")) {
+      for (int e = 0; e < EPOCHS; e++) {
+        for (int s = 0; s < STEPS_PER_EPOCH; s++) {
+          int step = e * STEPS_PER_EPOCH + s;
+          double loss = 2.3 * Math.exp(-step / (40.0 + 10 * i)) + 0.05 * Math.sin(step);
+          metric(ps, id, "train/loss", step, loss, start + step * 0.5);
+          metric(ps, id, "epoch", step, e, start + step * 0.5);
+        }
+        int last = (e + 1) * STEPS_PER_EPOCH - 1;
+        double acc = 1 - 0.5 * Math.exp(-(e + 1) / (1.0 + i * 0.3));
+        metric(ps, id, "test/accuracy", last, acc, start + last * 0.5);
+        metric(ps, id, "test/loss", last, 1 - acc, start + last * 0.5);
+      }
+      ps.executeBatch();
+    }
+    double acc = 1 - 0.5 * Math.exp(-EPOCHS / (1.0 + i * 0.3));
+    summary(c, id, "test/accuracy", "best_max", acc, EPOCHS * STEPS_PER_EPOCH - 1);
+    summary(c, id, "test/loss", "min", 1 - acc, EPOCHS * STEPS_PER_EPOCH - 1);
+    try (PreparedStatement ps =
+        c.prepareStatement("INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+      for (int x = 0; x < EXAMPLES; x++) {
+        int label = x % 10;
+        boolean miss = wrong(i, x);
+        int predicted = miss ? (label + 1 + x % 3) % 10 : label;
+        double confidence = 0.5 + ((x * 37 + i * 11) % 50) / 100.0;
+        ps.setString(1, id);
+        ps.setInt(2, x);
+        ps.setInt(3, label);
+        ps.setInt(4, predicted);
+        ps.setDouble(5, confidence);
+        ps.setString(6, "[" + confidence + "]");
+        ps.setBytes(7, digitPng(label));
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  static void metric(PreparedStatement ps, String run, String key, long step, double v, double wall)
+      throws SQLException {
+    ps.setString(1, run);
+    ps.setString(2, key);
+    ps.setLong(3, step);
+    ps.setDouble(4, v);
+    ps.setDouble(5, wall);
+    ps.addBatch();
+  }
+
+  private static void config(Connection c, String run, String key, String json, Double num)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO run_config VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, run);
+      ps.setString(2, key);
+      ps.setString(3, json);
+      ps.setObject(4, num);
+      ps.executeUpdate();
+    }
+  }
+
+  private static void summary(Connection c, String run, String key, String rule, double v, int step)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO summary VALUES (?, ?, ?, ?, ?)")) {
+      ps.setString(1, run);
+      ps.setString(2, key);
+      ps.setString(3, rule);
+      ps.setDouble(4, v);
+      ps.setInt(5, step);
+      ps.executeUpdate();
+    }
+  }
+
+  private static final String[] SEGMENTS = {
+    "abcdef", "bc", "abged", "abgcd", "fgbc", "afgcd", "afgedc", "abc", "abcdefg", "abcdfg"
+  };
+
+  private static final byte[][] PNGS = new byte[10][];
+
+  /** A 28x28 grey PNG showing the digit, like an MNIST image. */
+  static synchronized byte[] digitPng(int digit) {
+    if (PNGS[digit] == null) {
+      PNGS[digit] = drawDigit(digit);
+    }
+    return PNGS[digit];
+  }
+
+  private static byte[] drawDigit(int digit) {
+    BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+    Graphics2D g = img.createGraphics();
+    g.setColor(Color.BLACK);
+    g.fillRect(0, 0, 28, 28);
+    g.setColor(Color.WHITE);
+    // A seven-segment digit: no fonts needed on a headless machine.
+    String on = SEGMENTS[digit];
+    int[][] rects = {
+      {9, 4, 10, 3},
+      {18, 5, 3, 9},
+      {18, 14, 3, 9},
+      {9, 22, 10, 3},
+      {7, 14, 3, 9},
+      {7, 5, 3, 9},
+      {9, 13, 10, 3}
+    };
+    for (int k = 0; k < 7; k++) {
+      if (on.indexOf('a' + k) >= 0) {
+        g.fillRect(rects[k][0], rects[k][1], rects[k][2], rects[k][3]);
+      }
+    }
+    g.dispose();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      ImageIO.write(img, "png", out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}
