@@ -1,11 +1,15 @@
 package dev.normlab.cli;
 
+import dev.normlab.track.store.RunStore;
 import dev.normlab.track.web.DashboardServer;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -72,6 +76,16 @@ final class ServeCommand implements Callable<Integer> {
     }
     out.flush();
     err.flush();
+    // The server reads the store read-only, so a run whose writer was SIGKILLed would show as
+    // running for ever: every 30 s the dead ones are marked killed through a writing connection.
+    ScheduledExecutorService reaper =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "normlab-serve-reaper");
+              t.setDaemon(true);
+              return t;
+            });
+    reaper.scheduleWithFixedDelay(() -> markDeadRuns(err), 0, 30, TimeUnit.SECONDS);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -80,7 +94,24 @@ final class ServeCommand implements Callable<Integer> {
                   server.close();
                   stopped.countDown();
                 }));
-    stopped.await();
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      // stopped from inside the JVM (tests, an embedding program): shut down as on Ctrl-C
+      Thread.currentThread().interrupt();
+    } finally {
+      reaper.shutdownNow();
+      server.close();
+    }
     return 0;
+  }
+
+  private void markDeadRuns(PrintWriter err) {
+    try (RunStore s = RunStore.openExisting(store)) {
+      s.markDeadRuns();
+    } catch (RuntimeException e) {
+      err.println("warning: could not mark dead runs in " + store + ": " + e.getMessage());
+      err.flush();
+    }
   }
 }

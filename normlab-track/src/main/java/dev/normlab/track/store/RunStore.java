@@ -253,7 +253,7 @@ public final class RunStore implements AutoCloseable {
    * This machine's name as the kernel knows it (the same in every process, whatever the
    * environment), else the network's idea of it.
    */
-  static String hostName() {
+  public static String hostName() {
     String h = hostName;
     if (h == null) {
       try {
