@@ -538,7 +538,12 @@ async function init() {
   fillSelect($('f-config-key'), state.keys.config, 'key…');
   fillSelect($('f-group'), await api('groups'), 'all');
   const metricKeys = state.keys.metrics.filter((k) => k !== 'epoch');
-  $('c-keys').replaceChildren(...metricKeys.map((k) => new Option(k, k, true, true)));
+  // The headline metrics first and shown; per-class accuracies and the rest one click away.
+  const MAIN = ['test/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss'];
+  const main = MAIN.filter((k) => metricKeys.includes(k));
+  const ordered = [...main, ...metricKeys.filter((k) => !main.includes(k))];
+  const shown = (k) => main.length === 0 || main.includes(k);
+  $('c-keys').replaceChildren(...ordered.map((k) => new Option(k, k, shown(k), shown(k))));
   await loadRuns();
   const fromHash = location.hash.slice(1);
   if (VIEWS.includes(fromHash) && fromHash !== 'runs') show(fromHash);
