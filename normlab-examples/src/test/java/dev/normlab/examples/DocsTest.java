@@ -23,8 +23,8 @@ import picocli.CommandLine;
 /**
  * Docs cannot rot: every {@code ```java} block of the guide (and of the README) must be, up to
  * whitespace, a region {@code // doc:NAME begin ... // doc:NAME end} of an example that the build
- * compiles and the tests run; every {@code ./normlab ...} command they show must parse with the real
- * CLI.
+ * compiles and the tests run; every {@code ./normlab ...} command they show must parse with the
+ * real CLI.
  */
 class DocsTest {
   /**
@@ -45,7 +45,8 @@ class DocsTest {
   @Test
   void everyJavaBlockIsAMarkedRegionOfACompiledExample() throws IOException {
     Map<String, String> regions = regions();
-    assertTrue(regions.size() >= 8, "expected the examples' doc regions, found " + regions.keySet());
+    assertTrue(
+        regions.size() >= 8, "expected the examples' doc regions, found " + regions.keySet());
     int blocks = 0;
     List<String> problems = new ArrayList<>();
     for (Path doc : docs()) {
@@ -60,7 +61,8 @@ class DocsTest {
         }
       }
     }
-    assertTrue(blocks >= 8, "the guide should show the examples' code, found " + blocks + " blocks");
+    assertTrue(
+        blocks >= 8, "the guide should show the examples' code, found " + blocks + " blocks");
     if (!problems.isEmpty()) {
       fail(String.join("\n\n", problems));
     }
