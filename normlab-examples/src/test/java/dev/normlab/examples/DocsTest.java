@@ -73,7 +73,9 @@ class DocsTest {
     Map<String, String> regions = regions();
     String quickStart = regions.get("quickstart");
     assertTrue(quickStart != null, "QuickStart has a doc:quickstart region");
-    assertFalse(regions.containsValue(normalize(quickStart.replace("8, 3", "8, 4"))));
+    String edited = quickStart.replace("randn(newRng(0),8,3,", "randn(newRng(0),8,4,");
+    assertFalse(edited.equals(quickStart), "regions are stored whitespace-free: " + quickStart);
+    assertFalse(regions.containsValue(edited));
   }
 
   @Test
@@ -87,6 +89,11 @@ class DocsTest {
         CommandLine cl = new CommandLine(new Main());
         String sub = args.stream().filter(a -> !a.startsWith("-")).findFirst().orElse("");
         if (PENDING_SUBCOMMANDS.contains(sub) && !cl.getSubcommands().containsKey(sub)) {
+          continue;
+        }
+        if (args.size() == 1 && cl.getSubcommands().containsKey(sub)) {
+          parsed++; // a bare `./normlab eval` in prose names the command; its options may be
+          // required
           continue;
         }
         try {
