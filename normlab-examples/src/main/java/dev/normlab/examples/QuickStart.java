@@ -15,8 +15,9 @@ public final class QuickStart {
     InstanceNorm2d norm = new InstanceNorm2d(3); // eps 1e-5, no affine, no running stats
     Tensor y = norm.forward(x); // same shape; each (n, c) plane now has mean 0, variance 1
     Tensor plane = y.select(0, 0).select(0, 0); // sample 0, channel 0: a 32 x 32 plane
-    Tensor biasedVar = plane.var(new int[] {0, 1}, false, false); // IN uses the biased variance
-    System.out.printf("mean %.4f  var %.4f%n", plane.mean().item(), biasedVar.item());
+    System.out.printf(
+        "mean %.4f  var %.4f%n",
+        plane.mean().item(), plane.var(new int[] {0, 1}, false, false).item());
     // doc:quickstart end
     return y;
   }
