@@ -213,49 +213,48 @@ public final class CompareFigures {
     return 8;
   }
 
-  /** One row of mistakes per norm: each image scaled 3x, captioned "true -> predicted (p)". */
+  /** One row of mistakes per norm: each image scaled 3x, captioned "true ->" / "predicted (p)". */
   public static BufferedImage mistakesGrid(List<Mistakes> rows, String title) {
-    int scale = 3, cell = 28 * scale, gapX = 14, capH = 30, labelW = 90;
+    int scale = 3, cell = 28 * scale, gapX = 22, capH = 34, labelW = 90;
     int cols = 0;
     for (Mistakes m : rows) {
       cols = Math.max(cols, m.indices().length);
     }
-    int width = labelW + Math.max(1, cols) * (cell + gapX) + 10;
+    Font titleFont = new Font(Font.SANS_SERIF, Font.BOLD, 15);
+    Font small = new Font(Font.SANS_SERIF, Font.PLAIN, 11);
+    int titleWidth =
+        Images.canvas(1, 1).createGraphics().getFontMetrics(titleFont).stringWidth(title);
+    int width = Math.max(labelW + Math.max(1, cols) * (cell + gapX) + 10, titleWidth + 30);
     int height = 40 + rows.size() * (cell + capH + 8);
     BufferedImage img = Images.canvas(width, height);
     Graphics2D g = Images.graphics(img);
     g.setColor(Color.BLACK);
-    g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
+    g.setFont(titleFont);
     g.drawString(title, 10, 24);
-    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
     for (int r = 0; r < rows.size(); r++) {
       Mistakes m = rows.get(r);
       int y = 40 + r * (cell + capH + 8);
       g.setColor(Color.BLACK);
       g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
       g.drawString(m.norm(), 10, y + cell / 2);
-      g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+      g.setFont(small);
       Predictions p = m.predictions();
+      String[] cls = p.classNames();
       for (int k = 0; k < m.indices().length; k++) {
         int i = m.indices()[k];
         int x = labelW + k * (cell + gapX);
         g.drawImage(Images.grey(p.images()[i], p.rows(), p.cols(), scale), x, y, null);
-        g.setColor(new Color(0xB03030));
-        String[] cls = p.classNames();
-        g.drawString(
-            short12(cls[p.labels()[i]]) + " \u2192 " + short12(cls[p.predicted()[i]]),
-            x,
-            y + cell + 13);
         g.setColor(Color.DARK_GRAY);
-        g.drawString(String.format(Locale.ROOT, "p=%.2f", p.confidence(i)), x, y + cell + 26);
+        g.drawString(cls[p.labels()[i]] + " \u2192", x, y + cell + 13);
+        g.setColor(new Color(0xB03030));
+        g.drawString(
+            String.format(Locale.ROOT, "%s (%.2f)", cls[p.predicted()[i]], p.confidence(i)),
+            x,
+            y + cell + 27);
       }
     }
     g.dispose();
     return img;
-  }
-
-  private static String short12(String s) {
-    return s.length() > 7 ? s.substring(0, 7) : s;
   }
 
   private static double[][] movingAverage(List<double[]> steps, int window) {
