@@ -315,7 +315,15 @@ public final class CompareFigures {
     g.drawString(yLabel, x, y - 10);
   }
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) {
+    try {
+      draw(args);
+    } catch (IllegalArgumentException | IOException e) {
+      fail(e.getMessage()); // one clear line, no stack trace
+    }
+  }
+
+  private static void draw(String[] args) throws IOException {
     Path out = Path.of("normlab-runs");
     String group = null;
     String prefix = null;
@@ -332,9 +340,9 @@ public final class CompareFigures {
         case "--group" -> group = require(v, "--group");
         case "--prefix" -> prefix = require(v, "--prefix");
         case "--img" -> imgDir = Path.of(require(v, "--img"));
-        case "--threads" -> threads = Integer.parseInt(require(v, "--threads"));
+        case "--threads" -> threads = intArg(v, "--threads");
         case "--data-dir" -> dataDir = Path.of(require(v, "--data-dir"));
-        case "--mistakes" -> count = Integer.parseInt(require(v, "--mistakes"));
+        case "--mistakes" -> count = intArg(v, "--mistakes");
         case "--dataset" -> dataset = require(v, "--dataset");
         case "--label" -> label = require(v, "--label");
         default -> fail("unknown argument " + args[a]);
@@ -348,7 +356,7 @@ public final class CompareFigures {
       Parallel.setThreads(threads);
     }
     String what = label != null ? label : dataset;
-    try {
+    {
       CompareResults results = CompareResults.read(CompareResults.metricsFile(out, group));
       Files.createDirectories(imgDir);
       Images.writePng(
@@ -372,8 +380,14 @@ public final class CompareFigures {
           imgDir.resolve(prefix + "-mistakes.png"));
       System.out.print(results.markdownTable());
       System.out.println("figures: " + imgDir.resolve(prefix + "-*.png"));
-    } catch (IllegalArgumentException | IOException e) {
-      fail(e.getMessage());
+    }
+  }
+
+  private static int intArg(String v, String flag) {
+    try {
+      return Integer.parseInt(require(v, flag));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " needs a whole number, got '" + v + "'");
     }
   }
 
