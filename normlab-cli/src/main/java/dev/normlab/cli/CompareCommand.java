@@ -65,6 +65,7 @@ final class CompareCommand implements Callable<Integer> {
         TrainingListener l =
             TrainingListener.all(
                 new ConsoleListener(norm, System.out, System.err),
+                new MetricsCsv(MetricsCsv.fileFor(opts.out, g), norm),
                 tracking.listener(runName, g, config));
         results.add(new Trainer(config, l).run());
       }
@@ -75,6 +76,7 @@ final class CompareCommand implements Callable<Integer> {
         System.out.println("report:      ./normlab report --group " + g + " --out report.html");
       }
       System.out.println("checkpoints: " + opts.out.resolve("checkpoints").toAbsolutePath());
+      System.out.println("metrics:     " + MetricsCsv.fileFor(opts.out, g).toAbsolutePath());
     }
     return 0;
   }

@@ -9,7 +9,29 @@ import java.util.Arrays;
 /**
  * The normalization family as functions, with PyTorch's semantics ({@code torch.nn.functional}).
  * Every function is differentiable with respect to its input, weight and bias through one fused
- * backward kernel. Running statistics are updated in place, as PyTorch does.
+ * backward kernel. Running statistics are updated in place, as PyTorch does. A null {@code weight}
+ * or {@code bias} means none (PyTorch's {@code None}).
+ *
+ * <p>Which elements share one mean and variance, for an input {@code (N, C, H, W)}:
+ *
+ * <table>
+ *   <caption>Statistics of each function</caption>
+ *   <tr><th>function</th><th>one statistic per</th><th>averaged over</th><th>PyTorch</th></tr>
+ *   <tr><td>{@link #batchNorm}</td><td>channel</td><td>(N, H, W)</td>
+ *       <td>{@code F.batch_norm}</td></tr>
+ *   <tr><td>{@link #instanceNorm}</td><td>sample, channel</td><td>(H, W)</td>
+ *       <td>{@code F.instance_norm}</td></tr>
+ *   <tr><td>{@link #layerNorm}</td><td>sample (leading index)</td><td>the trailing dims</td>
+ *       <td>{@code F.layer_norm}</td></tr>
+ *   <tr><td>{@link #groupNorm}</td><td>sample, group</td><td>(C/G, H, W)</td>
+ *       <td>{@code F.group_norm}</td></tr>
+ *   <tr><td>{@link #rmsNorm}</td><td>sample (no centring)</td><td>the trailing dims</td>
+ *       <td>{@code F.rms_norm}</td></tr>
+ *   <tr><td>{@link #localResponseNorm}</td><td>element</td><td>neighbouring channels</td>
+ *       <td>{@code F.local_response_norm}</td></tr>
+ *   <tr><td>{@link #adaptiveInstanceNorm}</td><td>sample, channel</td><td>(H, W)</td>
+ *       <td>none (AdaIN, written by hand in PyTorch)</td></tr>
+ * </table>
  */
 public final class Normalization {
   /** PyTorch's default eps. */
@@ -20,10 +42,24 @@ public final class Normalization {
   // ---------------------------------------------------------------- batch norm
 
   /**
-   * {@code F.batch_norm}: input {@code (N, C, *)}. With {@code training} uses the batch statistics
-   * (biased variance) and, when running buffers are given, updates them with {@code momentum}
-   * ({@code running = (1 - m) * running + m * stat}, unbiased variance); otherwise normalizes with
-   * the running statistics.
+   * Batch normalization, {@code F.batch_norm(input, running_mean, running_var, weight, bias,
+   * training, momentum, eps)}: {@code y = (x - mean[c]) / sqrt(var[c] + eps) * weight[c] +
+   * bias[c]}.
+   *
+   * <p>With {@code training} uses the batch statistics per channel over {@code (N, *)} (biased
+   * variance) and, when running buffers are given, updates them with {@code momentum} ({@code
+   * running = (1 - m) * running + m * stat}, unbiased variance); otherwise normalizes with the
+   * running statistics.
+   *
+   * @param input {@code (N, C, *)}, at least 2 dims; the output has the same shape
+   * @param runningMean {@code (C)}, updated in place when training; may be null when training
+   * @param runningVar {@code (C)}, updated in place when training; may be null when training
+   * @param weight {@code (C)} or null
+   * @param bias {@code (C)} or null
+   * @param training batch statistics (true) or running statistics (false)
+   * @param momentum the running update factor (PyTorch's default 0.1)
+   * @param eps added to the variance (PyTorch's default 1e-5, {@link #DEFAULT_EPS})
+   * @throws IllegalArgumentException on a wrong size, or with one value per channel when training
    */
   public static Tensor batchNorm(
       Tensor input,
@@ -109,10 +145,24 @@ public final class Normalization {
   // ---------------------------------------------------------------- instance norm
 
   /**
-   * {@code F.instance_norm}: input {@code (N, C, *)}. With {@code useInputStats} normalizes each
-   * (sample, channel) by its own statistics and, when running buffers are given, updates them with
-   * the batch mean of the per-instance mean and unbiased variance; otherwise uses the running
-   * statistics.
+   * Instance normalization, {@code F.instance_norm(input, running_mean, running_var, weight, bias,
+   * use_input_stats, momentum, eps)}: {@code y = (x - mean[n, c]) / sqrt(var[n, c] + eps) *
+   * weight[c] + bias[c]}.
+   *
+   * <p>With {@code useInputStats} normalizes each (sample, channel) by its own statistics over the
+   * spatial dims (biased variance) and, when running buffers are given, updates them with the batch
+   * mean of the per-instance mean and unbiased variance; otherwise uses the running statistics
+   * (exactly {@link #batchNorm} in eval mode).
+   *
+   * @param input {@code (N, C, *)}, at least 2 dims; the output has the same shape
+   * @param runningMean {@code (C)} or null; updated in place when given and {@code useInputStats}
+   * @param runningVar {@code (C)} or null; updated in place when given and {@code useInputStats}
+   * @param weight {@code (C)} or null
+   * @param bias {@code (C)} or null
+   * @param useInputStats per-instance statistics (true, PyTorch's default) or running ones
+   * @param momentum the running update factor (PyTorch's default 0.1)
+   * @param eps added to the variance (PyTorch's default 1e-5)
+   * @throws IllegalArgumentException on a wrong size, or with one spatial element and input stats
    */
   public static Tensor instanceNorm(
       Tensor input,
@@ -220,7 +270,20 @@ public final class Normalization {
 
   // ---------------------------------------------------------------- group norm
 
-  /** {@code F.group_norm}: input {@code (N, C, *)}, statistics per (sample, group of C/G). */
+  /**
+   * Group normalization, {@code F.group_norm(input, num_groups, weight, bias, eps)}: {@code y = (x
+   * - mean[n, g]) / sqrt(var[n, g] + eps) * weight[c] + bias[c]}, statistics per (sample, group of
+   * C/G consecutive channels) over {@code (C/G, *)}, biased variance. {@code numGroups = C} is
+   * {@link #instanceNorm}; {@code numGroups = 1} is {@link #layerNorm} over {@code (C, *)} with a
+   * per-channel affine.
+   *
+   * @param input {@code (N, C, *)}, at least 2 dims; the output has the same shape
+   * @param numGroups G; must divide C
+   * @param weight {@code (C)} or null
+   * @param bias {@code (C)} or null
+   * @param eps added to the variance (PyTorch's default 1e-5)
+   * @throws IllegalArgumentException if G does not divide C or a parameter has the wrong size
+   */
   public static Tensor groupNorm(
       Tensor input, int numGroups, Tensor weight, Tensor bias, double eps) {
     if (input.dim() < 2) {
@@ -248,7 +311,19 @@ public final class Normalization {
 
   // ---------------------------------------------------------------- layer norm / rms norm
 
-  /** {@code F.layer_norm} over the trailing {@code normalizedShape} dims. */
+  /**
+   * Layer normalization, {@code F.layer_norm(input, normalized_shape, weight, bias, eps)}: {@code y
+   * = (x - mean) / sqrt(var + eps) * weight + bias}, statistics over the trailing {@code
+   * normalizedShape} dims for every leading index, biased variance; weight and bias are
+   * elementwise.
+   *
+   * @param input {@code (*, normalizedShape...)}; the output has the same shape
+   * @param normalizedShape the trailing dims, e.g. {@code {C, H, W}}
+   * @param weight of shape {@code normalizedShape}, or null
+   * @param bias of shape {@code normalizedShape}, or null
+   * @param eps added to the variance (PyTorch's default 1e-5)
+   * @throws IllegalArgumentException if the input does not end with {@code normalizedShape}
+   */
   public static Tensor layerNorm(
       Tensor input, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
     int d = checkTrailing(input, normalizedShape, weight, bias);
@@ -257,8 +332,14 @@ public final class Normalization {
   }
 
   /**
-   * {@code F.rms_norm}: {@code x / sqrt(mean(x^2) + eps) * weight} over the trailing dims; a null
-   * {@code eps} means the float32 machine epsilon ({@code Math.ulp(1f)}), as PyTorch.
+   * Root-mean-square normalization, {@code F.rms_norm(input, normalized_shape, weight, eps)}:
+   * {@code y = x / sqrt(mean(x^2) + eps) * weight} over the trailing dims.
+   *
+   * @param input {@code (*, normalizedShape...)}; the output has the same shape
+   * @param normalizedShape the trailing dims
+   * @param weight of shape {@code normalizedShape}, or null
+   * @param eps added to the mean of squares; null means the float32 machine epsilon ({@code
+   *     Math.ulp(1f)}), as PyTorch's {@code eps=None}
    */
   public static Tensor rmsNorm(Tensor input, int[] normalizedShape, Tensor weight, Double eps) {
     int d = checkTrailing(input, normalizedShape, weight, null);
@@ -351,8 +432,14 @@ public final class Normalization {
   // ---------------------------------------------------------------- local response norm
 
   /**
-   * {@code F.local_response_norm}: {@code x / (k + alpha/size * sum of x^2 over size neighbouring
-   * channels)^beta}, input {@code (N, C, *)} with at least 3 dims.
+   * Local response normalization, {@code F.local_response_norm(input, size, alpha, beta, k)}:
+   * {@code y = x / (k + alpha / size * sum of x^2 over size neighbouring channels)^beta}.
+   *
+   * @param input {@code (N, C, *)} with at least 3 dims; the output has the same shape
+   * @param size the number of neighbouring channels (zero-padded at the edges)
+   * @param alpha PyTorch's default 1e-4
+   * @param beta PyTorch's default 0.75
+   * @param k PyTorch's default 1
    */
   public static Tensor localResponseNorm(
       Tensor input, int size, double alpha, double beta, double k) {
@@ -392,7 +479,13 @@ public final class Normalization {
 
   // ---------------------------------------------------------------- AdaIN
 
-  /** {@link #adaptiveInstanceNorm(Tensor, Tensor, double)} with eps 1e-5. */
+  /**
+   * {@link #adaptiveInstanceNorm(Tensor, Tensor, double)} with eps 1e-5.
+   *
+   * @param content {@code (N, C, *)}
+   * @param style {@code (N, C, *)}, any spatial size
+   * @return the content with the style's per-channel statistics, shaped like {@code content}
+   */
   public static Tensor adaptiveInstanceNorm(Tensor content, Tensor style) {
     return adaptiveInstanceNorm(content, style, DEFAULT_EPS);
   }
@@ -402,6 +495,20 @@ public final class Normalization {
    * normalized per instance (biased variance, {@code eps}), then scaled by the style's per-channel
    * std {@code sqrt(var_biased + eps)} and shifted by its per-channel mean. {@code style} is {@code
    * (N, C, *)} with any spatial size. Differentiable with respect to both inputs.
+   *
+   * <pre>
+   * y = (x - mean_x[n, c]) / sqrt(var_x[n, c] + eps) * sqrt(var_s[n, c] + eps) + mean_s[n, c]
+   * </pre>
+   *
+   * <p>PyTorch has no built-in: AdaIN is written by hand from per-channel means and standard
+   * deviations of {@code x.view(N, C, -1)}. Note that many such versions use the unbiased variance
+   * ({@code torch.var}'s default); this one uses the biased variance for content and style, so the
+   * output's per-channel biased std matches the style's.
+   *
+   * @param content {@code (N, C, *)}, at least 3 dims
+   * @param style {@code (N, C, *)} with the same N and C, any spatial size
+   * @param eps added to both variances
+   * @return shaped like {@code content}
    */
   public static Tensor adaptiveInstanceNorm(Tensor content, Tensor style, double eps) {
     if (content.dim() < 3 || style.dim() < 3) {

@@ -3,8 +3,13 @@ package dev.normlab.nn.norm;
 import dev.normlab.nn.functional.Normalization;
 import dev.normlab.tensor.Tensor;
 
-/** PyTorch's {@code _BatchNorm}: statistics per channel over the batch and spatial dims. */
+/**
+ * PyTorch's {@code _BatchNorm}: statistics per channel over the batch and spatial dims, batch
+ * statistics in training and running statistics in eval (see {@link BatchNorm2d} for the formula,
+ * shapes and defaults). The subclasses only check the input rank.
+ */
 public abstract class BatchNormBase extends NormBase {
+  /** See {@link NormBase#NormBase}. */
   protected BatchNormBase(
       int numFeatures, double eps, Double momentum, boolean affine, boolean trackRunningStats) {
     super(numFeatures, eps, momentum, affine, trackRunningStats);

@@ -4,10 +4,12 @@ import dev.normlab.nn.functional.Normalization;
 import dev.normlab.tensor.Tensor;
 
 /**
- * PyTorch's {@code _InstanceNorm}: statistics per (sample, channel) over the spatial dims. Accepts
- * the unbatched form (one rank less) and returns the same rank.
+ * PyTorch's {@code _InstanceNorm}: statistics per (sample, channel) over the spatial dims (see
+ * {@link InstanceNorm2d} for the formula, shapes and defaults). Accepts the unbatched form (one
+ * rank less) and returns the same rank; the subclasses only give that rank.
  */
 public abstract class InstanceNormBase extends NormBase {
+  /** See {@link NormBase#NormBase}. */
   protected InstanceNormBase(
       int numFeatures, double eps, Double momentum, boolean affine, boolean trackRunningStats) {
     super(numFeatures, eps, momentum, affine, trackRunningStats);

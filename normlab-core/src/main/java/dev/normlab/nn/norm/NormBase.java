@@ -5,8 +5,12 @@ import dev.normlab.tensor.Tensor;
 
 /**
  * The common state of BatchNorm and InstanceNorm, as PyTorch's {@code _NormBase}: optional
- * per-channel {@code weight}/{@code bias} and optional {@code running_mean}, {@code running_var},
- * {@code num_batches_tracked} buffers.
+ * per-channel {@code weight}/{@code bias} parameters ({@code (C)}, initialized to 1 and 0) and
+ * optional {@code running_mean} ({@code (C)}, 0), {@code running_var} ({@code (C)}, 1) and {@code
+ * num_batches_tracked} (INT64 scalar, 0) buffers. The state-dict keys are PyTorch's, so a
+ * checkpoint loads in either library. Subclasses: {@link BatchNormBase} ({@link BatchNorm1d},
+ * {@link BatchNorm2d}, {@link BatchNorm3d}) and {@link InstanceNormBase} ({@link InstanceNorm1d},
+ * {@link InstanceNorm2d}, {@link InstanceNorm3d}).
  */
 public abstract class NormBase extends Module {
   protected final int numFeatures;
@@ -20,6 +24,13 @@ public abstract class NormBase extends Module {
   protected final Tensor runningVar;
   protected final Tensor numBatchesTracked;
 
+  /**
+   * @param numFeatures C, the number of channels
+   * @param eps added to the variance for numerical stability
+   * @param momentum the running statistics' update factor; null has a subclass-specific meaning
+   * @param affine whether to learn a per-channel {@code weight} and {@code bias}
+   * @param trackRunningStats whether to keep running-statistics buffers
+   */
   protected NormBase(
       int numFeatures, double eps, Double momentum, boolean affine, boolean trackRunningStats) {
     if (numFeatures < 0) {
@@ -58,10 +69,12 @@ public abstract class NormBase extends Module {
     }
   }
 
+  /** C, the number of channels. */
   public int numFeatures() {
     return numFeatures;
   }
 
+  /** The eps added to the variance. */
   public double eps() {
     return eps;
   }
@@ -71,10 +84,12 @@ public abstract class NormBase extends Module {
     return momentum;
   }
 
+  /** Whether there is a per-channel weight and bias. */
   public boolean affine() {
     return affine;
   }
 
+  /** Whether running statistics are kept. */
   public boolean trackRunningStats() {
     return trackRunningStats;
   }
@@ -84,14 +99,17 @@ public abstract class NormBase extends Module {
     return weight;
   }
 
+  /** The bias parameter, or null without affine. */
   public Tensor bias() {
     return bias;
   }
 
+  /** The running mean buffer {@code (C)}, or null without running statistics. */
   public Tensor runningMean() {
     return runningMean;
   }
 
+  /** The running (unbiased) variance buffer {@code (C)}, or null without running statistics. */
   public Tensor runningVar() {
     return runningVar;
   }

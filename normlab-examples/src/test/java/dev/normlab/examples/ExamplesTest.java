@@ -1,0 +1,95 @@
+package dev.normlab.examples;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.normlab.tensor.Tensor;
+import dev.normlab.train.TrainResult;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ExamplesTest {
+  @Test
+  void groupNormWithCGroupsIsInstanceNormAndWithOneGroupIsLayerNorm() {
+    GroupNormEnds.Result r = GroupNormEnds.run();
+    assertTrue(r.groupsEqualChannelsVsInstance() < 1e-5, "G=C vs IN: " + r);
+    assertTrue(r.oneGroupVsLayer() < 1e-5, "G=1 vs LN: " + r);
+  }
+
+  @Test
+  void runningStatisticsAndBatchDependence() {
+    RunningStats.Result r = RunningStats.run();
+    assertEquals(100, r.bnBatchesTracked());
+    for (int c = 0; c < 3; c++) {
+      assertEquals(3.0, r.bnRunningMean()[c], 0.1, "running mean of channel " + c);
+      assertEquals(4.0, r.bnRunningVar()[c], 0.4, "running var of channel " + c);
+    }
+    assertTrue(r.bnTrainBatchEffect() > 0.1, "BN in train mode depends on the batch: " + r);
+    assertEquals(0.0, r.bnEvalBatchEffect(), 1e-6, "BN in eval mode does not");
+    assertEquals(0.0, r.inBatchEffect(), 1e-6, "IN never does");
+    assertEquals(0.0, r.plainInEvalMean(), 1e-4, "plain IN re-centres in eval");
+    // tracked IN: (13 - 3) / 2 ~ 5 with the running statistics
+    assertEquals(5.0, r.trackedInEvalMean(), 0.6, "tracked IN uses the running statistics");
+  }
+
+  @Test
+  void customGroupNormModelLearnsTheStripeTask() {
+    CustomGroupNormModel.Result r = CustomGroupNormModel.run(40);
+    assertTrue(r.lastLoss() < r.firstLoss() * 0.5, "loss should drop: " + r);
+    assertTrue(r.accuracy() > 90, "accuracy " + r.accuracy());
+    assertTrue(r.stateDictKeys().contains("features.1.weight"), r.stateDictKeys().toString());
+    assertTrue(r.stateDictKeys().contains("classifier.bias"), r.stateDictKeys().toString());
+  }
+
+  @Test
+  void adainGivesTheContentTheStylesChannelStatistics(@TempDir Path dir) throws Exception {
+    AdaInRecolor.Result r = AdaInRecolor.run();
+    int hw = AdaInRecolor.HEIGHT * AdaInRecolor.WIDTH;
+    for (int c = 0; c < 3; c++) {
+      double[] out = meanStd(r.recolored().data(), c * hw, hw);
+      double[] style = meanStd(r.style().data(), c * hw, hw);
+      double[] content = meanStd(r.content().data(), c * hw, hw);
+      assertEquals(style[0], out[0], 1e-4, "mean of channel " + c);
+      assertEquals(style[1], out[1], 1e-3, "std of channel " + c);
+      double before = Math.abs(content[0] - style[0]) + Math.abs(content[1] - style[1]);
+      assertTrue(before > 0.05, "content and style statistics differ before AdaIN");
+    }
+    Path png = dir.resolve("adain.png");
+    AdaInRecolor.main(new String[] {png.toString()});
+    BufferedImage img = ImageIO.read(png.toFile());
+    assertEquals(3 * 2 * AdaInRecolor.WIDTH + 4 * 16, img.getWidth());
+  }
+
+  private static double[] meanStd(float[] d, int off, int n) {
+    double s = 0, sq = 0;
+    for (int i = 0; i < n; i++) {
+      s += d[off + i];
+      sq += (double) d[off + i] * d[off + i];
+    }
+    double m = s / n;
+    return new double[] {m, Math.sqrt(sq / n - m * m)};
+  }
+
+  @Test
+  void trainsTheReferenceCnnFromJavaCode(@TempDir Path dir) throws Exception {
+    TrainReferenceCnn.Result r = TrainReferenceCnn.handWritten(Repo.datasets(), 512, 256);
+    assertTrue(Double.isFinite(r.meanTrainLoss()), r.toString());
+    assertTrue(r.testAccuracy() > 40, "8 steps of SGD should beat chance (10%): " + r);
+
+    TrainResult t = TrainReferenceCnn.withTrainer(Repo.datasets(), 192, 128, dir.resolve("ckpt"));
+    assertEquals(1, t.epochs().size());
+    assertTrue(Files.exists(t.bestCheckpoint()), "best checkpoint written");
+    assertTrue(t.last().testAccuracy() > 10, t.last().toString());
+  }
+
+  @Test
+  void quickStartIsWhatTheGuideShows() {
+    Tensor y = QuickStart.run();
+    assertArrayEquals(new int[] {8, 3, 32, 32}, y.shape());
+  }
+}
