@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.normlab.tensor.Tensor;
+import dev.normlab.track.store.RunQuery;
+import dev.normlab.track.store.RunStore;
 import dev.normlab.train.TrainResult;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -35,6 +37,24 @@ class ExamplesTest {
     assertEquals(0.0, r.plainInEvalMean(), 1e-4, "plain IN re-centres in eval");
     // tracked IN: (13 - 3) / 2 ~ 5 with the running statistics
     assertEquals(5.0, r.trackedInEvalMean(), 0.6, "tracked IN uses the running statistics");
+  }
+
+  @Test
+  void ownRunIsLoggedToTheStore(@TempDir Path dir) {
+    Path file = dir.resolve("runs.db");
+    String id = LogOwnRun.run(file, 30);
+    try (RunStore store = RunStore.open(file)) {
+      RunQuery q = store.query();
+      RunQuery.RunInfo run = q.run(id).orElseThrow();
+      assertEquals("finished", run.status());
+      assertEquals("gn-net-stripes", run.name());
+      assertEquals(30, q.history(id, "train/loss").size());
+      assertEquals("0.05", q.config(id).get("optim.lr").json());
+      var loss = q.summary(id).get("train/loss");
+      assertEquals("min", loss.rule());
+      double first = q.history(id, "train/loss").get(0).value();
+      assertTrue(loss.value() < first, "the minimum loss is below the first: " + loss);
+    }
   }
 
   @Test

@@ -1,13 +1,3 @@
-// PENDING: kept out of compilation on purpose (this folder is not a source root).
-//
-// This example logs a run of one's own model to the normlab run store. It is written against the
-// store API that another branch is adding right now (dev.normlab.track.store.RunStore / RunWriter,
-// see docs/tracking.md once merged). After the merge the lead should:
-//   1. move this file to normlab-examples/src/main/java/dev/normlab/examples/LogOwnRun.java,
-//   2. add normlab-track as a dependency of normlab-examples (pom.xml),
-//   3. adapt the calls below to the merged API (names/arguments may differ),
-//   4. add a test that runs it with a @TempDir store and checks the run, its metrics and its
-//      summary are there (RunQuery), and add a `// doc:log-own-run` block to the guide.
 package dev.normlab.examples;
 
 import dev.normlab.nn.functional.F;
@@ -16,6 +6,7 @@ import dev.normlab.tensor.Rng;
 import dev.normlab.tensor.Tensor;
 import dev.normlab.track.store.RunStore;
 import dev.normlab.track.store.RunWriter;
+import dev.normlab.track.store.SummaryRule;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -23,7 +14,7 @@ import java.util.Map;
 public final class LogOwnRun {
   private LogOwnRun() {}
 
-  public static String run(Path storeFile, int steps) throws Exception {
+  public static String run(Path storeFile, int steps) {
     Rng rng = new Rng(0);
     // doc:log-own-run begin
     CustomGroupNormModel.GroupNormNet model = new CustomGroupNormModel.GroupNormNet(4, rng);
@@ -31,7 +22,9 @@ public final class LogOwnRun {
     Map<String, Object> config =
         Map.of("model", Map.of("name", "GroupNormNet", "groups", 4), "optim", Map.of("lr", 0.05));
     try (RunStore store = RunStore.open(storeFile); // e.g. normlab-runs/runs.db
-        RunWriter run = store.startRun("gn-net-stripes", "my-experiments", config)) {
+        RunWriter run =
+            store.newRun("gn-net-stripes").group("my-experiments").config(config).start()) {
+      run.summaryRule("train/loss", SummaryRule.MIN);
       for (int step = 1; step <= steps; step++) {
         Tensor[] batch = CustomGroupNormModel.stripes(rng, 32);
         opt.zeroGrad();
@@ -41,9 +34,9 @@ public final class LogOwnRun {
         run.log("train/loss", step, loss.item()); // shows up live in `./normlab serve`
       }
       run.finish();
-      // doc:log-own-run end
-      return run.id();
+      return run.runId(); // the run's id in the store, e.g. 3f9a2c1b
     }
+    // doc:log-own-run end
   }
 
   public static void main(String[] args) throws Exception {
