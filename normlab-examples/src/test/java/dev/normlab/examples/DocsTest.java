@@ -31,7 +31,6 @@ class DocsTest {
    * line using one of them is parsed for real as soon as Main registers it; until then it is
    * skipped. This is the only place that lists them.
    */
-
   static final List<String> DOCS =
       List.of("docs/instance-normalization.md", "docs/migration.md", "README.md");
 
