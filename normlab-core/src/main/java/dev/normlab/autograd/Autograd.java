@@ -20,6 +20,11 @@ public final class Autograd {
    * output}.
    */
   public static Tensor record(String op, Tensor output, Backward backward, Tensor... inputs) {
+    String module = null;
+    if (Anomaly.isEnabled()) {
+      module = Anomaly.locate(inputs);
+      Anomaly.checkForward(op, output, inputs, module);
+    }
     if (!GradMode.isEnabled()) {
       return output;
     }
@@ -31,7 +36,7 @@ public final class Autograd {
       }
     }
     if (any) {
-      output.attachGradFn(new Node(op, inputs.clone(), backward));
+      output.attachGradFn(new Node(op, inputs.clone(), backward, module));
     }
     return output;
   }
@@ -68,6 +73,7 @@ public final class Autograd {
               + " and output has shape "
               + java.util.Arrays.toString(root.shape()));
     }
+    boolean anomaly = Anomaly.isEnabled();
     List<Tensor> order = topologicalOrder(root);
     Map<Tensor, Tensor> grads = new IdentityHashMap<>();
     grads.put(root, gradOutput);
@@ -118,6 +124,9 @@ public final class Autograd {
                     + k
                     + " of shape "
                     + java.util.Arrays.toString(in.shape()));
+          }
+          if (anomaly) {
+            Anomaly.checkGradient(node, k, gi);
           }
           Tensor prev = grads.get(in);
           grads.put(in, prev == null ? gi : prev.addInPlaceFresh(gi));
