@@ -1,7 +1,6 @@
 package dev.normlab.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -266,6 +265,7 @@ public final class Conv {
   static void rowDots(
       float[] a, int ao, int rows, float[] b, int bo, int cols, int len, float[] acc, int at) {
     int bound = S.loopBound(len);
+    float[] lanes = new float[L];
     for (int r = 0; r < rows; r++) {
       int ar = ao + r * len;
       int oc = 0;
@@ -280,8 +280,8 @@ public final class Conv {
           s2 = av.fma(FloatVector.fromArray(S, b, b2 + i), s2);
           s3 = av.fma(FloatVector.fromArray(S, b, b3 + i), s3);
         }
-        float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-        float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+        float t0 = laneSum(s0, lanes), t1 = laneSum(s1, lanes);
+        float t2 = laneSum(s2, lanes), t3 = laneSum(s3, lanes);
         for (; i < len; i++) {
           float av = a[ar + i];
           t0 += av * b[b0 + i];
@@ -302,13 +302,27 @@ public final class Conv {
         for (; i < bound; i += L) {
           s0 = FloatVector.fromArray(S, a, ar + i).fma(FloatVector.fromArray(S, b, b0 + i), s0);
         }
-        float t0 = s0.reduceLanes(VectorOperators.ADD);
+        float t0 = laneSum(s0, lanes);
         for (; i < len; i++) {
           t0 += a[ar + i] * b[b0 + i];
         }
         acc[at + r * cols + oc] += t0;
       }
     }
+  }
+
+  /**
+   * The lanes of {@code v} summed in lane order. Not {@code reduceLanes(ADD)}: its order differs
+   * between the interpreter and the JIT intrinsic, so a cold and a warm JVM would differ in the
+   * last bit (and a resumed run would not match an uninterrupted one).
+   */
+  private static float laneSum(FloatVector v, float[] tmp) {
+    v.intoArray(tmp, 0);
+    float s = 0;
+    for (float x : tmp) {
+      s += x;
+    }
+    return s;
   }
 
   /** Unfolds channels [xo, xo + c*inSize) of x into col [c*K, outSize]. */

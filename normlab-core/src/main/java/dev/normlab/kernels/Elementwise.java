@@ -205,6 +205,7 @@ public final class Elementwise {
    */
   public static double sum(float[] x, int off, int len) {
     double total = 0;
+    float[] lanes = new float[S.length()];
     int end = off + len;
     for (int b = off; b < end; b += 1024) {
       int be = Math.min(end, b + 1024);
@@ -213,7 +214,12 @@ public final class Elementwise {
       for (int up = b + S.loopBound(be - b); i < up; i += S.length()) {
         acc = acc.add(FloatVector.fromArray(S, x, i));
       }
-      double block = acc.reduceLanes(VectorOperators.ADD);
+      // Lanes in lane order, not reduceLanes: its order differs between interpreter and JIT.
+      acc.intoArray(lanes, 0);
+      double block = 0;
+      for (float v : lanes) {
+        block += v;
+      }
       for (; i < be; i++) {
         block += x[i];
       }
