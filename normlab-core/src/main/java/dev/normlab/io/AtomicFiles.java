@@ -23,6 +23,8 @@ public final class AtomicFiles {
   private static volatile UnaryOperator<WritableByteChannel> channelDecorator =
       UnaryOperator.identity();
 
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
   private AtomicFiles() {}
 
   /** Replaces {@code file}'s contents with {@code bytes} atomically. */
@@ -30,11 +32,14 @@ public final class AtomicFiles {
     Path abs = file.toAbsolutePath();
     Path dir = abs.getParent();
     Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+    // Not Files.createTempFile: that makes the file owner-only; this one gets the usual umask.
+    Path tmp =
+        dir.resolve(
+            "." + abs.getFileName() + "." + Long.toHexString(RANDOM.nextLong() >>> 1) + ".tmp");
     boolean moved = false;
     try {
       try (FileChannel ch =
-          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
         WritableByteChannel out = channelDecorator.apply(ch);
         ByteBuffer bb = ByteBuffer.wrap(bytes);
         while (bb.hasRemaining()) {

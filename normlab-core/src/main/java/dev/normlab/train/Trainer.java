@@ -86,7 +86,7 @@ public final class Trainer {
   /**
    * Which module each parameter belongs to, e.g. {@code norm2 (GroupNorm)}, for anomaly messages.
    */
-  static Map<Tensor, Anomaly.Owner> owners(Module model) {
+  public static Map<Tensor, Anomaly.Owner> anomalyOwners(Module model) {
     Map<Tensor, Anomaly.Owner> out = new IdentityHashMap<>();
     for (var e : model.namedParameters().entrySet()) {
       String name = e.getKey();
@@ -156,7 +156,7 @@ public final class Trainer {
       long totalSteps = (long) loader.numBatches() * config.epochs();
       listener.onStart(config, totalSteps);
       double trainSeconds = history.stream().mapToDouble(EpochResult::epochSeconds).sum();
-      Map<Tensor, Anomaly.Owner> owners = config.detectAnomaly() ? owners(model) : null;
+      Map<Tensor, Anomaly.Owner> owners = config.detectAnomaly() ? anomalyOwners(model) : null;
       for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
         model.train();
         long t0 = System.nanoTime();
