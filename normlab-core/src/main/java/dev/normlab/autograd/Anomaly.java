@@ -31,6 +31,7 @@ public final class Anomaly {
   private static final class State {
     final Map<Tensor, Owner> owners;
     String lastModule;
+    int backwardDepth; // ops run by backward rules are checked as gradients, not as outputs
 
     State(Map<Tensor, Owner> owners) {
       this.owners = owners;
@@ -56,6 +57,20 @@ public final class Anomaly {
 
   public static boolean isEnabled() {
     return STATE.get() != null;
+  }
+
+  /** Whether forward outputs are checked now (on, and not inside a backward pass). */
+  static boolean checksForward() {
+    State st = STATE.get();
+    return st != null && st.backwardDepth == 0;
+  }
+
+  /** Marks the start ({@code +1}) or end ({@code -1}) of a backward pass on this thread. */
+  static void backwardPass(int delta) {
+    State st = STATE.get();
+    if (st != null) {
+      st.backwardDepth += delta;
+    }
   }
 
   /** The module an op over {@code inputs} belongs to (null if unknown); remembers it. */

@@ -21,7 +21,7 @@ public final class Autograd {
    */
   public static Tensor record(String op, Tensor output, Backward backward, Tensor... inputs) {
     String module = null;
-    if (Anomaly.isEnabled()) {
+    if (Anomaly.checksForward()) {
       module = Anomaly.locate(inputs);
       Anomaly.checkForward(op, output, inputs, module);
     }
@@ -74,6 +74,20 @@ public final class Autograd {
               + java.util.Arrays.toString(root.shape()));
     }
     boolean anomaly = Anomaly.isEnabled();
+    if (anomaly) {
+      Anomaly.backwardPass(+1);
+    }
+    try {
+      backwardWalk(root, gradOutput, retainGraph, anomaly);
+    } finally {
+      if (anomaly) {
+        Anomaly.backwardPass(-1);
+      }
+    }
+  }
+
+  private static void backwardWalk(
+      Tensor root, Tensor gradOutput, boolean retainGraph, boolean anomaly) {
     List<Tensor> order = topologicalOrder(root);
     Map<Tensor, Tensor> grads = new IdentityHashMap<>();
     grads.put(root, gradOutput);
