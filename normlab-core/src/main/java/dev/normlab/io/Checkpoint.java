@@ -134,6 +134,14 @@ public final class Checkpoint {
               + SHA256_KEY
               + " / normlab.format metadata; a plain safetensors file holds weights only)");
     }
+    if (!sum.equalsIgnoreCase(c.dataSha256())) {
+      throw new CheckpointException(
+          file
+              + ": damaged checkpoint, refusing to load it: SHA-256 of the tensor data is "
+              + c.dataSha256()
+              + " but the checkpoint says "
+              + sum);
+    }
     if (FORMAT.equals(format)) {
       String content = meta.get(CONTENT_SHA256_KEY);
       String actual =
@@ -146,14 +154,6 @@ public final class Checkpoint {
                 + " but the checkpoint says "
                 + content);
       }
-    }
-    if (!sum.equalsIgnoreCase(c.dataSha256())) {
-      throw new CheckpointException(
-          file
-              + ": damaged checkpoint, refusing to load it: SHA-256 of the tensor data is "
-              + c.dataSha256()
-              + " but the checkpoint says "
-              + sum);
     }
     Map<String, Tensor> model = new LinkedHashMap<>();
     Map<String, Tensor> opt = new LinkedHashMap<>();
