@@ -140,7 +140,7 @@ final class TrainOptions {
       }
       return build(norm, runName, t);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
   }
 
