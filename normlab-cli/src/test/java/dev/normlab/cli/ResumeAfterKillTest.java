@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,25 +61,39 @@ class ResumeAfterKillTest {
     return a.toArray(String[]::new);
   }
 
-  /** Step of the newest step checkpoint, or -1; reading races the writer safely (atomic rename). */
-  private static long stepCheckpoint(Path dir) {
+  private Object seenVersion;
+  private long seenStep = -1;
+
+  /**
+   * Step of the newest step checkpoint, or -1. Read (and verified) whenever it changed, while the
+   * child keeps writing it: thanks to the atomic rename every read finds a whole, valid file.
+   */
+  private long stepCheckpoint(Path dir) {
     Path f = dir.resolve("step.safetensors");
-    if (!Files.exists(f)) {
-      return -1;
-    }
     try {
-      return Checkpoint.load(f).info().step();
+      var attrs = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class);
+      Object version = attrs.fileKey() + "@" + attrs.lastModifiedTime();
+      if (!version.equals(seenVersion)) {
+        seenStep = Checkpoint.load(f).info().step();
+        seenVersion = version;
+        reads++;
+      }
+      return seenStep;
+    } catch (java.nio.file.NoSuchFileException e) {
+      return -1;
     } catch (java.io.IOException e) {
       throw new AssertionError("a step checkpoint read while training wrote it was damaged", e);
     }
   }
+
+  private int reads;
 
   @Test
   void killedAndResumedRunEndsBitIdenticalToAnUninterruptedOne() throws Exception {
     Path data = Cli.sharedDatasets();
     int rounds = Integer.getInteger("normlab.kill.rounds", 1);
     long seed = Long.getLong("normlab.kill.seed", System.nanoTime());
-    Random random = new Random(seed);
+    SplittableRandom random = new SplittableRandom(seed);
     System.out.println("kill/resume: seed " + seed + ", " + rounds + " kill(s)");
 
     Cli.Result ref =
@@ -110,6 +124,7 @@ class ResumeAfterKillTest {
       p.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks
       assertTrue(p.waitFor(1, TimeUnit.MINUTES));
       assertEquals(137, p.exitValue(), "killed by SIGKILL");
+      seenVersion = null;
       killedAfter.add(stepCheckpoint(dir));
     }
     Cli.Result resumed = Cli.child(tmp.resolve("logs"), "resumed", JVM, args(data, out, true));

@@ -84,6 +84,21 @@ public final class Trainer {
   }
 
   /**
+   * A finite loss can still come with an infinite gradient; the update then spoils the weights.
+   * Checked before every checkpoint, so that a checkpoint is always one to go back to.
+   */
+  private void requireFiniteWeights(Module model, long step, int epoch) {
+    for (var e : model.stateDict().entrySet()) {
+      for (float v : e.getValue().data()) {
+        if (!Float.isFinite(v)) {
+          throw numericalFault(
+              e.getKey() + " became " + v + " after the update", step, epoch, null);
+        }
+      }
+    }
+  }
+
+  /**
    * Which module each parameter belongs to, e.g. {@code norm2 (GroupNorm)}, for anomaly messages.
    */
   public static Map<Tensor, Anomaly.Owner> anomalyOwners(Module model) {
@@ -193,6 +208,7 @@ public final class Trainer {
           listener.onStep(step, epoch, l, config.lr(), images / Math.max(secs, 1e-9));
           boolean midEpoch = loader.epoch() == epoch - 1;
           if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0 && midEpoch) {
+            requireFiniteWeights(model, step, epoch);
             checkpoints.saveStep(
                 model,
                 opt,
@@ -226,6 +242,7 @@ public final class Trainer {
         if (best) {
           bestAcc = r.testAccuracy();
         }
+        requireFiniteWeights(model, step, epoch);
         checkpoints.save(model, opt, rng, loader, config, epoch, step, bestAcc, history, best);
         lastGood = checkpoints.last();
         listener.onCheckpoint(checkpoints.last(), epoch, best);

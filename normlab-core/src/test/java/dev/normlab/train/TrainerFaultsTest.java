@@ -61,6 +61,25 @@ class TrainerFaultsTest {
   }
 
   @Test
+  void weightsSpoiledByAnUpdateAreNeverCheckpointed() throws Exception {
+    Datasets data = SyntheticMnist.write(tmp.resolve("data"), 64, 16);
+    // lr 1e300 is infinite in float: step 1's loss is finite, the weights after it are not.
+    TrainConfig c =
+        SyntheticMnist.config("none", 1, tmp.resolve("run")).withLr(1e300).withCheckpointEvery(1);
+    Failures f = new Failures();
+    NumericalFaultException e =
+        assertThrows(NumericalFaultException.class, () -> new Trainer(c, f, data).run());
+    assertTrue(
+        e.getMessage()
+            .matches(
+                "step 1 \\(epoch 1\\): conv1\\.weight became (NaN|-?Infinity) after"
+                    + " the update \\(run with --detect-anomaly .*\\); last good checkpoint: none yet"),
+        e.getMessage());
+    assertFalse(Files.exists(tmp.resolve("run").resolve("step.safetensors")));
+    assertEquals(1, f.seen.size());
+  }
+
+  @Test
   void anomalyModeNamesTheFirstModuleThatWentNonFinite() throws Exception {
     Datasets data = SyntheticMnist.write(tmp.resolve("data"), 64, 16);
     TrainConfig c =
