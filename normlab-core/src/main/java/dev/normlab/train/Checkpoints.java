@@ -131,10 +131,12 @@ final class Checkpoints {
       boolean isBest)
       throws IOException {
     Checkpoint.Info info = info(rng, loader, config, epoch, step, bestAccuracy, history, null);
-    write(last(), model, opt, info);
+    // best before last: a crash between the two then resumes from an older checkpoint and
+    // rewrites both, instead of leaving a best file that lags behind last's best accuracy.
     if (isBest) {
       write(best(), model, opt, info);
     }
+    write(last(), model, opt, info);
   }
 
   /** Writes {@code step.safetensors} in the middle of epoch {@code epoch} (1-based). */
