@@ -118,6 +118,7 @@ public final class Trainer {
   }
 
   private TrainResult doRun() throws IOException {
+    lastGood = null;
     Parallel.setThreads(config.threads());
     MnistLike which = MnistLike.parse(config.dataset());
     ReferenceCnn.Norm norm = ReferenceCnn.Norm.parse(config.norm());
