@@ -48,7 +48,7 @@ final class CompareCommand implements Callable<Integer> {
       }
     }
     for (String n : norms) {
-      dev.normlab.models.ReferenceCnn.Norm.parse(n); // fail fast on a typo, before any training
+      opts.config(n, "check"); // fail fast on a typo or a bad value, before any training
     }
     String g =
         group != null

@@ -2,6 +2,7 @@ package dev.normlab.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /** The {@code normlab} command. */
 @Command(
@@ -35,7 +36,34 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and returns its exit code (used by tests). */
   public static int run(String... args) {
+    try {
+      return execute(args);
+    } catch (OutOfMemoryError e) {
+      // Caught here, after the stack has unwound and the training data is garbage.
+      long maxMb = Runtime.getRuntime().maxMemory() >> 20;
+      System.err.println(
+          "normlab: error: out of memory (Java heap limit "
+              + maxMb
+              + " MB). Give Java more memory, e.g. NORMLAB_JAVA_OPTS=-Xmx4g ./normlab ..., or use"
+              + " a smaller --batch-size / --limit-train.");
+      return 1;
+    }
+  }
+
+  private static int execute(String... args) {
     CommandLine cl = new CommandLine(new Main());
+    cl.setParameterExceptionHandler(
+        (ex, a) -> {
+          // One line and a pointer to --help, not the whole usage text.
+          CommandLine cmd = ex.getCommandLine();
+          String name = cmd.getCommandSpec().qualifiedName();
+          cmd.getErr().println(name + ": " + ex.getMessage());
+          if (!UnmatchedArgumentException.printSuggestions(ex, cmd.getErr())) {
+            cmd.getErr().println("Try '" + name + " --help' for more information.");
+          }
+          cmd.getErr().flush();
+          return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
     cl.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
           // A user gets one clear line; the stack trace only with NORMLAB_DEBUG=1.
@@ -43,6 +71,7 @@ public final class Main implements Runnable {
           if ("1".equals(System.getenv("NORMLAB_DEBUG"))) {
             ex.printStackTrace(cmd.getErr());
           }
+          cmd.getErr().flush();
           return 1;
         });
     return cl.execute(args);
@@ -52,6 +81,22 @@ public final class Main implements Runnable {
     String m = ex.getMessage();
     if (ex instanceof java.nio.file.NoSuchFileException) {
       return "no such file: " + m;
+    }
+    if (ex instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied: " + m;
+    }
+    if (ex instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+      return m;
+    }
+    if (ex instanceof RuntimeException
+        && !(ex instanceof IllegalArgumentException)
+        && !(ex instanceof IllegalStateException)
+        && !(ex instanceof ArithmeticException)
+        && !(ex instanceof java.io.UncheckedIOException)) {
+      // A bug rather than bad input: say so, still without a stack trace.
+      return "internal error: "
+          + ex
+          + " (run with NORMLAB_DEBUG=1 for the stack trace and report it)";
     }
     if (m == null || m.isBlank()) {
       return ex.getClass().getSimpleName();

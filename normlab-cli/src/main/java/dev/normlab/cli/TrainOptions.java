@@ -1,8 +1,14 @@
 package dev.normlab.cli;
 
+import dev.normlab.data.MnistLike;
+import dev.normlab.models.ReferenceCnn;
 import dev.normlab.train.TrainConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** Options shared by {@code train} and {@code compare}. */
 final class TrainOptions {
@@ -89,15 +95,56 @@ final class TrainOptions {
   @Option(names = "--no-track", description = "do not record the run in the store")
   boolean noTrack;
 
-  @Option(names = "--resume", description = "continue from the run's last checkpoint")
+  @Option(
+      names = "--resume",
+      description =
+          "continue from the run's newest checkpoint (step or epoch); ends bit-identical to an"
+              + " uninterrupted run with the same seed and threads")
   boolean resume;
+
+  @Option(
+      names = "--checkpoint-every",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "also checkpoint every N optimizer steps to <checkpoints>/step.safetensors (0 = only"
+              + " at epoch ends; default: ${DEFAULT-VALUE})")
+  int checkpointEvery;
+
+  @Option(
+      names = "--detect-anomaly",
+      description =
+          "check every op's output and every gradient for NaN/Inf and name the first layer that"
+              + " produced one (slower)")
+  boolean detectAnomaly;
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec spec;
 
   Path storePath() {
     return store != null ? store : out.resolve("runs.db");
   }
 
+  /**
+   * The run's config; bad option values (negative epochs, an unknown norm or dataset, a missing
+   * --data-dir) are usage errors, reported like an unknown option.
+   */
   TrainConfig config(String norm, String runName) {
     int t = threads != null ? threads : dev.normlab.kernels.Parallel.threads();
+    try {
+      MnistLike.parse(dataset);
+      ReferenceCnn.Norm.parse(norm);
+      if (dataDir != null && !Files.isDirectory(dataDir)) {
+        throw new IllegalArgumentException(
+            "--data-dir " + dataDir + " is not a directory (it should hold <dataset>/*-ubyte.gz)");
+      }
+      return build(norm, runName, t);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+  }
+
+  private TrainConfig build(String norm, String runName, int t) {
     return new TrainConfig(
         dataset,
         norm,
@@ -113,6 +160,9 @@ final class TrainOptions {
         limitTrain,
         limitTest,
         out.resolve("checkpoints").resolve(runName),
-        resume);
+        resume,
+        checkpointEvery,
+        detectAnomaly,
+        null);
   }
 }

@@ -20,6 +20,11 @@ public final class Autograd {
    * output}.
    */
   public static Tensor record(String op, Tensor output, Backward backward, Tensor... inputs) {
+    String module = null;
+    if (Anomaly.checksForward()) {
+      module = Anomaly.locate(inputs);
+      Anomaly.checkForward(op, output, inputs, module);
+    }
     if (!GradMode.isEnabled()) {
       return output;
     }
@@ -31,7 +36,7 @@ public final class Autograd {
       }
     }
     if (any) {
-      output.attachGradFn(new Node(op, inputs.clone(), backward));
+      output.attachGradFn(new Node(op, inputs.clone(), backward, module));
     }
     return output;
   }
@@ -68,6 +73,21 @@ public final class Autograd {
               + " and output has shape "
               + java.util.Arrays.toString(root.shape()));
     }
+    boolean anomaly = Anomaly.isEnabled();
+    if (anomaly) {
+      Anomaly.backwardPass(+1);
+    }
+    try {
+      backwardWalk(root, gradOutput, retainGraph, anomaly);
+    } finally {
+      if (anomaly) {
+        Anomaly.backwardPass(-1);
+      }
+    }
+  }
+
+  private static void backwardWalk(
+      Tensor root, Tensor gradOutput, boolean retainGraph, boolean anomaly) {
     List<Tensor> order = topologicalOrder(root);
     Map<Tensor, Tensor> grads = new IdentityHashMap<>();
     grads.put(root, gradOutput);
@@ -118,6 +138,9 @@ public final class Autograd {
                     + k
                     + " of shape "
                     + java.util.Arrays.toString(in.shape()));
+          }
+          if (anomaly) {
+            Anomaly.checkGradient(node, k, gi);
           }
           Tensor prev = grads.get(in);
           grads.put(in, prev == null ? gi : prev.addInPlaceFresh(gi));

@@ -9,12 +9,19 @@ import dev.normlab.tensor.Tensor;
 public final class Node {
   private final String op;
   private final Tensor[] inputs;
+  private final String module;
   private Backward backward;
 
-  Node(String op, Tensor[] inputs, Backward backward) {
+  Node(String op, Tensor[] inputs, Backward backward, String module) {
     this.op = op;
     this.inputs = inputs;
     this.backward = backward;
+    this.module = module;
+  }
+
+  /** The module the op ran in, when {@link Anomaly} detection was on to record it; else null. */
+  public String module() {
+    return module;
   }
 
   /** The op's name, e.g. {@code "conv2d"}; used in error and anomaly messages. */

@@ -19,16 +19,27 @@ import java.util.Map;
  *       normlab.step}, {@code normlab.rng} (comma-separated longs), {@code normlab.loader} (the
  *       data loader's position), {@code normlab.config} (JSON), {@code normlab.optimizer} (class),
  *       {@code normlab.optimizer.param_groups} (JSON), any extra entries, and {@code
- *       normlab.sha256}, the SHA-256 of the file's data section.
+ *       normlab.sha256}, the SHA-256 of the file's data section, and {@code
+ *       normlab.content_sha256}, the SHA-256 of everything (see {@link SafeTensors#contentSha256}):
+ *       a flipped byte anywhere is detected.
  * </ul>
  *
  * <p>Files are written to a temp file and renamed into place. Loading refuses damaged files (bad
  * format, checksum mismatch) with a {@link CheckpointException} naming the file.
  */
 public final class Checkpoint {
-  public static final String FORMAT = "normlab-checkpoint-v1";
+  /** Written by this version: {@link #CONTENT_SHA256_KEY} covers metadata and shapes too. */
+  public static final String FORMAT = "normlab-checkpoint-v2";
+
+  /** Still readable: only the data section is checksummed. */
+  public static final String FORMAT_V1 = "normlab-checkpoint-v1";
+
   public static final String OPTIMIZER_PREFIX = "optimizer/";
   public static final String SHA256_KEY = "normlab.sha256";
+  public static final String CONTENT_SHA256_KEY = "normlab.content_sha256";
+
+  /** The run store's id of the run that wrote the checkpoint (absent when untracked). */
+  public static final String RUN_ID_KEY = "normlab.run_id";
 
   /** The training position and settings saved with the tensors. Fields may be null / empty. */
   public record Info(
@@ -93,12 +104,15 @@ public final class Checkpoint {
       meta.put("normlab.optimizer.param_groups", optimizer.paramGroupsJson());
     }
     for (var e : info.extra().entrySet()) {
-      if (meta.containsKey(e.getKey()) || e.getKey().equals(SHA256_KEY)) {
+      if (meta.containsKey(e.getKey())
+          || e.getKey().equals(SHA256_KEY)
+          || e.getKey().equals(CONTENT_SHA256_KEY)) {
         throw new IllegalArgumentException("extra metadata key " + e.getKey() + " is reserved");
       }
       meta.put(e.getKey(), e.getValue());
     }
-    SafeTensors.writeAtomically(file, SafeTensors.serialize(tensors, meta, SHA256_KEY));
+    SafeTensors.writeAtomically(
+        file, SafeTensors.serialize(tensors, meta, SHA256_KEY, CONTENT_SHA256_KEY));
   }
 
   /** Reads and verifies a checkpoint. */
@@ -112,9 +126,13 @@ public final class Checkpoint {
     }
     Map<String, String> meta = c.metadata();
     String sum = meta.get(SHA256_KEY);
-    if (sum == null || !FORMAT.equals(meta.get("normlab.format"))) {
+    String format = meta.get("normlab.format");
+    if (sum == null || !(FORMAT.equals(format) || FORMAT_V1.equals(format))) {
       throw new CheckpointException(
-          file + ": not a normlab checkpoint (no " + SHA256_KEY + " / normlab.format metadata)");
+          file
+              + ": not a normlab checkpoint (no "
+              + SHA256_KEY
+              + " / normlab.format metadata; a plain safetensors file holds weights only)");
     }
     if (!sum.equalsIgnoreCase(c.dataSha256())) {
       throw new CheckpointException(
@@ -123,6 +141,19 @@ public final class Checkpoint {
               + c.dataSha256()
               + " but the checkpoint says "
               + sum);
+    }
+    if (FORMAT.equals(format)) {
+      String content = meta.get(CONTENT_SHA256_KEY);
+      String actual =
+          SafeTensors.contentSha256(c.tensors(), meta, CONTENT_SHA256_KEY, c.dataSha256());
+      if (content == null || !content.equalsIgnoreCase(actual)) {
+        throw new CheckpointException(
+            file
+                + ": damaged checkpoint, refusing to load it: SHA-256 of its contents is "
+                + actual
+                + " but the checkpoint says "
+                + content);
+      }
     }
     Map<String, Tensor> model = new LinkedHashMap<>();
     Map<String, Tensor> opt = new LinkedHashMap<>();
@@ -176,6 +207,11 @@ public final class Checkpoint {
 
   public Info info() {
     return info;
+  }
+
+  /** The run store's id saved by the run that wrote this checkpoint, or null. */
+  public String runId() {
+    return metadata.get(RUN_ID_KEY);
   }
 
   /**

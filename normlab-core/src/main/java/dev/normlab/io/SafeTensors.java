@@ -8,11 +8,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -84,6 +82,20 @@ public final class SafeTensors {
    */
   static byte[] serialize(
       Map<String, Tensor> tensors, Map<String, String> metadata, String checksumKey) {
+    return serialize(tensors, metadata, checksumKey, null);
+  }
+
+  /**
+   * Serializes with checksums: {@code checksumKey} (if not null) gets the SHA-256 of the data
+   * section, {@code contentChecksumKey} (if not null) the {@link #contentSha256} of everything else
+   * too (metadata, tensor names, dtypes and shapes), so that no byte of the file can change
+   * unnoticed.
+   */
+  static byte[] serialize(
+      Map<String, Tensor> tensors,
+      Map<String, String> metadata,
+      String checksumKey,
+      String contentChecksumKey) {
     List<Map.Entry<String, Tensor>> order = new ArrayList<>(tensors.entrySet());
     // Descending dtype alignment (I64 = 8 bytes before F32 = 4), then by name in byte order.
     order.sort(
@@ -138,8 +150,18 @@ public final class SafeTensors {
     if (metadata != null) {
       meta.putAll(metadata);
     }
-    if (checksumKey != null) {
-      meta.put(checksumKey, sha256Hex(dataBytes, 0, dataBytes.length));
+    String dataSha = sha256Hex(dataBytes, 0, dataBytes.length);
+    if (contentChecksumKey != null) {
+      Map<String, Tensor> inFileOrder = new LinkedHashMap<>();
+      for (var e : order) {
+        inFileOrder.put(e.getKey(), e.getValue());
+      }
+      if (checksumKey != null) {
+        meta.put(checksumKey, dataSha);
+      }
+      meta.put(contentChecksumKey, contentSha256(inFileOrder, meta, contentChecksumKey, dataSha));
+    } else if (checksumKey != null) {
+      meta.put(checksumKey, dataSha);
     }
     StringBuilder header = new StringBuilder("{");
     if (!meta.isEmpty()) {
@@ -186,30 +208,7 @@ public final class SafeTensors {
 
   /** Writes {@code bytes} to a temp file beside {@code file}, syncs it, and renames it over. */
   static void writeAtomically(Path file, byte[] bytes) throws IOException {
-    Path abs = file.toAbsolutePath();
-    Path dir = abs.getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
-    try {
-      try (var ch =
-          java.nio.channels.FileChannel.open(
-              tmp,
-              java.nio.file.StandardOpenOption.WRITE,
-              java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-        ByteBuffer bb = ByteBuffer.wrap(bytes);
-        while (bb.hasRemaining()) {
-          ch.write(bb);
-        }
-        ch.force(true);
-      }
-      try {
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFiles.write(file, bytes);
   }
 
   // ------------------------------------------------------------------ reading
@@ -429,6 +428,51 @@ public final class SafeTensors {
 
   private static SafeTensorsException fail(String file, String problem) {
     return new SafeTensorsException(file + ": " + problem);
+  }
+
+  /**
+   * SHA-256 over a canonical form of the whole file: every metadata entry except {@code
+   * excludedKey} (sorted, length-prefixed), each tensor's name, dtype and shape in file order, and
+   * the data section's SHA-256.
+   */
+  public static String contentSha256(
+      Map<String, Tensor> tensorsInFileOrder,
+      Map<String, String> metadata,
+      String excludedKey,
+      String dataSha256) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      TreeMap<String, String> meta = new TreeMap<>(SafeTensors::compareUtf8);
+      meta.putAll(metadata);
+      meta.remove(excludedKey);
+      ByteBuffer num = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      java.util.function.Consumer<String> str =
+          v -> {
+            byte[] bytes = v.getBytes(StandardCharsets.UTF_8);
+            md.update(num.clear().putLong(bytes.length).array());
+            md.update(bytes);
+          };
+      md.update(num.clear().putLong(meta.size()).array());
+      meta.forEach(
+          (k, v) -> {
+            str.accept(k);
+            str.accept(v);
+          });
+      md.update(num.clear().putLong(tensorsInFileOrder.size()).array());
+      for (var e : tensorsInFileOrder.entrySet()) {
+        str.accept(e.getKey());
+        str.accept(e.getValue().dtype().safetensorsName());
+        int[] shape = e.getValue().shape();
+        md.update(num.clear().putLong(shape.length).array());
+        for (int d : shape) {
+          md.update(num.clear().putLong(d).array());
+        }
+      }
+      str.accept(dataSha256);
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static String sha256Hex(byte[] b, int off, int len) {

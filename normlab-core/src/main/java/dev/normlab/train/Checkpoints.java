@@ -2,6 +2,7 @@ package dev.normlab.train;
 
 import dev.normlab.data.DataLoader;
 import dev.normlab.io.Checkpoint;
+import dev.normlab.io.CheckpointException;
 import dev.normlab.io.Json;
 import dev.normlab.nn.Module;
 import dev.normlab.optim.Optimizer;
@@ -10,19 +11,39 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * A run's checkpoint directory: {@code last.safetensors} (rewritten atomically after every epoch)
- * and {@code best.safetensors} (the epoch with the best test accuracy). Each holds the model, the
- * optimizer state, the generator and data-loader position and the metric history, so that {@code
- * --resume} continues exactly where the run stopped.
+ * A run's checkpoint directory: {@code last.safetensors} (rewritten atomically after every epoch),
+ * {@code best.safetensors} (the epoch with the best test accuracy) and, with {@code
+ * --checkpoint-every N}, {@code step.safetensors} (rewritten every N optimizer steps). Each holds
+ * the model, the optimizer state, the generator and data-loader position, the metric history and,
+ * in a step checkpoint, the running sums of the unfinished epoch, so that {@code --resume}
+ * continues from the newest of them exactly where the run stopped: the resumed run ends with the
+ * same weights and metrics, bit for bit, as one that was never interrupted.
  */
 final class Checkpoints {
   private static final String HISTORY = "normlab.history";
   private static final String BEST = "normlab.best_accuracy";
+  private static final String PARTIAL = "normlab.epoch_progress";
+
+  /** Config keys that must match to resume (epochs may grow; threads may change). */
+  private static final List<String> MUST_MATCH =
+      List.of(
+          "dataset",
+          "norm",
+          "groups",
+          "optimizer",
+          "lr",
+          "momentum",
+          "weight_decay",
+          "batch_size",
+          "seed",
+          "limit_train",
+          "limit_test");
 
   private final Path dir;
 
@@ -38,9 +59,65 @@ final class Checkpoints {
     return dir.resolve("best.safetensors");
   }
 
-  /** What a resumed run continues from. */
-  record Resumed(int epoch, long step, double bestAccuracy, List<EpochResult> history) {}
+  Path step() {
+    return dir.resolve("step.safetensors");
+  }
 
+  /** The running sums of an unfinished epoch, restored bit for bit on resume. */
+  record Partial(double lossSum, int batches, long images, double seconds) {
+    String encode() {
+      return Long.toHexString(Double.doubleToRawLongBits(lossSum))
+          + ","
+          + batches
+          + ","
+          + images
+          + ","
+          + Long.toHexString(Double.doubleToRawLongBits(seconds));
+    }
+
+    static Partial decode(String s) {
+      String[] p = s.split(",");
+      if (p.length != 4) {
+        throw new IllegalArgumentException("bad epoch progress '" + s + "'");
+      }
+      return new Partial(
+          Double.longBitsToDouble(Long.parseUnsignedLong(p[0], 16)),
+          Integer.parseInt(p[1]),
+          Long.parseLong(p[2]),
+          Double.longBitsToDouble(Long.parseUnsignedLong(p[3], 16)));
+    }
+  }
+
+  /**
+   * What a resumed run continues from: {@code epoch} finished epochs, and {@code partial} sums of
+   * the next one when resuming from a step checkpoint (else null).
+   */
+  record Resumed(
+      Path file,
+      int epoch,
+      long step,
+      double bestAccuracy,
+      List<EpochResult> history,
+      Partial partial) {}
+
+  /** The newest resumable checkpoint in {@code dir} (most steps), or null when there is none. */
+  static Path newest(Path dir) throws IOException {
+    Checkpoints c = new Checkpoints(dir);
+    Path best = null;
+    long bestStep = -1;
+    for (Path p : List.of(c.last(), c.step())) {
+      if (Files.exists(p)) {
+        long s = Checkpoint.load(p).info().step();
+        if (s > bestStep) {
+          bestStep = s;
+          best = p;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Writes the epoch-end checkpoint ({@code last}, and {@code best} if {@code isBest}). */
   void save(
       Module model,
       Optimizer opt,
@@ -53,42 +130,149 @@ final class Checkpoints {
       List<EpochResult> history,
       boolean isBest)
       throws IOException {
-    Files.createDirectories(dir);
-    Checkpoint.Info info =
-        new Checkpoint.Info(
-            epoch,
-            step,
-            rng.state(),
-            loader.state().encode(),
-            Json.write(config.toMap()),
-            Map.of(HISTORY, encode(history), BEST, Double.toString(bestAccuracy)));
-    Checkpoint.save(last(), model, opt, info);
+    Checkpoint.Info info = info(rng, loader, config, epoch, step, bestAccuracy, history, null);
+    // best before last: a crash between the two then resumes from an older checkpoint and
+    // rewrites both, instead of leaving a best file that lags behind last's best accuracy.
     if (isBest) {
-      Checkpoint.save(best(), model, opt, info);
+      write(best(), model, opt, info);
+    }
+    write(last(), model, opt, info);
+  }
+
+  /** Writes {@code step.safetensors} in the middle of epoch {@code epoch} (1-based). */
+  void saveStep(
+      Module model,
+      Optimizer opt,
+      Rng rng,
+      DataLoader loader,
+      TrainConfig config,
+      int epoch,
+      long step,
+      double bestAccuracy,
+      List<EpochResult> history,
+      Partial partial)
+      throws IOException {
+    write(
+        step(),
+        model,
+        opt,
+        info(rng, loader, config, epoch - 1, step, bestAccuracy, history, partial));
+  }
+
+  private static Checkpoint.Info info(
+      Rng rng,
+      DataLoader loader,
+      TrainConfig config,
+      int finishedEpochs,
+      long step,
+      double bestAccuracy,
+      List<EpochResult> history,
+      Partial partial) {
+    Map<String, String> extra = new LinkedHashMap<>();
+    extra.put(HISTORY, encode(history));
+    extra.put(BEST, Double.toString(bestAccuracy));
+    if (partial != null) {
+      extra.put(PARTIAL, partial.encode());
+    }
+    if (config.runId() != null) {
+      extra.put(Checkpoint.RUN_ID_KEY, config.runId());
+    }
+    return new Checkpoint.Info(
+        finishedEpochs,
+        step,
+        rng.state(),
+        loader.state().encode(),
+        Json.write(config.toMap()),
+        extra);
+  }
+
+  /** Writes atomically; a failure (e.g. a full disk) names the file and keeps the old one. */
+  private static void write(Path file, Module model, Optimizer opt, Checkpoint.Info info)
+      throws IOException {
+    try {
+      Checkpoint.save(file, model, opt, info);
+    } catch (IOException e) {
+      String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      throw new CheckpointException(
+          "could not write checkpoint "
+              + file
+              + ": "
+              + why
+              + (Files.exists(file) ? " (the previous " + file.getFileName() + " is intact)" : ""),
+          e);
     }
   }
 
-  /** Restores from {@code last.safetensors}; null when there is none. */
-  Resumed resume(Module model, Optimizer opt, Rng rng, DataLoader loader) throws IOException {
-    if (!Files.exists(last())) {
+  /** Restores from the newest checkpoint; null when there is none. */
+  Resumed resume(Module model, Optimizer opt, Rng rng, DataLoader loader, TrainConfig config)
+      throws IOException {
+    Path file = newest(dir);
+    if (file == null) {
       return null;
     }
-    Checkpoint c = Checkpoint.load(last());
+    Checkpoint c = Checkpoint.load(file);
+    checkConfig(file, c, config);
     c.restoreModel(model, true);
     c.restoreOptimizer(opt);
     Checkpoint.Info info = c.info();
-    if (info.rngState() != null) {
-      rng.setState(info.rngState());
+    try {
+      if (info.rngState() != null) {
+        rng.setState(info.rngState());
+      }
+      if (info.loaderState() != null) {
+        loader.restore(DataLoader.State.decode(info.loaderState()));
+      }
+      String best = c.metadata().getOrDefault(BEST, "-1");
+      String partial = c.metadata().get(PARTIAL);
+      return new Resumed(
+          file,
+          (int) info.epoch(),
+          info.step(),
+          Double.parseDouble(best),
+          decode(c.metadata().getOrDefault(HISTORY, "")),
+          partial == null ? null : Partial.decode(partial));
+    } catch (IllegalArgumentException e) {
+      throw new CheckpointException(file + ": bad resume state: " + e.getMessage(), e);
     }
-    if (info.loaderState() != null) {
-      loader.restore(DataLoader.State.decode(info.loaderState()));
+  }
+
+  /** Refuses to continue a run with settings that would change its results. */
+  @SuppressWarnings("unchecked")
+  private static void checkConfig(Path file, Checkpoint c, TrainConfig config)
+      throws CheckpointException {
+    String json = c.info().configJson();
+    if (json == null) {
+      return;
     }
-    String best = c.metadata().getOrDefault(BEST, "-1");
-    return new Resumed(
-        (int) info.epoch(),
-        info.step(),
-        Double.parseDouble(best),
-        decode(c.metadata().getOrDefault(HISTORY, "")));
+    Map<String, Object> saved;
+    try {
+      saved = (Map<String, Object>) Json.parse(json);
+    } catch (Json.ParseException | RuntimeException e) {
+      throw new CheckpointException(file + ": bad normlab.config metadata: " + e.getMessage(), e);
+    }
+    Map<String, Object> now = config.toMap();
+    List<String> diffs = new ArrayList<>();
+    for (String k : MUST_MATCH) {
+      Object a = saved.get(k);
+      Object b = now.get(k);
+      if (a != null && b != null && !sameValue(a, b)) {
+        diffs.add(k + " " + a + " (checkpoint) vs " + b + " (now)");
+      }
+    }
+    if (!diffs.isEmpty()) {
+      throw new CheckpointException(
+          file
+              + ": cannot resume with different settings: "
+              + String.join(", ", diffs)
+              + " (use the original options, or another --name / checkpoint directory)");
+    }
+  }
+
+  private static boolean sameValue(Object a, Object b) {
+    if (a instanceof Number x && b instanceof Number y) {
+      return x.doubleValue() == y.doubleValue();
+    }
+    return String.valueOf(a).equals(String.valueOf(b));
   }
 
   static String encode(List<EpochResult> history) {

@@ -14,6 +14,10 @@ import java.util.Map;
  * @param limitTrain use only the first N training images (0 = all)
  * @param limitTest evaluate on the first N test images (0 = all)
  * @param checkpointDir where this run's checkpoints go
+ * @param resume continue from the newest checkpoint in {@code checkpointDir}
+ * @param checkpointEvery also checkpoint every N optimizer steps (0 = only at epoch ends)
+ * @param detectAnomaly check every op's output and every gradient for NaN/Inf (slower)
+ * @param runId the run store's id of this run, saved in checkpoints (may be null)
  */
 public record TrainConfig(
     String dataset,
@@ -30,7 +34,48 @@ public record TrainConfig(
     int limitTrain,
     int limitTest,
     Path checkpointDir,
-    boolean resume) {
+    boolean resume,
+    int checkpointEvery,
+    boolean detectAnomaly,
+    String runId) {
+
+  /** A config without step checkpoints, anomaly detection or run id. */
+  public TrainConfig(
+      String dataset,
+      String norm,
+      int groups,
+      int epochs,
+      double lr,
+      double momentum,
+      double weightDecay,
+      int batchSize,
+      long seed,
+      int threads,
+      Path dataDir,
+      int limitTrain,
+      int limitTest,
+      Path checkpointDir,
+      boolean resume) {
+    this(
+        dataset,
+        norm,
+        groups,
+        epochs,
+        lr,
+        momentum,
+        weightDecay,
+        batchSize,
+        seed,
+        threads,
+        dataDir,
+        limitTrain,
+        limitTest,
+        checkpointDir,
+        resume,
+        0,
+        false,
+        null);
+  }
 
   public TrainConfig {
     require(epochs >= 1, "epochs must be >= 1, got " + epochs);
@@ -41,6 +86,10 @@ public record TrainConfig(
     require(threads >= 1, "threads must be >= 1, got " + threads);
     require(groups >= 1, "groups must be >= 1, got " + groups);
     require(limitTrain >= 0 && limitTest >= 0, "limits must be >= 0");
+    require(Double.isFinite(lr), "lr must be finite, got " + lr);
+    require(Double.isFinite(momentum), "momentum must be finite, got " + momentum);
+    require(Double.isFinite(weightDecay), "weight decay must be finite, got " + weightDecay);
+    require(checkpointEvery >= 0, "checkpoint-every must be >= 0, got " + checkpointEvery);
   }
 
   private static void require(boolean ok, String message) {
@@ -85,7 +134,10 @@ public record TrainConfig(
         limitTrain,
         limitTest,
         checkpointDir,
-        resume);
+        resume,
+        checkpointEvery,
+        detectAnomaly,
+        runId);
   }
 
   public TrainConfig withCheckpointDir(Path dir) {
@@ -104,7 +156,148 @@ public record TrainConfig(
         limitTrain,
         limitTest,
         dir,
-        resume);
+        resume,
+        checkpointEvery,
+        detectAnomaly,
+        runId);
+  }
+
+  /** The same run with step checkpoints every {@code n} steps (0 = off). */
+  public TrainConfig withCheckpointEvery(int n) {
+    return new TrainConfig(
+        dataset,
+        norm,
+        groups,
+        epochs,
+        lr,
+        momentum,
+        weightDecay,
+        batchSize,
+        seed,
+        threads,
+        dataDir,
+        limitTrain,
+        limitTest,
+        checkpointDir,
+        resume,
+        n,
+        detectAnomaly,
+        runId);
+  }
+
+  /** The same run with anomaly detection on or off. */
+  public TrainConfig withDetectAnomaly(boolean on) {
+    return new TrainConfig(
+        dataset,
+        norm,
+        groups,
+        epochs,
+        lr,
+        momentum,
+        weightDecay,
+        batchSize,
+        seed,
+        threads,
+        dataDir,
+        limitTrain,
+        limitTest,
+        checkpointDir,
+        resume,
+        checkpointEvery,
+        on,
+        runId);
+  }
+
+  /** The same run, resuming (or not) from its newest checkpoint. */
+  public TrainConfig withResume(boolean on) {
+    return new TrainConfig(
+        dataset,
+        norm,
+        groups,
+        epochs,
+        lr,
+        momentum,
+        weightDecay,
+        batchSize,
+        seed,
+        threads,
+        dataDir,
+        limitTrain,
+        limitTest,
+        checkpointDir,
+        on,
+        checkpointEvery,
+        detectAnomaly,
+        runId);
+  }
+
+  /** The same run with its run-store id (saved in checkpoints as {@code normlab.run_id}). */
+  public TrainConfig withRunId(String id) {
+    return new TrainConfig(
+        dataset,
+        norm,
+        groups,
+        epochs,
+        lr,
+        momentum,
+        weightDecay,
+        batchSize,
+        seed,
+        threads,
+        dataDir,
+        limitTrain,
+        limitTest,
+        checkpointDir,
+        resume,
+        checkpointEvery,
+        detectAnomaly,
+        id);
+  }
+
+  /** The same run for {@code n} epochs. */
+  public TrainConfig withEpochs(int n) {
+    return new TrainConfig(
+        dataset,
+        norm,
+        groups,
+        n,
+        lr,
+        momentum,
+        weightDecay,
+        batchSize,
+        seed,
+        threads,
+        dataDir,
+        limitTrain,
+        limitTest,
+        checkpointDir,
+        resume,
+        checkpointEvery,
+        detectAnomaly,
+        runId);
+  }
+
+  /** The same run with another learning rate. */
+  public TrainConfig withLr(double v) {
+    return new TrainConfig(
+        dataset,
+        norm,
+        groups,
+        epochs,
+        v,
+        momentum,
+        weightDecay,
+        batchSize,
+        seed,
+        threads,
+        dataDir,
+        limitTrain,
+        limitTest,
+        checkpointDir,
+        resume,
+        checkpointEvery,
+        detectAnomaly,
+        runId);
   }
 
   /** The config as flat keys, for the run store and checkpoint metadata. */

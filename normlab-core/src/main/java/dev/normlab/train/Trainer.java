@@ -1,20 +1,27 @@
 package dev.normlab.train;
 
+import dev.normlab.autograd.Anomaly;
+import dev.normlab.autograd.AnomalyException;
 import dev.normlab.autograd.GradMode;
 import dev.normlab.data.DataLoader;
 import dev.normlab.data.Dataset;
 import dev.normlab.data.Datasets;
 import dev.normlab.data.MnistLike;
 import dev.normlab.data.Transforms;
+import dev.normlab.io.CheckpointException;
 import dev.normlab.kernels.Parallel;
 import dev.normlab.models.ReferenceCnn;
+import dev.normlab.nn.Module;
 import dev.normlab.nn.functional.F;
 import dev.normlab.optim.SGD;
 import dev.normlab.tensor.Rng;
 import dev.normlab.tensor.Tensor;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Trains the reference CNN with SGD and cross entropy, evaluating on the test set after every epoch
@@ -51,7 +58,67 @@ public final class Trainer {
     }
   }
 
+  /** The newest checkpoint written or resumed from in this run (null before the first). */
+  private Path lastGood;
+
+  /** The stop message for a NaN/Inf: the step, what went wrong and the checkpoint to go back to. */
+  private NumericalFaultException numericalFault(
+      String what, long step, int epoch, AnomalyException cause) {
+    String hint =
+        config.detectAnomaly() || cause != null
+            ? ""
+            : " (run with --detect-anomaly to find the first layer that produced it)";
+    return new NumericalFaultException(
+        "step "
+            + step
+            + " (epoch "
+            + epoch
+            + "): "
+            + what
+            + hint
+            + "; last good checkpoint: "
+            + (lastGood == null ? "none yet" : lastGood.toString()),
+        step,
+        lastGood,
+        cause);
+  }
+
+  /**
+   * A finite loss can still come with an infinite gradient; the update then spoils the weights.
+   * Checked before every checkpoint, so that a checkpoint is always one to go back to.
+   */
+  private void requireFiniteWeights(Module model, long step, int epoch) {
+    for (var e : model.stateDict().entrySet()) {
+      for (float v : e.getValue().data()) {
+        if (!Float.isFinite(v)) {
+          throw numericalFault(
+              e.getKey() + " became " + v + " after the update", step, epoch, null);
+        }
+      }
+    }
+  }
+
+  /**
+   * Which module each parameter belongs to, e.g. {@code norm2 (GroupNorm)}, for anomaly messages.
+   */
+  public static Map<Tensor, Anomaly.Owner> anomalyOwners(Module model) {
+    Map<Tensor, Anomaly.Owner> out = new IdentityHashMap<>();
+    for (var e : model.namedParameters().entrySet()) {
+      String name = e.getKey();
+      int dot = name.lastIndexOf('.');
+      String path = dot < 0 ? "" : name.substring(0, dot);
+      Module m = model;
+      for (String part : path.isEmpty() ? new String[0] : path.split("\\.")) {
+        m = m.namedChildren().get(part);
+      }
+      String label = (path.isEmpty() ? "(root)" : path) + " (" + m.getClass().getSimpleName() + ")";
+      out.put(e.getValue(), new Anomaly.Owner(name, label));
+    }
+    return out;
+  }
+
   private TrainResult doRun() throws IOException {
+    lastGood = null;
     Parallel.setThreads(config.threads());
     MnistLike which = MnistLike.parse(config.dataset());
     ReferenceCnn.Norm norm = ReferenceCnn.Norm.parse(config.norm());
@@ -81,49 +148,83 @@ public final class Trainer {
       long step = 0;
       int startEpoch = 1;
       double bestAcc = -1;
+      Checkpoints.Partial partial = null;
       if (config.resume()) {
-        var resumed = checkpoints.resume(model, opt, rng, loader);
+        var resumed = checkpoints.resume(model, opt, rng, loader, config);
         if (resumed != null) {
           step = resumed.step();
           startEpoch = resumed.epoch() + 1;
           bestAcc = resumed.bestAccuracy();
           history.addAll(resumed.history());
+          partial = resumed.partial();
+          lastGood = resumed.file();
+          if (loader.epoch() != resumed.epoch()) {
+            throw new CheckpointException(
+                resumed.file()
+                    + ": inconsistent resume state: data loader at epoch "
+                    + (loader.epoch() + 1)
+                    + " but the checkpoint has "
+                    + resumed.epoch()
+                    + " finished epochs");
+          }
         }
       }
       long totalSteps = (long) loader.numBatches() * config.epochs();
       listener.onStart(config, totalSteps);
       double trainSeconds = history.stream().mapToDouble(EpochResult::epochSeconds).sum();
+      Map<Tensor, Anomaly.Owner> owners = config.detectAnomaly() ? anomalyOwners(model) : null;
       for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
         model.train();
         long t0 = System.nanoTime();
         double lossSum = 0;
         int batches = 0;
         long images = 0;
+        double earlierSeconds = 0; // of this epoch, before a resume
+        if (partial != null) {
+          lossSum = partial.lossSum();
+          batches = partial.batches();
+          images = partial.images();
+          earlierSeconds = partial.seconds();
+          partial = null;
+        }
         for (DataLoader.Batch b : loader) {
-          opt.zeroGrad();
-          Tensor loss = F.crossEntropy(model.forward(b.images()), b.labels());
-          loss.backward();
-          opt.step();
           step++;
+          double l;
+          try (var anomaly = owners != null ? Anomaly.detect(owners) : null) {
+            opt.zeroGrad();
+            Tensor loss = F.crossEntropy(model.forward(b.images()), b.labels());
+            l = loss.item();
+            if (!Double.isFinite(l)) {
+              throw numericalFault("loss became " + l, step, epoch, null);
+            }
+            loss.backward();
+            opt.step();
+          } catch (AnomalyException e) {
+            throw numericalFault(e.getMessage(), step, epoch, e);
+          }
           batches++;
           images += b.size();
-          double l = loss.item();
-          if (!Double.isFinite(l)) {
-            throw new ArithmeticException(
-                "loss became "
-                    + l
-                    + " at step "
-                    + step
-                    + " (epoch "
-                    + epoch
-                    + "); last good checkpoint: "
-                    + checkpoints.last());
-          }
           lossSum += l;
-          double secs = (System.nanoTime() - t0) / 1e9;
+          double secs = earlierSeconds + (System.nanoTime() - t0) / 1e9;
           listener.onStep(step, epoch, l, config.lr(), images / Math.max(secs, 1e-9));
+          boolean midEpoch = loader.epoch() == epoch - 1;
+          if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0 && midEpoch) {
+            requireFiniteWeights(model, step, epoch);
+            checkpoints.saveStep(
+                model,
+                opt,
+                rng,
+                loader,
+                config,
+                epoch,
+                step,
+                bestAcc,
+                history,
+                new Checkpoints.Partial(lossSum, batches, images, secs));
+            lastGood = checkpoints.step();
+          }
         }
-        double secs = (System.nanoTime() - t0) / 1e9;
+        double secs = earlierSeconds + (System.nanoTime() - t0) / 1e9;
         trainSeconds += secs;
         Evaluation ev = evaluate(model, testLoader, train.numClasses(), null);
         EpochResult r =
@@ -142,7 +243,9 @@ public final class Trainer {
         if (best) {
           bestAcc = r.testAccuracy();
         }
+        requireFiniteWeights(model, step, epoch);
         checkpoints.save(model, opt, rng, loader, config, epoch, step, bestAcc, history, best);
+        lastGood = checkpoints.last();
         listener.onCheckpoint(checkpoints.last(), epoch, best);
       }
       if (history.isEmpty()) {
