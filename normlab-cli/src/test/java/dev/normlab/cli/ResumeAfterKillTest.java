@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.normlab.io.Checkpoint;
 import dev.normlab.tensor.Tensor;
 import java.nio.file.Files;
+import dev.normlab.track.store.RunQuery;
+import dev.normlab.track.store.RunStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +50,6 @@ class ResumeAfterKillTest {
                 "32",
                 "--checkpoint-every",
                 "3",
-                "--no-track",
                 "--name",
                 "run",
                 "--data-dir",
@@ -133,6 +134,12 @@ class ResumeAfterKillTest {
       seenVersion = null;
       killedAfter.add(stepCheckpoint(dir));
     }
+    // the store shows the killed run as killed (its writer's pid is gone) before it is resumed
+    try (RunStore store = RunStore.open(out.resolve("runs.db"))) {
+      List<RunQuery.RunInfo> runs = store.query().runs(RunQuery.Filter.all());
+      assertEquals(1, runs.size(), runs.toString());
+      assertEquals("killed", runs.get(0).status());
+    }
     Cli.Result resumed = Cli.child(tmp.resolve("logs"), "resumed", JVM, args(data, out, true));
     assertEquals(0, resumed.exit(), resumed.all());
     System.out.println(
@@ -152,6 +159,34 @@ class ResumeAfterKillTest {
         withoutTimings(b.metadata().get("normlab.history")),
         "per-epoch metrics");
     assertEquals(finalLine(ref.out()), finalLine(resumed.out()));
+    assertSameHistoryInStore(tmp.resolve("ref/runs.db"), out.resolve("runs.db"));
+  }
+
+  /**
+   * The resumed run continued the killed one's history in the store: one run, finished, every
+   * step of train/loss once (no gap, no duplicate), the same values as the uninterrupted run.
+   */
+  private static void assertSameHistoryInStore(Path refStore, Path resumedStore) {
+    try (RunStore a = RunStore.open(refStore);
+        RunStore b = RunStore.open(resumedStore)) {
+      List<RunQuery.RunInfo> runs = b.query().runs(RunQuery.Filter.all());
+      assertEquals(1, runs.size(), "the resumed run continues the killed one: " + runs);
+      assertEquals("finished", runs.get(0).status());
+      String refId = a.query().runs(RunQuery.Filter.all()).get(0).id();
+      for (String key : List.of("train/loss", "test/accuracy")) {
+        List<RunQuery.MetricPoint> x = a.query().history(refId, key);
+        List<RunQuery.MetricPoint> y = b.query().history(runs.get(0).id(), key);
+        assertEquals(
+            x.stream().map(RunQuery.MetricPoint::step).toList(),
+            y.stream().map(RunQuery.MetricPoint::step).toList(),
+            key + ": steps after resume");
+        assertEquals(
+            x.stream().map(RunQuery.MetricPoint::value).toList(),
+            y.stream().map(RunQuery.MetricPoint::value).toList(),
+            key + ": values after resume");
+      }
+      assertEquals(32, b.query().history(runs.get(0).id(), "train/loss").size());
+    }
   }
 
   private static void assertSameTensors(Map<String, Tensor> a, Map<String, Tensor> b, String what) {
