@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.normlab.io.Checkpoint;
 import dev.normlab.tensor.Tensor;
-import java.nio.file.Files;
 import dev.normlab.track.store.RunQuery;
 import dev.normlab.track.store.RunStore;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -163,8 +163,8 @@ class ResumeAfterKillTest {
   }
 
   /**
-   * The resumed run continued the killed one's history in the store: one run, finished, every
-   * step of train/loss once (no gap, no duplicate), the same values as the uninterrupted run.
+   * The resumed run continued the killed one's history in the store: one run, finished, every step
+   * of train/loss once (no gap, no duplicate), the same values as the uninterrupted run.
    */
   private static void assertSameHistoryInStore(Path refStore, Path resumedStore) {
     try (RunStore a = RunStore.open(refStore);

@@ -9,10 +9,10 @@ import java.nio.file.Path;
 public interface TrainingListener {
   default void onStart(TrainConfig config, long totalSteps) {}
 
-  /** After each optimizer step. */
+  /** After each optimizer step, before the step checkpoint of that step (if any) is written. */
   default void onStep(long step, int epoch, double loss, double lr, double imagesPerSecond) {}
 
-  /** After each epoch's evaluation. */
+  /** After each epoch's evaluation, before that epoch's checkpoint is written. */
   default void onEpoch(EpochResult result) {}
 
   /** The test-set predictions of the final model. */

@@ -32,6 +32,7 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
   private final TrainConfig plannedConfig;
   private RunWriter writer;
   private boolean rewindPending;
+  private int checkpointEvery;
 
   /**
    * @param config the config the run will have (recorded even if training fails before it starts);
@@ -108,6 +109,7 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
   @Override
   public void onStart(TrainConfig config, long totalSteps) {
     open(config);
+    checkpointEvery = config.checkpointEvery();
   }
 
   @Override
@@ -119,6 +121,11 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
     writer.log("train/loss", step, loss);
     writer.log("train/lr", step, lr);
     writer.log("train/images_per_sec", step, imagesPerSecond);
+    if (checkpointEvery > 0 && step % checkpointEvery == 0) {
+      // The trainer writes its step checkpoint right after this call: the history up to it must
+      // be on disk first, or a kill before the next timed flush would leave a gap on resume.
+      writer.flush();
+    }
   }
 
   @Override
