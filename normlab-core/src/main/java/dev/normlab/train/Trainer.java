@@ -173,6 +173,9 @@ public final class Trainer {
       listener.onStart(config, totalSteps);
       double trainSeconds = history.stream().mapToDouble(EpochResult::epochSeconds).sum();
       Map<Tensor, Anomaly.Owner> owners = config.detectAnomaly() ? anomalyOwners(model) : null;
+      // The last epoch's evaluation is of the final model: it also collects the predictions,
+      // which saves a second pass over the test set.
+      Predictions.Builder finalPredictions = null;
       for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
         model.train();
         long t0 = System.nanoTime();
@@ -226,7 +229,12 @@ public final class Trainer {
         }
         double secs = earlierSeconds + (System.nanoTime() - t0) / 1e9;
         trainSeconds += secs;
-        Evaluation ev = evaluate(model, testLoader, train.numClasses(), null);
+        Predictions.Builder sink = null;
+        if (epoch == config.epochs()) {
+          sink = new Predictions.Builder(test, which.classes().toArray(String[]::new));
+          finalPredictions = sink;
+        }
+        Evaluation ev = evaluate(model, testLoader, train.numClasses(), sink);
         EpochResult r =
             new EpochResult(
                 epoch,
@@ -252,7 +260,7 @@ public final class Trainer {
         throw new IllegalStateException(
             "nothing to do: the checkpoint already has all " + config.epochs() + " epochs");
       }
-      Predictions p = predictions(model, test, which);
+      Predictions p = finalPredictions.build(); // the loop ran its last epoch: history is not empty
       listener.onPredictions(p);
       TrainResult result =
           new TrainResult(
@@ -308,20 +316,5 @@ public final class Trainer {
       per[c] = classTotal[c] == 0 ? Double.NaN : 100.0 * classCorrect[c] / classTotal[c];
     }
     return new Evaluation(lossSum / Math.max(1, total), 100.0 * correct / Math.max(1, total), per);
-  }
-
-  private Predictions predictions(ReferenceCnn model, Dataset test, MnistLike which) {
-    Predictions.Builder sink =
-        new Predictions.Builder(test, which.classes().toArray(String[]::new));
-    try (DataLoader l =
-        DataLoader.builder(test)
-            .batchSize(256)
-            .shuffle(false)
-            .transform(Transforms.standard(which))
-            .prefetch(false)
-            .build()) {
-      evaluate(model, l, test.numClasses(), sink);
-    }
-    return sink.build();
   }
 }
