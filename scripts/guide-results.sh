@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ "$quick" = 1 ]; then
-  run_flags=(--quick); tag=quick; label="$dataset, quick run (1 epoch, 12,000 images)"
+  run_flags=(--quick --limit-train 12000); tag=quick; label="$dataset, quick run (1 epoch, 12,000 images)"
 else
   run_flags=(--epochs "$epochs"); tag="e$epochs"; label="$dataset, $epochs epochs"
 fi
