@@ -36,7 +36,8 @@ final class CompareCommand implements Callable<Integer> {
 
   @Option(
       names = "--quick",
-      description = "a quick version: 1 epoch on the first 6,400 training images (100 batches of 64)")
+      description =
+          "a quick version: 1 epoch on the first 6,400 training images (100 batches of 64)")
   boolean quick;
 
   @Override
