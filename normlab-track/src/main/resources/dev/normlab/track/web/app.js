@@ -36,7 +36,10 @@ function fmt(v) {
 
 function runLabel(id) {
   const r = state.allRuns.find((x) => x.id === id);
-  return r ? `${r.name} (${r.id})` : id;
+  if (!r) return id;
+  // compare names its runs <group>-<norm>: the group is in the table already, keep the legend short
+  const name = r.group && r.name.startsWith(r.group + '-') ? r.name.slice(r.group.length + 1) : r.name;
+  return `${name} (${r.id})`;
 }
 
 // ------------------------------------------------------------------ data access
