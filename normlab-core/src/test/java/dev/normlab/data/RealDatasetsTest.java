@@ -3,7 +3,6 @@ package dev.normlab.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +23,9 @@ class RealDatasetsTest {
   @Test
   void mnistTrainAndTest() throws Exception {
     Path shared = SharedData.datasets().orElse(null);
-    assumeTrue(shared != null && Files.isDirectory(shared.resolve("mnist")), "no shared datasets");
+    assertTrue(
+        shared != null && Files.isDirectory(shared.resolve("mnist")),
+        "the shared datasets (../shared/datasets/mnist) are required");
     Datasets ds = offline(shared);
     Dataset train = ds.loadSplit(MnistLike.MNIST, true);
     Dataset test = ds.loadSplit(MnistLike.MNIST, false);
@@ -52,7 +53,9 @@ class RealDatasetsTest {
   @Test
   void fashionMnistAndSharedLookup() throws Exception {
     Path shared = SharedData.datasets().orElse(null);
-    assumeTrue(shared != null && Files.isDirectory(shared.resolve("fashion-mnist")), "no data");
+    assertTrue(
+        shared != null && Files.isDirectory(shared.resolve("fashion-mnist")),
+        "the shared datasets (../shared/datasets/fashion-mnist) are required");
     // Found through the repository root, with no explicit dir and no environment variable.
     Datasets ds =
         Datasets.builder()
@@ -70,7 +73,7 @@ class RealDatasetsTest {
   @Test
   void embeddedSumsMatchSha256SumsFiles() throws Exception {
     Path shared = SharedData.datasets().orElse(null);
-    assumeTrue(shared != null, "no shared datasets");
+    assertTrue(shared != null, "the shared datasets (../shared/datasets) are required");
     for (MnistLike m : new MnistLike[] {MnistLike.MNIST, MnistLike.FASHION_MNIST}) {
       var sums = Datasets.readSums(shared.resolve(m.dirName()).resolve("SHA256SUMS"));
       if (sums.isEmpty()) {
