@@ -119,185 +119,41 @@ public record TrainConfig(
   }
 
   public TrainConfig withNorm(String n) {
-    return new TrainConfig(
-        dataset,
-        n,
-        groups,
-        epochs,
-        lr,
-        momentum,
-        weightDecay,
-        batchSize,
-        seed,
-        threads,
-        dataDir,
-        limitTrain,
-        limitTest,
-        checkpointDir,
-        resume,
-        checkpointEvery,
-        detectAnomaly,
-        runId);
+    return with(e -> e.norm = n);
   }
 
   public TrainConfig withCheckpointDir(Path dir) {
-    return new TrainConfig(
-        dataset,
-        norm,
-        groups,
-        epochs,
-        lr,
-        momentum,
-        weightDecay,
-        batchSize,
-        seed,
-        threads,
-        dataDir,
-        limitTrain,
-        limitTest,
-        dir,
-        resume,
-        checkpointEvery,
-        detectAnomaly,
-        runId);
+    return with(e -> e.checkpointDir = dir);
   }
 
   /** The same run with step checkpoints every {@code n} steps (0 = off). */
   public TrainConfig withCheckpointEvery(int n) {
-    return new TrainConfig(
-        dataset,
-        norm,
-        groups,
-        epochs,
-        lr,
-        momentum,
-        weightDecay,
-        batchSize,
-        seed,
-        threads,
-        dataDir,
-        limitTrain,
-        limitTest,
-        checkpointDir,
-        resume,
-        n,
-        detectAnomaly,
-        runId);
+    return with(e -> e.checkpointEvery = n);
   }
 
   /** The same run with anomaly detection on or off. */
   public TrainConfig withDetectAnomaly(boolean on) {
-    return new TrainConfig(
-        dataset,
-        norm,
-        groups,
-        epochs,
-        lr,
-        momentum,
-        weightDecay,
-        batchSize,
-        seed,
-        threads,
-        dataDir,
-        limitTrain,
-        limitTest,
-        checkpointDir,
-        resume,
-        checkpointEvery,
-        on,
-        runId);
+    return with(e -> e.detectAnomaly = on);
   }
 
   /** The same run, resuming (or not) from its newest checkpoint. */
   public TrainConfig withResume(boolean on) {
-    return new TrainConfig(
-        dataset,
-        norm,
-        groups,
-        epochs,
-        lr,
-        momentum,
-        weightDecay,
-        batchSize,
-        seed,
-        threads,
-        dataDir,
-        limitTrain,
-        limitTest,
-        checkpointDir,
-        on,
-        checkpointEvery,
-        detectAnomaly,
-        runId);
+    return with(e -> e.resume = on);
   }
 
   /** The same run with its run-store id (saved in checkpoints as {@code normlab.run_id}). */
   public TrainConfig withRunId(String id) {
-    return new TrainConfig(
-        dataset,
-        norm,
-        groups,
-        epochs,
-        lr,
-        momentum,
-        weightDecay,
-        batchSize,
-        seed,
-        threads,
-        dataDir,
-        limitTrain,
-        limitTest,
-        checkpointDir,
-        resume,
-        checkpointEvery,
-        detectAnomaly,
-        id);
+    return with(e -> e.runId = id);
   }
 
   /** The same run for {@code n} epochs. */
   public TrainConfig withEpochs(int n) {
-    return new TrainConfig(
-        dataset,
-        norm,
-        groups,
-        n,
-        lr,
-        momentum,
-        weightDecay,
-        batchSize,
-        seed,
-        threads,
-        dataDir,
-        limitTrain,
-        limitTest,
-        checkpointDir,
-        resume,
-        checkpointEvery,
-        detectAnomaly,
-        runId);
+    return with(e -> e.epochs = n);
   }
 
   /** The same run with another learning rate. */
   public TrainConfig withLr(double v) {
-    return new TrainConfig(
-        dataset,
-        norm,
-        groups,
-        epochs,
-        v,
-        momentum,
-        weightDecay,
-        batchSize,
-        seed,
-        threads,
-        dataDir,
-        limitTrain,
-        limitTest,
-        checkpointDir,
-        resume,
-        checkpointEvery,
-        detectAnomaly,
-        runId);
+    return with(e -> e.lr = v);
   }
 
   /** The config as flat keys, for the run store and checkpoint metadata. */
@@ -317,5 +173,76 @@ public record TrainConfig(
     m.put("limit_train", limitTrain);
     m.put("limit_test", limitTest);
     return m;
+  }
+
+  /** A mutable copy of the fields: each with* method changes one and builds a new config. */
+  private static final class Edit {
+    String dataset;
+    String norm;
+    int groups;
+    int epochs;
+    double lr;
+    double momentum;
+    double weightDecay;
+    int batchSize;
+    long seed;
+    int threads;
+    Path dataDir;
+    int limitTrain;
+    int limitTest;
+    Path checkpointDir;
+    boolean resume;
+    int checkpointEvery;
+    boolean detectAnomaly;
+    String runId;
+
+    Edit(TrainConfig c) {
+      dataset = c.dataset;
+      norm = c.norm;
+      groups = c.groups;
+      epochs = c.epochs;
+      lr = c.lr;
+      momentum = c.momentum;
+      weightDecay = c.weightDecay;
+      batchSize = c.batchSize;
+      seed = c.seed;
+      threads = c.threads;
+      dataDir = c.dataDir;
+      limitTrain = c.limitTrain;
+      limitTest = c.limitTest;
+      checkpointDir = c.checkpointDir;
+      resume = c.resume;
+      checkpointEvery = c.checkpointEvery;
+      detectAnomaly = c.detectAnomaly;
+      runId = c.runId;
+    }
+
+    TrainConfig build() {
+      return new TrainConfig(
+          dataset,
+          norm,
+          groups,
+          epochs,
+          lr,
+          momentum,
+          weightDecay,
+          batchSize,
+          seed,
+          threads,
+          dataDir,
+          limitTrain,
+          limitTest,
+          checkpointDir,
+          resume,
+          checkpointEvery,
+          detectAnomaly,
+          runId);
+    }
+  }
+
+  private TrainConfig with(java.util.function.Consumer<Edit> change) {
+    Edit e = new Edit(this);
+    change.accept(e);
+    return e.build();
   }
 }
