@@ -85,16 +85,41 @@ public final class RunStore implements AutoCloseable {
       throw new StoreException(f, "is a directory, not a store file");
     }
     checkHeader(f);
-    Connection c = connect(f);
-    try {
-      applySchema(f, c);
-      RunStore s = new RunStore(f, c);
-      s.markDeadRuns();
-      return s;
-    } catch (RuntimeException e) {
-      closeQuietly(c);
-      throw e;
+    // Switching a new file to WAL can fail with SQLITE_BUSY at once, without the busy handler,
+    // when another process creates the same store at the same moment: retry until the timeout.
+    long deadline = System.nanoTime() + BUSY_TIMEOUT_MS * 1_000_000L;
+    while (true) {
+      Connection c = null;
+      try {
+        c = connect(f);
+        applySchema(f, c);
+        RunStore s = new RunStore(f, c);
+        s.markDeadRuns();
+        return s;
+      } catch (StoreException e) {
+        closeQuietly(c);
+        if (!isBusy(e) || System.nanoTime() > deadline) {
+          throw e;
+        }
+      } catch (RuntimeException e) {
+        closeQuietly(c);
+        throw e;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StoreException(f, "interrupted while waiting for its lock");
+      }
     }
+  }
+
+  private static boolean isBusy(StoreException e) {
+    if (!(e.getCause() instanceof SQLException s)) {
+      return false;
+    }
+    int code = s.getErrorCode() & 0xff;
+    return code == SQLiteErrorCode.SQLITE_BUSY.code || code == SQLiteErrorCode.SQLITE_LOCKED.code;
   }
 
   /** Opens an existing store; a missing file is an error instead of a new empty store. */
