@@ -1,7 +1,6 @@
 package dev.normlab.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.SplittableRandom;
@@ -99,6 +98,5 @@ class GemmTest {
     float[] c = {1, 2, 3, 4};
     Gemm.sgemm(false, false, 2, 2, 0, 1f, new float[1], 0, 1, new float[2], 0, 2, 0.5f, c, 0, 2);
     assertArrayEquals(new float[] {0.5f, 1, 1.5f, 2}, c);
-    assertEquals(0, Gemm.MR * 0);
   }
 }
