@@ -156,7 +156,12 @@ public final class Gemm {
       }
       for (int p = 0; p < kc; p++) {
         int dst = base + p * NR;
-        if (!trans) {
+        if (!trans && w == NR) {
+          // a whole panel row is two vectors; System.arraycopy's call costs more than the copy
+          int src = bOff + (pc + p) * ldb + jc + jr;
+          FloatVector.fromArray(S, b, src).intoArray(pb, dst);
+          FloatVector.fromArray(S, b, src + L).intoArray(pb, dst + L);
+        } else if (!trans) {
           System.arraycopy(b, bOff + (pc + p) * ldb + jc + jr, pb, dst, w);
         } else {
           int src = bOff + (jc + jr) * ldb + pc + p;

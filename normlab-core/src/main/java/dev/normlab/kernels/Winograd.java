@@ -324,11 +324,21 @@ public final class Winograd {
         int row0 = yo + 2 * ty * ow + x0;
         VectorMask<Float> lo = S.indexInRange(0, width);
         VectorMask<Float> hi = S.indexInRange(L, width);
-        y00.rearrange(ZIP_LO, y01).intoArray(y, row0, lo);
-        y00.rearrange(ZIP_HI, y01).intoArray(y, row0 + L, hi);
-        if (2 * ty + 1 < oh) {
-          y10.rearrange(ZIP_LO, y11).intoArray(y, row0 + ow, lo);
-          y10.rearrange(ZIP_HI, y11).intoArray(y, row0 + ow + L, hi);
+        boolean second = 2 * ty + 1 < oh;
+        if (row0 + ow + 2 * L <= y.length) {
+          y00.rearrange(ZIP_LO, y01).intoArray(y, row0, lo);
+          y00.rearrange(ZIP_HI, y01).intoArray(y, row0 + L, hi);
+          if (second) {
+            y10.rearrange(ZIP_LO, y11).intoArray(y, row0 + ow, lo);
+            y10.rearrange(ZIP_HI, y11).intoArray(y, row0 + ow + L, hi);
+          }
+        } else { // masked stores near the array's end take a slow checking path: lane by lane
+          for (int i = 0; i < width; i++) {
+            y[row0 + i] = (i & 1) == 0 ? y00.lane(i >> 1) : y01.lane(i >> 1);
+            if (second) {
+              y[row0 + ow + i] = (i & 1) == 0 ? y10.lane(i >> 1) : y11.lane(i >> 1);
+            }
+          }
         }
       }
     }
