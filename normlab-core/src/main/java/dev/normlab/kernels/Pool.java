@@ -3,6 +3,7 @@ package dev.normlab.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,6 +14,24 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Pool {
   private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+
+  /** 0, 2, 4, ...: lane i's window starts 2i columns after the first. */
+  private static final int[] EVEN_INDEX = new int[FS.length()];
+
+  /** Two-vector shuffles taking the even (odd) lanes of a, then of b. */
+  private static final VectorShuffle<Float> UNZIP_EVEN, UNZIP_ODD;
+
+  static {
+    int l = FS.length();
+    int[] even = new int[l], odd = new int[l];
+    for (int i = 0; i < l; i++) {
+      EVEN_INDEX[i] = 2 * i;
+      even[i] = 2 * i < l ? 2 * i : 2 * i - 2 * l;
+      odd[i] = even[i] + 1;
+    }
+    UNZIP_EVEN = VectorShuffle.fromArray(FS, even, 0);
+    UNZIP_ODD = VectorShuffle.fromArray(FS, odd, 0);
+  }
 
   private Pool() {}
 
@@ -92,59 +111,64 @@ public final class Pool {
   }
 
   /**
-   * The common 2x2, stride-2 case, as vectors over a plane's outputs: the four corners of each
-   * window are gathered through a precomputed map from output to window start, compared with
-   * selects, and the rare window holding a NaN is redone by the scalar rule.
+   * The common 2x2, stride-2 case, as vectors along each output row: two loads per input row are
+   * split into even and odd columns by two-vector shuffles (gathers are slow on AVX2, and C2 does
+   * not always intrinsify them), the four corners compared with selects; the rare window holding a
+   * NaN, and the row's tail, take the scalar rule.
    */
   private static void max2x2(
       int planes, int ih, int iw, int oh, int ow, float[] x, float[] y, int[] argmax) {
     int inPlane = ih * iw, outPlane = oh * ow;
-    int[] start = new int[outPlane];
-    for (int o = 0; o < outPlane; o++) {
-      start[o] = 2 * (o / ow) * iw + 2 * (o % ow);
-    }
-    int bound = FS.loopBound(outPlane);
+    int l = FS.length();
     Parallel.forRange(
         planes,
         Math.max(1, 4096 / Math.max(1, outPlane)),
         (p0, p1) -> {
+          IntVector twice = IntVector.fromArray(IS, EVEN_INDEX, 0);
           for (int p = p0; p < p1; p++) {
             int xo = p * inPlane, yo = p * outPlane;
-            int o = 0;
-            for (; o < bound; o += FS.length()) {
-              FloatVector v0 = FloatVector.fromArray(FS, x, xo, start, o);
-              FloatVector v1 = FloatVector.fromArray(FS, x, xo + 1, start, o);
-              FloatVector v2 = FloatVector.fromArray(FS, x, xo + iw, start, o);
-              FloatVector v3 = FloatVector.fromArray(FS, x, xo + iw + 1, start, o);
-              var nan =
-                  v0.test(VectorOperators.IS_NAN)
-                      .or(v1.test(VectorOperators.IS_NAN))
-                      .or(v2.test(VectorOperators.IS_NAN))
-                      .or(v3.test(VectorOperators.IS_NAN));
-              if (nan.anyTrue()) {
-                for (int k = o; k < o + FS.length(); k++) {
-                  max2x2One(x, xo, start[k], iw, y, argmax, yo + k);
+            for (int oy = 0; oy < oh; oy++) {
+              int row = 2 * oy * iw; // window starts, relative to the plane
+              int out = yo + oy * ow;
+              int ox = 0;
+              for (; ox + l <= ow; ox += l) {
+                int at = xo + row + 2 * ox;
+                FloatVector a = FloatVector.fromArray(FS, x, at);
+                FloatVector b = FloatVector.fromArray(FS, x, at + l);
+                FloatVector v0 = a.rearrange(UNZIP_EVEN, b), v1 = a.rearrange(UNZIP_ODD, b);
+                a = FloatVector.fromArray(FS, x, at + iw);
+                b = FloatVector.fromArray(FS, x, at + iw + l);
+                FloatVector v2 = a.rearrange(UNZIP_EVEN, b), v3 = a.rearrange(UNZIP_ODD, b);
+                var nan =
+                    v0.test(VectorOperators.IS_NAN)
+                        .or(v1.test(VectorOperators.IS_NAN))
+                        .or(v2.test(VectorOperators.IS_NAN))
+                        .or(v3.test(VectorOperators.IS_NAN));
+                if (nan.anyTrue()) {
+                  for (int k = ox; k < ox + l; k++) {
+                    max2x2One(x, xo, row + 2 * k, iw, y, argmax, out + k);
+                  }
+                  continue;
                 }
-                continue;
+                // strict > keeps the first maximum in scan order, as the scalar loop
+                IntVector s = twice.add(row + 2 * ox);
+                FloatVector best = v0;
+                IntVector bi = s;
+                var t = v1.compare(VectorOperators.GT, best);
+                best = best.blend(v1, t);
+                bi = bi.blend(s.add(1), t.cast(IS));
+                t = v2.compare(VectorOperators.GT, best);
+                best = best.blend(v2, t);
+                bi = bi.blend(s.add(iw), t.cast(IS));
+                t = v3.compare(VectorOperators.GT, best);
+                best = best.blend(v3, t);
+                bi = bi.blend(s.add(iw + 1), t.cast(IS));
+                best.intoArray(y, out + ox);
+                bi.intoArray(argmax, out + ox);
               }
-              // strict > keeps the first maximum in scan order, as the scalar loop
-              IntVector s = IntVector.fromArray(IS, start, o);
-              FloatVector best = v0;
-              IntVector bi = s;
-              var t = v1.compare(VectorOperators.GT, best);
-              best = best.blend(v1, t);
-              bi = bi.blend(s.add(1), t.cast(IS));
-              t = v2.compare(VectorOperators.GT, best);
-              best = best.blend(v2, t);
-              bi = bi.blend(s.add(iw), t.cast(IS));
-              t = v3.compare(VectorOperators.GT, best);
-              best = best.blend(v3, t);
-              bi = bi.blend(s.add(iw + 1), t.cast(IS));
-              best.intoArray(y, yo + o);
-              bi.intoArray(argmax, yo + o);
-            }
-            for (; o < outPlane; o++) {
-              max2x2One(x, xo, start[o], iw, y, argmax, yo + o);
+              for (; ox < ow; ox++) {
+                max2x2One(x, xo, row + 2 * ox, iw, y, argmax, out + ox);
+              }
             }
           }
         });

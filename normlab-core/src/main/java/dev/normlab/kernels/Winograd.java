@@ -30,24 +30,27 @@ public final class Winograd {
   private static final boolean ENABLED =
       !"false".equals(System.getProperty("normlab.winograd", "true"));
 
-  /** Gather offsets 0, 2, 4, ...: the even lanes of two vectors' worth of a row. */
-  private static final int[] EVEN = new int[L];
-
   /**
    * Two-vector shuffles that interleave a (this) and b (the argument): lanes a0 b0 a1 b1 ... of the
    * low half, then of the high half. Negative indices pick from b.
    */
   private static final VectorShuffle<Float> ZIP_LO, ZIP_HI;
 
+  /** Two-vector shuffles that take the even (odd) lanes of a then of b: the inverse of the zips. */
+  private static final VectorShuffle<Float> UNZIP_EVEN, UNZIP_ODD;
+
   static {
-    int[] lo = new int[L], hi = new int[L];
+    int[] lo = new int[L], hi = new int[L], even = new int[L], odd = new int[L];
     for (int i = 0; i < L; i++) {
-      EVEN[i] = 2 * i;
+      even[i] = 2 * i < L ? 2 * i : 2 * i - 2 * L;
+      odd[i] = even[i] + 1;
       lo[i] = (i & 1) == 0 ? i / 2 : i / 2 - L;
       hi[i] = L / 2 + ((i & 1) == 0 ? i / 2 : i / 2 - L);
     }
     ZIP_LO = VectorShuffle.fromArray(S, lo, 0);
     ZIP_HI = VectorShuffle.fromArray(S, hi, 0);
+    UNZIP_EVEN = VectorShuffle.fromArray(S, even, 0);
+    UNZIP_ODD = VectorShuffle.fromArray(S, odd, 0);
   }
 
   private Winograd() {}
@@ -242,11 +245,17 @@ public final class Winograd {
       int base = r * 4 * rs;
       for (int t = 0; t < tw; t += L) {
         // even and odd columns of the tiles: e0 = X(2t), o0 = X(2t + 1), e1 = X(2t + 2), ...
+        // split by two-vector shuffles, not gathers: C2 does not always intrinsify the gather on
+        // AVX2, and its fallback boxes every vector
         int c = padded + 2 * t;
-        FloatVector e0 = FloatVector.fromArray(S, rows, c, EVEN, 0);
-        FloatVector o0 = FloatVector.fromArray(S, rows, c + 1, EVEN, 0);
-        FloatVector e1 = FloatVector.fromArray(S, rows, c + 2, EVEN, 0);
-        FloatVector o1 = FloatVector.fromArray(S, rows, c + 3, EVEN, 0);
+        FloatVector v0 = FloatVector.fromArray(S, rows, c);
+        FloatVector v1 = FloatVector.fromArray(S, rows, c + L);
+        FloatVector e0 = v0.rearrange(UNZIP_EVEN, v1);
+        FloatVector o0 = v0.rearrange(UNZIP_ODD, v1);
+        v0 = FloatVector.fromArray(S, rows, c + 2);
+        v1 = FloatVector.fromArray(S, rows, c + 2 + L);
+        FloatVector e1 = v0.rearrange(UNZIP_EVEN, v1);
+        FloatVector o1 = v0.rearrange(UNZIP_ODD, v1);
         // d B with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]] applied to (e0, o0, e1, o1)
         e0.sub(e1).intoArray(rows, base + t);
         o0.add(e1).intoArray(rows, base + rs + t);

@@ -40,7 +40,8 @@ class PoolTest {
   @Test
   void maxPool2x2FastPathMatchesScalarTwinWithTiesNaNAndInfinities() {
     SplittableRandom r = new SplittableRandom(7);
-    for (int[] shape : new int[][] {{3, 6, 6}, {5, 7, 9}, {64, 24, 24}, {2, 2, 2}}) {
+    for (int[] shape :
+        new int[][] {{3, 6, 6}, {5, 7, 9}, {64, 24, 24}, {2, 2, 2}, {3, 5, 37}, {2, 4, 66}}) {
       int planes = shape[0], ih = shape[1], iw = shape[2];
       float[] x = new float[planes * ih * iw];
       float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, 1f};
