@@ -3,7 +3,6 @@ package dev.normlab.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,19 +17,10 @@ public final class Pool {
   /** 0, 2, 4, ...: lane i's window starts 2i columns after the first. */
   private static final int[] EVEN_INDEX = new int[FS.length()];
 
-  /** Two-vector shuffles taking the even (odd) lanes of a, then of b. */
-  private static final VectorShuffle<Float> UNZIP_EVEN, UNZIP_ODD;
-
   static {
-    int l = FS.length();
-    int[] even = new int[l], odd = new int[l];
-    for (int i = 0; i < l; i++) {
+    for (int i = 0; i < FS.length(); i++) {
       EVEN_INDEX[i] = 2 * i;
-      even[i] = 2 * i < l ? 2 * i : 2 * i - 2 * l;
-      odd[i] = even[i] + 1;
     }
-    UNZIP_EVEN = VectorShuffle.fromArray(FS, even, 0);
-    UNZIP_ODD = VectorShuffle.fromArray(FS, odd, 0);
   }
 
   private Pool() {}
@@ -135,10 +125,12 @@ public final class Pool {
                 int at = xo + row + 2 * ox;
                 FloatVector a = FloatVector.fromArray(FS, x, at);
                 FloatVector b = FloatVector.fromArray(FS, x, at + l);
-                FloatVector v0 = a.rearrange(UNZIP_EVEN, b), v1 = a.rearrange(UNZIP_ODD, b);
+                FloatVector v0 = a.rearrange(Interleave.EVEN, b),
+                    v1 = a.rearrange(Interleave.ODD, b);
                 a = FloatVector.fromArray(FS, x, at + iw);
                 b = FloatVector.fromArray(FS, x, at + iw + l);
-                FloatVector v2 = a.rearrange(UNZIP_EVEN, b), v3 = a.rearrange(UNZIP_ODD, b);
+                FloatVector v2 = a.rearrange(Interleave.EVEN, b),
+                    v3 = a.rearrange(Interleave.ODD, b);
                 var nan =
                     v0.test(VectorOperators.IS_NAN)
                         .or(v1.test(VectorOperators.IS_NAN))

@@ -2,7 +2,6 @@ package dev.normlab.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -29,29 +28,6 @@ public final class Winograd {
   /** {@code -Dnormlab.winograd=false} turns it off (for benchmarks and comparisons). */
   private static final boolean ENABLED =
       !"false".equals(System.getProperty("normlab.winograd", "true"));
-
-  /**
-   * Two-vector shuffles that interleave a (this) and b (the argument): lanes a0 b0 a1 b1 ... of the
-   * low half, then of the high half. Negative indices pick from b.
-   */
-  private static final VectorShuffle<Float> ZIP_LO, ZIP_HI;
-
-  /** Two-vector shuffles that take the even (odd) lanes of a then of b: the inverse of the zips. */
-  private static final VectorShuffle<Float> UNZIP_EVEN, UNZIP_ODD;
-
-  static {
-    int[] lo = new int[L], hi = new int[L], even = new int[L], odd = new int[L];
-    for (int i = 0; i < L; i++) {
-      even[i] = 2 * i < L ? 2 * i : 2 * i - 2 * L;
-      odd[i] = even[i] + 1;
-      lo[i] = (i & 1) == 0 ? i / 2 : i / 2 - L;
-      hi[i] = L / 2 + ((i & 1) == 0 ? i / 2 : i / 2 - L);
-    }
-    ZIP_LO = VectorShuffle.fromArray(S, lo, 0);
-    ZIP_HI = VectorShuffle.fromArray(S, hi, 0);
-    UNZIP_EVEN = VectorShuffle.fromArray(S, even, 0);
-    UNZIP_ODD = VectorShuffle.fromArray(S, odd, 0);
-  }
 
   private Winograd() {}
 
@@ -250,12 +226,12 @@ public final class Winograd {
         int c = padded + 2 * t;
         FloatVector v0 = FloatVector.fromArray(S, rows, c);
         FloatVector v1 = FloatVector.fromArray(S, rows, c + L);
-        FloatVector e0 = v0.rearrange(UNZIP_EVEN, v1);
-        FloatVector o0 = v0.rearrange(UNZIP_ODD, v1);
+        FloatVector e0 = v0.rearrange(Interleave.EVEN, v1);
+        FloatVector o0 = v0.rearrange(Interleave.ODD, v1);
         v0 = FloatVector.fromArray(S, rows, c + 2);
         v1 = FloatVector.fromArray(S, rows, c + 2 + L);
-        FloatVector e1 = v0.rearrange(UNZIP_EVEN, v1);
-        FloatVector o1 = v0.rearrange(UNZIP_ODD, v1);
+        FloatVector e1 = v0.rearrange(Interleave.EVEN, v1);
+        FloatVector o1 = v0.rearrange(Interleave.ODD, v1);
         // d B with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]] applied to (e0, o0, e1, o1)
         e0.sub(e1).intoArray(rows, base + t);
         o0.add(e1).intoArray(rows, base + rs + t);
@@ -335,11 +311,11 @@ public final class Winograd {
         VectorMask<Float> hi = S.indexInRange(L, width);
         boolean second = 2 * ty + 1 < oh;
         if (row0 + ow + 2 * L <= y.length) {
-          y00.rearrange(ZIP_LO, y01).intoArray(y, row0, lo);
-          y00.rearrange(ZIP_HI, y01).intoArray(y, row0 + L, hi);
+          y00.rearrange(Interleave.ZIP_LO, y01).intoArray(y, row0, lo);
+          y00.rearrange(Interleave.ZIP_HI, y01).intoArray(y, row0 + L, hi);
           if (second) {
-            y10.rearrange(ZIP_LO, y11).intoArray(y, row0 + ow, lo);
-            y10.rearrange(ZIP_HI, y11).intoArray(y, row0 + ow + L, hi);
+            y10.rearrange(Interleave.ZIP_LO, y11).intoArray(y, row0 + ow, lo);
+            y10.rearrange(Interleave.ZIP_HI, y11).intoArray(y, row0 + ow + L, hi);
           }
         } else { // masked stores near the array's end take a slow checking path: lane by lane
           for (int i = 0; i < width; i++) {

@@ -1,0 +1,45 @@
+package dev.normlab.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Two-vector shuffles for the preferred float species that split a pair of vectors {@code a, b}
+ * (the receiver and the argument of {@code a.rearrange(shuffle, b)}) into even and odd lanes, and
+ * zip them back. Kernels use them instead of gathers and scatters: AVX2 has no scatter, C2 does not
+ * always intrinsify the gather, and the Vector API's fallback boxes every vector.
+ */
+final class Interleave {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+  /** a0 a2 a4 ... b0 b2 b4 ...: the even lanes of a, then of b. */
+  static final VectorShuffle<Float> EVEN;
+
+  /** a1 a3 a5 ... b1 b3 b5 ...: the odd lanes of a, then of b. */
+  static final VectorShuffle<Float> ODD;
+
+  /** a0 b0 a1 b1 ...: the low halves of a and b, interleaved (the inverse of EVEN and ODD). */
+  static final VectorShuffle<Float> ZIP_LO;
+
+  /** The high halves of a and b, interleaved. */
+  static final VectorShuffle<Float> ZIP_HI;
+
+  static {
+    int l = S.length();
+    int[] even = new int[l], odd = new int[l], lo = new int[l], hi = new int[l];
+    for (int i = 0; i < l; i++) {
+      // a negative index picks lane (index + l) of the argument b
+      even[i] = 2 * i < l ? 2 * i : 2 * i - 2 * l;
+      odd[i] = even[i] + 1;
+      lo[i] = (i & 1) == 0 ? i / 2 : i / 2 - l;
+      hi[i] = l / 2 + lo[i];
+    }
+    EVEN = VectorShuffle.fromArray(S, even, 0);
+    ODD = VectorShuffle.fromArray(S, odd, 0);
+    ZIP_LO = VectorShuffle.fromArray(S, lo, 0);
+    ZIP_HI = VectorShuffle.fromArray(S, hi, 0);
+  }
+
+  private Interleave() {}
+}
