@@ -3,9 +3,11 @@ package dev.normlab.autograd;
 import dev.normlab.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The tape: ops attach a {@link Node} to their output with {@link #record}; {@link #backward} walks
@@ -90,7 +92,9 @@ public final class Autograd {
       Tensor root, Tensor gradOutput, boolean retainGraph, boolean anomaly) {
     List<Tensor> order = topologicalOrder(root);
     Map<Tensor, Tensor> grads = new IdentityHashMap<>();
-    grads.put(root, gradOutput);
+    grads.put(root, gradOutput); // the caller's tensor: never owned
+    // gradients whose storage nothing else shares: a leaf may take them over without a copy
+    Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
     try (var g = GradMode.noGrad()) {
       for (int i = order.size() - 1; i >= 0; i--) {
         Tensor t = order.get(i);
@@ -98,9 +102,10 @@ public final class Autograd {
         if (grad == null) {
           continue;
         }
+        boolean gradOwned = owned.remove(grad);
         Node node = t.gradFn();
         if (node == null) {
-          t.accumulateGrad(grad);
+          t.accumulateGrad(grad, gradOwned);
           continue;
         }
         if (node.released()) {
@@ -143,13 +148,41 @@ public final class Autograd {
             Anomaly.checkGradient(node, k, gi);
           }
           Tensor prev = grads.get(in);
-          grads.put(in, prev == null ? gi : prev.addInPlaceFresh(gi));
+          if (prev == null) {
+            grads.put(in, gi);
+            if (unshared(gi, k, inputGrads, grad, gradOwned)) {
+              owned.add(gi);
+            }
+          } else {
+            owned.remove(prev);
+            Tensor sum = prev.addInPlaceFresh(gi);
+            grads.put(in, sum);
+            owned.add(sum);
+          }
         }
         if (!retainGraph) {
           node.release();
         }
       }
     }
+  }
+
+  /**
+   * Whether gradient {@code gi} (for input k) shares its storage with nothing else: not with the
+   * incoming gradient unless that one was itself unshared (a pass-through or a view of it), and not
+   * with another input's gradient (an add passes the same tensor to both of its inputs).
+   */
+  private static boolean unshared(
+      Tensor gi, int k, Tensor[] inputGrads, Tensor incoming, boolean incomingOwned) {
+    if (gi.data() == incoming.data() && !incomingOwned) {
+      return false;
+    }
+    for (int j = 0; j < inputGrads.length; j++) {
+      if (j != k && inputGrads[j] != null && inputGrads[j].data() == gi.data()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static List<Tensor> topologicalOrder(Tensor root) {

@@ -317,8 +317,17 @@ public final class Tensor {
 
   /** Used by the autograd engine: adds into {@link #grad()}. */
   public void accumulateGrad(Tensor g) {
+    accumulateGrad(g, false);
+  }
+
+  /**
+   * Used by the autograd engine: adds into {@link #grad()}. When {@code owned} — no other tensor
+   * shares g's storage — a first gradient is taken over instead of copied, as PyTorch's
+   * AccumulateGrad steals an unshared gradient.
+   */
+  public void accumulateGrad(Tensor g, boolean owned) {
     if (grad == null) {
-      grad = new Tensor(g.data.clone(), shape, DType.FLOAT32);
+      grad = new Tensor(owned ? g.data : g.data.clone(), shape, DType.FLOAT32);
     } else {
       float[] a = grad.data;
       float[] b = g.data;
