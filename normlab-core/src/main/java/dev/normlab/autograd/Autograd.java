@@ -117,7 +117,10 @@ public final class Autograd {
                   + node.op()
                   + ")");
         }
-        Tensor[] inputGrads = node.backward().apply(grad);
+        Tensor[] inputGrads =
+            node.backward() instanceof InPlaceBackward inPlace
+                ? inPlace.apply(grad, gradOwned)
+                : node.backward().apply(grad);
         Tensor[] inputs = node.inputs();
         if (inputGrads.length != inputs.length) {
           throw new IllegalStateException(

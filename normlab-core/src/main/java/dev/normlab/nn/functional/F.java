@@ -1,6 +1,7 @@
 package dev.normlab.nn.functional;
 
 import dev.normlab.autograd.Autograd;
+import dev.normlab.autograd.InPlaceBackward;
 import dev.normlab.kernels.Elementwise;
 import dev.normlab.kernels.Gemm;
 import dev.normlab.kernels.Parallel;
@@ -33,13 +34,17 @@ public final class F {
     float[] out = new float[in.length];
     Parallel.forRange(in.length, GRAIN, (from, to) -> Elementwise.relu(in, out, from, to));
     Tensor y = Tensor.of(out, x.shape());
-    return Autograd.record("relu", y, g -> new Tensor[] {maskGrad(g, out, 0f)}, x);
+    return Autograd.record(
+        "relu", y, (InPlaceBackward) (g, owned) -> new Tensor[] {maskGrad(g, owned, out, 0f)}, x);
   }
 
-  /** dL/dx = g where the reference activation was positive, else slope*g. */
-  private static Tensor maskGrad(Tensor g, float[] ref, float slope) {
+  /**
+   * dL/dx = g where the reference activation was positive, else slope*g; written into g's storage
+   * when the engine owns g.
+   */
+  private static Tensor maskGrad(Tensor g, boolean owned, float[] ref, float slope) {
     float[] gd = g.data();
-    float[] gi = new float[gd.length];
+    float[] gi = owned ? gd : new float[gd.length];
     Parallel.forRange(
         gd.length, GRAIN, (from, to) -> Elementwise.reluBackward(gd, ref, slope, gi, from, to));
     return Tensor.of(gi, g.shape());
@@ -54,7 +59,7 @@ public final class F {
     return Autograd.record(
         "leaky_relu",
         Tensor.of(out, x.shape()),
-        g -> new Tensor[] {maskGrad(g, in, negativeSlope)},
+        (InPlaceBackward) (g, owned) -> new Tensor[] {maskGrad(g, owned, in, negativeSlope)},
         x);
   }
 
@@ -269,13 +274,14 @@ public final class F {
     return Autograd.record(
         "dropout",
         Tensor.of(out, x.shape()),
-        g -> {
-          float[] gd = g.data();
-          float[] gi = new float[gd.length];
-          Parallel.forRange(
-              gd.length, 1 << 15, (from, to) -> Elementwise.mul(gd, mask, gi, from, to));
-          return new Tensor[] {Tensor.of(gi, g.shape())};
-        },
+        (InPlaceBackward)
+            (g, owned) -> {
+              float[] gd = g.data();
+              float[] gi = owned ? gd : new float[gd.length];
+              Parallel.forRange(
+                  gd.length, 1 << 15, (from, to) -> Elementwise.mul(gd, mask, gi, from, to));
+              return new Tensor[] {Tensor.of(gi, g.shape())};
+            },
         x);
   }
 
