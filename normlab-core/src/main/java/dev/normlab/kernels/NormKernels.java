@@ -127,7 +127,8 @@ public final class NormKernels {
   /**
    * Backward of the row layout (statistics depend on the input). Any of {@code dx}, {@code dw},
    * {@code db} may be null when not wanted. {@code dw}/{@code db} have length {@code groups*cpg}
-   * and are overwritten.
+   * and are overwritten. {@code dx} may be {@code dy} itself: a row's sums are taken before any of
+   * it is written, and each element of dy is read before dx's element at the same index.
    */
   public static void rowNormBackward(
       float[] dy,
@@ -362,7 +363,9 @@ public final class NormKernels {
   /**
    * Backward of the channel layout. With {@code statsConstant} (eval, running statistics) the
    * statistics are treated as constants; otherwise they are the batch statistics of {@code x}. Any
-   * of {@code dx}, {@code dw}, {@code db} may be null.
+   * of {@code dx}, {@code dw}, {@code db} may be null. {@code dx} may be {@code dy} itself: a
+   * channel's sums are taken before any of it is written, and each element of dy is read before
+   * dx's element at the same index.
    */
   public static void batchNormBackward(
       float[] dy,

@@ -1,6 +1,7 @@
 package dev.normlab.nn.functional;
 
 import dev.normlab.autograd.Autograd;
+import dev.normlab.autograd.InPlaceBackward;
 import dev.normlab.kernels.NormKernels;
 import dev.normlab.tensor.Shapes;
 import dev.normlab.tensor.Tensor;
@@ -122,21 +123,22 @@ public final class Normalization {
     return Autograd.record(
         "batch_norm",
         out,
-        g -> {
-          float[] dy = g.data();
-          float[] dx = input.requiresGrad() ? new float[x.length] : null;
-          float[] dw = weight != null && weight.requiresGrad() ? new float[c] : null;
-          float[] db = bias != null && bias.requiresGrad() ? new float[c] : null;
-          if (!empty) {
-            NormKernels.batchNormBackward(
-                dy, x, n, c, inner, mean, rstd, w, statsConstant, dx, dw, db);
-          }
-          return new Tensor[] {
-            dx == null ? null : Tensor.of(dx, shape),
-            dw == null ? null : Tensor.of(dw, c),
-            db == null ? null : Tensor.of(db, c)
-          };
-        },
+        (InPlaceBackward)
+            (g, owned) -> {
+              float[] dy = g.data();
+              float[] dx = input.requiresGrad() ? (owned ? dy : new float[x.length]) : null;
+              float[] dw = weight != null && weight.requiresGrad() ? new float[c] : null;
+              float[] db = bias != null && bias.requiresGrad() ? new float[c] : null;
+              if (!empty) {
+                NormKernels.batchNormBackward(
+                    dy, x, n, c, inner, mean, rstd, w, statsConstant, dx, dw, db);
+              }
+              return new Tensor[] {
+                dx == null ? null : Tensor.of(dx, shape),
+                dw == null ? null : Tensor.of(dw, c),
+                db == null ? null : Tensor.of(db, c)
+              };
+            },
         input,
         weight,
         bias);
@@ -233,20 +235,21 @@ public final class Normalization {
     return Autograd.record(
         "instance_norm",
         out,
-        g -> {
-          float[] dx = input.requiresGrad() ? new float[x.length] : null;
-          float[] dw = weight != null && weight.requiresGrad() ? new float[c] : null;
-          float[] db = bias != null && bias.requiresGrad() ? new float[c] : null;
-          if (!empty) {
-            NormKernels.rowNormBackward(
-                g.data(), x, rows, c, 1, inner, mean, rstd, w, false, dx, dw, db);
-          }
-          return new Tensor[] {
-            dx == null ? null : Tensor.of(dx, shape),
-            dw == null ? null : Tensor.of(dw, c),
-            db == null ? null : Tensor.of(db, c)
-          };
-        },
+        (InPlaceBackward)
+            (g, owned) -> {
+              float[] dx = input.requiresGrad() ? (owned ? g.data() : new float[x.length]) : null;
+              float[] dw = weight != null && weight.requiresGrad() ? new float[c] : null;
+              float[] db = bias != null && bias.requiresGrad() ? new float[c] : null;
+              if (!empty) {
+                NormKernels.rowNormBackward(
+                    g.data(), x, rows, c, 1, inner, mean, rstd, w, false, dx, dw, db);
+              }
+              return new Tensor[] {
+                dx == null ? null : Tensor.of(dx, shape),
+                dw == null ? null : Tensor.of(dw, c),
+                db == null ? null : Tensor.of(db, c)
+              };
+            },
         input,
         weight,
         bias);
@@ -412,18 +415,19 @@ public final class Normalization {
     return Autograd.record(
         op,
         out,
-        g -> {
-          float[] dx = input.requiresGrad() ? new float[x.length] : null;
-          float[] dw = weight != null && weight.requiresGrad() ? new float[nch] : null;
-          float[] db = bias != null && bias.requiresGrad() ? new float[nch] : null;
-          NormKernels.rowNormBackward(
-              g.data(), x, rows, groups, cpg, inner, mean, rstd, w, rms, dx, dw, db);
-          return new Tensor[] {
-            dx == null ? null : Tensor.of(dx, shape),
-            dw == null ? null : Tensor.of(dw, weight.shape()),
-            db == null ? null : Tensor.of(db, bias.shape())
-          };
-        },
+        (InPlaceBackward)
+            (g, owned) -> {
+              float[] dx = input.requiresGrad() ? (owned ? g.data() : new float[x.length]) : null;
+              float[] dw = weight != null && weight.requiresGrad() ? new float[nch] : null;
+              float[] db = bias != null && bias.requiresGrad() ? new float[nch] : null;
+              NormKernels.rowNormBackward(
+                  g.data(), x, rows, groups, cpg, inner, mean, rstd, w, rms, dx, dw, db);
+              return new Tensor[] {
+                dx == null ? null : Tensor.of(dx, shape),
+                dw == null ? null : Tensor.of(dw, weight.shape()),
+                db == null ? null : Tensor.of(db, bias.shape())
+              };
+            },
         input,
         weight,
         bias);
