@@ -315,11 +315,6 @@ public final class Tensor {
     this.requiresGrad = true;
   }
 
-  /** Used by the autograd engine: adds into {@link #grad()}. */
-  public void accumulateGrad(Tensor g) {
-    accumulateGrad(g, false);
-  }
-
   /**
    * Used by the autograd engine: adds into {@link #grad()}. When {@code owned} — no other tensor
    * shares g's storage — a first gradient is taken over instead of copied, as PyTorch's

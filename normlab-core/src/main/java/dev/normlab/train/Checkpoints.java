@@ -117,52 +117,36 @@ final class Checkpoints {
     return best;
   }
 
+  /** What a checkpoint saves and a resume restores: the same objects for the whole run. */
+  record Run(Module model, Optimizer opt, Rng rng, DataLoader loader, TrainConfig config) {}
+
   /** Writes the epoch-end checkpoint ({@code last}, and {@code best} if {@code isBest}). */
   void save(
-      Module model,
-      Optimizer opt,
-      Rng rng,
-      DataLoader loader,
-      TrainConfig config,
-      int epoch,
-      long step,
-      double bestAccuracy,
-      List<EpochResult> history,
-      boolean isBest)
+      Run run, int epoch, long step, double bestAccuracy, List<EpochResult> history, boolean isBest)
       throws IOException {
-    Checkpoint.Info info = info(rng, loader, config, epoch, step, bestAccuracy, history, null);
+    Checkpoint.Info info = info(run, epoch, step, bestAccuracy, history, null);
     // best before last: a crash between the two then resumes from an older checkpoint and
     // rewrites both, instead of leaving a best file that lags behind last's best accuracy.
     if (isBest) {
-      write(best(), model, opt, info);
+      write(best(), run, info);
     }
-    write(last(), model, opt, info);
+    write(last(), run, info);
   }
 
   /** Writes {@code step.safetensors} in the middle of epoch {@code epoch} (1-based). */
   void saveStep(
-      Module model,
-      Optimizer opt,
-      Rng rng,
-      DataLoader loader,
-      TrainConfig config,
+      Run run,
       int epoch,
       long step,
       double bestAccuracy,
       List<EpochResult> history,
       Partial partial)
       throws IOException {
-    write(
-        step(),
-        model,
-        opt,
-        info(rng, loader, config, epoch - 1, step, bestAccuracy, history, partial));
+    write(step(), run, info(run, epoch - 1, step, bestAccuracy, history, partial));
   }
 
   private static Checkpoint.Info info(
-      Rng rng,
-      DataLoader loader,
-      TrainConfig config,
+      Run run,
       int finishedEpochs,
       long step,
       double bestAccuracy,
@@ -174,23 +158,22 @@ final class Checkpoints {
     if (partial != null) {
       extra.put(PARTIAL, partial.encode());
     }
-    if (config.runId() != null) {
-      extra.put(Checkpoint.RUN_ID_KEY, config.runId());
+    if (run.config().runId() != null) {
+      extra.put(Checkpoint.RUN_ID_KEY, run.config().runId());
     }
     return new Checkpoint.Info(
         finishedEpochs,
         step,
-        rng.state(),
-        loader.state().encode(),
-        Json.write(config.toMap()),
+        run.rng().state(),
+        run.loader().state().encode(),
+        Json.write(run.config().toMap()),
         extra);
   }
 
   /** Writes atomically; a failure (e.g. a full disk) names the file and keeps the old one. */
-  private static void write(Path file, Module model, Optimizer opt, Checkpoint.Info info)
-      throws IOException {
+  private static void write(Path file, Run run, Checkpoint.Info info) throws IOException {
     try {
-      Checkpoint.save(file, model, opt, info);
+      Checkpoint.save(file, run.model(), run.opt(), info);
     } catch (IOException e) {
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       throw new CheckpointException(
@@ -204,23 +187,22 @@ final class Checkpoints {
   }
 
   /** Restores from the newest checkpoint; null when there is none. */
-  Resumed resume(Module model, Optimizer opt, Rng rng, DataLoader loader, TrainConfig config)
-      throws IOException {
+  Resumed resume(Run run) throws IOException {
     Path file = newest(dir);
     if (file == null) {
       return null;
     }
     Checkpoint c = Checkpoint.load(file);
-    checkConfig(file, c, config);
-    c.restoreModel(model, true);
-    c.restoreOptimizer(opt);
+    checkConfig(file, c, run.config());
+    c.restoreModel(run.model(), true);
+    c.restoreOptimizer(run.opt());
     Checkpoint.Info info = c.info();
     try {
       if (info.rngState() != null) {
-        rng.setState(info.rngState());
+        run.rng().setState(info.rngState());
       }
       if (info.loaderState() != null) {
-        loader.restore(DataLoader.State.decode(info.loaderState()));
+        run.loader().restore(DataLoader.State.decode(info.loaderState()));
       }
       String best = c.metadata().getOrDefault(BEST, "-1");
       String partial = c.metadata().get(PARTIAL);

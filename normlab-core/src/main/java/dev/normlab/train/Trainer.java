@@ -149,8 +149,9 @@ public final class Trainer {
       int startEpoch = 1;
       double bestAcc = -1;
       Checkpoints.Partial partial = null;
+      Checkpoints.Run run = new Checkpoints.Run(model, opt, rng, loader, config);
       if (config.resume()) {
-        var resumed = checkpoints.resume(model, opt, rng, loader, config);
+        var resumed = checkpoints.resume(run);
         if (resumed != null) {
           step = resumed.step();
           startEpoch = resumed.epoch() + 1;
@@ -214,11 +215,7 @@ public final class Trainer {
           if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0 && midEpoch) {
             requireFiniteWeights(model, step, epoch);
             checkpoints.saveStep(
-                model,
-                opt,
-                rng,
-                loader,
-                config,
+                run,
                 epoch,
                 step,
                 bestAcc,
@@ -252,7 +249,7 @@ public final class Trainer {
           bestAcc = r.testAccuracy();
         }
         requireFiniteWeights(model, step, epoch);
-        checkpoints.save(model, opt, rng, loader, config, epoch, step, bestAcc, history, best);
+        checkpoints.save(run, epoch, step, bestAcc, history, best);
         lastGood = checkpoints.last();
         listener.onCheckpoint(checkpoints.last(), epoch, best);
       }
