@@ -37,7 +37,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(
     value = 1,
-    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx2g", "-Xmn64m"})
+    jvmArgsAppend = {
+      "--add-modules",
+      "jdk.incubator.vector",
+      "--add-exports",
+      "java.base/jdk.internal.misc=ALL-UNNAMED",
+      "-Xmx2g",
+      "-Xmn64m"
+    })
 public class NormJmh {
   @Param({"in2d", "bn2d", "gn8", "ln"})
   public String layer;

@@ -64,6 +64,9 @@ final class Cli {
     cmd.add(java);
     cmd.add("--add-modules");
     cmd.add("jdk.incubator.vector");
+    cmd.add("--add-exports");
+    cmd.add("java.base/jdk.internal.misc=ALL-UNNAMED");
+    cmd.add("-Dnormlab.poisonBuffers=" + Boolean.getBoolean("normlab.poisonBuffers"));
     cmd.addAll(jvmOptions);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));

@@ -1,6 +1,7 @@
 package dev.normlab.tensor;
 
 import dev.normlab.autograd.Autograd;
+import dev.normlab.kernels.Buffers;
 import dev.normlab.kernels.Elementwise;
 import dev.normlab.kernels.Parallel;
 import java.util.function.DoubleUnaryOperator;
@@ -21,7 +22,7 @@ final class ElementwiseOps {
   /** Applies a binary kernel with broadcasting into a new tensor of the broadcast shape. */
   static Tensor broadcastBinary(Elementwise.Op op, Tensor a, Tensor b) {
     int[] outShape = Shapes.broadcast(a.shapeRef(), b.shapeRef());
-    float[] out = new float[Shapes.numel(outShape)];
+    float[] out = Buffers.uninitialized(Shapes.numel(outShape));
     float[] ad = a.data();
     float[] bd = b.data();
     if (ad.length == out.length && bd.length == out.length) {
@@ -127,21 +128,21 @@ final class ElementwiseOps {
 
   static Tensor addScalar(Tensor a, float s) {
     float[] x = a.data();
-    float[] y = new float[x.length];
+    float[] y = Buffers.uninitialized(x.length);
     Elementwise.scaleShift(x.length, x, 0, 1f, s, y, 0);
     return Autograd.record("add", Tensor.fresh(y, a.shape()), g -> new Tensor[] {g}, a);
   }
 
   static Tensor mulScalar(Tensor a, float s) {
     float[] x = a.data();
-    float[] y = new float[x.length];
+    float[] y = Buffers.uninitialized(x.length);
     Elementwise.scaleShift(x.length, x, 0, s, 0f, y, 0);
     return Autograd.record("mul", Tensor.fresh(y, a.shape()), g -> new Tensor[] {g.mul(s)}, a);
   }
 
   private static Tensor map(Tensor a, DoubleUnaryOperator f) {
     float[] x = a.data();
-    float[] y = new float[x.length];
+    float[] y = Buffers.uninitialized(x.length);
     for (int i = 0; i < x.length; i++) {
       y[i] = (float) f.applyAsDouble(x[i]);
     }
@@ -190,7 +191,7 @@ final class ElementwiseOps {
     Tensor ab = broadcastBinary(Elementwise.Op.ADD, a, Tensor.zeros(outShape));
     Tensor eb = broadcastBinary(Elementwise.Op.ADD, e, Tensor.zeros(outShape));
     float[] x = ab.data(), p = eb.data();
-    float[] y = new float[x.length];
+    float[] y = Buffers.uninitialized(x.length);
     for (int i = 0; i < y.length; i++) {
       y[i] = (float) Math.pow(x[i], p[i]);
     }
@@ -218,7 +219,7 @@ final class ElementwiseOps {
   static Tensor clamp(Tensor a, float min, float max) {
     boolean hasMin = !Float.isNaN(min), hasMax = !Float.isNaN(max);
     float[] x = a.data();
-    float[] y = new float[x.length];
+    float[] y = Buffers.uninitialized(x.length);
     float[] pass = new float[x.length];
     for (int i = 0; i < x.length; i++) {
       float v = x[i];
@@ -243,7 +244,7 @@ final class ElementwiseOps {
     Tensor ab = broadcastBinary(Elementwise.Op.ADD, a, Tensor.zeros(diff.shapeRef()));
     Tensor bb = broadcastBinary(Elementwise.Op.ADD, b, Tensor.zeros(diff.shapeRef()));
     float[] x = ab.data(), z = bb.data();
-    float[] y = new float[x.length];
+    float[] y = Buffers.uninitialized(x.length);
     for (int i = 0; i < y.length; i++) {
       boolean r =
           switch (cmp) {

@@ -1,6 +1,7 @@
 package dev.normlab.tensor;
 
 import dev.normlab.autograd.Autograd;
+import dev.normlab.kernels.Buffers;
 import dev.normlab.kernels.Gemm;
 
 /** Matrix products with {@code torch.matmul}'s rules. */
@@ -62,7 +63,7 @@ final class MatOps {
     int[] offA = batchOffsets(batch, sa, m * k);
     int[] offB = batchOffsets(batch, sb, k * n);
     float[] ad = a.data(), bd = b.data();
-    float[] out = new float[nb * m * n];
+    float[] out = Buffers.uninitialized(nb * m * n);
     for (int i = 0; i < nb; i++) {
       Gemm.sgemm(false, false, m, n, k, 1f, ad, offA[i], k, bd, offB[i], n, 0f, out, i * m * n, n);
     }

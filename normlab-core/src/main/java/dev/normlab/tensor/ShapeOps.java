@@ -1,6 +1,7 @@
 package dev.normlab.tensor;
 
 import dev.normlab.autograd.Autograd;
+import dev.normlab.kernels.Buffers;
 
 /** View and copying shape ops. */
 final class ShapeOps {
@@ -58,7 +59,7 @@ final class ShapeOps {
    */
   static float[] gather(float[] src, int[] outShape, int[] srcStride, int base) {
     int n = Shapes.numel(outShape);
-    float[] out = new float[n];
+    float[] out = Buffers.uninitialized(n);
     int r = outShape.length;
     if (n == 0) {
       return out;
@@ -170,7 +171,7 @@ final class ShapeOps {
     int[] outShape = shape.clone();
     outShape[d] = indices.length;
     float[] src = x.data();
-    float[] out = new float[Shapes.numel(outShape)];
+    float[] out = Buffers.uninitialized(Shapes.numel(outShape));
     int fo = outer, fi = inner;
     for (int o = 0; o < outer; o++) {
       for (int k = 0; k < indices.length; k++) {
@@ -238,7 +239,7 @@ final class ShapeOps {
     }
     int[] outShape = first.clone();
     outShape[d] = total;
-    float[] out = new float[Shapes.numel(outShape)];
+    float[] out = Buffers.uninitialized(Shapes.numel(outShape));
     int[] offsets = new int[ts.length];
     int acc = 0;
     for (int t = 0; t < ts.length; t++) {

@@ -1,6 +1,7 @@
 package dev.normlab.nn.functional;
 
 import dev.normlab.autograd.Autograd;
+import dev.normlab.kernels.Buffers;
 import dev.normlab.kernels.Conv;
 import dev.normlab.kernels.ConvGeom;
 import dev.normlab.kernels.Pool;
@@ -125,7 +126,7 @@ public final class ConvPool {
     outShape[0] = xs[0];
     outShape[1] = ws[0];
     System.arraycopy(os, 0, outShape, 2, nd);
-    float[] y = new float[Shapes.numel(outShape)];
+    float[] y = Buffers.uninitialized(Shapes.numel(outShape));
     Conv.forward(g, x.data(), w.data(), b == null ? null : b.data(), y);
     return Autograd.record(
         op,
@@ -134,7 +135,7 @@ public final class ConvPool {
           float[] gy = grad.data();
           Tensor gx = null, gw = null, gb = null;
           if (x.requiresGrad()) {
-            float[] d = new float[x.numel()];
+            float[] d = Buffers.uninitialized(x.numel());
             Conv.backwardInput(g, gy, w.data(), d);
             gx = Tensor.of(d, xs);
           }
@@ -284,7 +285,7 @@ public final class ConvPool {
     if (nd == 2) {
       outShape[xs.length - 2] = oh;
     }
-    float[] y = new float[planes * oh * ow];
+    float[] y = Buffers.uninitialized(planes * oh * ow);
     if (max) {
       int[] arg = new int[y.length];
       Pool.maxForward(planes, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, x.data(), y, arg);

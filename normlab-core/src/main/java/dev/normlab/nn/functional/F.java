@@ -2,6 +2,7 @@ package dev.normlab.nn.functional;
 
 import dev.normlab.autograd.Autograd;
 import dev.normlab.autograd.InPlaceBackward;
+import dev.normlab.kernels.Buffers;
 import dev.normlab.kernels.Elementwise;
 import dev.normlab.kernels.Gemm;
 import dev.normlab.kernels.Parallel;
@@ -31,7 +32,7 @@ public final class F {
 
   public static Tensor relu(Tensor x) {
     float[] in = x.data();
-    float[] out = new float[in.length];
+    float[] out = Buffers.uninitialized(in.length);
     Parallel.forRange(in.length, GRAIN, (from, to) -> Elementwise.relu(in, out, from, to));
     Tensor y = Tensor.of(out, x.shape());
     return Autograd.record(
@@ -44,7 +45,7 @@ public final class F {
    */
   private static Tensor maskGrad(Tensor g, boolean owned, float[] ref, float slope) {
     float[] gd = g.data();
-    float[] gi = owned ? gd : new float[gd.length];
+    float[] gi = owned ? gd : Buffers.uninitialized(gd.length);
     Parallel.forRange(
         gd.length, GRAIN, (from, to) -> Elementwise.reluBackward(gd, ref, slope, gi, from, to));
     return Tensor.of(gi, g.shape());
@@ -52,7 +53,7 @@ public final class F {
 
   public static Tensor leakyRelu(Tensor x, float negativeSlope) {
     float[] in = x.data();
-    float[] out = new float[in.length];
+    float[] out = Buffers.uninitialized(in.length);
     for (int i = 0; i < in.length; i++) {
       out[i] = in[i] > 0 ? in[i] : in[i] * negativeSlope;
     }
@@ -70,7 +71,7 @@ public final class F {
   /** Exact GELU: x * Phi(x) with the normal CDF through erf. */
   public static Tensor gelu(Tensor x) {
     float[] in = x.data();
-    float[] out = new float[in.length];
+    float[] out = Buffers.uninitialized(in.length);
     for (int i = 0; i < in.length; i++) {
       double v = in[i];
       out[i] = (float) (0.5 * v * (1 + erf(v / Math.sqrt(2))));
@@ -80,7 +81,7 @@ public final class F {
         Tensor.of(out, x.shape()),
         g -> {
           float[] gd = g.data();
-          float[] gi = new float[in.length];
+          float[] gi = Buffers.uninitialized(in.length);
           for (int i = 0; i < in.length; i++) {
             double v = in[i];
             double cdf = 0.5 * (1 + erf(v / Math.sqrt(2)));
@@ -134,7 +135,7 @@ public final class F {
 
   public static Tensor sigmoid(Tensor x) {
     float[] in = x.data();
-    float[] out = new float[in.length];
+    float[] out = Buffers.uninitialized(in.length);
     for (int i = 0; i < in.length; i++) {
       out[i] = (float) (1 / (1 + Math.exp(-in[i])));
     }
@@ -143,7 +144,7 @@ public final class F {
         Tensor.of(out, x.shape()),
         g -> {
           float[] gd = g.data();
-          float[] gi = new float[out.length];
+          float[] gi = Buffers.uninitialized(out.length);
           for (int i = 0; i < out.length; i++) {
             gi[i] = gd[i] * out[i] * (1 - out[i]);
           }
@@ -154,7 +155,7 @@ public final class F {
 
   public static Tensor tanh(Tensor x) {
     float[] in = x.data();
-    float[] out = new float[in.length];
+    float[] out = Buffers.uninitialized(in.length);
     for (int i = 0; i < in.length; i++) {
       out[i] = (float) Math.tanh(in[i]);
     }
@@ -163,7 +164,7 @@ public final class F {
         Tensor.of(out, x.shape()),
         g -> {
           float[] gd = g.data();
-          float[] gi = new float[out.length];
+          float[] gi = Buffers.uninitialized(out.length);
           for (int i = 0; i < out.length; i++) {
             gi[i] = gd[i] * (1 - out[i] * out[i]);
           }
@@ -198,7 +199,7 @@ public final class F {
     int[] s = around(shape, d);
     int outer = s[0], n = s[1], inner = s[2];
     float[] in = x.data();
-    float[] out = new float[in.length];
+    float[] out = Buffers.uninitialized(in.length);
     for (int o = 0; o < outer; o++) {
       for (int i = 0; i < inner; i++) {
         int base = o * n * inner + i;
@@ -222,7 +223,7 @@ public final class F {
         Tensor.of(out, shape),
         g -> {
           float[] gd = g.data();
-          float[] gi = new float[out.length];
+          float[] gi = Buffers.uninitialized(out.length);
           for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
               int base = o * n * inner + i;
@@ -260,10 +261,10 @@ public final class F {
       return x;
     }
     float[] in = x.data();
-    float[] mask = new float[in.length];
+    float[] mask = Buffers.uninitialized(in.length);
     float scale = p == 1 ? 0f : (float) (1 / (1 - p));
     float pf = (float) p;
-    float[] out = new float[in.length];
+    float[] out = Buffers.uninitialized(in.length);
     // one draw from the generator per call; the mask is a hash of it and the element index, so
     // threads can fill it in parallel and the generator's state stays easy to checkpoint
     long key = rng.nextLong();
@@ -277,7 +278,7 @@ public final class F {
         (InPlaceBackward)
             (g, owned) -> {
               float[] gd = g.data();
-              float[] gi = owned ? gd : new float[gd.length];
+              float[] gi = owned ? gd : Buffers.uninitialized(gd.length);
               Parallel.forRange(
                   gd.length, 1 << 15, (from, to) -> Elementwise.mul(gd, mask, gi, from, to));
               return new Tensor[] {Tensor.of(gi, g.shape())};
@@ -316,7 +317,7 @@ public final class F {
     int rows = x.numel() / Math.max(1, in);
     int[] outShape = xs.clone();
     outShape[outShape.length - 1] = outF;
-    float[] y = new float[rows * outF];
+    float[] y = Buffers.uninitialized(rows * outF);
     float[] xd = x.data(), wd = weight.data();
     if (bias != null) {
       float[] bd = bias.data();
@@ -333,12 +334,12 @@ public final class F {
           float[] gd = g.data();
           Tensor gx = null, gw = null, gb = null;
           if (x.requiresGrad()) {
-            float[] gxd = new float[xd.length];
+            float[] gxd = Buffers.uninitialized(xd.length);
             Gemm.sgemm(false, false, rows, in, outF, 1f, gd, 0, outF, wd, 0, in, 0f, gxd, 0, in);
             gx = Tensor.of(gxd, xs);
           }
           if (weight.requiresGrad()) {
-            float[] gwd = new float[wd.length];
+            float[] gwd = Buffers.uninitialized(wd.length);
             Gemm.sgemm(true, false, outF, in, rows, 1f, gd, 0, outF, xd, 0, in, 0f, gwd, 0, in);
             gw = Tensor.of(gwd, ws);
           }

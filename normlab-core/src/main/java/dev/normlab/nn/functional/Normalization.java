@@ -2,6 +2,7 @@ package dev.normlab.nn.functional;
 
 import dev.normlab.autograd.Autograd;
 import dev.normlab.autograd.InPlaceBackward;
+import dev.normlab.kernels.Buffers;
 import dev.normlab.kernels.NormKernels;
 import dev.normlab.tensor.Shapes;
 import dev.normlab.tensor.Tensor;
@@ -95,7 +96,7 @@ public final class Normalization {
     float[] x = input.data();
     float[] w = weight == null ? null : weight.data();
     float[] b = bias == null ? null : bias.data();
-    float[] y = new float[x.length];
+    float[] y = Buffers.uninitialized(x.length);
     double[] mean = new double[c];
     double[] var = new double[c];
     double[] rstd = new double[c];
@@ -126,7 +127,8 @@ public final class Normalization {
         (InPlaceBackward)
             (g, owned) -> {
               float[] dy = g.data();
-              float[] dx = input.requiresGrad() ? (owned ? dy : new float[x.length]) : null;
+              float[] dx =
+                  input.requiresGrad() ? (owned ? dy : Buffers.uninitialized(x.length)) : null;
               float[] dw = weight != null && weight.requiresGrad() ? new float[c] : null;
               float[] db = bias != null && bias.requiresGrad() ? new float[c] : null;
               if (!empty) {
@@ -203,7 +205,7 @@ public final class Normalization {
     float[] x = input.data();
     float[] w = weight == null ? null : weight.data();
     float[] b = bias == null ? null : bias.data();
-    float[] y = new float[x.length];
+    float[] y = Buffers.uninitialized(x.length);
     int rows = n * c;
     double[] mean = new double[rows];
     double[] rstd = new double[rows];
@@ -237,7 +239,10 @@ public final class Normalization {
         out,
         (InPlaceBackward)
             (g, owned) -> {
-              float[] dx = input.requiresGrad() ? (owned ? g.data() : new float[x.length]) : null;
+              float[] dx =
+                  input.requiresGrad()
+                      ? (owned ? g.data() : Buffers.uninitialized(x.length))
+                      : null;
               float[] dw = weight != null && weight.requiresGrad() ? new float[c] : null;
               float[] db = bias != null && bias.requiresGrad() ? new float[c] : null;
               if (!empty) {
@@ -403,7 +408,7 @@ public final class Normalization {
     float[] x = input.data();
     float[] w = weight == null ? null : weight.data();
     float[] b = bias == null ? null : bias.data();
-    float[] y = new float[x.length];
+    float[] y = Buffers.uninitialized(x.length);
     double[] mean = new double[rows];
     double[] rstd = new double[rows];
     NormKernels.rowNormForward(x, y, rows, groups, cpg, inner, w, b, eps, rms, false, mean, rstd);
@@ -417,7 +422,10 @@ public final class Normalization {
         out,
         (InPlaceBackward)
             (g, owned) -> {
-              float[] dx = input.requiresGrad() ? (owned ? g.data() : new float[x.length]) : null;
+              float[] dx =
+                  input.requiresGrad()
+                      ? (owned ? g.data() : Buffers.uninitialized(x.length))
+                      : null;
               float[] dw = weight != null && weight.requiresGrad() ? new float[nch] : null;
               float[] db = bias != null && bias.requiresGrad() ? new float[nch] : null;
               NormKernels.rowNormBackward(
@@ -459,8 +467,8 @@ public final class Normalization {
     int c = shape[1];
     int inner = inner(shape, 2);
     float[] x = input.data();
-    float[] y = new float[x.length];
-    float[] den = new float[x.length];
+    float[] y = Buffers.uninitialized(x.length);
+    float[] den = Buffers.uninitialized(x.length);
     if (x.length > 0) {
       NormKernels.lrnForward(x, y, den, n, c, inner, size, alpha, beta, k);
     }
