@@ -169,19 +169,20 @@ public final class Pool {
   /** One 2x2 window at x[xo + i0]: the first maximum in scan order, or the first NaN. */
   private static void max2x2One(
       float[] x, int xo, int i0, int iw, float[] y, int[] argmax, int out) {
-    int[] at = {i0, i0 + 1, i0 + iw, i0 + iw + 1};
     float best = x[xo + i0];
     int bi = i0;
-    for (int k = 0; k < 4; k++) {
-      float v = x[xo + at[k]];
-      if (Float.isNaN(v)) {
-        best = v;
-        bi = at[k];
-        break;
-      }
-      if (v > best) {
-        best = v;
-        bi = at[k];
+    if (!Float.isNaN(best)) {
+      // the other three corners in scan order; a NaN wins at once, else strict > keeps the first
+      for (int k = 1; k < 4; k++) {
+        int at = i0 + (k >> 1) * iw + (k & 1);
+        float v = x[xo + at];
+        if (Float.isNaN(v) || v > best) {
+          best = v;
+          bi = at;
+          if (Float.isNaN(v)) {
+            break;
+          }
+        }
       }
     }
     y[out] = best;

@@ -294,7 +294,7 @@ public final class ConvPool {
           op,
           Tensor.of(y, outShape),
           g -> {
-            float[] gx = new float[x.numel()];
+            float[] gx = Buffers.uninitialized(x.numel()); // maxBackward zeroes it plane by plane
             Pool.maxBackward(planes, inPlane, outPlane, g.data(), arg, gx);
             return new Tensor[] {Tensor.of(gx, xs)};
           },
@@ -305,7 +305,7 @@ public final class ConvPool {
         op,
         Tensor.of(y, outShape),
         g -> {
-          float[] gx = new float[x.numel()];
+          float[] gx = Buffers.uninitialized(x.numel()); // avgBackward zeroes it plane by plane
           Pool.avgBackward(
               planes, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, countIncludePad, g.data(), gx);
           return new Tensor[] {Tensor.of(gx, xs)};
