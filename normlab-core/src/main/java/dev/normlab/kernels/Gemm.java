@@ -124,10 +124,11 @@ public final class Gemm {
             for (int ir = 0; ir < mc; ir += MR) {
               int mr = Math.min(MR, mc - ir);
               int co = cOff + (ic + ir) * ldc + jc + jr;
+              micro(kp, pa, ir * kp, pb, jr * kp, tile);
               if (mr == MR && nr == NR) {
-                micro(kp, pa, ir * kp, pb, jr * kp, c, co, ldc, betaEff);
+                storeTile(tile, c, co, ldc, betaEff);
               } else {
-                edge(kp, pa, ir * kp, pb, jr * kp, c, co, ldc, mr, nr, betaEff, tile);
+                storeEdge(tile, c, co, ldc, mr, nr, betaEff);
               }
             }
           }
@@ -154,20 +155,30 @@ public final class Gemm {
       if (kp > kc) {
         java.util.Arrays.fill(pb, base + kc * NR, base + kp * NR, 0f);
       }
+      if (trans) {
+        // column j of the panel is row jc+jr+j of B: read it contiguously, store with stride NR
+        for (int j = 0; j < w; j++) {
+          int src = bOff + (jc + jr + j) * ldb + pc;
+          for (int p = 0, dst = base + j; p < kc; p++, dst += NR) {
+            pb[dst] = b[src + p];
+          }
+        }
+        for (int j = w; j < NR; j++) {
+          for (int p = 0, dst = base + j; p < kc; p++, dst += NR) {
+            pb[dst] = 0f;
+          }
+        }
+        continue;
+      }
       for (int p = 0; p < kc; p++) {
         int dst = base + p * NR;
-        if (!trans && w == NR) {
+        if (w == NR) {
           // a whole panel row is two vectors; System.arraycopy's call costs more than the copy
           int src = bOff + (pc + p) * ldb + jc + jr;
           FloatVector.fromArray(S, b, src).intoArray(pb, dst);
           FloatVector.fromArray(S, b, src + L).intoArray(pb, dst + L);
-        } else if (!trans) {
-          System.arraycopy(b, bOff + (pc + p) * ldb + jc + jr, pb, dst, w);
         } else {
-          int src = bOff + (jc + jr) * ldb + pc + p;
-          for (int j = 0; j < w; j++) {
-            pb[dst + j] = b[src + j * ldb];
-          }
+          System.arraycopy(b, bOff + (pc + p) * ldb + jc + jr, pb, dst, w);
         }
         if (w < NR) {
           java.util.Arrays.fill(pb, dst + w, dst + NR, 0f);
@@ -226,10 +237,8 @@ public final class Gemm {
    * unrolled by four). Everything stays in one method so that C2 keeps the accumulators in
    * registers (a call taking vectors would box them).
    */
-  private static void micro(
-      int kc, float[] pa, int ao, float[] pb, int bo, float[] c, int co, int ldc, float beta) {
+  private static void micro(int kc, float[] pa, int ao, float[] pb, int bo, float[] tile) {
     FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-    int r0 = co, r1 = co + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc;
     FloatVector z = FloatVector.zero(S);
     c00 = z;
     c01 = z;
@@ -269,53 +278,43 @@ public final class Gemm {
         c51 = b1.fma(a, c51);
       }
     }
-    if (beta == 0f) {
-      c00.intoArray(c, r0);
-      c01.intoArray(c, r0 + L);
-      c10.intoArray(c, r1);
-      c11.intoArray(c, r1 + L);
-      c20.intoArray(c, r2);
-      c21.intoArray(c, r2 + L);
-      c30.intoArray(c, r3);
-      c31.intoArray(c, r3 + L);
-      c40.intoArray(c, r4);
-      c41.intoArray(c, r4 + L);
-      c50.intoArray(c, r5);
-      c51.intoArray(c, r5 + L);
-    } else {
-      FloatVector.fromArray(S, c, r0).mul(beta).add(c00).intoArray(c, r0);
-      FloatVector.fromArray(S, c, r0 + L).mul(beta).add(c01).intoArray(c, r0 + L);
-      FloatVector.fromArray(S, c, r1).mul(beta).add(c10).intoArray(c, r1);
-      FloatVector.fromArray(S, c, r1 + L).mul(beta).add(c11).intoArray(c, r1 + L);
-      FloatVector.fromArray(S, c, r2).mul(beta).add(c20).intoArray(c, r2);
-      FloatVector.fromArray(S, c, r2 + L).mul(beta).add(c21).intoArray(c, r2 + L);
-      FloatVector.fromArray(S, c, r3).mul(beta).add(c30).intoArray(c, r3);
-      FloatVector.fromArray(S, c, r3 + L).mul(beta).add(c31).intoArray(c, r3 + L);
-      FloatVector.fromArray(S, c, r4).mul(beta).add(c40).intoArray(c, r4);
-      FloatVector.fromArray(S, c, r4 + L).mul(beta).add(c41).intoArray(c, r4 + L);
-      FloatVector.fromArray(S, c, r5).mul(beta).add(c50).intoArray(c, r5);
-      FloatVector.fromArray(S, c, r5 + L).mul(beta).add(c51).intoArray(c, r5 + L);
+    c00.intoArray(tile, 0);
+    c01.intoArray(tile, L);
+    c10.intoArray(tile, NR);
+    c11.intoArray(tile, NR + L);
+    c20.intoArray(tile, 2 * NR);
+    c21.intoArray(tile, 2 * NR + L);
+    c30.intoArray(tile, 3 * NR);
+    c31.intoArray(tile, 3 * NR + L);
+    c40.intoArray(tile, 4 * NR);
+    c41.intoArray(tile, 4 * NR + L);
+    c50.intoArray(tile, 5 * NR);
+    c51.intoArray(tile, 5 * NR + L);
+  }
+
+  /** C[6 x NR tile at co] = tile + beta * C (C ignored when beta is 0). */
+  private static void storeTile(float[] tile, float[] c, int co, int ldc, float beta) {
+    for (int i = 0; i < MR; i++) {
+      int ci = co + i * ldc;
+      int ti = i * NR;
+      FloatVector t0 = FloatVector.fromArray(S, tile, ti);
+      FloatVector t1 = FloatVector.fromArray(S, tile, ti + L);
+      if (beta == 0f) {
+        t0.intoArray(c, ci);
+        t1.intoArray(c, ci + L);
+      } else {
+        FloatVector.fromArray(S, c, ci).mul(beta).add(t0).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + L).mul(beta).add(t1).intoArray(c, ci + L);
+      }
     }
   }
 
   /**
-   * A partial tile at the matrix edge: the vector micro-kernel runs into a full-size scratch tile
-   * (packed panels are zero-padded), and only the valid part is written back.
+   * A partial tile at the matrix edge: the micro-kernel ran over zero-padded panels into the full
+   * scratch tile; only its valid mr x nr part goes to C.
    */
-  private static void edge(
-      int kc,
-      float[] pa,
-      int ao,
-      float[] pb,
-      int bo,
-      float[] c,
-      int co,
-      int ldc,
-      int mr,
-      int nr,
-      float beta,
-      float[] tile) {
-    micro(kc, pa, ao, pb, bo, tile, 0, NR, 0f);
+  private static void storeEdge(
+      float[] tile, float[] c, int co, int ldc, int mr, int nr, float beta) {
     for (int i = 0; i < mr; i++) {
       int ci = co + i * ldc;
       int ti = i * NR;
