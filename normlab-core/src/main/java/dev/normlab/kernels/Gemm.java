@@ -27,8 +27,15 @@ public final class Gemm {
       ThreadLocal.withInitial(() -> new float[MC * KC]);
   private static final ThreadLocal<float[]> PACK_B =
       ThreadLocal.withInitial(() -> new float[KC * NC]);
-  private static final ThreadLocal<float[]> EDGE =
-      ThreadLocal.withInitial(() -> new float[MR * NR]);
+
+  /**
+   * Where the scratch tile starts in its array: 128 bytes of padding on each side keep two threads'
+   * tiles, written by every micro-kernel call, off shared cache lines.
+   */
+  private static final int T0 = 32;
+
+  private static final ThreadLocal<float[]> TILE =
+      ThreadLocal.withInitial(() -> new float[T0 + MR * NR + T0]);
 
   private Gemm() {}
 
@@ -108,7 +115,7 @@ public final class Gemm {
       int j1) {
     float[] pa = PACK_A.get();
     float[] pb = PACK_B.get();
-    float[] tile = EDGE.get();
+    float[] tile = TILE.get();
     for (int jc = j0; jc < j1; jc += NC) {
       int nc = Math.min(NC, j1 - jc);
       for (int pc = 0; pc < k; pc += KC) {
@@ -278,25 +285,25 @@ public final class Gemm {
         c51 = b1.fma(a, c51);
       }
     }
-    c00.intoArray(tile, 0);
-    c01.intoArray(tile, L);
-    c10.intoArray(tile, NR);
-    c11.intoArray(tile, NR + L);
-    c20.intoArray(tile, 2 * NR);
-    c21.intoArray(tile, 2 * NR + L);
-    c30.intoArray(tile, 3 * NR);
-    c31.intoArray(tile, 3 * NR + L);
-    c40.intoArray(tile, 4 * NR);
-    c41.intoArray(tile, 4 * NR + L);
-    c50.intoArray(tile, 5 * NR);
-    c51.intoArray(tile, 5 * NR + L);
+    c00.intoArray(tile, T0);
+    c01.intoArray(tile, T0 + L);
+    c10.intoArray(tile, T0 + NR);
+    c11.intoArray(tile, T0 + NR + L);
+    c20.intoArray(tile, T0 + 2 * NR);
+    c21.intoArray(tile, T0 + 2 * NR + L);
+    c30.intoArray(tile, T0 + 3 * NR);
+    c31.intoArray(tile, T0 + 3 * NR + L);
+    c40.intoArray(tile, T0 + 4 * NR);
+    c41.intoArray(tile, T0 + 4 * NR + L);
+    c50.intoArray(tile, T0 + 5 * NR);
+    c51.intoArray(tile, T0 + 5 * NR + L);
   }
 
   /** C[6 x NR tile at co] = tile + beta * C (C ignored when beta is 0). */
   private static void storeTile(float[] tile, float[] c, int co, int ldc, float beta) {
     for (int i = 0; i < MR; i++) {
       int ci = co + i * ldc;
-      int ti = i * NR;
+      int ti = T0 + i * NR;
       FloatVector t0 = FloatVector.fromArray(S, tile, ti);
       FloatVector t1 = FloatVector.fromArray(S, tile, ti + L);
       if (beta == 0f) {
@@ -317,7 +324,7 @@ public final class Gemm {
       float[] tile, float[] c, int co, int ldc, int mr, int nr, float beta) {
     for (int i = 0; i < mr; i++) {
       int ci = co + i * ldc;
-      int ti = i * NR;
+      int ti = T0 + i * NR;
       if (beta == 0f) {
         System.arraycopy(tile, ti, c, ci, nr);
       } else {
