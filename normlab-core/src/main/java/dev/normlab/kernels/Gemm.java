@@ -236,13 +236,15 @@ public final class Gemm {
 
   /**
    * The 6 x 2-vector register tile: 12 accumulators started from zero, one pass over kc (even: the
-   * packing pads it), then beta*C added on the way out. Starting from beta*C instead halves the
-   * speed: the branch merges twelve vectors before the loop and C2 then spills inside it. Alpha is
-   * folded into the packed A. Sized for 16 vector registers (12 accumulators, 2 of B, 1 broadcast
-   * of A); the k loop is unrolled by two as a nested loop, the shape C2 compiles best here
-   * (measured 78 vs 35-50 GFLOP/s per core for the plain loop and for 8 x 2, 4 x 3 and 6 x 2
-   * unrolled by four). Everything stays in one method so that C2 keeps the accumulators in
-   * registers (a call taking vectors would box them).
+   * packing pads it), then stored to the scratch tile; {@link #storeTile} adds beta*C. Starting
+   * from beta*C instead halves the speed (the branch merges twelve vectors before the loop and C2
+   * then spills inside it), and the beta branch at the end of this method made the conv2 weight
+   * gradient run at a third of its speed in most processes. Alpha is folded into the packed A.
+   * Sized for 16 vector registers (12 accumulators, 2 of B, 1 broadcast of A); the k loop is
+   * unrolled by two as a nested loop, the shape C2 compiles best here (measured 78 vs 35-50 GFLOP/s
+   * per core for the plain loop and for 8 x 2, 4 x 3 and 6 x 2 unrolled by four). Everything stays
+   * in one method so that C2 keeps the accumulators in registers (a call taking vectors would box
+   * them).
    */
   private static void micro(int kc, float[] pa, int ao, float[] pb, int bo, float[] tile) {
     FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
