@@ -120,8 +120,15 @@ public final class Pool {
             for (int oy = 0; oy < oh; oy++) {
               int row = 2 * oy * iw; // window starts, relative to the plane
               int out = yo + oy * ow;
-              int ox = 0;
-              for (; ox + l <= ow; ox += l) {
+              if (ow < l) {
+                for (int ox = 0; ox < ow; ox++) {
+                  max2x2One(x, xo, row + 2 * ox, iw, y, argmax, out + ox);
+                }
+                continue;
+              }
+              // vectors of l outputs; the last one is moved back to end at ow (it may redo a few
+              // outputs, which gives the same values) so a row of 12 needs no scalar tail
+              for (int ox = 0; ; ox = Math.min(ox + l, ow - l)) {
                 int at = xo + row + 2 * ox;
                 FloatVector a = FloatVector.fromArray(FS, x, at);
                 FloatVector b = FloatVector.fromArray(FS, x, at + l);
@@ -140,26 +147,26 @@ public final class Pool {
                   for (int k = ox; k < ox + l; k++) {
                     max2x2One(x, xo, row + 2 * k, iw, y, argmax, out + k);
                   }
-                  continue;
+                } else {
+                  // strict > keeps the first maximum in scan order, as the scalar loop
+                  IntVector s = twice.add(row + 2 * ox);
+                  FloatVector best = v0;
+                  IntVector bi = s;
+                  var t = v1.compare(VectorOperators.GT, best);
+                  best = best.blend(v1, t);
+                  bi = bi.blend(s.add(1), t.cast(IS));
+                  t = v2.compare(VectorOperators.GT, best);
+                  best = best.blend(v2, t);
+                  bi = bi.blend(s.add(iw), t.cast(IS));
+                  t = v3.compare(VectorOperators.GT, best);
+                  best = best.blend(v3, t);
+                  bi = bi.blend(s.add(iw + 1), t.cast(IS));
+                  best.intoArray(y, out + ox);
+                  bi.intoArray(argmax, out + ox);
                 }
-                // strict > keeps the first maximum in scan order, as the scalar loop
-                IntVector s = twice.add(row + 2 * ox);
-                FloatVector best = v0;
-                IntVector bi = s;
-                var t = v1.compare(VectorOperators.GT, best);
-                best = best.blend(v1, t);
-                bi = bi.blend(s.add(1), t.cast(IS));
-                t = v2.compare(VectorOperators.GT, best);
-                best = best.blend(v2, t);
-                bi = bi.blend(s.add(iw), t.cast(IS));
-                t = v3.compare(VectorOperators.GT, best);
-                best = best.blend(v3, t);
-                bi = bi.blend(s.add(iw + 1), t.cast(IS));
-                best.intoArray(y, out + ox);
-                bi.intoArray(argmax, out + ox);
-              }
-              for (; ox < ow; ox++) {
-                max2x2One(x, xo, row + 2 * ox, iw, y, argmax, out + ox);
+                if (ox + l >= ow) {
+                  break;
+                }
               }
             }
           }
