@@ -156,6 +156,10 @@ public final class NormKernels {
       return;
     }
     int grain = Math.max(1, GRAIN_ELEMS / len);
+    if (inner == 1 && dw != null && db != null && len >= COLUMN_BLOCKED_LEN) {
+      elemBackwardByColumns(dy, x, rows, groups, cpg, mean, rstd, w, rms, dx, dw, db);
+      return;
+    }
     if (inner == 1) {
       // Per-element affine (LayerNorm / RMSNorm): dw/db accumulate over rows in per-chunk partials.
       int chunks = Math.max(1, Parallel.chunks(rows, grain));
@@ -716,6 +720,84 @@ public final class NormKernels {
         y[off + i] = b == null ? v : v + b[cb + i];
       }
     }
+  }
+
+  /**
+   * Rows at least this long (Layer Norm over a whole feature map) take {@link
+   * #elemBackwardByColumns}: a row no longer fits in cache, so the per-element weight and its
+   * gradients are better read once per column block than once per row.
+   */
+  static final int COLUMN_BLOCKED_LEN = 8192;
+
+  /**
+   * Backward of the per-element-affine row layout in two phases: each row's two sums (parallel over
+   * rows), then dx, dw and db per block of columns (parallel over blocks), the block's rows in
+   * order. dw and db (zeroed by the caller) take each row's contribution directly, in row order
+   * whatever the thread count, and the block of w, dw and db stays in cache across the rows.
+   */
+  private static void elemBackwardByColumns(
+      float[] dy,
+      float[] x,
+      int rows,
+      int groups,
+      int cpg,
+      double[] mean,
+      double[] rstd,
+      float[] w,
+      boolean rms,
+      float[] dx,
+      float[] dw,
+      float[] db) {
+    final int len = cpg;
+    final float[] bb = new float[rows];
+    final float[] cc = new float[rows];
+    Parallel.forRange(
+        rows,
+        Math.max(1, GRAIN_ELEMS / len),
+        (from, to) -> {
+          double[] acc = new double[2];
+          for (int r = from; r < to; r++) {
+            double m = rms ? 0.0 : mean[r];
+            double rs = rstd[r];
+            float mhi = (float) m;
+            acc[0] = 0;
+            acc[1] = 0;
+            elemGradSums(dy, x, r * len, len, mhi, (float) (m - mhi), w, (r % groups) * cpg, acc);
+            bb[r] = (float) (-rs * rs * rs * acc[1] / len);
+            cc[r] = (float) (rms ? 0.0 : -rs * acc[0] / len);
+          }
+        });
+    final int block = Math.max(1024, (len / (4 * Parallel.threads()) + 63) & ~63);
+    final int blocks = (len + block - 1) / block;
+    Parallel.forRange(
+        blocks,
+        1,
+        (b0, b1) -> {
+          for (int bk = b0; bk < b1; bk++) {
+            int j0 = bk * block;
+            int n = Math.min(block, len - j0);
+            for (int r = 0; r < rows; r++) {
+              double m = rms ? 0.0 : mean[r];
+              float mhi = (float) m;
+              int cb = (r % groups) * cpg + j0;
+              elemBackward(
+                  dy,
+                  x,
+                  dx,
+                  r * len + j0,
+                  n,
+                  mhi,
+                  (float) (m - mhi),
+                  (float) rstd[r],
+                  bb[r],
+                  cc[r],
+                  w,
+                  cb,
+                  dw,
+                  db);
+            }
+          }
+        });
   }
 
   /** acc[0] += sum(dy*w), acc[1] += sum(dy*w*d) (w nullable means 1). */

@@ -78,6 +78,8 @@ class NormKernelsTest {
         Arguments.of(7, 1, 37, 1, true, false), // LN odd D
         Arguments.of(5, 1, 64, 1, false, false), // LN no affine
         Arguments.of(3, 1, 1000, 1, true, false), // LN long rows (several flush blocks)
+        Arguments.of(3, 1, 9001, 1, true, false), // LN rows long enough for column blocks, tail
+        Arguments.of(2, 2, 8195, 1, true, false), // two groups of per-element affine, column blocks
         Arguments.of(2, 2, 1, 4099, true, false), // IN long rows, tail
         Arguments.of(6, 1, 33, 1, true, true), // RMS odd
         Arguments.of(2, 1, 128, 1, false, true), // RMS no weight
@@ -463,6 +465,40 @@ class NormKernelsTest {
     NormKernels.rowNormForward(
         x, y2, rows, 1, d, 1, w, b, 1e-5, false, false, new double[rows], new double[rows]);
     assertArrayEquals(y1, y2);
+  }
+
+  @Test
+  void columnBlockedBackwardIsThreadIndependentAndMayWriteIntoDy() {
+    Random r = new Random(12);
+    int rows = 5;
+    int d = NormKernels.COLUMN_BLOCKED_LEN * 2 + 37;
+    float[] x = randn(r, rows * d, 1, 2);
+    float[] dy = randn(r, rows * d, 0, 1);
+    float[] w = randn(r, d, 1, 0.3);
+    float[] b = randn(r, d, 0, 0.3);
+    double[] mean = new double[rows];
+    double[] rstd = new double[rows];
+    NormKernels.rowNormForward(
+        x, new float[x.length], rows, 1, d, 1, w, b, 1e-5, false, false, mean, rstd);
+    float[][] out = new float[4][];
+    int k = 0;
+    for (int threads : new int[] {1, 2, 3}) {
+      Parallel.setThreads(threads);
+      float[] dx = new float[x.length];
+      float[] dw = new float[d];
+      float[] db = new float[d];
+      NormKernels.rowNormBackward(dy, x, rows, 1, d, 1, mean, rstd, w, false, dx, dw, db);
+      out[k++] = concat(dx, concat(dw, db));
+    }
+    // dw and db sum the rows in order in every block, so the thread count changes no bit
+    assertArrayEquals(out[0], out[1]);
+    assertArrayEquals(out[0], out[2]);
+    // dx written over dy (the engine's in-place backward) gives the same bits
+    float[] g = dy.clone();
+    float[] dw = new float[d];
+    float[] db = new float[d];
+    NormKernels.rowNormBackward(g, x, rows, 1, d, 1, mean, rstd, w, false, g, dw, db);
+    assertArrayEquals(out[0], concat(g, concat(dw, db)));
   }
 
   static float[] concat(float[] a, float[] b) {
