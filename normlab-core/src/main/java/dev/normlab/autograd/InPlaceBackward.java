@@ -1,5 +1,6 @@
 package dev.normlab.autograd;
 
+import dev.normlab.kernels.Buffers;
 import dev.normlab.tensor.Tensor;
 
 /**
@@ -15,5 +16,13 @@ public interface InPlaceBackward extends Backward {
   @Override
   default Tensor[] apply(Tensor gradOutput) {
     return apply(gradOutput, false);
+  }
+
+  /**
+   * Where a rule that writes every element writes its input gradient: the incoming gradient's own
+   * storage when {@code owned}, else a fresh array of the same length.
+   */
+  static float[] target(Tensor gradOutput, boolean owned) {
+    return owned ? gradOutput.data() : Buffers.uninitialized(gradOutput.data().length);
   }
 }

@@ -52,8 +52,7 @@ public final class Buffers {
   private static MethodHandle findAllocator() {
     try {
       Class<?> unsafe = Class.forName("jdk.internal.misc.Unsafe");
-      if (!Buffers.class.getModule().canRead(unsafe.getModule())
-          || !unsafe.getModule().isExported(unsafe.getPackageName(), Buffers.class.getModule())) {
+      if (!unsafe.getModule().isExported(unsafe.getPackageName(), Buffers.class.getModule())) {
         return null;
       }
       Object instance = unsafe.getMethod("getUnsafe").invoke(null);

@@ -749,6 +749,8 @@ public final class NormKernels {
       float[] dw,
       float[] db) {
     final int len = cpg;
+    final float[] hi = new float[rows];
+    final float[] lo = new float[rows];
     final float[] bb = new float[rows];
     final float[] cc = new float[rows];
     Parallel.forRange(
@@ -759,10 +761,11 @@ public final class NormKernels {
           for (int r = from; r < to; r++) {
             double m = rms ? 0.0 : mean[r];
             double rs = rstd[r];
-            float mhi = (float) m;
+            hi[r] = (float) m;
+            lo[r] = (float) (m - hi[r]);
             acc[0] = 0;
             acc[1] = 0;
-            elemGradSums(dy, x, r * len, len, mhi, (float) (m - mhi), w, (r % groups) * cpg, acc);
+            elemGradSums(dy, x, r * len, len, hi[r], lo[r], w, (r % groups) * cpg, acc);
             bb[r] = (float) (-rs * rs * rs * acc[1] / len);
             cc[r] = (float) (rms ? 0.0 : -rs * acc[0] / len);
           }
@@ -777,8 +780,6 @@ public final class NormKernels {
             int j0 = bk * block;
             int n = Math.min(block, len - j0);
             for (int r = 0; r < rows; r++) {
-              double m = rms ? 0.0 : mean[r];
-              float mhi = (float) m;
               int cb = (r % groups) * cpg + j0;
               elemBackward(
                   dy,
@@ -786,8 +787,8 @@ public final class NormKernels {
                   dx,
                   r * len + j0,
                   n,
-                  mhi,
-                  (float) (m - mhi),
+                  hi[r],
+                  lo[r],
                   (float) rstd[r],
                   bb[r],
                   cc[r],

@@ -45,7 +45,7 @@ public final class F {
    */
   private static Tensor maskGrad(Tensor g, boolean owned, float[] ref, float slope) {
     float[] gd = g.data();
-    float[] gi = owned ? gd : Buffers.uninitialized(gd.length);
+    float[] gi = InPlaceBackward.target(g, owned);
     Parallel.forRange(
         gd.length, GRAIN, (from, to) -> Elementwise.reluBackward(gd, ref, slope, gi, from, to));
     return Tensor.of(gi, g.shape());
@@ -278,7 +278,7 @@ public final class F {
         (InPlaceBackward)
             (g, owned) -> {
               float[] gd = g.data();
-              float[] gi = owned ? gd : Buffers.uninitialized(gd.length);
+              float[] gi = InPlaceBackward.target(g, owned);
               Parallel.forRange(
                   gd.length, 1 << 15, (from, to) -> Elementwise.mul(gd, mask, gi, from, to));
               return new Tensor[] {Tensor.of(gi, g.shape())};

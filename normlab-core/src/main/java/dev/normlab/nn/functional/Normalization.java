@@ -127,8 +127,7 @@ public final class Normalization {
         (InPlaceBackward)
             (g, owned) -> {
               float[] dy = g.data();
-              float[] dx =
-                  input.requiresGrad() ? (owned ? dy : Buffers.uninitialized(x.length)) : null;
+              float[] dx = input.requiresGrad() ? InPlaceBackward.target(g, owned) : null;
               float[] dw = weight != null && weight.requiresGrad() ? new float[c] : null;
               float[] db = bias != null && bias.requiresGrad() ? new float[c] : null;
               if (!empty) {
@@ -239,10 +238,7 @@ public final class Normalization {
         out,
         (InPlaceBackward)
             (g, owned) -> {
-              float[] dx =
-                  input.requiresGrad()
-                      ? (owned ? g.data() : Buffers.uninitialized(x.length))
-                      : null;
+              float[] dx = input.requiresGrad() ? InPlaceBackward.target(g, owned) : null;
               float[] dw = weight != null && weight.requiresGrad() ? new float[c] : null;
               float[] db = bias != null && bias.requiresGrad() ? new float[c] : null;
               if (!empty) {
@@ -422,10 +418,7 @@ public final class Normalization {
         out,
         (InPlaceBackward)
             (g, owned) -> {
-              float[] dx =
-                  input.requiresGrad()
-                      ? (owned ? g.data() : Buffers.uninitialized(x.length))
-                      : null;
+              float[] dx = input.requiresGrad() ? InPlaceBackward.target(g, owned) : null;
               float[] dw = weight != null && weight.requiresGrad() ? new float[nch] : null;
               float[] db = bias != null && bias.requiresGrad() ? new float[nch] : null;
               NormKernels.rowNormBackward(
