@@ -1,6 +1,7 @@
 package dev.normlab.bench;
 
 import dev.normlab.autograd.GradMode;
+import dev.normlab.kernels.BufferScope;
 import dev.normlab.kernels.Parallel;
 import dev.normlab.nn.Module;
 import dev.normlab.nn.norm.BatchNorm2d;
@@ -84,17 +85,45 @@ public final class NormBench {
     return 8.0 * a.length / min(t) / 1e9;
   }
 
+  /**
+   * One forward in a {@link BufferScope}: the output goes back to the pool, as PyTorch's caching
+   * allocator takes back an output nobody holds.
+   */
+  static void forward(Module m, Tensor x) {
+    try (var buffers = BufferScope.open();
+        var ng = GradMode.noGrad()) {
+      m.forward(x);
+    }
+  }
+
+  /**
+   * One forward and backward with the gradients of the previous one freed first (PyTorch's twin
+   * sets them to None, and its allocator reuses their memory).
+   */
+  static void forwardBackward(Module m, Tensor xg, Tensor g) {
+    try (var buffers = BufferScope.open()) {
+      for (Tensor t : m.parameters()) {
+        recycleGrad(t);
+      }
+      recycleGrad(xg);
+      m.forward(xg).backward(g);
+    }
+  }
+
+  private static void recycleGrad(Tensor t) {
+    if (t.grad() != null) {
+      BufferScope.recycle(t.grad().data());
+      t.zeroGrad();
+    }
+  }
+
   /** Runs forward and forward+backward for at least 0.4 s so that the JIT has compiled them. */
   static void warmUp(Module m, Tensor x, Tensor g) {
     long end = System.nanoTime() + 400_000_000L;
     Tensor xg = x.detach().requiresGrad(true);
     while (System.nanoTime() < end) {
-      try (var ng = GradMode.noGrad()) {
-        m.forward(x);
-      }
-      m.zeroGrad();
-      xg.zeroGrad();
-      m.forward(xg).backward(g);
+      forward(m, x);
+      forwardBackward(m, xg, g);
     }
   }
 
@@ -125,9 +154,7 @@ public final class NormBench {
       warmUp(m, x, g);
       for (int r = 0; r < warm + reps; r++) {
         long t0 = System.nanoTime();
-        try (var ng = GradMode.noGrad()) {
-          m.forward(x);
-        }
+        forward(m, x);
         long t1 = System.nanoTime();
         if (r >= warm) {
           fwd[r - warm] = (t1 - t0) / 1e6;
@@ -135,11 +162,8 @@ public final class NormBench {
       }
       Tensor xg = x.detach().requiresGrad(true);
       for (int r = 0; r < warm + reps; r++) {
-        m.zeroGrad();
-        xg.zeroGrad();
         long t0 = System.nanoTime();
-        Tensor y = m.forward(xg);
-        y.backward(g);
+        forwardBackward(m, xg, g);
         long t1 = System.nanoTime();
         if (r >= warm) {
           fb[r - warm] = (t1 - t0) / 1e6;

@@ -22,19 +22,29 @@ import java.util.Arrays;
  * test that looks at it.
  */
 public final class Buffers {
-  private static final boolean POISON = Boolean.getBoolean("normlab.poisonBuffers");
+  static final boolean POISON = Boolean.getBoolean("normlab.poisonBuffers");
   private static final MethodHandle ALLOCATE = findAllocator();
 
   private Buffers() {}
 
-  /** A float array of length n whose contents are undefined: the caller must write all of it. */
+  /**
+   * A float array of length n whose contents are undefined: the caller must write all of it. Inside
+   * a {@link BufferScope} it may be an array an earlier step used.
+   */
   public static float[] uninitialized(int n) {
-    if (POISON) {
-      float[] a = new float[n];
-      Arrays.fill(a, Float.NaN);
-      return a;
+    float[] a = BufferScope.take(n);
+    if (a == null) {
+      a = allocate(n);
     }
-    if (ALLOCATE == null || n < 1024) { // small arrays come from the TLAB, zeroed almost for free
+    if (POISON) {
+      Arrays.fill(a, Float.NaN);
+    }
+    return a;
+  }
+
+  /** A new array of length n, unzeroed when the export allows it. */
+  static float[] allocate(int n) {
+    if (POISON || ALLOCATE == null || n < 1024) { // small arrays come zeroed from the TLAB
       return new float[n];
     }
     try {

@@ -1,6 +1,7 @@
 package dev.normlab.optim;
 
 import dev.normlab.io.Json;
+import dev.normlab.kernels.BufferScope;
 import dev.normlab.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -128,6 +129,20 @@ public abstract class Optimizer {
         p.zeroGrad();
       }
     }
+  }
+
+  /**
+   * {@link #zeroGrad()} that also gives the old gradient arrays to the {@link BufferScope} pool, as
+   * PyTorch's caching allocator takes back a freed gradient: the next backward writes into memory
+   * that is still in cache. Only for a loop where nothing else holds a gradient tensor.
+   */
+  public void zeroGradRecycling() {
+    for (Tensor p : params()) {
+      if (p.grad() != null) {
+        BufferScope.recycle(p.grad().data());
+      }
+    }
+    zeroGrad();
   }
 
   /** The state of {@code p} (created empty on first use). */

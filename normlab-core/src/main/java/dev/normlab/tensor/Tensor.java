@@ -2,6 +2,7 @@ package dev.normlab.tensor;
 
 import dev.normlab.autograd.Autograd;
 import dev.normlab.autograd.Node;
+import dev.normlab.kernels.BufferScope;
 import java.util.Arrays;
 
 /**
@@ -291,6 +292,7 @@ public final class Tensor {
   public void setGrad(Tensor g) {
     if (g != null) {
       Shapes.check("assigned grad", shape, g.shape);
+      BufferScope.escape(g.data);
     }
     grad = g;
   }
@@ -322,6 +324,9 @@ public final class Tensor {
    */
   public void accumulateGrad(Tensor g, boolean owned) {
     if (grad == null) {
+      if (owned) {
+        BufferScope.escape(g.data); // a gradient outlives the step that computed it
+      }
       grad = new Tensor(owned ? g.data : g.data.clone(), shape, DType.FLOAT32);
     } else {
       float[] a = grad.data;

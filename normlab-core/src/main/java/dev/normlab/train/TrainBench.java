@@ -1,5 +1,6 @@
 package dev.normlab.train;
 
+import dev.normlab.kernels.BufferScope;
 import dev.normlab.kernels.Parallel;
 import dev.normlab.models.ReferenceCnn;
 import dev.normlab.nn.functional.F;
@@ -35,9 +36,11 @@ public final class TrainBench {
   }
 
   private static void step(ReferenceCnn model, SGD opt, Tensor x, Tensor y) {
-    opt.zeroGrad();
-    Tensor loss = F.crossEntropy(model.forward(x), y);
-    loss.backward();
-    opt.step();
+    try (var buffers = BufferScope.open()) {
+      opt.zeroGradRecycling();
+      Tensor loss = F.crossEntropy(model.forward(x), y);
+      loss.backward();
+      opt.step();
+    }
   }
 }

@@ -9,6 +9,7 @@ import dev.normlab.data.Datasets;
 import dev.normlab.data.MnistLike;
 import dev.normlab.data.Transforms;
 import dev.normlab.io.CheckpointException;
+import dev.normlab.kernels.BufferScope;
 import dev.normlab.kernels.Parallel;
 import dev.normlab.models.ReferenceCnn;
 import dev.normlab.nn.Module;
@@ -194,8 +195,9 @@ public final class Trainer {
         for (DataLoader.Batch b : loader) {
           step++;
           double l;
-          try (var anomaly = owners != null ? Anomaly.detect(owners) : null) {
-            opt.zeroGrad();
+          try (var anomaly = owners != null ? Anomaly.detect(owners) : null;
+              var buffers = BufferScope.open()) {
+            opt.zeroGradRecycling();
             Tensor loss = F.crossEntropy(model.forward(b.images()), b.labels());
             l = loss.item();
             if (!Double.isFinite(l)) {
@@ -283,27 +285,29 @@ public final class Trainer {
     long[] classTotal = new long[classes];
     try (var g = GradMode.noGrad()) {
       for (DataLoader.Batch b : loader) {
-        Tensor logits = model.forward(b.images());
-        lossSum += F.crossEntropy(logits, b.labels(), F.Reduction.SUM, 0, -100).item();
-        float[] lg = logits.data();
-        float[] lab = b.labels().data();
-        for (int i = 0; i < b.size(); i++) {
-          int best = 0;
-          for (int c = 1; c < classes; c++) {
-            if (lg[i * classes + c] > lg[i * classes + best]) {
-              best = c;
+        try (var buffers = BufferScope.open()) { // the batch's outputs are dead after it
+          Tensor logits = model.forward(b.images());
+          lossSum += F.crossEntropy(logits, b.labels(), F.Reduction.SUM, 0, -100).item();
+          float[] lg = logits.data();
+          float[] lab = b.labels().data();
+          for (int i = 0; i < b.size(); i++) {
+            int best = 0;
+            for (int c = 1; c < classes; c++) {
+              if (lg[i * classes + c] > lg[i * classes + best]) {
+                best = c;
+              }
             }
+            int y = (int) lab[i];
+            classTotal[y]++;
+            if (best == y) {
+              correct++;
+              classCorrect[y]++;
+            }
+            total++;
           }
-          int y = (int) lab[i];
-          classTotal[y]++;
-          if (best == y) {
-            correct++;
-            classCorrect[y]++;
+          if (sink != null) {
+            sink.add(b.indices(), F.softmax(logits, 1).data(), lab);
           }
-          total++;
-        }
-        if (sink != null) {
-          sink.add(b.indices(), F.softmax(logits, 1).data(), lab);
         }
       }
     }
