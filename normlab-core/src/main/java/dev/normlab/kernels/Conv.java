@@ -24,7 +24,7 @@ public final class Conv {
   private Conv() {}
 
   /** The geometry as 3-d (D, H, W), padding missing leading dims with size 1. */
-  private record G3(int[] in, int[] k, int[] s, int[] p, int[] d, int[] out) {
+  record G3(int[] in, int[] k, int[] s, int[] p, int[] d, int[] out) {
     static G3 of(ConvGeom g) {
       int nd = g.nd();
       int[] in = {1, 1, 1},
@@ -178,6 +178,147 @@ public final class Conv {
    */
   public static void backwardWeight(ConvGeom g, float[] x, float[] gy, float[] gw, float[] gbias) {
     G3 t = G3.of(g);
+    if (unfoldsChannelsLast(g)) {
+      backwardWeightChannelsLast(g, t, x, gy, gw);
+    } else {
+      backwardWeightIm2col(g, t, x, gy, gw);
+    }
+    if (gbias != null) {
+      Parallel.forRange(
+          g.cout(),
+          1,
+          (o0, o1) -> {
+            for (int oc = o0; oc < o1; oc++) {
+              double s = 0;
+              for (int n = 0; n < g.n(); n++) {
+                s += Elementwise.sum(gy, (n * g.cout() + oc) * g.outSize(), g.outSize());
+              }
+              gbias[oc] = (float) s;
+            }
+          });
+    }
+  }
+
+  /**
+   * Whether the weight gradient takes its unfolded input straight from a channels-last copy of each
+   * image: 2-d, one group, a kernel larger than 1x1, and input channels a multiple of the GEMM's
+   * panel width (so that a panel's columns are one tap's consecutive channels).
+   */
+  static boolean unfoldsChannelsLast(ConvGeom g) {
+    return g.nd() == 2
+        && g.groups() == 1
+        && !g.isPointwise()
+        && g.cin() % Gemm.NR == 0
+        && g.colRows() >= SMALL_ROWS;
+  }
+
+  private static final ThreadLocal<float[][]> CHANNELS_LAST =
+      ThreadLocal.withInitial(() -> new float[1][0]);
+
+  /**
+   * gw [cout, cin*K] for the geometries of {@link #unfoldsChannelsLast}: per image, acc [cout,
+   * K*cin] += gy [cout, out] * unfolded^T, where the unfolded input's GEMM panels are copied vector
+   * by vector from a channels-last copy of the image (a panel row is NR consecutive channels at one
+   * input pixel) instead of an im2col buffer that the GEMM would pack again with scalar stores.
+   * Columns are tap-major (tap * cin + c) and reordered into PyTorch's layout at the end. Same
+   * products, same summation order as {@link #backwardWeightIm2col}: bitwise the same result.
+   */
+  private static void backwardWeightChannelsLast(
+      ConvGeom g, G3 t, float[] x, float[] gy, float[] gw) {
+    int cin = g.cin(), cout = g.cout(), inSize = g.inSize(), outSize = g.outSize();
+    int taps = t.k[1] * t.k[2], rows = cin * taps;
+    int chunks = Math.max(1, Parallel.chunks(g.n(), 1));
+    float[][] partial = new float[chunks][];
+    Parallel.forChunks(
+        g.n(),
+        1,
+        (chunk, n0, n1) -> {
+          float[] acc = new float[cout * rows];
+          partial[chunk] = acc;
+          float[][] holder = CHANNELS_LAST.get();
+          if (holder[0].length < inSize * cin) {
+            holder[0] = new float[inSize * cin];
+          }
+          float[] xh = holder[0];
+          for (int n = n0; n < n1; n++) {
+            toChannelsLast(x, n * cin * inSize, cin, inSize, xh);
+            Gemm.sgemmPackedB(
+                cout,
+                rows,
+                outSize,
+                gy,
+                n * cout * outSize,
+                outSize,
+                (pc, kc, kp, jc, nc, pb) -> packUnfolded(t, xh, cin, pc, kc, kp, jc, nc, pb),
+                1f,
+                acc,
+                0,
+                rows);
+          }
+        });
+    java.util.Arrays.fill(gw, 0f);
+    for (float[] acc : partial) {
+      if (acc == null) {
+        continue;
+      }
+      for (int oc = 0; oc < cout; oc++) {
+        for (int tap = 0; tap < taps; tap++) {
+          int src = oc * rows + tap * cin;
+          int dst = oc * rows + tap;
+          for (int c = 0; c < cin; c++) {
+            gw[dst + c * taps] += acc[src + c];
+          }
+        }
+      }
+    }
+  }
+
+  /** xh [inSize, cin] = the image x [cin, inSize] at xo, transposed. */
+  static void toChannelsLast(float[] x, int xo, int cin, int inSize, float[] xh) {
+    for (int c = 0; c < cin; c++) {
+      int src = xo + c * inSize;
+      for (int s = 0, dst = c; s < inSize; s++, dst += cin) {
+        xh[dst] = x[src + s];
+      }
+    }
+  }
+
+  /**
+   * GEMM panels of the unfolded input, B[o, tap * cin + c] = x[c, input pixel of output o under
+   * tap] (0 in the padding), for o in [pc, pc + kc) and columns [jc, jc + nc), read from the
+   * channels-last image xh: each panel row is NR consecutive channels of one pixel.
+   */
+  static void packUnfolded(
+      G3 t, float[] xh, int cin, int pc, int kc, int kp, int jc, int nc, float[] pb) {
+    int IH = t.in[1], IW = t.in[2], OW = t.out[2], KW = t.k[2];
+    for (int jr = 0; jr < nc; jr += Gemm.NR) {
+      int col = jc + jr;
+      int tap = col / cin, c0 = col % cin;
+      int kh = tap / KW, kw = tap % KW;
+      int base = jr * kp;
+      int oh = pc / OW, ow = pc % OW;
+      for (int p = 0; p < kc; p++) {
+        int dst = base + p * Gemm.NR;
+        int ih = oh * t.s[1] - t.p[1] + kh * t.d[1];
+        int iw = ow * t.s[2] - t.p[2] + kw * t.d[2];
+        if (ih >= 0 && ih < IH && iw >= 0 && iw < IW) {
+          int src = (ih * IW + iw) * cin + c0;
+          FloatVector.fromArray(S, xh, src).intoArray(pb, dst);
+          FloatVector.fromArray(S, xh, src + L).intoArray(pb, dst + L);
+        } else {
+          java.util.Arrays.fill(pb, dst, dst + Gemm.NR, 0f);
+        }
+        if (++ow == OW) {
+          ow = 0;
+          oh++;
+        }
+      }
+      java.util.Arrays.fill(pb, base + kc * Gemm.NR, base + kp * Gemm.NR, 0f);
+    }
+  }
+
+  /** gw by im2col + GEMM, for any geometry (see {@link #backwardWeight}). */
+  static void backwardWeightIm2col(ConvGeom g, G3 t, float[] x, float[] gy, float[] gw) {
     int cinG = g.cin() / g.groups(), coutG = g.cout() / g.groups();
     int inSize = g.inSize(), outSize = g.outSize(), rows = g.colRows();
     boolean pointwise = g.isPointwise();
@@ -239,20 +380,6 @@ public final class Conv {
           }
         }
       }
-    }
-    if (gbias != null) {
-      Parallel.forRange(
-          g.cout(),
-          1,
-          (o0, o1) -> {
-            for (int oc = o0; oc < o1; oc++) {
-              double s = 0;
-              for (int n = 0; n < g.n(); n++) {
-                s += Elementwise.sum(gy, (n * g.cout() + oc) * outSize, outSize);
-              }
-              gbias[oc] = (float) s;
-            }
-          });
     }
   }
 

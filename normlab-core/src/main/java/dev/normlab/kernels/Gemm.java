@@ -91,22 +91,62 @@ public final class Gemm {
           int j0 = p0 * NR;
           int j1 = Math.min(n, p1 * NR);
           range(
-              transA, transB, m, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, j0, j1);
+              transA,
+              m,
+              k,
+              alpha,
+              a,
+              aOff,
+              lda,
+              (pc, kc, kp, jc, nc, pb) -> packB(transB, b, bOff, ldb, pc, kc, kp, jc, nc, pb),
+              beta,
+              c,
+              cOff,
+              ldc,
+              j0,
+              j1);
         });
+  }
+
+  /**
+   * Packs B[pc..pc+kc, jc..jc+nc] into NR-wide panels of kp rows, zero-padded (kp - kc rows and the
+   * columns past nc): the layout {@link #micro} reads.
+   */
+  interface PanelPacker {
+    void pack(int pc, int kc, int kp, int jc, int nc, float[] pb);
+  }
+
+  /**
+   * {@code C[m,n] = A[m,k] * B[k,n] + beta * C} on the calling thread, with B never stored: its
+   * panels come from {@code packB} (the convolution weight gradient packs its unfolded input
+   * straight from the image). A is row-major and not transposed.
+   */
+  static void sgemmPackedB(
+      int m,
+      int n,
+      int k,
+      float[] a,
+      int aOff,
+      int lda,
+      PanelPacker packB,
+      float beta,
+      float[] c,
+      int cOff,
+      int ldc) {
+    if (m > 0 && n > 0 && k > 0) {
+      range(false, m, k, 1f, a, aOff, lda, packB, beta, c, cOff, ldc, 0, n);
+    }
   }
 
   private static void range(
       boolean transA,
-      boolean transB,
       int m,
       int k,
       float alpha,
       float[] a,
       int aOff,
       int lda,
-      float[] b,
-      int bOff,
-      int ldb,
+      PanelPacker packB,
       float beta,
       float[] c,
       int cOff,
@@ -121,7 +161,7 @@ public final class Gemm {
       for (int pc = 0; pc < k; pc += KC) {
         int kc = Math.min(KC, k - pc);
         int kp = (kc + 1) & ~1; // the micro-kernel steps k by two; packing pads with zeros
-        packB(transB, b, bOff, ldb, pc, kc, kp, jc, nc, pb);
+        packB.pack(pc, kc, kp, jc, nc, pb);
         float betaEff = pc == 0 ? beta : 1f;
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);

@@ -154,6 +154,51 @@ class ConvTest {
     }
   }
 
+  /**
+   * The weight gradient packed from a channels-last image computes the products of the im2col one
+   * in the same order: bitwise the same, across strides, paddings, dilations, non-square kernels,
+   * several GEMM depth blocks (more than 256 output pixels) and output channels that do not fill
+   * the micro-kernel's rows. Also against the direct loops.
+   */
+  @Test
+  void channelsLastWeightGradientIsBitwiseTheIm2colOne() {
+    int lanes = Gemm.NR;
+    ConvGeom[] geoms = {
+      g2(5, 2 * lanes, 26, 26, 64, 3, 1, 0, 1, 1), // the reference CNN's second layer, 5 images
+      g2(3, lanes, 19, 23, 7, 3, 2, 1, 1, 1),
+      g2(2, 3 * lanes, 11, 12, 13, 3, 1, 2, 2, 1),
+      new ConvGeom(
+          3,
+          lanes,
+          new int[] {17, 20},
+          10,
+          new int[] {2, 5},
+          new int[] {1, 2},
+          new int[] {1, 2},
+          new int[] {2, 1},
+          1),
+    };
+    long seed = 40;
+    for (ConvGeom g : geoms) {
+      assertEquals(true, Conv.unfoldsChannelsLast(g), g.toString());
+      SplittableRandom r = new SplittableRandom(seed++);
+      float[] x = rand(r, g.n() * g.cin() * g.inSize());
+      float[] gy = rand(r, g.n() * g.cout() * g.outSize());
+      float[] viaChannelsLast = new float[g.cout() * g.colRows()];
+      float[] viaIm2col = new float[viaChannelsLast.length];
+      float[] reference = new float[viaChannelsLast.length];
+      java.util.Arrays.fill(viaChannelsLast, Float.NaN);
+      Conv.backwardWeight(g, x, gy, viaChannelsLast, null);
+      Conv.backwardWeightIm2col(g, Conv.G3.of(g), x, gy, viaIm2col);
+      ConvReference.backwardWeight(g, x, gy, reference, new float[g.cout()]);
+      assertArrayEquals(viaIm2col, viaChannelsLast, 0f, g.toString());
+      close("backwardWeight", g, reference, viaChannelsLast, 1e-4f);
+    }
+    assertEquals(false, Conv.unfoldsChannelsLast(g2(2, lanes + 1, 9, 9, 8, 3, 1, 1, 1, 1)));
+    assertEquals(false, Conv.unfoldsChannelsLast(g2(2, 2 * lanes, 9, 9, 8, 3, 1, 1, 1, 2)));
+    assertEquals(false, Conv.unfoldsChannelsLast(g2(2, lanes, 9, 9, 8, 1, 1, 0, 1, 1)));
+  }
+
   @Test
   void sameThreadsGiveBitwiseSameResults() {
     ConvGeom g = g2(8, 8, 12, 12, 16, 3, 1, 1, 1, 1);
