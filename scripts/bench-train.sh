@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
-# Training throughput of the reference CNN, normlab vs PyTorch, in one run with the same threads.
-# usage: scripts/bench-train.sh [threads] [steps]   (needs python3-torch and libopenblas0-pthread)
+# Training throughput of the reference CNN, normlab vs PyTorch, with the same threads.
+# usage: scripts/bench-train.sh [threads] [steps] [rounds]   (needs python3-torch and libopenblas0-pthread)
+# Each round runs, norm by norm, normlab and then PyTorch back to back, so that the two sides of a
+# ratio see the same machine (a shared VM's speed drifts by tens of percent within minutes). Prints
+# every pair and, per norm, the median ratio over the rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
 steps=${2:-60}
+rounds=${3:-3}
 norms=${NORMS:-none,batch,instance,layer,group}
 ./normlab --help >/dev/null  # builds if needed
-java_out=$(NORMLAB_THREADS=$threads ./normlab bench --norms "$norms" --steps "$steps" --warmup 15 --threads "$threads" 2>/dev/null)
-torch_out=$(cd scripts/torch && OMP_NUM_THREADS=$threads /usr/bin/python3 train_reference.py --norms "$norms" \
-  --steps $((steps + 15)) --threads "$threads" --data ../../../shared/datasets 2>/dev/null)
-echo "$java_out"
-echo "$torch_out"
+declare -A ratios
+printf '%-6s %-10s %14s %14s %8s\n' round norm "normlab img/s" "torch img/s" ratio
+for r in $(seq 1 "$rounds"); do
+  for n in ${norms//,/ }; do
+    j=$(NORMLAB_THREADS=$threads ./normlab bench --norms "$n" --steps "$steps" --warmup 15 --threads "$threads" 2>/dev/null \
+      | sed -n "s/^java norm=$n .*images_per_s=\([0-9.]*\).*/\1/p")
+    t=$(cd scripts/torch && OMP_NUM_THREADS=$threads /usr/bin/python3 train_reference.py --norms "$n" \
+      --steps $((steps + 15)) --warmup 15 --threads "$threads" --data ../../../shared/datasets 2>/dev/null \
+      | sed -n "s/^torch norm=$n .*images_per_s=\([0-9.]*\).*/\1/p")
+    x=$(awk -v j="$j" -v t="$t" 'BEGIN { printf "%.2f", j / t }')
+    ratios[$n]="${ratios[$n]:-} $x"
+    printf '%-6s %-10s %14.1f %14.1f %7sx\n' "$r" "$n" "$j" "$t" "$x"
+  done
+done
 echo
-printf '%-10s %14s %14s %8s\n' norm "normlab img/s" "torch img/s" ratio
+printf '%-10s %14s   %s\n' norm "median ratio" "all rounds"
 for n in ${norms//,/ }; do
-  j=$(echo "$java_out" | sed -n "s/^java norm=$n .*images_per_s=\([0-9.]*\).*/\1/p")
-  t=$(echo "$torch_out" | sed -n "s/^torch norm=$n .*images_per_s=\([0-9.]*\).*/\1/p")
-  awk -v n="$n" -v j="$j" -v t="$t" 'BEGIN { printf "%-10s %14.1f %14.1f %7.2fx\n", n, j, t, j / t }'
+  # shellcheck disable=SC2086
+  med=$(printf '%s\n' ${ratios[$n]} | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  printf '%-10s %13sx  %s\n' "$n" "$med" "${ratios[$n]}"
 done

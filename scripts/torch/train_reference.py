@@ -24,6 +24,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--limit-train", type=int, default=0, help="use only the first N training images")
     p.add_argument("--steps", type=int, default=0, help="stop each run after N steps (throughput only)")
+    p.add_argument("--warmup", type=int, default=0, help="with --steps: leave the first N steps out of the timing")
     p.add_argument("--data", default="../shared/datasets")
     p.add_argument("--dataset", default="mnist")
     a = p.parse_args()
@@ -50,6 +51,8 @@ def main():
                 opt.step()
                 seen += len(idx)
                 steps += 1
+                if a.steps and steps == a.warmup:  # timing starts after the warm-up steps
+                    seen, t0 = 0, time.perf_counter()
                 if a.steps and steps >= a.steps:
                     break
             train_time += time.perf_counter() - t0

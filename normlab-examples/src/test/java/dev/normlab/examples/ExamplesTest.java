@@ -108,6 +108,13 @@ class ExamplesTest {
   }
 
   @Test
+  void scopedTrainingStepsLearn() throws Exception {
+    // 16 steps of SGD on real digits: the mean loss must fall below chance's ln(10) = 2.30
+    double loss = ScopedTrainingSteps.run(Repo.datasets(), 1024);
+    assertTrue(Double.isFinite(loss) && loss < 2.2, "mean loss " + loss);
+  }
+
+  @Test
   void quickStartIsWhatTheGuideShows() {
     Tensor y = QuickStart.run();
     assertArrayEquals(new int[] {8, 3, 32, 32}, y.shape());
