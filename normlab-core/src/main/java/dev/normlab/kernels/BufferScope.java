@@ -33,6 +33,11 @@ import java.util.Set;
  * -Dnormlab.poisonBuffers=true} (the test suite) returned arrays are filled with NaN, so a use
  * after the scope shows up in any test that looks at the values.
  *
+ * <p>Every array handed out stays reachable until the scope closes, even one the step no longer
+ * needs: open a scope per training step (whose graph keeps its activations alive until backward
+ * anyway), not around an inference loop over large batches, where outputs could otherwise be
+ * collected as soon as the next op has read them.
+ *
  * <p>The pool holds at most {@code -Dnormlab.bufferPoolMB} MiB (default: a quarter of the maximum
  * heap, at most 512); beyond that the oldest arrays are dropped for the garbage collector.
  */

@@ -49,6 +49,8 @@ public final class Buffers {
     }
     try {
       return (float[]) (Object) ALLOCATE.invokeExact((Class<?>) float.class, n);
+    } catch (Error e) {
+      throw e; // OutOfMemoryError must reach the launcher's "give Java more memory" message
     } catch (Throwable t) {
       throw new IllegalStateException("uninitialized allocation failed", t);
     }

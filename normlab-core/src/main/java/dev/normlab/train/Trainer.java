@@ -285,29 +285,27 @@ public final class Trainer {
     long[] classTotal = new long[classes];
     try (var g = GradMode.noGrad()) {
       for (DataLoader.Batch b : loader) {
-        try (var buffers = BufferScope.open()) { // the batch's outputs are dead after it
-          Tensor logits = model.forward(b.images());
-          lossSum += F.crossEntropy(logits, b.labels(), F.Reduction.SUM, 0, -100).item();
-          float[] lg = logits.data();
-          float[] lab = b.labels().data();
-          for (int i = 0; i < b.size(); i++) {
-            int best = 0;
-            for (int c = 1; c < classes; c++) {
-              if (lg[i * classes + c] > lg[i * classes + best]) {
-                best = c;
-              }
+        Tensor logits = model.forward(b.images());
+        lossSum += F.crossEntropy(logits, b.labels(), F.Reduction.SUM, 0, -100).item();
+        float[] lg = logits.data();
+        float[] lab = b.labels().data();
+        for (int i = 0; i < b.size(); i++) {
+          int best = 0;
+          for (int c = 1; c < classes; c++) {
+            if (lg[i * classes + c] > lg[i * classes + best]) {
+              best = c;
             }
-            int y = (int) lab[i];
-            classTotal[y]++;
-            if (best == y) {
-              correct++;
-              classCorrect[y]++;
-            }
-            total++;
           }
-          if (sink != null) {
-            sink.add(b.indices(), F.softmax(logits, 1).data(), lab);
+          int y = (int) lab[i];
+          classTotal[y]++;
+          if (best == y) {
+            correct++;
+            classCorrect[y]++;
           }
+          total++;
+        }
+        if (sink != null) {
+          sink.add(b.indices(), F.softmax(logits, 1).data(), lab);
         }
       }
     }
