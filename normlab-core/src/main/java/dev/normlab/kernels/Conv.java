@@ -59,8 +59,115 @@ public final class Conv {
   public static void forward(ConvGeom g, float[] x, float[] w, float[] bias, float[] y) {
     if (Winograd.applies(g)) {
       Winograd.forward(g, x, w, bias, y);
-      return;
+    } else if (directSingleChannel(g)) {
+      forwardSingleChannel(g, x, w, bias, y);
+    } else {
+      forwardIm2col(g, x, w, bias, y);
     }
+  }
+
+  /**
+   * Whether the forward pass of a one-channel input (the first layer of an image network) runs
+   * directly instead of by im2col + GEMM: 2-d, stride 1, dilation 1, no padding, output rows at
+   * least a vector wide. With one input channel the GEMM's depth is just the kernel's taps (9), so
+   * every micro-kernel call stores and reloads its tile after a few multiply-adds.
+   */
+  static boolean directSingleChannel(ConvGeom g) {
+    if (g.nd() != 2 || g.groups() != 1 || g.cin() != 1 || g.outSpatial()[1] < L) {
+      return false;
+    }
+    for (int i = 0; i < 2; i++) {
+      if (g.stride()[i] != 1 || g.dilation()[i] != 1 || g.padding()[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The one-channel forward, a vector of output pixels at a time (a row's last vector overlaps the
+   * one before it), four output channels at once: four independent multiply-add chains share each
+   * load of the input (one chain alone waits on the latency of its nine dependent FMAs). Same
+   * products in the same order as the GEMM path (taps in im2col's order, a fused multiply-add chain
+   * from zero, then bias + sum), so the result is bitwise the same.
+   */
+  private static void forwardSingleChannel(
+      ConvGeom g, float[] x, float[] w, float[] bias, float[] y) {
+    int ih = g.in()[0], iw = g.in()[1], kh = g.kernel()[0], kw = g.kernel()[1];
+    int oh = g.outSpatial()[0], ow = g.outSpatial()[1];
+    int taps = kh * kw, cout = g.cout(), plane = oh * ow;
+    Parallel.forRange(
+        g.n(),
+        1,
+        (n0, n1) -> {
+          for (int n = n0; n < n1; n++) {
+            int xo = n * ih * iw;
+            int oc = 0;
+            for (; oc + 4 <= cout; oc += 4) {
+              int yo = (n * cout + oc) * plane;
+              int wo = oc * taps;
+              for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ; ox += L) {
+                  ox = Math.min(ox, ow - L);
+                  FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                  for (int i = 0; i < kh; i++) {
+                    int xr = xo + (oy + i) * iw + ox;
+                    int wr = wo + i * kw;
+                    for (int j = 0; j < kw; j++) {
+                      FloatVector xv = FloatVector.fromArray(S, x, xr + j);
+                      a0 = xv.fma(FloatVector.broadcast(S, w[wr + j]), a0);
+                      a1 = xv.fma(FloatVector.broadcast(S, w[wr + taps + j]), a1);
+                      a2 = xv.fma(FloatVector.broadcast(S, w[wr + 2 * taps + j]), a2);
+                      a3 = xv.fma(FloatVector.broadcast(S, w[wr + 3 * taps + j]), a3);
+                    }
+                  }
+                  int yp = yo + oy * ow + ox;
+                  if (bias != null) {
+                    a0 = FloatVector.broadcast(S, bias[oc]).add(a0);
+                    a1 = FloatVector.broadcast(S, bias[oc + 1]).add(a1);
+                    a2 = FloatVector.broadcast(S, bias[oc + 2]).add(a2);
+                    a3 = FloatVector.broadcast(S, bias[oc + 3]).add(a3);
+                  }
+                  a0.intoArray(y, yp);
+                  a1.intoArray(y, yp + plane);
+                  a2.intoArray(y, yp + 2 * plane);
+                  a3.intoArray(y, yp + 3 * plane);
+                  if (ox == ow - L) {
+                    break;
+                  }
+                }
+              }
+            }
+            for (; oc < cout; oc++) {
+              int yo = (n * cout + oc) * plane;
+              int wo = oc * taps;
+              for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ; ox += L) {
+                  ox = Math.min(ox, ow - L);
+                  FloatVector acc = FloatVector.zero(S);
+                  for (int i = 0; i < kh; i++) {
+                    int xr = xo + (oy + i) * iw + ox;
+                    for (int j = 0; j < kw; j++) {
+                      FloatVector wv = FloatVector.broadcast(S, w[wo + i * kw + j]);
+                      acc = FloatVector.fromArray(S, x, xr + j).fma(wv, acc);
+                    }
+                  }
+                  if (bias != null) {
+                    acc = FloatVector.broadcast(S, bias[oc]).add(acc);
+                  }
+                  acc.intoArray(y, yo + oy * ow + ox);
+                  if (ox == ow - L) {
+                    break;
+                  }
+                }
+              }
+            }
+          }
+        });
+  }
+
+  /** y = conv(x, w) + bias by im2col + GEMM, for any geometry. */
+  static void forwardIm2col(ConvGeom g, float[] x, float[] w, float[] bias, float[] y) {
     G3 t = G3.of(g);
     int cinG = g.cin() / g.groups(), coutG = g.cout() / g.groups();
     int inSize = g.inSize(), outSize = g.outSize(), rows = g.colRows();

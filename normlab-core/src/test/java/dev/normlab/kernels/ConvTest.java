@@ -199,6 +199,60 @@ class ConvTest {
     assertEquals(false, Conv.unfoldsChannelsLast(g2(2, lanes, 9, 9, 8, 1, 1, 0, 1, 1)));
   }
 
+  /**
+   * The direct one-channel forward computes the GEMM path's products in its order: bitwise the
+   * same, with and without bias, for kernel sizes 3x3, 5x3 and 1x7 and row widths that are and are
+   * not a multiple of the vector. Also against the direct loops.
+   */
+  @Test
+  void oneChannelForwardIsBitwiseTheGemmOne() {
+    ConvGeom[] geoms = {
+      g2(3, 1, 28, 28, 32, 3, 1, 0, 1, 1), // the reference CNN's first layer
+      new ConvGeom(
+          2,
+          1,
+          new int[] {9, 21},
+          5,
+          new int[] {5, 3},
+          new int[] {1, 1},
+          new int[] {0, 0},
+          new int[] {1, 1},
+          1),
+      new ConvGeom(
+          2,
+          1,
+          new int[] {4, 7 + 2 * Gemm.NR},
+          7,
+          new int[] {1, 7},
+          new int[] {1, 1},
+          new int[] {0, 0},
+          new int[] {1, 1},
+          1),
+    };
+    long seed = 60;
+    for (ConvGeom g : geoms) {
+      assertEquals(true, Conv.directSingleChannel(g), g.toString());
+      SplittableRandom r = new SplittableRandom(seed++);
+      float[] x = rand(r, g.n() * g.inSize());
+      float[] w = rand(r, g.cout() * g.colRows());
+      float[] b = rand(r, g.cout());
+      int ySize = g.n() * g.cout() * g.outSize();
+      for (float[] bias : new float[][] {b, null}) {
+        float[] direct = new float[ySize], gemm = new float[ySize], ref = new float[ySize];
+        java.util.Arrays.fill(direct, Float.NaN);
+        Conv.forward(g, x, w, bias, direct);
+        Conv.forwardIm2col(g, x, w, bias, gemm);
+        ConvReference.forward(g, x, w, bias, ref);
+        assertArrayEquals(gemm, direct, 0f, g.toString());
+        close("forward", g, ref, direct, 1e-4f);
+      }
+    }
+    assertEquals(false, Conv.directSingleChannel(g2(2, 1, 9, 9, 4, 3, 2, 0, 1, 1))); // stride
+    assertEquals(false, Conv.directSingleChannel(g2(2, 1, 9, 9, 4, 3, 1, 1, 1, 1))); // padding
+    assertEquals(false, Conv.directSingleChannel(g2(2, 2, 9, 9, 4, 3, 1, 0, 1, 1))); // 2 channels
+    assertEquals(false, Conv.directSingleChannel(g2(2, 1, 5, 5, 4, 3, 1, 0, 1, 1))); // narrow rows
+  }
+
   @Test
   void sameThreadsGiveBitwiseSameResults() {
     ConvGeom g = g2(8, 8, 12, 12, 16, 3, 1, 1, 1, 1);
