@@ -47,7 +47,7 @@ public final class BufferScope implements AutoCloseable {
   /** Arrays shorter than this are not pooled: the TLAB hands them out almost for free. */
   static final int MIN_POOLED = 1024;
 
-  private static final long CAP_BYTES =
+  private static long capBytes =
       Long.getLong("normlab.bufferPoolMB", Math.min(512, Runtime.getRuntime().maxMemory() >> 22))
           << 20;
 
@@ -145,9 +145,16 @@ public final class BufferScope implements AutoCloseable {
     }
     POOL.addLast(a);
     pooledBytes += 4L * a.length;
-    while (pooledBytes > CAP_BYTES && !POOL.isEmpty()) {
+    while (pooledBytes > capBytes && !POOL.isEmpty()) {
       pooledBytes -= 4L * POOL.pollFirst().length;
     }
+  }
+
+  /** Sets the pool's limit in bytes (tests); returns the previous one. */
+  static synchronized long capBytes(long bytes) {
+    long before = capBytes;
+    capBytes = bytes;
+    return before;
   }
 
   /** Bytes the pool holds now (for tests and diagnostics). */

@@ -122,6 +122,29 @@ class BufferScopeTest {
   }
 
   @Test
+  void thePoolKeepsToItsLimitDroppingTheOldestArrays() {
+    long before = BufferScope.capBytes(4L * 10_000);
+    try {
+      float[] first = new float[4000], second = new float[4000], third = new float[4000];
+      BufferScope.recycle(first);
+      BufferScope.recycle(second);
+      assertEquals(4L * 8000, BufferScope.pooledBytes());
+      BufferScope.recycle(third); // 12,000 floats > the limit: the oldest goes
+      assertEquals(4L * 8000, BufferScope.pooledBytes());
+      try (var s = BufferScope.open()) {
+        float[] a = Buffers.uninitialized(4000);
+        float[] b = Buffers.uninitialized(4000);
+        float[] c = Buffers.uninitialized(4000);
+        assertSame(third, a, "newest first");
+        assertSame(second, b);
+        assertNotSame(first, c, "the dropped array is not handed out");
+      }
+    } finally {
+      BufferScope.capBytes(before);
+    }
+  }
+
+  @Test
   void closingOutOfOrderIsAnError() {
     var outer = BufferScope.open();
     var inner = BufferScope.open();
