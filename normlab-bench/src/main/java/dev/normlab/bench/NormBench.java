@@ -103,17 +103,10 @@ public final class NormBench {
   static void forwardBackward(Module m, Tensor xg, Tensor g) {
     try (var buffers = BufferScope.open()) {
       for (Tensor t : m.parameters()) {
-        recycleGrad(t);
+        t.zeroGradRecycling();
       }
-      recycleGrad(xg);
+      xg.zeroGradRecycling();
       m.forward(xg).backward(g);
-    }
-  }
-
-  private static void recycleGrad(Tensor t) {
-    if (t.grad() != null) {
-      BufferScope.recycle(t.grad().data());
-      t.zeroGrad();
     }
   }
 

@@ -56,7 +56,12 @@ public final class Conv {
   }
 
   private static float[] col(int size) {
-    float[][] holder = COL.get();
+    return scratch(COL, size);
+  }
+
+  /** This thread's scratch array from {@code local}, grown to at least {@code size}. */
+  private static float[] scratch(ThreadLocal<float[][]> local, int size) {
+    float[][] holder = local.get();
     if (holder[0].length < size) {
       holder[0] = new float[size];
     }
@@ -377,11 +382,7 @@ public final class Conv {
         (chunk, n0, n1) -> {
           float[] acc = new float[cout * rows];
           partial[chunk] = acc;
-          float[][] holder = CHANNELS_LAST.get();
-          if (holder[0].length < inSize * cin) {
-            holder[0] = new float[inSize * cin];
-          }
-          float[] xh = holder[0];
+          float[] xh = scratch(CHANNELS_LAST, inSize * cin);
           for (int n = n0; n < n1; n++) {
             toChannelsLast(x, n * cin * inSize, cin, inSize, xh);
             Gemm.sgemmPackedB(

@@ -1,7 +1,6 @@
 package dev.normlab.optim;
 
 import dev.normlab.io.Json;
-import dev.normlab.kernels.BufferScope;
 import dev.normlab.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -132,17 +131,16 @@ public abstract class Optimizer {
   }
 
   /**
-   * {@link #zeroGrad()} that also gives the old gradient arrays to the {@link BufferScope} pool, as
+   * {@link #zeroGrad()} that also gives the old gradient arrays to the {@code BufferScope} pool, as
    * PyTorch's caching allocator takes back a freed gradient: the next backward writes into memory
    * that is still in cache. Only for a loop where nothing else holds a gradient tensor.
    */
   public void zeroGradRecycling() {
-    for (Tensor p : params()) {
-      if (p.grad() != null) {
-        BufferScope.recycle(p.grad().data());
+    for (ParamGroup g : groups) {
+      for (Tensor p : g.params) {
+        p.zeroGradRecycling();
       }
     }
-    zeroGrad();
   }
 
   /** The state of {@code p} (created empty on first use). */

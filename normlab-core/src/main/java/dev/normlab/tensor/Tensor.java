@@ -302,6 +302,18 @@ public final class Tensor {
     grad = null;
   }
 
+  /**
+   * {@link #zeroGrad()} that also gives the old gradient's array to the {@link BufferScope} pool,
+   * as PyTorch's caching allocator takes back a freed gradient. Only when nothing else holds that
+   * gradient tensor.
+   */
+  public void zeroGradRecycling() {
+    if (grad != null) {
+      BufferScope.recycle(grad.data);
+      grad = null;
+    }
+  }
+
   /** The op that produced this tensor, or null for a leaf. */
   public Node gradFn() {
     return gradFn;
