@@ -19,8 +19,11 @@ public final class Winograd {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
 
-  /** Tiles per GEMM: several images' tiles go into one GEMM so that its N is not too small. */
-  private static final int TARGET_TILES = Integer.getInteger("normlab.winograd.tiles", 384);
+  /**
+   * Bytes of V and M a work item aims at: small enough to stay in a core's L2 cache (1 MB here)
+   * between the transforms and the GEMMs, large enough for the GEMMs' N.
+   */
+  private static final int ITEM_BYTES = Integer.getInteger("normlab.winograd.kb", 1024) << 10;
 
   private static final ThreadLocal<float[][]> SCRATCH =
       ThreadLocal.withInitial(() -> new float[3][0]);
@@ -109,22 +112,43 @@ public final class Winograd {
       float[] bias,
       float[] y) {
     int th = (oh + 1) / 2, tw = (ow + 1) / 2, tiles = th * tw;
-    int group = Math.max(1, Math.min(n, TARGET_TILES / tiles));
-    int groups = (n + group - 1) / group;
+    // A work item is a group of whole images (small planes) or a band of tile rows of one image
+    // (large planes), sized by ITEM_BYTES.
+    int target = Math.max(Gemm.NR, ITEM_BYTES / (16 * 4 * (cin + cout))); // tiles per item
+    int group = Math.max(1, Math.min(n, target / tiles));
+    int maxBand = Math.max(1, target / tw);
+    int wanted = group > 1 ? 1 : (th + maxBand - 1) / maxBand;
+    int band = (th + wanted - 1) / wanted; // tile rows per band, the bands balanced
+    int bands = (th + band - 1) / band;
+    int items = (n + group - 1) / group * bands;
+    int width = group * band * tw; // tile columns of V and M
+    // The 16 filter matrices are the same for every item: packed for the GEMM once.
+    // (With fewer items than threads, Gemm.sgemm's own split over columns keeps all cores busy.)
+    boolean prepacked = Gemm.prepackable(cin) && items >= Parallel.threads();
+    int uStride = prepacked ? Gemm.packedASize(cout, cin) : 0;
+    float[] pu = prepacked ? new float[16 * uStride] : null;
+    if (prepacked) {
+      for (int k = 0; k < 16; k++) {
+        Gemm.packA(cout, cin, u, k * cout * cin, cin, pu, k * uStride);
+      }
+    }
     Parallel.forRange(
-        groups,
+        items,
         1,
-        (g0, g1) -> {
+        (i0, i1) -> {
           // rows of V and M are padded by a vector so that the transforms can load and store
-          // whole vectors past a row of tiles (the extra lanes are never read back as results)
-          int cols = group * tiles + L;
+          // whole vectors past a row of tiles (the extra lanes are never read back as results),
+          // and hold whole NR-wide panels for the GEMM that reads V in place
+          int cols = Math.max(width + L, (width + Gemm.NR - 1) / Gemm.NR * Gemm.NR);
           float[][] s = SCRATCH.get();
           float[] v = buffer(s, 0, 16 * cin * cols);
           float[] m = buffer(s, 1, 16 * cout * cols);
           float[] rows = buffer(s, 2, (2 * th + 2) * 4 * (tw + L) + 2 * (tw + L) + 4);
-          for (int gi = g0; gi < g1; gi++) {
-            int n0 = gi * group, nb = Math.min(group, n - n0);
-            int used = nb * tiles;
+          for (int item = i0; item < i1; item++) {
+            int n0 = item / bands * group, nb = Math.min(group, n - n0);
+            int ty0 = item % bands * band, ty1 = Math.min(th, ty0 + band);
+            int bt = (ty1 - ty0) * tw; // tiles of one image in this item
+            int used = nb * bt;
             for (int b = 0; b < nb; b++) {
               for (int c = 0; c < cin; c++) {
                 inputTransform(
@@ -133,15 +157,30 @@ public final class Winograd {
                     ih,
                     iw,
                     p,
-                    th,
+                    ty0,
+                    ty1,
                     tw,
                     v,
-                    c * cols + b * tiles,
+                    c * cols + b * bt,
                     cin * cols,
                     rows);
               }
             }
-            for (int k = 0; k < 16; k++) {
+            for (int k = 0; k < 16 && prepacked; k++) {
+              Gemm.sgemmPackedA(
+                  cout,
+                  used,
+                  cin,
+                  pu,
+                  k * uStride,
+                  v,
+                  k * cin * cols,
+                  cols,
+                  m,
+                  k * cout * cols,
+                  cols);
+            }
+            for (int k = 0; k < 16 && !prepacked; k++) {
               Gemm.sgemm(
                   false,
                   false,
@@ -164,9 +203,10 @@ public final class Winograd {
               for (int o = 0; o < cout; o++) {
                 outputTransform(
                     m,
-                    o * cols + b * tiles,
+                    o * cols + b * bt,
                     cout * cols,
-                    th,
+                    ty0,
+                    ty1,
                     tw,
                     bias == null ? 0f : bias[o],
                     y,
@@ -187,9 +227,10 @@ public final class Winograd {
   }
 
   /**
-   * V = B^T d B for every tile of one channel plane, written to v[k * kStride + at + tile]. First d
-   * B along each (virtual, zero-padded) input row, as vectors over the row's tiles; then B^T along
-   * the columns, four rows at a time.
+   * V = B^T d B for the tiles in tile rows [ty0, ty1) of one channel plane, written to v[k *
+   * kStride + at + tile] (tile counted from the band's first). First d B along each (virtual,
+   * zero-padded) input row, as vectors over the row's tiles; then B^T along the columns, four rows
+   * at a time.
    */
   private static void inputTransform(
       float[] x,
@@ -197,17 +238,17 @@ public final class Winograd {
       int ih,
       int iw,
       int p,
-      int th,
+      int ty0,
+      int ty1,
       int tw,
       float[] v,
       int at,
       int kStride,
       float[] rows) {
-    int vr = 2 * th + 2; // virtual rows, from -p
     int rs = tw + L; // row stride in the rows buffer (room for a whole vector past tw)
-    int padded = vr * 4 * rs; // one zero-padded input row: pad[c] = X(c - p)
+    int padded = (2 * ty1 + 2) * 4 * rs; // one zero-padded input row: pad[c] = X(c - p)
     int pw = 2 * (tw + L) + 4;
-    for (int r = 0; r < vr; r++) {
+    for (int r = 2 * ty0; r < 2 * ty1 + 2; r++) { // virtual rows, from -p
       int iy = r - p;
       if (iy >= 0 && iy < ih) {
         int lead = Math.min(p, pw);
@@ -239,9 +280,9 @@ public final class Winograd {
         o0.sub(o1).intoArray(rows, base + 3 * rs + t);
       }
     }
-    for (int ty = 0; ty < th; ty++) {
+    for (int ty = ty0; ty < ty1; ty++) {
       int r0 = 2 * ty * 4 * rs, r1 = r0 + 4 * rs, r2 = r1 + 4 * rs, r3 = r2 + 4 * rs;
-      int dst = at + ty * tw;
+      int dst = at + (ty - ty0) * tw;
       for (int j = 0; j < 4; j++) {
         int c0 = r0 + j * rs, c1 = r1 + j * rs, c2 = r2 + j * rs, c3 = r3 + j * rs;
         for (int t = 0; t < tw; t += L) {
@@ -259,22 +300,23 @@ public final class Winograd {
   }
 
   /**
-   * Y = A^T M A (+ bias) for every tile of one output plane, with A^T = [[1,1,1,0],[0,1,-1,-1]];
-   * m[k * kStride + at + tile] holds the 16 positions.
+   * Y = A^T M A (+ bias) for the tiles in tile rows [ty0, ty1) of one output plane, with A^T =
+   * [[1,1,1,0],[0,1,-1,-1]]; m[k * kStride + at + tile] holds the 16 positions.
    */
   private static void outputTransform(
       float[] m,
       int at,
       int kStride,
-      int th,
+      int ty0,
+      int ty1,
       int tw,
       float bias,
       float[] y,
       int yo,
       int oh,
       int ow) {
-    for (int ty = 0; ty < th; ty++) {
-      int src = at + ty * tw;
+    for (int ty = ty0; ty < ty1; ty++) {
+      int src = at + (ty - ty0) * tw;
       for (int t = 0; t < tw; t += L) {
         int a = src + t;
         // s0 = m0 + m1 + m2 and s1 = m1 - m2 - m3 down each of the 4 columns j

@@ -97,7 +97,13 @@ class ConvTest {
     }
     // many images: several GEMM groups, the last one partial
     ConvGeom big = g2(7, 16, 12, 12, 8, 3, 1, 1, 1, 1);
-    check(big, seed);
+    check(big, seed++);
+    // groups of whole images, one per thread or more: the filters packed once, V read in place;
+    // 13 output channels leave a partial row panel, 5x5 tiles a partial column panel
+    check(g2(40, 10, 9, 9, 13, 3, 1, 0, 1, 1), seed++);
+    check(g2(40, 9, 9, 9, 13, 3, 1, 1, 1, 1), seed++); // odd cin: the packed path is not taken
+    // a plane too large for one work item: bands of tile rows (3 of 35 per band here)
+    check(g2(1, 64, 70, 66, 64, 3, 1, 1, 1, 1), seed);
   }
 
   @Test

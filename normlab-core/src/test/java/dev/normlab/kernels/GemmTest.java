@@ -1,6 +1,7 @@
 package dev.normlab.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.SplittableRandom;
@@ -91,6 +92,41 @@ class GemmTest {
     float[] ref = new float[m * n];
     GemmReference.sgemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, ref, 0, n);
     assertArrayEquals(ref, c1, 1e-3f);
+  }
+
+  @Test
+  void packedAProductMatchesScalarTwin() {
+    SplittableRandom r = new SplittableRandom(11);
+    for (int m : new int[] {1, 6, 7, 13, 64}) {
+      for (int n : new int[] {1, 5, 16, 17, 288}) {
+        for (int k : new int[] {2, 32, 64, 256}) {
+          int lda = k + 1, ldb = (n + Gemm.NR - 1) / Gemm.NR * Gemm.NR + 3, ldc = n + 2;
+          float[] a = rand(r, m * lda);
+          float[] b = rand(r, k * ldb);
+          for (int i = 0; i < k; i++) {
+            b[i * ldb + n] = Float.NaN; // past column n: reaches only columns that are not stored
+          }
+          float[] pa = new float[Gemm.packedASize(m, k) + 4];
+          Gemm.packA(m, k, a, 0, lda, pa, 4);
+          float[] c = rand(r, m * ldc);
+          float[] ref = c.clone();
+          Gemm.sgemmPackedA(m, n, k, pa, 4, b, 0, ldb, c, 0, ldc);
+          GemmReference.sgemm(false, false, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, ref, 0, ldc);
+          assertArrayEquals(ref, c, 1e-5f * (k + 1), "m=" + m + " n=" + n + " k=" + k);
+        }
+      }
+    }
+  }
+
+  @Test
+  void packedAProductRejectsOddKAndShortRows() {
+    float[] pa = new float[Gemm.packedASize(6, 4)];
+    float[] c = new float[6 * 5];
+    assertThrows(
+        IllegalArgumentException.class, () -> Gemm.packA(6, 3, new float[18], 0, 3, pa, 0));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Gemm.sgemmPackedA(6, 5, 4, pa, 0, new float[4 * 5], 0, 5, c, 0, 5));
   }
 
   @Test
