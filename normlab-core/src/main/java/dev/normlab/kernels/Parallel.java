@@ -1,8 +1,8 @@
 package dev.normlab.kernels;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The one place where kernels get their threads.
@@ -11,9 +11,17 @@ import java.util.concurrent.RecursiveAction;
  * normlab.threads}), default all cores. Work is split into a fixed number of contiguous chunks that
  * depends only on the range and the thread count, never on timing, so that the same thread count
  * gives bitwise the same result.
+ *
+ * <p>The calling thread runs chunk 0 itself and a team of {@code threads - 1} workers runs the
+ * others. Between regions the workers spin for a while before they park, as OpenMP's do: waking a
+ * parked thread takes tens of microseconds on a virtual machine. With a ForkJoinPool, which parks
+ * at once, an empty two-chunk region cost 21 us here and two chunks of 23 us took 101 us (the
+ * second chunk often ran after the first, on the same thread); with the team 0.5 and 24 us, and the
+ * reference CNN's training step (about 25 regions) is 6-7% faster, measured in one process
+ * alternating the two.
  */
 public final class Parallel {
-  /** A body over a half-open index range {@code [from, to)}. */
+  /** A body over a half-open index range. */
   @FunctionalInterface
   public interface RangeBody {
     void run(int from, int to);
@@ -25,8 +33,15 @@ public final class Parallel {
     void run(int chunk, int from, int to);
   }
 
+  /** How long an idle worker, or a caller waiting for its workers, spins before it parks. */
+  private static final long SPIN_NANOS = Long.getLong("normlab.spinMicros", 200) * 1000;
+
   private static volatile int threads = initialThreads();
-  private static volatile ForkJoinPool pool = newPool(threads);
+  private static volatile Team team = new Team(threads);
+
+  /** Set while this thread runs a chunk: a region started inside one runs inline. */
+  private static final ThreadLocal<boolean[]> INSIDE =
+      ThreadLocal.withInitial(() -> new boolean[1]);
 
   private Parallel() {}
 
@@ -46,19 +61,6 @@ public final class Parallel {
     return Runtime.getRuntime().availableProcessors();
   }
 
-  private static ForkJoinPool newPool(int n) {
-    return new ForkJoinPool(
-        Math.max(1, n),
-        p -> {
-          var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-          t.setName("normlab-" + t.getPoolIndex());
-          t.setDaemon(true);
-          return t;
-        },
-        null,
-        false);
-  }
-
   /** The number of threads kernels split their work over. */
   public static int threads() {
     return threads;
@@ -70,10 +72,15 @@ public final class Parallel {
       throw new IllegalArgumentException("threads must be >= 1, got " + n);
     }
     if (n != threads) {
-      ForkJoinPool old = pool;
-      pool = newPool(n);
-      threads = n;
-      old.shutdown();
+      Team old = team;
+      old.lock.lock(); // wait for a running region to finish
+      try {
+        team = new Team(n);
+        threads = n;
+        old.shutdown();
+      } finally {
+        old.lock.unlock();
+      }
     }
   }
 
@@ -94,29 +101,32 @@ public final class Parallel {
       }
       return;
     }
-    if (ForkJoinTask.inForkJoinPool() && ForkJoinTask.getPool() == pool) {
-      // Already on one of our workers (nested parallelism): run inline to avoid oversubscription.
+    boolean[] inside = INSIDE.get();
+    if (inside[0]) {
+      // Nested in a chunk: run inline, as one chunk, to avoid oversubscription.
       body.run(0, 0, n);
       return;
     }
-    pool.invoke(
-        new RecursiveAction() {
-          @Override
-          protected void compute() {
-            ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
-            for (int c = 1; c < chunks; c++) {
-              final int cc = c;
-              tasks[c - 1] =
-                  ForkJoinTask.adapt(
-                          () -> body.run(cc, start(n, chunks, cc), start(n, chunks, cc + 1)))
-                      .fork();
-            }
-            body.run(0, 0, start(n, chunks, 1));
-            for (int i = tasks.length - 1; i >= 0; i--) {
-              tasks[i].join();
-            }
-          }
-        });
+    Team t = team;
+    if (t.workers.length + 1 < chunks) {
+      // The thread count changed under us: the same chunks, one after another, so the result is
+      // the one a team would have given.
+      inside[0] = true;
+      try {
+        for (int c = 0; c < chunks; c++) {
+          body.run(c, start(n, chunks, c), start(n, chunks, c + 1));
+        }
+      } finally {
+        inside[0] = false;
+      }
+      return;
+    }
+    t.lock.lock(); // one region at a time; another thread's region is short
+    try {
+      t.run(new Job(n, chunks, body, Thread.currentThread()), inside);
+    } finally {
+      t.lock.unlock();
+    }
   }
 
   /** The number of chunks {@link #forChunks} uses for {@code n} items and this grain. */
@@ -130,5 +140,146 @@ public final class Parallel {
 
   private static int start(int n, int chunks, int c) {
     return (int) ((long) n * c / chunks);
+  }
+
+  /** One parallel region: chunk c of it runs on worker c (chunk 0 on the caller). */
+  private static final class Job {
+    final int n;
+    final int chunks;
+    final ChunkBody body;
+    final Thread caller;
+    final AtomicInteger pending;
+    volatile boolean callerParked;
+    volatile Throwable failure;
+
+    Job(int n, int chunks, ChunkBody body, Thread caller) {
+      this.n = n;
+      this.chunks = chunks;
+      this.body = body;
+      this.caller = caller;
+      this.pending = new AtomicInteger(chunks - 1);
+    }
+
+    void runChunk(int c, boolean[] inside) {
+      inside[0] = true;
+      try {
+        body.run(c, start(n, chunks, c), start(n, chunks, c + 1));
+      } catch (Throwable e) {
+        failure = e;
+      } finally {
+        inside[0] = false;
+      }
+    }
+
+    /** Called by a worker when its chunk is done. */
+    void done() {
+      if (pending.decrementAndGet() == 0 && callerParked) {
+        LockSupport.unpark(caller);
+      }
+    }
+  }
+
+  /** The workers of one thread count; one region at a time (its lock). */
+  private static final class Team {
+    final ReentrantLock lock = new ReentrantLock();
+    final Worker[] workers;
+    volatile Job job;
+
+    Team(int threads) {
+      workers = new Worker[threads - 1];
+      for (int i = 0; i < workers.length; i++) {
+        workers[i] = new Worker(this, i + 1);
+        workers[i].start();
+      }
+    }
+
+    void run(Job j, boolean[] inside) {
+      job = j; // publishes the job's fields to the workers
+      for (int w = 1; w < j.chunks; w++) {
+        workers[w - 1].wake();
+      }
+      j.runChunk(0, inside);
+      long spinUntil = System.nanoTime() + SPIN_NANOS;
+      while (j.pending.get() > 0) {
+        if (System.nanoTime() < spinUntil) {
+          Thread.onSpinWait();
+        } else {
+          j.callerParked = true;
+          if (j.pending.get() > 0) {
+            LockSupport.park(this);
+          }
+        }
+      }
+      Throwable f = j.failure;
+      if (f instanceof RuntimeException e) {
+        throw e;
+      } else if (f instanceof Error e) {
+        throw e;
+      } else if (f != null) {
+        throw new IllegalStateException(f);
+      }
+    }
+
+    void shutdown() {
+      for (Worker w : workers) {
+        w.stopped = true;
+        LockSupport.unpark(w);
+      }
+    }
+  }
+
+  private static final class Worker extends Thread {
+    final Team team;
+    final int index;
+    volatile boolean parked;
+    volatile boolean stopped;
+
+    Worker(Team team, int index) {
+      super("normlab-" + index);
+      this.team = team;
+      this.index = index;
+      setDaemon(true);
+    }
+
+    void wake() {
+      if (parked) {
+        LockSupport.unpark(this);
+      }
+    }
+
+    @Override
+    public void run() {
+      boolean[] inside = INSIDE.get();
+      Job seen = null;
+      while (!stopped) {
+        Job j = team.job;
+        if (j == seen) {
+          idle(seen);
+          continue;
+        }
+        seen = j;
+        if (index < j.chunks) {
+          j.runChunk(index, inside);
+          j.done();
+        }
+      }
+    }
+
+    /** Spins until a new job or SPIN_NANOS pass, then parks until woken. */
+    private void idle(Job seen) {
+      long spinUntil = System.nanoTime() + SPIN_NANOS;
+      while (team.job == seen && !stopped) {
+        if (System.nanoTime() < spinUntil) {
+          Thread.onSpinWait();
+        } else {
+          parked = true;
+          if (team.job == seen && !stopped) {
+            LockSupport.park(this);
+          }
+          parked = false;
+          spinUntil = System.nanoTime() + SPIN_NANOS;
+        }
+      }
+    }
   }
 }
