@@ -331,14 +331,15 @@ public final class Conv {
       backwardWeightIm2col(g, t, x, gy, gw);
     }
     if (gbias != null) {
+      int outSize = g.outSize(), cout = g.cout(), n = g.n();
       Parallel.forRange(
-          g.cout(),
+          cout,
           1,
           (o0, o1) -> {
             for (int oc = o0; oc < o1; oc++) {
               double s = 0;
-              for (int n = 0; n < g.n(); n++) {
-                s += Elementwise.sum(gy, (n * g.cout() + oc) * g.outSize(), g.outSize());
+              for (int i = 0; i < n; i++) {
+                s += Elementwise.sum(gy, (i * cout + oc) * outSize, outSize);
               }
               gbias[oc] = (float) s;
             }
