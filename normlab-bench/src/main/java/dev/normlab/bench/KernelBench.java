@@ -16,8 +16,15 @@ public final class KernelBench {
     void run();
   }
 
+  /**
+   * Median of {@code reps} timed calls, after {@code warmup} calls and at least two seconds of
+   * calls: until C2 has compiled the GEMM's loops the calls run in C1's code, whose Vector API
+   * operations are not intrinsified (five warm-up calls of SGEMM 1024 were not enough: its median
+   * then came out at 30 instead of 120 GFLOP/s in most processes).
+   */
   static double medianMillis(Body body, int warmup, int reps) {
-    for (int i = 0; i < warmup; i++) {
+    long until = System.nanoTime() + 2_000_000_000L;
+    for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
       body.run();
     }
     double[] t = new double[reps];

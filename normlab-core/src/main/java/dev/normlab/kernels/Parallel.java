@@ -15,10 +15,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The calling thread runs chunk 0 itself and a team of {@code threads - 1} workers runs the
  * others. Between regions the workers spin for a while before they park, as OpenMP's do: waking a
  * parked thread takes tens of microseconds on a virtual machine. With a ForkJoinPool, which parks
- * at once, an empty two-chunk region cost 21 us here and two chunks of 23 us took 101 us (the
- * second chunk often ran after the first, on the same thread); with the team 0.5 and 24 us, and the
- * reference CNN's training step (about 25 regions) is 6-7% faster, measured in one process
- * alternating the two.
+ * at once, an empty two-chunk region cost 7 us here and two chunks of 22 us took 99 us (the second
+ * often ran after the first, on the same thread); with the team 0.5 and 23 us ({@code
+ * ParallelBench}), and the reference CNN's training step (about 25 regions) is 6-7% faster,
+ * measured in one process alternating the two.
  */
 public final class Parallel {
   /** A body over a half-open index range. */
