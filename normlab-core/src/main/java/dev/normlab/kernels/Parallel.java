@@ -108,24 +108,28 @@ public final class Parallel {
       return;
     }
     Team t = team;
-    if (t.workers.length + 1 < chunks) {
-      // The thread count changed under us: the same chunks, one after another, so the result is
-      // the one a team would have given.
-      inside[0] = true;
-      try {
-        for (int c = 0; c < chunks; c++) {
-          body.run(c, start(n, chunks, c), start(n, chunks, c + 1));
-        }
-      } finally {
-        inside[0] = false;
-      }
-      return;
-    }
     t.lock.lock(); // one region at a time; another thread's region is short
     try {
-      t.run(new Job(n, chunks, body, Thread.currentThread()), inside);
+      if (t.stopped || t.workers.length + 1 < chunks) {
+        // setThreads replaced the team under us: the same chunks, one after another, so the
+        // result is the one a team would have given.
+        runInline(n, chunks, body, inside);
+      } else {
+        t.run(new Job(n, chunks, body, Thread.currentThread()), inside);
+      }
     } finally {
       t.lock.unlock();
+    }
+  }
+
+  private static void runInline(int n, int chunks, ChunkBody body, boolean[] inside) {
+    inside[0] = true;
+    try {
+      for (int c = 0; c < chunks; c++) {
+        body.run(c, start(n, chunks, c), start(n, chunks, c + 1));
+      }
+    } finally {
+      inside[0] = false;
     }
   }
 
@@ -184,6 +188,7 @@ public final class Parallel {
     final ReentrantLock lock = new ReentrantLock();
     final Worker[] workers;
     volatile Job job;
+    volatile boolean stopped; // set by setThreads, under the lock, once a new team has replaced it
 
     Team(int threads) {
       workers = new Worker[threads - 1];
@@ -221,6 +226,7 @@ public final class Parallel {
     }
 
     void shutdown() {
+      stopped = true;
       for (Worker w : workers) {
         w.stopped = true;
         LockSupport.unpark(w);

@@ -147,4 +147,28 @@ class ParallelTest {
     Parallel.forChunks(300, 1, (c, from, to) -> mask.accumulateAndGet(1 << c, (a, b) -> a | b));
     assertEquals(0b11, mask.get());
   }
+
+  @Test
+  void changingTheThreadCountWhileRegionsRunNeitherHangsNorLosesWork() throws Exception {
+    Parallel.setThreads(2);
+    java.util.concurrent.atomic.AtomicBoolean done =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicLong covered = new java.util.concurrent.atomic.AtomicLong();
+    Thread caller =
+        new Thread(
+            () -> {
+              for (int rep = 0; rep < 2000; rep++) {
+                Parallel.forRange(300, 1, (from, to) -> covered.addAndGet(to - from));
+              }
+              done.set(true);
+            });
+    caller.start();
+    for (int i = 0; !done.get() && i < 200; i++) {
+      Parallel.setThreads(2 + (i & 1)); // replaces the team under the caller's regions
+    }
+    caller.join(60_000);
+    assertTrue(done.get(), "regions hung while the thread count changed");
+    assertEquals(2000L * 300, covered.get());
+    Parallel.setThreads(2);
+  }
 }
