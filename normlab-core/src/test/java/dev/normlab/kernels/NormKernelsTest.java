@@ -507,6 +507,36 @@ class NormKernelsTest {
     return o;
   }
 
+  /**
+   * Layer Norm's forward normalizes rows in pairs that share the weight and bias loads; each row
+   * must come out bitwise as one {@code elemAffine} call gives it, including the scalar tail, and
+   * an odd row count leaves one single row.
+   */
+  @Test
+  void pairedLayerNormRowsAreBitwiseSingleRows() {
+    Random r = new Random(13);
+    for (int len : new int[] {1, 7, 8, 37, 2704}) {
+      int rows = 5;
+      float[] x = randn(r, rows * len, 3.0, 2.0);
+      float[] w = randn(r, len, 1.0, 0.5);
+      float[] b = randn(r, len, 0.0, 0.5);
+      float[] y = new float[x.length];
+      double[] mean = new double[rows], rstd = new double[rows];
+      NormKernels.rowNormForward(x, y, rows, 1, len, 1, w, b, 1e-5, false, false, mean, rstd);
+      for (int row = 0; row < rows; row++) {
+        float[] single = new float[x.length];
+        float hi = (float) mean[row];
+        NormKernels.elemAffine(
+            x, single, row * len, len, hi, (float) (mean[row] - hi), (float) rstd[row], w, b, 0);
+        assertArrayEquals(
+            java.util.Arrays.copyOfRange(single, row * len, (row + 1) * len),
+            java.util.Arrays.copyOfRange(y, row * len, (row + 1) * len),
+            0f,
+            "len=" + len + " row=" + row);
+      }
+    }
+  }
+
   @Test
   void bnZeroRuleAndEpsZero() {
     float[] x = new float[2 * 3 * 4];
