@@ -195,7 +195,7 @@ public final class Gemm {
   }
 
   private static void checkPrepackable(int k) {
-    if (k <= 0 || k > KC || (k & 1) != 0) {
+    if (!prepackable(k)) {
       throw new IllegalArgumentException("packed A needs an even k in [2, " + KC + "], got " + k);
     }
   }

@@ -166,38 +166,39 @@ public final class Winograd {
                     rows);
               }
             }
-            for (int k = 0; k < 16 && prepacked; k++) {
-              Gemm.sgemmPackedA(
-                  cout,
-                  used,
-                  cin,
-                  pu,
-                  k * uStride,
-                  v,
-                  k * cin * cols,
-                  cols,
-                  m,
-                  k * cout * cols,
-                  cols);
-            }
-            for (int k = 0; k < 16 && !prepacked; k++) {
-              Gemm.sgemm(
-                  false,
-                  false,
-                  cout,
-                  used,
-                  cin,
-                  1f,
-                  u,
-                  k * cout * cin,
-                  cin,
-                  v,
-                  k * cin * cols,
-                  cols,
-                  0f,
-                  m,
-                  k * cout * cols,
-                  cols);
+            for (int k = 0; k < 16; k++) {
+              if (prepacked) {
+                Gemm.sgemmPackedA(
+                    cout,
+                    used,
+                    cin,
+                    pu,
+                    k * uStride,
+                    v,
+                    k * cin * cols,
+                    cols,
+                    m,
+                    k * cout * cols,
+                    cols);
+              } else {
+                Gemm.sgemm(
+                    false,
+                    false,
+                    cout,
+                    used,
+                    cin,
+                    1f,
+                    u,
+                    k * cout * cin,
+                    cin,
+                    v,
+                    k * cin * cols,
+                    cols,
+                    0f,
+                    m,
+                    k * cout * cols,
+                    cols);
+              }
             }
             for (int b = 0; b < nb; b++) {
               for (int o = 0; o < cout; o++) {
