@@ -5,14 +5,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * N-d convolution (1-d, 2-d, 3-d) by im2col + {@link Gemm}, with stride, padding, dilation and
- * groups. 3x3 stride-1 2-d convolutions with enough channels go to {@link Winograd} for the forward
- * pass and for the input gradient (a forward convolution of the output gradient with the turned
- * filters: 12.2–13.3 against 13.3–14.0 ms for the reference CNN's second layer); their weight
- * gradient packs the unfolded input straight from a channels-last copy (Winograd measured no faster
- * there). A one-channel input's forward runs directly. Layouts as PyTorch: input [n, cin, *in],
- * weight [cout, cin/groups, *kernel], output [n, cout, *out]. Work is split over images; each chunk
- * has its own unfold buffer and, for the weight gradient, its own partial sum, added in chunk order
- * so that results are reproducible. {@link ConvReference} is the scalar twin.
+ * groups. 3x3 stride-1 2-d convolutions with enough channels go to {@link Winograd} for all three
+ * passes: the forward, the input gradient (a forward convolution of the output gradient with the
+ * turned filters) and the weight gradient; other 2-d weight gradients pack the unfolded input
+ * straight from a channels-last copy. A one-channel input's forward runs directly. Layouts as
+ * PyTorch: input [n, cin, *in], weight [cout, cin/groups, *kernel], output [n, cout, *out]. Work is
+ * split over images; each chunk has its own unfold buffer and, for the weight gradient, its own
+ * partial sum, added in chunk order so that results are reproducible. {@link ConvReference} is the
+ * scalar twin.
  */
 public final class Conv {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -26,6 +26,13 @@ public final class Conv {
    */
   private static final boolean WINOGRAD_INPUT_GRAD =
       !"false".equals(System.getProperty("normlab.winograd.inputGrad", "true"));
+
+  /**
+   * {@code -Dnormlab.winograd.weightGrad=false} keeps the weight gradient on the channels-last GEMM
+   * (comparisons).
+   */
+  private static final boolean WINOGRAD_WEIGHT_GRAD =
+      !"false".equals(System.getProperty("normlab.winograd.weightGrad", "true"));
 
   private static final ThreadLocal<float[][]> COL = ThreadLocal.withInitial(() -> new float[1][0]);
 
@@ -325,7 +332,9 @@ public final class Conv {
    */
   public static void backwardWeight(ConvGeom g, float[] x, float[] gy, float[] gw, float[] gbias) {
     G3 t = G3.of(g);
-    if (unfoldsChannelsLast(g)) {
+    if (WINOGRAD_WEIGHT_GRAD && Winograd.applies(g)) {
+      Winograd.backwardWeight(g, x, gy, gw);
+    } else if (unfoldsChannelsLast(g)) {
       backwardWeightChannelsLast(g, t, x, gy, gw);
     } else {
       backwardWeightIm2col(g, t, x, gy, gw);
@@ -371,8 +380,7 @@ public final class Conv {
    * Columns are tap-major (tap * cin + c) and reordered into PyTorch's layout at the end. Same
    * products, same summation order as {@link #backwardWeightIm2col}: bitwise the same result.
    */
-  private static void backwardWeightChannelsLast(
-      ConvGeom g, G3 t, float[] x, float[] gy, float[] gw) {
+  static void backwardWeightChannelsLast(ConvGeom g, G3 t, float[] x, float[] gy, float[] gw) {
     int cin = g.cin(), cout = g.cout(), inSize = g.inSize(), outSize = g.outSize();
     int taps = t.k[1] * t.k[2], rows = cin * taps;
     int chunks = Math.max(1, Parallel.chunks(g.n(), 1));

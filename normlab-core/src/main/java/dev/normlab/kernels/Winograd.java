@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * 3x3, stride-1 2-d convolution by Winograd's minimal filtering F(2x2, 3x3): each 4x4 input tile
  * gives a 2x2 output tile with 16 multiplies per (input, output) channel pair instead of 36, so the
- * channel-mixing GEMMs do 2.25x fewer flops than im2col. Used for the forward pass.
+ * channel-mixing GEMMs do 2.25x fewer flops than im2col. Used for the forward pass, the input
+ * gradient (as a forward pass) and the weight gradient ({@link #backwardWeight}).
  *
  * <p>With g the 3x3 filter, d a 4x4 input tile, U = G g G^T and V = B^T d B, the output tile is A^T
  * [sum over input channels of U .* V] A. The sum over channels is, for each of the 16 positions, a
@@ -24,6 +25,10 @@ public final class Winograd {
    * between the transforms and the GEMMs, large enough for the GEMMs' N.
    */
   private static final int ITEM_BYTES = Integer.getInteger("normlab.winograd.kb", 1024) << 10;
+
+  /** The same for the weight gradient, whose items hold V and U (no M) and are read once. */
+  private static final int WEIGHT_ITEM_BYTES =
+      Integer.getInteger("normlab.winograd.weightKb", 2048) << 10;
 
   private static final ThreadLocal<float[][]> SCRATCH =
       ThreadLocal.withInitial(() -> new float[3][0]);
@@ -111,17 +116,9 @@ public final class Winograd {
       float[] u,
       float[] bias,
       float[] y) {
-    int th = (oh + 1) / 2, tw = (ow + 1) / 2, tiles = th * tw;
-    // A work item is a group of whole images (small planes) or a band of tile rows of one image
-    // (large planes), sized by ITEM_BYTES.
-    int target = Math.max(Gemm.NR, ITEM_BYTES / (16 * 4 * (cin + cout))); // tiles per item
-    int group = Math.max(1, Math.min(n, target / tiles));
-    int maxBand = Math.max(1, target / tw);
-    int wanted = group > 1 ? 1 : (th + maxBand - 1) / maxBand;
-    int band = (th + wanted - 1) / wanted; // tile rows per band, the bands balanced
-    int bands = (th + band - 1) / band;
-    int items = (n + group - 1) / group * bands;
-    int width = group * band * tw; // tile columns of V and M
+    int th = (oh + 1) / 2, tw = (ow + 1) / 2;
+    Items it = Items.of(n, cin, cout, th, tw, ITEM_BYTES);
+    int group = it.group, band = it.band, bands = it.bands, items = it.count, width = it.width;
     // The 16 filter matrices are the same for every item: packed for the GEMM once.
     // (With fewer items than threads, Gemm.sgemm's own split over columns keeps all cores busy.)
     boolean prepacked = Gemm.prepackable(cin) && items >= Parallel.threads();
@@ -139,7 +136,7 @@ public final class Winograd {
           // rows of V and M are padded by a vector so that the transforms can load and store
           // whole vectors past a row of tiles (the extra lanes are never read back as results),
           // and hold whole NR-wide panels for the GEMM that reads V in place
-          int cols = Math.max(width + L, (width + Gemm.NR - 1) / Gemm.NR * Gemm.NR);
+          int cols = it.cols();
           float[][] s = SCRATCH.get();
           float[] v = buffer(s, 0, 16 * cin * cols);
           float[] m = buffer(s, 1, 16 * cout * cols);
@@ -218,6 +215,264 @@ public final class Winograd {
             }
           }
         });
+  }
+
+  /**
+   * How the tiles are split into work items: groups of {@code group} whole images (small planes) or
+   * bands of {@code band} tile rows of one image (large planes), sized so that an item's V and M
+   * (or U) take about ITEM_BYTES; {@code width} tile columns of V and M hold one item.
+   */
+  private record Items(int group, int band, int bands, int count, int width) {
+    static Items of(int n, int cin, int cout, int th, int tw, int bytes) {
+      int tiles = th * tw;
+      int target = Math.max(Gemm.NR, bytes / (16 * 4 * (cin + cout))); // tiles per item
+      int group = Math.max(1, Math.min(n, target / tiles));
+      int maxBand = Math.max(1, target / tw);
+      int wanted = group > 1 ? 1 : (th + maxBand - 1) / maxBand;
+      int band = (th + wanted - 1) / wanted; // tile rows per band, the bands balanced
+      int bands = (th + band - 1) / band;
+      return new Items(group, band, bands, (n + group - 1) / group * bands, group * band * tw);
+    }
+
+    /** Columns of a V or M row: a vector of room past the tiles, whole NR-wide GEMM panels. */
+    int cols() {
+      return Math.max(width + L, (width + Gemm.NR - 1) / Gemm.NR * Gemm.NR);
+    }
+  }
+
+  /**
+   * gw = dL/dw (overwritten) of the convolutions {@link #applies} accepts, by the transposed
+   * algorithm F(3x3, 2x2): differentiating Y = A^T [U .* V] A with respect to g gives gw = G^T [sum
+   * over tiles and images of (A dY A^T) .* V] G, with V = B^T d B the forward's input tiles. So 16
+   * GEMMs [cout x tiles] x [tiles x cin] with 2.25x fewer multiply-adds than im2col's. Each chunk
+   * of work items sums into its own 16 matrices; chunks are added in order (reproducible).
+   */
+  public static void backwardWeight(ConvGeom g, float[] x, float[] gy, float[] gw) {
+    int n = g.n(), cin = g.cin(), cout = g.cout(), p = g.padding()[0];
+    int ih = g.in()[0], iw = g.in()[1];
+    int oh = g.outSpatial()[0], ow = g.outSpatial()[1];
+    int th = (oh + 1) / 2, tw = (ow + 1) / 2;
+    Items it = Items.of(n, cin, cout, th, tw, WEIGHT_ITEM_BYTES);
+    int size = 16 * cout * cin * L; // lane partial sums
+    float[][] partial = new float[Math.max(1, Parallel.chunks(it.count, 1))][];
+    Parallel.forChunks(
+        it.count,
+        1,
+        (chunk, i0, i1) -> {
+          float[] acc = new float[size];
+          partial[chunk] = acc;
+          int cols = it.cols();
+          float[][] s = SCRATCH.get();
+          float[] v = buffer(s, 0, 16 * cin * cols);
+          float[] u = buffer(s, 1, 16 * cout * cols);
+          float[] rows = buffer(s, 2, (2 * th + 2) * 4 * (tw + L) + 2 * (tw + L) + 4);
+          for (int item = i0; item < i1; item++) {
+            int n0 = item / it.bands * it.group, nb = Math.min(it.group, n - n0);
+            int ty0 = item % it.bands * it.band, ty1 = Math.min(th, ty0 + it.band);
+            int bt = (ty1 - ty0) * tw;
+            for (int b = 0; b < nb; b++) {
+              for (int c = 0; c < cin; c++) {
+                inputTransform(
+                    x,
+                    ((n0 + b) * cin + c) * ih * iw,
+                    ih,
+                    iw,
+                    p,
+                    ty0,
+                    ty1,
+                    tw,
+                    v,
+                    c * cols + b * bt,
+                    cin * cols,
+                    rows);
+              }
+              for (int o = 0; o < cout; o++) {
+                gradientTransform(
+                    gy,
+                    ((n0 + b) * cout + o) * oh * ow,
+                    oh,
+                    ow,
+                    ty0,
+                    ty1,
+                    tw,
+                    u,
+                    o * cols + b * bt,
+                    cout * cols,
+                    rows);
+              }
+            }
+            // the dot products run over whole vectors: zero both operands up to the next one
+            int used = nb * bt, end = (used + L - 1) / L * L;
+            for (int r = 0; r < 16 * cin; r++) {
+              java.util.Arrays.fill(v, r * cols + used, r * cols + end, 0f);
+            }
+            for (int r = 0; r < 16 * cout; r++) {
+              java.util.Arrays.fill(u, r * cols + used, r * cols + end, 0f);
+            }
+            for (int k = 0; k < 16; k++) {
+              laneDots(
+                  cout, cin, end, u, k * cout * cols, v, k * cin * cols, cols, acc, k * cout * cin);
+            }
+          }
+        });
+    // chunks added in order, then each product's lanes in order: reproducible
+    float[] sum = new float[size];
+    for (float[] acc : partial) {
+      if (acc != null) {
+        for (int i = 0; i < size; i++) {
+          sum[i] += acc[i];
+        }
+      }
+    }
+    float[] m = new float[size / L];
+    for (int i = 0; i < m.length; i++) {
+      float s = 0;
+      for (int l = 0; l < L; l++) {
+        s += sum[i * L + l];
+      }
+      m[i] = s;
+    }
+    for (int oi = 0; oi < cout * cin; oi++) {
+      filterGradient(m, oi, cout * cin, gw, oi * 9);
+    }
+  }
+
+  /**
+   * acc[(p + i * n + j) * L + lane] += the lane partial sums of the dot product of rows i of a and
+   * j of b over [0, k) (k a multiple of L; rows ld apart from aOff and bOff). Both operands have
+   * the tiles along their rows, so no packing: blocks of 4 x 2 products keep eight independent
+   * accumulators in registers (six loads for eight multiply-adds).
+   */
+  static void laneDots(
+      int m, int n, int k, float[] a, int aOff, float[] b, int bOff, int ld, float[] acc, int p) {
+    int m4 = m & ~3, n2 = n & ~1;
+    for (int i = 0; i < m4; i += 4) {
+      int a0 = aOff + i * ld, a1 = a0 + ld, a2 = a1 + ld, a3 = a2 + ld;
+      for (int j = 0; j < n2; j += 2) {
+        int b0 = bOff + j * ld, b1 = b0 + ld;
+        int c0 = (p + i * n + j) * L, c1 = c0 + n * L, c2 = c1 + n * L, c3 = c2 + n * L;
+        FloatVector s00 = FloatVector.fromArray(S, acc, c0);
+        FloatVector s01 = FloatVector.fromArray(S, acc, c0 + L);
+        FloatVector s10 = FloatVector.fromArray(S, acc, c1);
+        FloatVector s11 = FloatVector.fromArray(S, acc, c1 + L);
+        FloatVector s20 = FloatVector.fromArray(S, acc, c2);
+        FloatVector s21 = FloatVector.fromArray(S, acc, c2 + L);
+        FloatVector s30 = FloatVector.fromArray(S, acc, c3);
+        FloatVector s31 = FloatVector.fromArray(S, acc, c3 + L);
+        for (int t = 0; t < k; t += L) {
+          FloatVector x0 = FloatVector.fromArray(S, b, b0 + t);
+          FloatVector x1 = FloatVector.fromArray(S, b, b1 + t);
+          FloatVector y = FloatVector.fromArray(S, a, a0 + t);
+          s00 = y.fma(x0, s00);
+          s01 = y.fma(x1, s01);
+          y = FloatVector.fromArray(S, a, a1 + t);
+          s10 = y.fma(x0, s10);
+          s11 = y.fma(x1, s11);
+          y = FloatVector.fromArray(S, a, a2 + t);
+          s20 = y.fma(x0, s20);
+          s21 = y.fma(x1, s21);
+          y = FloatVector.fromArray(S, a, a3 + t);
+          s30 = y.fma(x0, s30);
+          s31 = y.fma(x1, s31);
+        }
+        s00.intoArray(acc, c0);
+        s01.intoArray(acc, c0 + L);
+        s10.intoArray(acc, c1);
+        s11.intoArray(acc, c1 + L);
+        s20.intoArray(acc, c2);
+        s21.intoArray(acc, c2 + L);
+        s30.intoArray(acc, c3);
+        s31.intoArray(acc, c3 + L);
+      }
+    }
+    for (int i = 0; i < m; i++) { // the rows and columns the blocks leave
+      for (int j = i < m4 ? n2 : 0; j < n; j++) {
+        int ao = aOff + i * ld, bo = bOff + j * ld, c = (p + i * n + j) * L;
+        FloatVector s = FloatVector.fromArray(S, acc, c);
+        for (int t = 0; t < k; t += L) {
+          s = FloatVector.fromArray(S, a, ao + t).fma(FloatVector.fromArray(S, b, bo + t), s);
+        }
+        s.intoArray(acc, c);
+      }
+    }
+  }
+
+  /**
+   * gw = G^T M G for the 4x4 matrix m[k * stride + at] (k = 4 * row + column), written to the 3x3
+   * filter at gw[go]; G^T = [[1,1/2,1/2,0],[0,1/2,-1/2,0],[0,1/2,1/2,1]].
+   */
+  private static void filterGradient(float[] m, int at, int stride, float[] gw, int go) {
+    float[] t = new float[12]; // M G, 4x3
+    for (int r = 0; r < 4; r++) {
+      float m0 = m[(4 * r) * stride + at], m1 = m[(4 * r + 1) * stride + at];
+      float m2 = m[(4 * r + 2) * stride + at], m3 = m[(4 * r + 3) * stride + at];
+      t[3 * r] = m0 + 0.5f * (m1 + m2);
+      t[3 * r + 1] = 0.5f * (m1 - m2);
+      t[3 * r + 2] = 0.5f * (m1 + m2) + m3;
+    }
+    for (int c = 0; c < 3; c++) {
+      float t0 = t[c], t1 = t[3 + c], t2 = t[6 + c], t3 = t[9 + c];
+      gw[go + c] = t0 + 0.5f * (t1 + t2);
+      gw[go + 3 + c] = 0.5f * (t1 - t2);
+      gw[go + 6 + c] = 0.5f * (t1 + t2) + t3;
+    }
+  }
+
+  /**
+   * A dY A^T for the 2x2 tiles in tile rows [ty0, ty1) of one output-gradient plane (zero past its
+   * edges), with A = [[1,0],[1,1],[1,-1],[0,-1]], written to u[k * kStride + at + tile]: first
+   * along each row, as vectors over the row's tiles, then down the two rows of a tile row.
+   */
+  private static void gradientTransform(
+      float[] gy,
+      int go,
+      int oh,
+      int ow,
+      int ty0,
+      int ty1,
+      int tw,
+      float[] u,
+      int at,
+      int kStride,
+      float[] rows) {
+    int rs = tw + L; // row stride in the rows buffer (room for a whole vector past tw)
+    int padded = 8 * rs; // one zero-padded gradient row, after the 2 x 4 transformed ones
+    int pw = 2 * rs;
+    for (int ty = ty0; ty < ty1; ty++) {
+      for (int half = 0; half < 2; half++) {
+        int oy = 2 * ty + half;
+        if (oy < oh) {
+          System.arraycopy(gy, go + oy * ow, rows, padded, ow);
+          java.util.Arrays.fill(rows, padded + ow, padded + pw, 0f);
+        } else {
+          java.util.Arrays.fill(rows, padded, padded + pw, 0f);
+        }
+        int base = half * 4 * rs;
+        for (int t = 0; t < tw; t += L) {
+          int c = padded + 2 * t;
+          FloatVector v0 = FloatVector.fromArray(S, rows, c);
+          FloatVector v1 = FloatVector.fromArray(S, rows, c + L);
+          FloatVector e = v0.rearrange(Interleave.EVEN, v1);
+          FloatVector o = v0.rearrange(Interleave.ODD, v1);
+          e.intoArray(rows, base + t);
+          e.add(o).intoArray(rows, base + rs + t);
+          e.sub(o).intoArray(rows, base + 2 * rs + t);
+          o.neg().intoArray(rows, base + 3 * rs + t);
+        }
+      }
+      int dst = at + (ty - ty0) * tw;
+      for (int j = 0; j < 4; j++) {
+        int c0 = j * rs, c1 = 4 * rs + j * rs;
+        for (int t = 0; t < tw; t += L) {
+          FloatVector a0 = FloatVector.fromArray(S, rows, c0 + t);
+          FloatVector a1 = FloatVector.fromArray(S, rows, c1 + t);
+          a0.intoArray(u, j * kStride + dst + t);
+          a0.add(a1).intoArray(u, (4 + j) * kStride + dst + t);
+          a0.sub(a1).intoArray(u, (8 + j) * kStride + dst + t);
+          a1.neg().intoArray(u, (12 + j) * kStride + dst + t);
+        }
+      }
+    }
   }
 
   private static float[] buffer(float[][] s, int i, int size) {

@@ -42,7 +42,7 @@ public final class GradCheck {
         d[i] = orig;
         double numeric = (plus - minus) / (2 * h);
         double a = analytic[i];
-        if (Math.abs(a - numeric) > atol + rtol * Math.abs(numeric)) {
+        if (!(Math.abs(a - numeric) <= atol + rtol * Math.abs(numeric))) { // NaN fails too
           fail(
               "gradient of input "
                   + k
