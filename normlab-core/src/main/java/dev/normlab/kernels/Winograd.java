@@ -141,6 +141,7 @@ public final class Winograd {
           float[] v = buffer(s, 0, 16 * cin * cols);
           float[] m = buffer(s, 1, 16 * cout * cols);
           float[] rows = buffer(s, 2, (2 * th + 2) * 4 * (tw + L) + 2 * (tw + L) + 4);
+          float[] edge = new float[4 * L]; // output rows that end the array
           for (int item = i0; item < i1; item++) {
             int n0 = item / bands * group, nb = Math.min(group, n - n0);
             int ty0 = item % bands * band, ty1 = Math.min(th, ty0 + band);
@@ -210,7 +211,8 @@ public final class Winograd {
                     y,
                     ((n0 + b) * cout + o) * oh * ow,
                     oh,
-                    ow);
+                    ow,
+                    edge);
               }
             }
           }
@@ -570,7 +572,8 @@ public final class Winograd {
       float[] y,
       int yo,
       int oh,
-      int ow) {
+      int ow,
+      float[] edge) {
     for (int ty = ty0; ty < ty1; ty++) {
       int src = at + (ty - ty0) * tw;
       for (int t = 0; t < tw; t += L) {
@@ -615,12 +618,16 @@ public final class Winograd {
             y10.rearrange(Interleave.ZIP_LO, y11).intoArray(y, row0 + ow, lo);
             y10.rearrange(Interleave.ZIP_HI, y11).intoArray(y, row0 + ow + L, hi);
           }
-        } else { // masked stores near the array's end take a slow checking path: lane by lane
-          for (int i = 0; i < width; i++) {
-            y[row0 + i] = (i & 1) == 0 ? y00.lane(i >> 1) : y01.lane(i >> 1);
-            if (second) {
-              y[row0 + ow + i] = (i & 1) == 0 ? y10.lane(i >> 1) : y11.lane(i >> 1);
-            }
+        } else {
+          // masked stores near the array's end take a slow checking path (and lane(i) with a
+          // variable i boxes the vector): whole vectors into a small buffer, copied from there
+          y00.rearrange(Interleave.ZIP_LO, y01).intoArray(edge, 0);
+          y00.rearrange(Interleave.ZIP_HI, y01).intoArray(edge, L);
+          y10.rearrange(Interleave.ZIP_LO, y11).intoArray(edge, 2 * L);
+          y10.rearrange(Interleave.ZIP_HI, y11).intoArray(edge, 3 * L);
+          System.arraycopy(edge, 0, y, row0, width);
+          if (second) {
+            System.arraycopy(edge, 2 * L, y, row0 + ow, width);
           }
         }
       }
