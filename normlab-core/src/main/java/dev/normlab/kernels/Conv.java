@@ -6,8 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * N-d convolution (1-d, 2-d, 3-d) by im2col + {@link Gemm}, with stride, padding, dilation and
  * groups. 3x3 stride-1 2-d convolutions with enough channels go to {@link Winograd} for all three
- * passes: the forward, the input gradient (a forward convolution of the output gradient with the
- * turned filters) and the weight gradient; other 2-d weight gradients pack the unfolded input
+ * passes: the forward, and both gradients in one pass that transforms the output gradient once (the
+ * input gradient by the adjoint of the input transform; alone, as a forward convolution of the
+ * output gradient with the turned filters); other 2-d weight gradients pack the unfolded input
  * straight from a channels-last copy. A one-channel input's forward runs directly. Layouts as
  * PyTorch: input [n, cin, *in], weight [cout, cin/groups, *kernel], output [n, cout, *out]. Work is
  * split over images; each chunk has its own unfold buffer and, for the weight gradient, its own
@@ -33,6 +34,13 @@ public final class Conv {
    */
   private static final boolean WINOGRAD_WEIGHT_GRAD =
       !"false".equals(System.getProperty("normlab.winograd.weightGrad", "true"));
+
+  /**
+   * {@code -Dnormlab.winograd.adjoint=false} computes Winograd's input gradient as a forward
+   * convolution of the output gradient instead of by the adjoint transforms (comparisons).
+   */
+  private static final boolean WINOGRAD_ADJOINT =
+      !"false".equals(System.getProperty("normlab.winograd.adjoint", "true"));
 
   private static final ThreadLocal<float[][]> COL = ThreadLocal.withInitial(() -> new float[1][0]);
 
@@ -238,6 +246,32 @@ public final class Conv {
         });
   }
 
+  /**
+   * The gradients gx = dL/dx, gw = dL/dw and gbias = dL/dbias given gy = dL/dy, each overwritten
+   * and each skipped when null (gbias is only computed with gw). Winograd's convolutions take both
+   * gradients in one pass that transforms gy once.
+   */
+  public static void backward(
+      ConvGeom g, float[] x, float[] gy, float[] w, float[] gx, float[] gw, float[] gbias) {
+    if (gx != null
+        && gw != null
+        && WINOGRAD_ADJOINT
+        && WINOGRAD_WEIGHT_GRAD
+        && Winograd.backwardInputApplies(g)) {
+      Winograd.backward(g, x, gy, w, gx, gw);
+      if (gbias != null) {
+        biasGradient(g, gy, gbias);
+      }
+      return;
+    }
+    if (gx != null) {
+      backwardInput(g, gy, w, gx);
+    }
+    if (gw != null) {
+      backwardWeight(g, x, gy, gw, gbias);
+    }
+  }
+
   /** gx = dL/dx given gy = dL/dy; gx is overwritten. */
   public static void backwardInput(ConvGeom g, float[] gy, float[] w, float[] gx) {
     if (WINOGRAD_INPUT_GRAD && Winograd.applies(g)) {
@@ -340,20 +374,25 @@ public final class Conv {
       backwardWeightIm2col(g, t, x, gy, gw);
     }
     if (gbias != null) {
-      int outSize = g.outSize(), cout = g.cout(), n = g.n();
-      Parallel.forRange(
-          cout,
-          1,
-          (o0, o1) -> {
-            for (int oc = o0; oc < o1; oc++) {
-              double s = 0;
-              for (int i = 0; i < n; i++) {
-                s += Elementwise.sum(gy, (i * cout + oc) * outSize, outSize);
-              }
-              gbias[oc] = (float) s;
-            }
-          });
+      biasGradient(g, gy, gbias);
     }
+  }
+
+  /** gbias [cout] = the sums of gy over images and output positions, overwritten. */
+  private static void biasGradient(ConvGeom g, float[] gy, float[] gbias) {
+    int outSize = g.outSize(), cout = g.cout(), n = g.n();
+    Parallel.forRange(
+        cout,
+        1,
+        (o0, o1) -> {
+          for (int oc = o0; oc < o1; oc++) {
+            double s = 0;
+            for (int i = 0; i < n; i++) {
+              s += Elementwise.sum(gy, (i * cout + oc) * outSize, outSize);
+            }
+            gbias[oc] = (float) s;
+          }
+        });
   }
 
   /**

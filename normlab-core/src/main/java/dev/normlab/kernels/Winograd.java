@@ -140,7 +140,7 @@ public final class Winograd {
           float[][] s = SCRATCH.get();
           float[] v = buffer(s, 0, 16 * cin * cols);
           float[] m = buffer(s, 1, 16 * cout * cols);
-          float[] rows = buffer(s, 2, (2 * th + 2) * 4 * (tw + L) + 2 * (tw + L) + 4);
+          float[] rows = buffer(s, 2, rowsSize(th, tw));
           float[] edge = new float[4 * L]; // output rows that end the array
           for (int item = i0; item < i1; item++) {
             int n0 = item / bands * group, nb = Math.min(group, n - n0);
@@ -243,51 +243,93 @@ public final class Winograd {
   }
 
   /**
-   * gw = dL/dw (overwritten) of the convolutions {@link #applies} accepts, by the transposed
-   * algorithm F(3x3, 2x2): differentiating Y = A^T [U .* V] A with respect to g gives gw = G^T [sum
-   * over tiles and images of (A dY A^T) .* V] G, with V = B^T d B the forward's input tiles. So 16
-   * GEMMs [cout x tiles] x [tiles x cin] with 2.25x fewer multiply-adds than im2col's. Each chunk
-   * of work items sums into its own 16 matrices; chunks are added in order (reproducible).
+   * gw = dL/dw (overwritten) of the convolutions {@link #applies} accepts; see {@link #backward}.
    */
   public static void backwardWeight(ConvGeom g, float[] x, float[] gy, float[] gw) {
+    backward(g, x, gy, null, null, gw);
+  }
+
+  /**
+   * Whether {@link #backward} computes the input gradient for this geometry: its work items must be
+   * whole images (the adjoint's tiles overlap, so a band of tile rows would share its edge rows
+   * with the next band's item).
+   */
+  public static boolean backwardInputApplies(ConvGeom g) {
+    if (!applies(g)) {
+      return false;
+    }
+    int[] out = g.outSpatial();
+    int th = (out[0] + 1) / 2, tw = (out[1] + 1) / 2;
+    return Items.of(g.n(), g.cin(), g.cout(), th, tw, WEIGHT_ITEM_BYTES).bands == 1;
+  }
+
+  /**
+   * gx = dL/dx and gw = dL/dw of the convolutions {@link #applies} accepts (either may be null when
+   * not wanted; both are overwritten), sharing the transformed output gradient Gy = A dY A^T.
+   * Differentiating Y = A^T [sum over input channels of U .* V] A gives:
+   *
+   * <ul>
+   *   <li>gw = G^T [sum over tiles and images of Gy .* V] G, with V = B^T d B the forward's input
+   *       tiles: the transposed algorithm F(3x3, 2x2), 16 products [cout x tiles] x [tiles x cin]
+   *       with 2.25x fewer multiply-adds than im2col's. Each chunk of work items sums into its own
+   *       16 matrices; chunks are added in order (reproducible).
+   *   <li>gx: per tile dV = sum over output channels of U .* Gy (16 GEMMs [cin x cout] x [cout x
+   *       tiles] with the filters' transforms transposed), then dd = B dV B^T added into the
+   *       overlapping 4x4 input tiles (the adjoint of V = B^T d B), the padding cropped. Needs
+   *       {@link #backwardInputApplies}.
+   * </ul>
+   */
+  public static void backward(
+      ConvGeom g, float[] x, float[] gy, float[] w, float[] gx, float[] gw) {
     int n = g.n(), cin = g.cin(), cout = g.cout(), p = g.padding()[0];
     int ih = g.in()[0], iw = g.in()[1];
     int oh = g.outSpatial()[0], ow = g.outSpatial()[1];
     int th = (oh + 1) / 2, tw = (ow + 1) / 2;
     Items it = Items.of(n, cin, cout, th, tw, WEIGHT_ITEM_BYTES);
+    boolean wantX = gx != null, wantW = gw != null;
+    if (wantX && it.bands != 1) {
+      throw new IllegalArgumentException("input gradient needs whole images per item: " + g);
+    }
+    // the filters' transforms, transposed to [16][cin][cout] and packed once for the gx GEMMs
+    float[] ut = null, pu = null;
+    int uStride = 0;
+    boolean prepacked = wantX && Gemm.prepackable(cout) && it.count >= Parallel.threads();
+    if (wantX) {
+      ut = new float[16 * cin * cout];
+      for (int o = 0; o < cout; o++) {
+        for (int i = 0; i < cin; i++) {
+          filter(w, (o * cin + i) * 9, ut, i * cout + o, cin * cout);
+        }
+      }
+      if (prepacked) {
+        uStride = Gemm.packedASize(cin, cout);
+        pu = new float[16 * uStride];
+        for (int k = 0; k < 16; k++) {
+          Gemm.packA(cin, cout, ut, k * cin * cout, cout, pu, k * uStride);
+        }
+      }
+    }
+    float[] uT = ut, packedU = pu;
+    int packedStride = uStride;
     int size = 16 * cout * cin * L; // lane partial sums
     float[][] partial = new float[Math.max(1, Parallel.chunks(it.count, 1))][];
     Parallel.forChunks(
         it.count,
         1,
         (chunk, i0, i1) -> {
-          float[] acc = new float[size];
+          float[] acc = wantW ? new float[size] : null;
           partial[chunk] = acc;
           int cols = it.cols();
           float[][] s = SCRATCH.get();
-          float[] v = buffer(s, 0, 16 * cin * cols);
-          float[] u = buffer(s, 1, 16 * cout * cols);
-          float[] rows = buffer(s, 2, (2 * th + 2) * 4 * (tw + L) + 2 * (tw + L) + 4);
+          float[] v = buffer(s, 0, 16 * cin * cols); // V, then dV
+          float[] u = buffer(s, 1, 16 * cout * cols); // Gy
+          float[] rows = buffer(s, 2, rowsSize(th, tw));
           for (int item = i0; item < i1; item++) {
             int n0 = item / it.bands * it.group, nb = Math.min(it.group, n - n0);
             int ty0 = item % it.bands * it.band, ty1 = Math.min(th, ty0 + it.band);
             int bt = (ty1 - ty0) * tw;
+            int used = nb * bt, end = (used + L - 1) / L * L;
             for (int b = 0; b < nb; b++) {
-              for (int c = 0; c < cin; c++) {
-                inputTransform(
-                    x,
-                    ((n0 + b) * cin + c) * ih * iw,
-                    ih,
-                    iw,
-                    p,
-                    ty0,
-                    ty1,
-                    tw,
-                    v,
-                    c * cols + b * bt,
-                    cin * cols,
-                    rows);
-              }
               for (int o = 0; o < cout; o++) {
                 gradientTransform(
                     gy,
@@ -303,20 +345,102 @@ public final class Winograd {
                     rows);
               }
             }
-            // the dot products run over whole vectors: zero both operands up to the next one
-            int used = nb * bt, end = (used + L - 1) / L * L;
-            for (int r = 0; r < 16 * cin; r++) {
-              java.util.Arrays.fill(v, r * cols + used, r * cols + end, 0f);
+            if (wantW) {
+              for (int b = 0; b < nb; b++) {
+                for (int c = 0; c < cin; c++) {
+                  inputTransform(
+                      x,
+                      ((n0 + b) * cin + c) * ih * iw,
+                      ih,
+                      iw,
+                      p,
+                      ty0,
+                      ty1,
+                      tw,
+                      v,
+                      c * cols + b * bt,
+                      cin * cols,
+                      rows);
+                }
+              }
+              // the dot products run over whole vectors: zero both operands up to the next one
+              for (int r = 0; r < 16 * cin; r++) {
+                java.util.Arrays.fill(v, r * cols + used, r * cols + end, 0f);
+              }
+              for (int r = 0; r < 16 * cout; r++) {
+                java.util.Arrays.fill(u, r * cols + used, r * cols + end, 0f);
+              }
+              for (int k = 0; k < 16; k++) {
+                laneDots(
+                    cout,
+                    cin,
+                    end,
+                    u,
+                    k * cout * cols,
+                    v,
+                    k * cin * cols,
+                    cols,
+                    acc,
+                    k * cout * cin);
+              }
             }
-            for (int r = 0; r < 16 * cout; r++) {
-              java.util.Arrays.fill(u, r * cols + used, r * cols + end, 0f);
-            }
-            for (int k = 0; k < 16; k++) {
-              laneDots(
-                  cout, cin, end, u, k * cout * cols, v, k * cin * cols, cols, acc, k * cout * cin);
+            if (wantX) {
+              for (int k = 0; k < 16; k++) {
+                if (prepacked) {
+                  Gemm.sgemmPackedA(
+                      cin,
+                      used,
+                      cout,
+                      packedU,
+                      k * packedStride,
+                      u,
+                      k * cout * cols,
+                      cols,
+                      v,
+                      k * cin * cols,
+                      cols);
+                } else {
+                  Gemm.sgemm(
+                      false,
+                      false,
+                      cin,
+                      used,
+                      cout,
+                      1f,
+                      uT,
+                      k * cin * cout,
+                      cout,
+                      u,
+                      k * cout * cols,
+                      cols,
+                      0f,
+                      v,
+                      k * cin * cols,
+                      cols);
+                }
+              }
+              for (int b = 0; b < nb; b++) {
+                for (int c = 0; c < cin; c++) {
+                  inputAdjoint(
+                      v,
+                      c * cols + b * bt,
+                      cin * cols,
+                      th,
+                      tw,
+                      gx,
+                      ((n0 + b) * cin + c) * ih * iw,
+                      ih,
+                      iw,
+                      p,
+                      rows);
+                }
+              }
             }
           }
         });
+    if (!wantW) {
+      return;
+    }
     // chunks added in order, then each product's lanes in order: reproducible
     float[] sum = new float[size];
     for (float[] acc : partial) {
@@ -400,6 +524,139 @@ public final class Winograd {
   }
 
   /**
+   * The adjoint of {@link #inputTransform} for one whole plane: dd = B dV B^T for each tile, with B
+   * = [[1,0,0,0],[0,1,-1,1],[-1,1,1,0],[0,0,0,-1]], added into the (overlapping) 4x4 tiles of the
+   * zero-padded plane, whose interior is written to gx[go..] (overwritten). dV is read from dv[k *
+   * kStride + at + tile]. The padded plane is built as four parts: its even columns from the tiles'
+   * columns 0 (at the tile's index t) and 2 (at t + 1), its odd columns from columns 1 and 3
+   * likewise, so that a row's tiles combine as whole vectors. Down a column of tile rows, a tile's
+   * rows 2 and 3 are carried in registers and added to the next tile's rows 0 and 1, so that every
+   * padded row's parts are stored once; the parts are added and interleaved per row.
+   */
+  private static void inputAdjoint(
+      float[] dv,
+      int at,
+      int kStride,
+      int th,
+      int tw,
+      float[] gx,
+      int go,
+      int ih,
+      int iw,
+      int p,
+      float[] rows) {
+    int rs = tw + 1 + L; // columns of one part of a padded row, room for a vector past
+    int part = (2 * th + 2) * rs; // the tiles cover 2 * th + 2 padded rows
+    int line = 4 * part; // one interleaved padded row
+    for (int row = 0; row < 2 * th + 2; row++) {
+      // columns no tile writes: the shifted parts' first, and the others' column tw when the
+      // tiles end on a whole vector
+      rows[part + row * rs] = 0f;
+      rows[3 * part + row * rs] = 0f;
+      rows[row * rs + tw] = 0f;
+      rows[2 * part + row * rs + tw] = 0f;
+    }
+    for (int t = 0; t < tw; t += L) {
+      // the lanes past the last tile hold other tiles or stale values: zeros instead
+      VectorMask<Float> valid = S.indexInRange(t, tw);
+      boolean partial = t + L > tw;
+      FloatVector zero = FloatVector.zero(S);
+      // rows 2 and 3 of the tile above, in the four parts (zero above the first tile row)
+      FloatVector c20 = zero, c21 = zero, c22 = zero, c23 = zero;
+      FloatVector c30 = zero, c31 = zero, c32 = zero, c33 = zero;
+      for (int ty = 0; ty < th; ty++) {
+        int src = at + ty * tw + t;
+        FloatVector m00 = load(dv, src, valid, partial);
+        FloatVector m01 = load(dv, kStride + src, valid, partial);
+        FloatVector m02 = load(dv, 2 * kStride + src, valid, partial);
+        FloatVector m03 = load(dv, 3 * kStride + src, valid, partial);
+        FloatVector m10 = load(dv, 4 * kStride + src, valid, partial);
+        FloatVector m11 = load(dv, 5 * kStride + src, valid, partial);
+        FloatVector m12 = load(dv, 6 * kStride + src, valid, partial);
+        FloatVector m13 = load(dv, 7 * kStride + src, valid, partial);
+        FloatVector m20 = load(dv, 8 * kStride + src, valid, partial);
+        FloatVector m21 = load(dv, 9 * kStride + src, valid, partial);
+        FloatVector m22 = load(dv, 10 * kStride + src, valid, partial);
+        FloatVector m23 = load(dv, 11 * kStride + src, valid, partial);
+        FloatVector m30 = load(dv, 12 * kStride + src, valid, partial);
+        FloatVector m31 = load(dv, 13 * kStride + src, valid, partial);
+        FloatVector m32 = load(dv, 14 * kStride + src, valid, partial);
+        FloatVector m33 = load(dv, 15 * kStride + src, valid, partial);
+        // B down the tile's columns gives its rows 0..3 (rows i: ri0..ri3), each spread along the
+        // row by B^T: columns dd0 = ri0, dd1 = ri1 - ri2 + ri3, dd2 = ri1 + ri2 - ri0, dd3 = -ri3
+        FloatVector r10 = m10.sub(m20).add(m30), r11 = m11.sub(m21).add(m31);
+        FloatVector r12 = m12.sub(m22).add(m32), r13 = m13.sub(m23).add(m33);
+        FloatVector r20 = m10.add(m20).sub(m00), r21 = m11.add(m21).sub(m01);
+        FloatVector r22 = m12.add(m22).sub(m02), r23 = m13.add(m23).sub(m03);
+        int r = 2 * ty * rs + t;
+        storeRow(
+            rows,
+            r,
+            part,
+            m00.add(c20),
+            m01.sub(m02).add(m03).add(c21),
+            m01.add(m02).sub(m00).add(c22),
+            m03.neg().add(c23));
+        storeRow(
+            rows,
+            r + rs,
+            part,
+            r10.add(c30),
+            r11.sub(r12).add(r13).add(c31),
+            r11.add(r12).sub(r10).add(c32),
+            r13.neg().add(c33));
+        c20 = r20;
+        c21 = r21.sub(r22).add(r23);
+        c22 = r21.add(r22).sub(r20);
+        c23 = r23.neg();
+        c30 = m30.neg(); // row 3 is -m3j: dd0 = -m30, dd1 = -m31 + m32 - m33, ...
+        c31 = m32.sub(m31).sub(m33);
+        c32 = m30.sub(m31).sub(m32);
+        c33 = m33;
+      }
+      int r = 2 * th * rs + t;
+      storeRow(rows, r, part, c20, c21, c22, c23);
+      storeRow(rows, r + rs, part, c30, c31, c32, c33);
+    }
+    for (int y = 0; y < ih; y++) {
+      int r = (y + p) * rs;
+      for (int c = 0; c <= tw; c += L) {
+        FloatVector ev =
+            FloatVector.fromArray(S, rows, r + c).add(FloatVector.fromArray(S, rows, part + r + c));
+        FloatVector ov =
+            FloatVector.fromArray(S, rows, 2 * part + r + c)
+                .add(FloatVector.fromArray(S, rows, 3 * part + r + c));
+        ev.rearrange(Interleave.ZIP_LO, ov).intoArray(rows, line + 2 * c);
+        ev.rearrange(Interleave.ZIP_HI, ov).intoArray(rows, line + 2 * c + L);
+      }
+      System.arraycopy(rows, line + p, gx, go + y * iw, iw);
+    }
+  }
+
+  private static FloatVector load(float[] a, int at, VectorMask<Float> valid, boolean partial) {
+    FloatVector v = FloatVector.fromArray(S, a, at);
+    return partial ? FloatVector.zero(S).blend(v, valid) : v;
+  }
+
+  /**
+   * Stores one padded row's four parts at r: even columns from the tiles' columns 0 (dd0, at the
+   * tile) and 2 (dd2, one tile on), odd columns from columns 1 (dd1) and 3 (dd3, one tile on).
+   */
+  private static void storeRow(
+      float[] rows,
+      int r,
+      int part,
+      FloatVector dd0,
+      FloatVector dd1,
+      FloatVector dd2,
+      FloatVector dd3) {
+    dd0.intoArray(rows, r);
+    dd2.intoArray(rows, part + r + 1);
+    dd1.intoArray(rows, 2 * part + r);
+    dd3.intoArray(rows, 3 * part + r + 1);
+  }
+
+  /**
    * gw = G^T M G for the 4x4 matrix m[k * stride + at] (k = 4 * row + column), written to the 3x3
    * filter at gw[go]; G^T = [[1,1/2,1/2,0],[0,1/2,-1/2,0],[0,1/2,1/2,1]].
    */
@@ -475,6 +732,11 @@ public final class Winograd {
         }
       }
     }
+  }
+
+  /** Floats of the per-plane scratch rows the transforms use for th x tw tiles. */
+  private static int rowsSize(int th, int tw) {
+    return (2 * th + 2) * 4 * (tw + 1 + L) + 2 * (tw + L) + 4;
   }
 
   private static float[] buffer(float[][] s, int i, int size) {

@@ -48,6 +48,14 @@ class ConvTest {
     ConvReference.backwardWeight(g, x, gy, gwRef, gbRef);
     close("backwardWeight", g, gwRef, gw, 1e-4f);
     close("backwardBias", g, gbRef, gb, 1e-4f);
+    // all three in one call (Winograd's shared pass where it applies), outputs overwritten
+    java.util.Arrays.fill(gx, Float.NaN);
+    java.util.Arrays.fill(gw, Float.NaN);
+    java.util.Arrays.fill(gb, Float.NaN);
+    Conv.backward(g, x, gy, w, gx, gw, gb);
+    close("backward: input", g, gxRef, gx, 1e-4f);
+    close("backward: weight", g, gwRef, gw, 1e-4f);
+    close("backward: bias", g, gbRef, gb, 1e-4f);
   }
 
   private static ConvGeom g2(
@@ -90,7 +98,9 @@ class ConvTest {
   void winogradMatchesDirectLoopsOnOddAndEvenSizesAndPaddings() {
     int seed = 100;
     for (int p = 0; p <= 2; p++) {
-      for (int[] hw : new int[][] {{4, 4}, {5, 7}, {6, 6}, {9, 5}, {26, 26}, {35, 37}}) {
+      // 18 and 34 wide: 8 and 16 tiles a row at padding 0, whole vectors on AVX2 and AVX-512
+      for (int[] hw :
+          new int[][] {{4, 4}, {5, 7}, {6, 6}, {9, 5}, {26, 26}, {35, 37}, {7, 18}, {5, 34}}) {
         ConvGeom g = g2(3, 8, hw[0], hw[1], 9, 3, 1, p, 1, 1);
         assertEquals(true, Winograd.applies(g), g.toString());
         check(g, seed++);

@@ -133,19 +133,14 @@ public final class ConvPool {
         Tensor.of(y, outShape),
         grad -> {
           float[] gy = grad.data();
-          Tensor gx = null, gw = null, gb = null;
-          if (x.requiresGrad()) {
-            float[] d = Buffers.uninitialized(x.numel());
-            Conv.backwardInput(g, gy, w.data(), d);
-            gx = Tensor.of(d, xs);
-          }
-          if (w.requiresGrad() || (b != null && b.requiresGrad())) {
-            float[] dw = new float[w.numel()];
-            float[] db = b == null ? null : new float[ws[0]];
-            Conv.backwardWeight(g, x.data(), gy, dw, db);
-            gw = w.requiresGrad() ? Tensor.of(dw, ws) : null;
-            gb = b != null && b.requiresGrad() ? Tensor.of(db, ws[0]) : null;
-          }
+          float[] d = x.requiresGrad() ? Buffers.uninitialized(x.numel()) : null;
+          boolean params = w.requiresGrad() || (b != null && b.requiresGrad());
+          float[] dw = params ? new float[w.numel()] : null;
+          float[] db = params && b != null ? new float[ws[0]] : null;
+          Conv.backward(g, x.data(), gy, w.data(), d, dw, db);
+          Tensor gx = d == null ? null : Tensor.of(d, xs);
+          Tensor gw = w.requiresGrad() ? Tensor.of(dw, ws) : null;
+          Tensor gb = b != null && b.requiresGrad() ? Tensor.of(db, ws[0]) : null;
           return new Tensor[] {gx, gw, gb};
         },
         x,
