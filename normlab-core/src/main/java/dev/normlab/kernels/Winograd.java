@@ -118,17 +118,8 @@ public final class Winograd {
       float[] y) {
     int th = (oh + 1) / 2, tw = (ow + 1) / 2;
     Items it = Items.of(n, cin, cout, th, tw, ITEM_BYTES);
-    int group = it.group, band = it.band, bands = it.bands, items = it.count, width = it.width;
-    // The 16 filter matrices are the same for every item: packed for the GEMM once.
-    // (With fewer items than threads, Gemm.sgemm's own split over columns keeps all cores busy.)
-    boolean prepacked = Gemm.prepackable(cin) && items >= Parallel.threads();
-    int uStride = prepacked ? Gemm.packedASize(cout, cin) : 0;
-    float[] pu = prepacked ? new float[16 * uStride] : null;
-    if (prepacked) {
-      for (int k = 0; k < 16; k++) {
-        Gemm.packA(cout, cin, u, k * cout * cin, cin, pu, k * uStride);
-      }
-    }
+    int group = it.group, band = it.band, bands = it.bands, items = it.count;
+    float[] pu = packFilters(cout, cin, u, items);
     Parallel.forRange(
         items,
         1,
@@ -147,57 +138,8 @@ public final class Winograd {
             int ty0 = item % bands * band, ty1 = Math.min(th, ty0 + band);
             int bt = (ty1 - ty0) * tw; // tiles of one image in this item
             int used = nb * bt;
-            for (int b = 0; b < nb; b++) {
-              for (int c = 0; c < cin; c++) {
-                inputTransform(
-                    x,
-                    ((n0 + b) * cin + c) * ih * iw,
-                    ih,
-                    iw,
-                    p,
-                    ty0,
-                    ty1,
-                    tw,
-                    v,
-                    c * cols + b * bt,
-                    cin * cols,
-                    rows);
-              }
-            }
-            for (int k = 0; k < 16; k++) {
-              if (prepacked) {
-                Gemm.sgemmPackedA(
-                    cout,
-                    used,
-                    cin,
-                    pu,
-                    k * uStride,
-                    v,
-                    k * cin * cols,
-                    cols,
-                    m,
-                    k * cout * cols,
-                    cols);
-              } else {
-                Gemm.sgemm(
-                    false,
-                    false,
-                    cout,
-                    used,
-                    cin,
-                    1f,
-                    u,
-                    k * cout * cin,
-                    cin,
-                    v,
-                    k * cin * cols,
-                    cols,
-                    0f,
-                    m,
-                    k * cout * cols,
-                    cols);
-              }
-            }
+            transformInputs(x, n0, nb, cin, ih, iw, p, ty0, ty1, tw, v, cols, rows);
+            positionProducts(cout, used, cin, u, pu, v, cols, m);
             for (int b = 0; b < nb; b++) {
               for (int o = 0; o < cout; o++) {
                 outputTransform(
@@ -217,6 +159,91 @@ public final class Winograd {
             }
           }
         });
+  }
+
+  /**
+   * The 16 filter matrices a [16][m][depth], the same for every work item, packed for the GEMM
+   * once; null where the packed path does not apply (an odd or deep depth, or fewer items than
+   * threads: then Gemm.sgemm's own split over columns keeps all cores busy).
+   */
+  private static float[] packFilters(int m, int depth, float[] a, int items) {
+    if (!Gemm.prepackable(depth) || items < Parallel.threads()) {
+      return null;
+    }
+    int stride = Gemm.packedASize(m, depth);
+    float[] packed = new float[16 * stride];
+    for (int k = 0; k < 16; k++) {
+      Gemm.packA(m, depth, a, k * m * depth, depth, packed, k * stride);
+    }
+    return packed;
+  }
+
+  /**
+   * For each of the 16 positions k, c[k] [m x n] = a[k] [m x depth] * b[k] [depth x n], rows of b
+   * and c cols apart; a from its packed copy (b read in place) when there is one.
+   */
+  private static void positionProducts(
+      int m, int n, int depth, float[] a, float[] packed, float[] b, int cols, float[] c) {
+    int stride = packed == null ? 0 : packed.length / 16;
+    for (int k = 0; k < 16; k++) {
+      if (packed != null) {
+        Gemm.sgemmPackedA(
+            m, n, depth, packed, k * stride, b, k * depth * cols, cols, c, k * m * cols, cols);
+      } else {
+        Gemm.sgemm(
+            false,
+            false,
+            m,
+            n,
+            depth,
+            1f,
+            a,
+            k * m * depth,
+            depth,
+            b,
+            k * depth * cols,
+            cols,
+            0f,
+            c,
+            k * m * cols,
+            cols);
+      }
+    }
+  }
+
+  /** V of tile rows [ty0, ty1) of images n0..n0+nb, each image's tiles after the previous one's. */
+  private static void transformInputs(
+      float[] x,
+      int n0,
+      int nb,
+      int cin,
+      int ih,
+      int iw,
+      int p,
+      int ty0,
+      int ty1,
+      int tw,
+      float[] v,
+      int cols,
+      float[] rows) {
+    int bt = (ty1 - ty0) * tw;
+    for (int b = 0; b < nb; b++) {
+      for (int c = 0; c < cin; c++) {
+        inputTransform(
+            x,
+            ((n0 + b) * cin + c) * ih * iw,
+            ih,
+            iw,
+            p,
+            ty0,
+            ty1,
+            tw,
+            v,
+            c * cols + b * bt,
+            cin * cols,
+            rows);
+      }
+    }
   }
 
   /**
@@ -291,9 +318,7 @@ public final class Winograd {
       throw new IllegalArgumentException("input gradient needs whole images per item: " + g);
     }
     // the filters' transforms, transposed to [16][cin][cout] and packed once for the gx GEMMs
-    float[] ut = null, pu = null;
-    int uStride = 0;
-    boolean prepacked = wantX && Gemm.prepackable(cout) && it.count >= Parallel.threads();
+    float[] ut = null;
     if (wantX) {
       ut = new float[16 * cin * cout];
       for (int o = 0; o < cout; o++) {
@@ -301,16 +326,8 @@ public final class Winograd {
           filter(w, (o * cin + i) * 9, ut, i * cout + o, cin * cout);
         }
       }
-      if (prepacked) {
-        uStride = Gemm.packedASize(cin, cout);
-        pu = new float[16 * uStride];
-        for (int k = 0; k < 16; k++) {
-          Gemm.packA(cin, cout, ut, k * cin * cout, cout, pu, k * uStride);
-        }
-      }
     }
-    float[] uT = ut, packedU = pu;
-    int packedStride = uStride;
+    float[] uT = ut, packedU = wantX ? packFilters(cin, cout, ut, it.count) : null;
     int size = 16 * cout * cin * L; // lane partial sums
     float[][] partial = new float[Math.max(1, Parallel.chunks(it.count, 1))][];
     Parallel.forChunks(
@@ -346,23 +363,7 @@ public final class Winograd {
               }
             }
             if (wantW) {
-              for (int b = 0; b < nb; b++) {
-                for (int c = 0; c < cin; c++) {
-                  inputTransform(
-                      x,
-                      ((n0 + b) * cin + c) * ih * iw,
-                      ih,
-                      iw,
-                      p,
-                      ty0,
-                      ty1,
-                      tw,
-                      v,
-                      c * cols + b * bt,
-                      cin * cols,
-                      rows);
-                }
-              }
+              transformInputs(x, n0, nb, cin, ih, iw, p, ty0, ty1, tw, v, cols, rows);
               // the dot products run over whole vectors: zero both operands up to the next one
               for (int r = 0; r < 16 * cin; r++) {
                 java.util.Arrays.fill(v, r * cols + used, r * cols + end, 0f);
@@ -385,40 +386,7 @@ public final class Winograd {
               }
             }
             if (wantX) {
-              for (int k = 0; k < 16; k++) {
-                if (prepacked) {
-                  Gemm.sgemmPackedA(
-                      cin,
-                      used,
-                      cout,
-                      packedU,
-                      k * packedStride,
-                      u,
-                      k * cout * cols,
-                      cols,
-                      v,
-                      k * cin * cols,
-                      cols);
-                } else {
-                  Gemm.sgemm(
-                      false,
-                      false,
-                      cin,
-                      used,
-                      cout,
-                      1f,
-                      uT,
-                      k * cin * cout,
-                      cout,
-                      u,
-                      k * cout * cols,
-                      cols,
-                      0f,
-                      v,
-                      k * cin * cols,
-                      cols);
-                }
-              }
+              positionProducts(cin, used, cout, uT, packedU, u, cols, v);
               for (int b = 0; b < nb; b++) {
                 for (int c = 0; c < cin; c++) {
                   inputAdjoint(
@@ -700,12 +668,7 @@ public final class Winograd {
     for (int ty = ty0; ty < ty1; ty++) {
       for (int half = 0; half < 2; half++) {
         int oy = 2 * ty + half;
-        if (oy < oh) {
-          System.arraycopy(gy, go + oy * ow, rows, padded, ow);
-          java.util.Arrays.fill(rows, padded + ow, padded + pw, 0f);
-        } else {
-          java.util.Arrays.fill(rows, padded, padded + pw, 0f);
-        }
+        paddedRow(oy < oh ? gy : null, go + oy * ow, ow, 0, rows, padded, pw);
         int base = half * 4 * rs;
         for (int t = 0; t < tw; t += L) {
           int c = padded + 2 * t;
@@ -770,15 +733,7 @@ public final class Winograd {
     int pw = 2 * (tw + L) + 4;
     for (int r = 2 * ty0; r < 2 * ty1 + 2; r++) { // virtual rows, from -p
       int iy = r - p;
-      if (iy >= 0 && iy < ih) {
-        int lead = Math.min(p, pw);
-        java.util.Arrays.fill(rows, padded, padded + lead, 0f);
-        int n = Math.min(iw, pw - lead);
-        System.arraycopy(x, xo + iy * iw, rows, padded + lead, n);
-        java.util.Arrays.fill(rows, padded + lead + n, padded + pw, 0f);
-      } else {
-        java.util.Arrays.fill(rows, padded, padded + pw, 0f);
-      }
+      paddedRow(iy >= 0 && iy < ih ? x : null, xo + iy * iw, iw, p, rows, padded, pw);
       int base = r * 4 * rs;
       for (int t = 0; t < tw; t += L) {
         // even and odd columns of the tiles: e0 = X(2t), o0 = X(2t + 1), e1 = X(2t + 2), ...
@@ -817,6 +772,21 @@ public final class Winograd {
         }
       }
     }
+  }
+
+  /**
+   * rows[at, at + width) = lead zeros, then n values of src from {@code from} (as many as fit),
+   * then zeros; all zeros when src is null (a row of the padding).
+   */
+  private static void paddedRow(
+      float[] src, int from, int n, int lead, float[] rows, int at, int width) {
+    lead = Math.min(lead, width);
+    n = src == null ? 0 : Math.min(n, width - lead);
+    java.util.Arrays.fill(rows, at, at + lead, 0f);
+    if (n > 0) {
+      System.arraycopy(src, from, rows, at + lead, n);
+    }
+    java.util.Arrays.fill(rows, at + lead + n, at + width, 0f);
   }
 
   /**
