@@ -365,13 +365,12 @@ public final class Conv {
    * are added in order.
    */
   public static void backwardWeight(ConvGeom g, float[] x, float[] gy, float[] gw, float[] gbias) {
-    G3 t = G3.of(g);
     if (WINOGRAD_WEIGHT_GRAD && Winograd.applies(g)) {
       Winograd.backwardWeight(g, x, gy, gw);
     } else if (unfoldsChannelsLast(g)) {
-      backwardWeightChannelsLast(g, t, x, gy, gw);
+      backwardWeightChannelsLast(g, G3.of(g), x, gy, gw);
     } else {
-      backwardWeightIm2col(g, t, x, gy, gw);
+      backwardWeightIm2col(g, G3.of(g), x, gy, gw);
     }
     if (gbias != null) {
       biasGradient(g, gy, gbias);

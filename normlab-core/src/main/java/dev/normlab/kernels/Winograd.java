@@ -64,15 +64,24 @@ public final class Winograd {
   /** y = conv(x, w) + bias (bias may be null); y is overwritten. */
   public static void forward(ConvGeom g, float[] x, float[] w, float[] bias, float[] y) {
     int cin = g.cin(), cout = g.cout();
-    float[] u = new float[16 * cout * cin];
-    for (int o = 0; o < cout; o++) {
-      for (int i = 0; i < cin; i++) {
-        filter(w, (o * cin + i) * 9, u, o * cin + i, cout * cin);
-      }
-    }
+    float[] u = filters(w, cout, cin, false);
     int ih = g.in()[0], iw = g.in()[1];
     int[] out = g.outSpatial();
     run(g.n(), cin, ih, iw, cout, out[0], out[1], g.padding()[0], x, u, bias, y);
+  }
+
+  /**
+   * The transformed filters U = G g G^T of w [cout, cin, 3, 3], as [16][cout][cin], or
+   * [16][cin][cout] when transposed (for the input gradient).
+   */
+  private static float[] filters(float[] w, int cout, int cin, boolean transposed) {
+    float[] u = new float[16 * cout * cin];
+    for (int o = 0; o < cout; o++) {
+      for (int i = 0; i < cin; i++) {
+        filter(w, (o * cin + i) * 9, u, transposed ? i * cout + o : o * cin + i, cout * cin);
+      }
+    }
+    return u;
   }
 
   /** U = G g G^T for one 3x3 filter, written to u[k * stride + at] for the 16 positions k. */
@@ -318,16 +327,8 @@ public final class Winograd {
       throw new IllegalArgumentException("input gradient needs whole images per item: " + g);
     }
     // the filters' transforms, transposed to [16][cin][cout] and packed once for the gx GEMMs
-    float[] ut = null;
-    if (wantX) {
-      ut = new float[16 * cin * cout];
-      for (int o = 0; o < cout; o++) {
-        for (int i = 0; i < cin; i++) {
-          filter(w, (o * cin + i) * 9, ut, i * cout + o, cin * cout);
-        }
-      }
-    }
-    float[] uT = ut, packedU = wantX ? packFilters(cin, cout, ut, it.count) : null;
+    float[] uT = wantX ? filters(w, cout, cin, true) : null;
+    float[] packedU = wantX ? packFilters(cin, cout, uT, it.count) : null;
     int size = 16 * cout * cin * L; // lane partial sums
     float[][] partial = new float[Math.max(1, Parallel.chunks(it.count, 1))][];
     Parallel.forChunks(
@@ -409,9 +410,14 @@ public final class Winograd {
     if (!wantW) {
       return;
     }
-    // chunks added in order, then each product's lanes in order: reproducible
-    float[] sum = new float[size];
-    for (float[] acc : partial) {
+    // chunks added in order into the first, then each product's lanes in order: reproducible
+    float[] sum = partial[0];
+    if (sum == null) { // no images: no work items ran
+      java.util.Arrays.fill(gw, 0f);
+      return;
+    }
+    for (int chunk = 1; chunk < partial.length; chunk++) {
+      float[] acc = partial[chunk];
       if (acc != null) {
         for (int i = 0; i < size; i++) {
           sum[i] += acc[i];
