@@ -7,14 +7,14 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-precision GEMM, row-major: {@code C = alpha * op(A) * op(B) + beta * C}.
  *
  * <p>Blocked and packed in the BLIS manner: B is packed into KC x NR panels, A into MR x KC panels,
- * and a 6 x 2-vector register-tiled FMA micro-kernel runs over them. Work is split over column
+ * and a 5 x 2-vector register-tiled FMA micro-kernel runs over them. Work is split over column
  * panels across {@link Parallel} threads; the split depends only on the sizes and thread count, so
  * results are reproducible. {@link GemmReference} is the scalar twin.
  */
 public final class Gemm {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
-  static final int MR = 6;
+  static final int MR = 5;
   static final int NR = 2 * L;
   private static final int KC = 256;
   private static final int MC = 120;
@@ -343,19 +343,20 @@ public final class Gemm {
   }
 
   /**
-   * The 6 x 2-vector register tile: 12 accumulators started from zero, one pass over kc (even: the
-   * packing pads it), then stored to the scratch tile; {@link #storeTile} adds beta*C. Starting
-   * from beta*C instead halves the speed (the branch merges twelve vectors before the loop and C2
-   * then spills inside it), and the beta branch at the end of this method made the conv2 weight
-   * gradient run at a third of its speed in most processes. Alpha is folded into the packed A.
-   * Sized for 16 vector registers (12 accumulators, 2 of B, 1 broadcast of A); the k loop is
-   * unrolled by two as a nested loop, the shape C2 compiles best here (measured 78 vs 35-50 GFLOP/s
-   * per core for the plain loop and for 8 x 2, 4 x 3 and 6 x 2 unrolled by four). Everything stays
-   * in one method so that C2 keeps the accumulators in registers (a call taking vectors would box
-   * them).
+   * The 5 x 2-vector register tile: 10 accumulators started from zero, one pass over kc (even: the
+   * packing pads it), then stored to the scratch tile; {@link #storeTile} adds beta*C. Alpha is
+   * folded into the packed A. The k loop is unrolled by two as a nested loop, and C2 schedules the
+   * second step's two B loads before the first step's FMAs: with 10 accumulators that still fits
+   * the 16 vector registers. The 6 x 2 tile (12 accumulators) did not: C2 spilled those two B
+   * vectors to the stack in every step, and whenever the frame's stack pointer left a 32-byte spill
+   * slot across a cache line (it depends on the caller's frames, so it is fixed for a call path:
+   * SGEMM on the benchmark's main thread, the old beta branch here) each reload waited for its
+   * split store and the kernel ran at a quarter of its speed; without spills the speed does not
+   * depend on the stack. Everything stays in one method so that C2 keeps the accumulators in
+   * registers (a call taking vectors would box them).
    */
   private static void micro(int kc, float[] pa, int ao, float[] pb, int bo, float[] tile) {
-    FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41;
     FloatVector z = FloatVector.zero(S);
     c00 = z;
     c01 = z;
@@ -367,8 +368,6 @@ public final class Gemm {
     c31 = z;
     c40 = z;
     c41 = z;
-    c50 = z;
-    c51 = z;
     for (int p = 0; p < kc; p += 2) {
       for (int q = 0; q < 2; q++) {
         int bp = bo + (p + q) * NR;
@@ -390,9 +389,6 @@ public final class Gemm {
         a = FloatVector.broadcast(S, pa[ap + 4]);
         c40 = b0.fma(a, c40);
         c41 = b1.fma(a, c41);
-        a = FloatVector.broadcast(S, pa[ap + 5]);
-        c50 = b0.fma(a, c50);
-        c51 = b1.fma(a, c51);
       }
     }
     c00.intoArray(tile, T0);
@@ -405,19 +401,17 @@ public final class Gemm {
     c31.intoArray(tile, T0 + 3 * NR + L);
     c40.intoArray(tile, T0 + 4 * NR);
     c41.intoArray(tile, T0 + 4 * NR + L);
-    c50.intoArray(tile, T0 + 5 * NR);
-    c51.intoArray(tile, T0 + 5 * NR + L);
   }
 
   /**
    * {@link #micro} for {@link #sgemmPackedA}: B read in place, its rows {@code ldb} apart, and the
-   * tile stored straight into C (six rows {@code ldc} apart). A copy rather than parameters of
+   * tile stored straight into C (five rows {@code ldc} apart). A copy rather than parameters of
    * micro: with the strides as arguments C2 compiled the packed path 15-25% slower (SGEMM 1024 and
    * the conv2 weight gradient, measured against the constant-stride version in alternating runs).
    */
   private static void microStrided(
       int kc, float[] pa, int ao, float[] b, int bo, int ldb, float[] c, int co, int ldc) {
-    FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41;
     FloatVector z = FloatVector.zero(S);
     c00 = z;
     c01 = z;
@@ -429,8 +423,6 @@ public final class Gemm {
     c31 = z;
     c40 = z;
     c41 = z;
-    c50 = z;
-    c51 = z;
     for (int p = 0; p < kc; p += 2) {
       for (int q = 0; q < 2; q++) {
         int bp = bo + (p + q) * ldb;
@@ -452,9 +444,6 @@ public final class Gemm {
         a = FloatVector.broadcast(S, pa[ap + 4]);
         c40 = b0.fma(a, c40);
         c41 = b1.fma(a, c41);
-        a = FloatVector.broadcast(S, pa[ap + 5]);
-        c50 = b0.fma(a, c50);
-        c51 = b1.fma(a, c51);
       }
     }
     c00.intoArray(c, co);
@@ -467,11 +456,9 @@ public final class Gemm {
     c31.intoArray(c, co + 3 * ldc + L);
     c40.intoArray(c, co + 4 * ldc);
     c41.intoArray(c, co + 4 * ldc + L);
-    c50.intoArray(c, co + 5 * ldc);
-    c51.intoArray(c, co + 5 * ldc + L);
   }
 
-  /** C[6 x NR tile at co] = tile + beta * C (C ignored when beta is 0). */
+  /** C[MR x NR tile at co] = tile + beta * C (C ignored when beta is 0). */
   private static void storeTile(float[] tile, float[] c, int co, int ldc, float beta) {
     for (int i = 0; i < MR; i++) {
       int ci = co + i * ldc;
