@@ -21,6 +21,12 @@ public final class Winograd {
   private static final int L = S.length();
 
   /**
+   * L in a field C2 cannot fold: a loop stepping by it is not a counted loop, so C2 does not unroll
+   * it (unrolling hoists loads, and the extra live vectors spill). Never written.
+   */
+  private static int opaqueLanes = L;
+
+  /**
    * Bytes of V and M a work item aims at: small enough to stay in a core's L2 cache (1 MB here)
    * between the transforms and the GEMMs, large enough for the GEMMs' N.
    */
@@ -441,11 +447,15 @@ public final class Winograd {
    * acc[(p + i * n + j) * L + lane] += the lane partial sums of the dot product of rows i of a and
    * j of b over [0, k) (k a multiple of L; rows ld apart from aOff and bOff). Both operands have
    * the tiles along their rows, so no packing: blocks of 4 x 2 products keep eight independent
-   * accumulators in registers (six loads for eight multiply-adds).
+   * accumulators in registers (six loads for eight multiply-adds). The loops step by {@link
+   * #opaqueLanes}, not the constant L: C2 unrolled the constant-stride loop four times, hoisted its
+   * loads and spilled 13 vectors to the stack per trip, which runs at a quarter of the speed
+   * whenever the call path leaves a spill slot across a cache line.
    */
   static void laneDots(
       int m, int n, int k, float[] a, int aOff, float[] b, int bOff, int ld, float[] acc, int p) {
     int m4 = m & ~3, n2 = n & ~1;
+    int step = opaqueLanes;
     for (int i = 0; i < m4; i += 4) {
       int a0 = aOff + i * ld, a1 = a0 + ld, a2 = a1 + ld, a3 = a2 + ld;
       for (int j = 0; j < n2; j += 2) {
@@ -459,7 +469,7 @@ public final class Winograd {
         FloatVector s21 = FloatVector.fromArray(S, acc, c2 + L);
         FloatVector s30 = FloatVector.fromArray(S, acc, c3);
         FloatVector s31 = FloatVector.fromArray(S, acc, c3 + L);
-        for (int t = 0; t < k; t += L) {
+        for (int t = 0; t < k; t += step) {
           FloatVector x0 = FloatVector.fromArray(S, b, b0 + t);
           FloatVector x1 = FloatVector.fromArray(S, b, b1 + t);
           FloatVector y = FloatVector.fromArray(S, a, a0 + t);
@@ -489,7 +499,7 @@ public final class Winograd {
       for (int j = i < m4 ? n2 : 0; j < n; j++) {
         int ao = aOff + i * ld, bo = bOff + j * ld, c = (p + i * n + j) * L;
         FloatVector s = FloatVector.fromArray(S, acc, c);
-        for (int t = 0; t < k; t += L) {
+        for (int t = 0; t < k; t += step) {
           s = FloatVector.fromArray(S, a, ao + t).fma(FloatVector.fromArray(S, b, bo + t), s);
         }
         s.intoArray(acc, c);
