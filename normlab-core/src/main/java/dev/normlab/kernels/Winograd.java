@@ -859,20 +859,26 @@ public final class Winograd {
         VectorMask<Float> lo = S.indexInRange(0, width);
         VectorMask<Float> hi = S.indexInRange(L, width);
         boolean second = 2 * ty + 1 < oh;
+        // zipped once for both store paths: with the shuffles repeated in each, the method grew
+        // past what C2 intrinsifies and in some processes it boxed the vectors of the edge path
+        FloatVector z0 = y00.rearrange(Interleave.ZIP_LO, y01);
+        FloatVector z1 = y00.rearrange(Interleave.ZIP_HI, y01);
+        FloatVector z2 = y10.rearrange(Interleave.ZIP_LO, y11);
+        FloatVector z3 = y10.rearrange(Interleave.ZIP_HI, y11);
         if (row0 + ow + 2 * L <= y.length) {
-          y00.rearrange(Interleave.ZIP_LO, y01).intoArray(y, row0, lo);
-          y00.rearrange(Interleave.ZIP_HI, y01).intoArray(y, row0 + L, hi);
+          z0.intoArray(y, row0, lo);
+          z1.intoArray(y, row0 + L, hi);
           if (second) {
-            y10.rearrange(Interleave.ZIP_LO, y11).intoArray(y, row0 + ow, lo);
-            y10.rearrange(Interleave.ZIP_HI, y11).intoArray(y, row0 + ow + L, hi);
+            z2.intoArray(y, row0 + ow, lo);
+            z3.intoArray(y, row0 + ow + L, hi);
           }
         } else {
           // masked stores near the array's end take a slow checking path (and lane(i) with a
           // variable i boxes the vector): whole vectors into a small buffer, copied from there
-          y00.rearrange(Interleave.ZIP_LO, y01).intoArray(edge, 0);
-          y00.rearrange(Interleave.ZIP_HI, y01).intoArray(edge, L);
-          y10.rearrange(Interleave.ZIP_LO, y11).intoArray(edge, 2 * L);
-          y10.rearrange(Interleave.ZIP_HI, y11).intoArray(edge, 3 * L);
+          z0.intoArray(edge, 0);
+          z1.intoArray(edge, L);
+          z2.intoArray(edge, 2 * L);
+          z3.intoArray(edge, 3 * L);
           System.arraycopy(edge, 0, y, row0, width);
           if (second) {
             System.arraycopy(edge, 2 * L, y, row0 + ow, width);
