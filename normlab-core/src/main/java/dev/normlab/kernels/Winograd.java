@@ -531,41 +531,31 @@ public final class Winograd {
       float[] rows) {
     int rs = tw + 1 + L; // columns of one part of a padded row, room for a vector past
     int part = (2 * th + 2) * rs; // the tiles cover 2 * th + 2 padded rows
-    int line = 4 * part; // one interleaved padded row
-    for (int row = 0; row < 2 * th + 2; row++) {
-      // columns no tile writes: the shifted parts' first, and the others' column tw when the
-      // tiles end on a whole vector
-      rows[part + row * rs] = 0f;
-      rows[3 * part + row * rs] = 0f;
-      rows[row * rs + tw] = 0f;
-      rows[2 * part + row * rs + tw] = 0f;
-    }
     for (int t = 0; t < tw; t += L) {
-      // the lanes past the last tile hold other tiles or stale values: zeros instead
-      VectorMask<Float> valid = S.indexInRange(t, tw);
-      boolean partial = t + L > tw;
+      // the lanes past the last tile hold other tiles or stale values (even NaN); they stay in
+      // their lanes and reach only columns from tw on, and column tw is zeroed below
       FloatVector zero = FloatVector.zero(S);
       // rows 2 and 3 of the tile above, in the four parts (zero above the first tile row)
       FloatVector c20 = zero, c21 = zero, c22 = zero, c23 = zero;
       FloatVector c30 = zero, c31 = zero, c32 = zero, c33 = zero;
       for (int ty = 0; ty < th; ty++) {
         int src = at + ty * tw + t;
-        FloatVector m00 = load(dv, src, valid, partial);
-        FloatVector m01 = load(dv, kStride + src, valid, partial);
-        FloatVector m02 = load(dv, 2 * kStride + src, valid, partial);
-        FloatVector m03 = load(dv, 3 * kStride + src, valid, partial);
-        FloatVector m10 = load(dv, 4 * kStride + src, valid, partial);
-        FloatVector m11 = load(dv, 5 * kStride + src, valid, partial);
-        FloatVector m12 = load(dv, 6 * kStride + src, valid, partial);
-        FloatVector m13 = load(dv, 7 * kStride + src, valid, partial);
-        FloatVector m20 = load(dv, 8 * kStride + src, valid, partial);
-        FloatVector m21 = load(dv, 9 * kStride + src, valid, partial);
-        FloatVector m22 = load(dv, 10 * kStride + src, valid, partial);
-        FloatVector m23 = load(dv, 11 * kStride + src, valid, partial);
-        FloatVector m30 = load(dv, 12 * kStride + src, valid, partial);
-        FloatVector m31 = load(dv, 13 * kStride + src, valid, partial);
-        FloatVector m32 = load(dv, 14 * kStride + src, valid, partial);
-        FloatVector m33 = load(dv, 15 * kStride + src, valid, partial);
+        FloatVector m00 = load(dv, src);
+        FloatVector m01 = load(dv, kStride + src);
+        FloatVector m02 = load(dv, 2 * kStride + src);
+        FloatVector m03 = load(dv, 3 * kStride + src);
+        FloatVector m10 = load(dv, 4 * kStride + src);
+        FloatVector m11 = load(dv, 5 * kStride + src);
+        FloatVector m12 = load(dv, 6 * kStride + src);
+        FloatVector m13 = load(dv, 7 * kStride + src);
+        FloatVector m20 = load(dv, 8 * kStride + src);
+        FloatVector m21 = load(dv, 9 * kStride + src);
+        FloatVector m22 = load(dv, 10 * kStride + src);
+        FloatVector m23 = load(dv, 11 * kStride + src);
+        FloatVector m30 = load(dv, 12 * kStride + src);
+        FloatVector m31 = load(dv, 13 * kStride + src);
+        FloatVector m32 = load(dv, 14 * kStride + src);
+        FloatVector m33 = load(dv, 15 * kStride + src);
         // B down the tile's columns gives its rows 0..3 (rows i: ri0..ri3), each spread along the
         // row by B^T: columns dd0 = ri0, dd1 = ri1 - ri2 + ri3, dd2 = ri1 + ri2 - ri0, dd3 = -ri3
         FloatVector r10 = m10.sub(m20).add(m30), r11 = m11.sub(m21).add(m31);
@@ -602,6 +592,25 @@ public final class Winograd {
       storeRow(rows, r, part, c20, c21, c22, c23);
       storeRow(rows, r + rs, part, c30, c31, c32, c33);
     }
+    for (int row = 0; row < 2 * th + 2; row++) {
+      // columns no tile writes: the shifted parts' first, and the others' column tw (written by
+      // the lanes past the last tile when tw is not a whole number of vectors)
+      rows[part + row * rs] = 0f;
+      rows[3 * part + row * rs] = 0f;
+      rows[row * rs + tw] = 0f;
+      rows[2 * part + row * rs + tw] = 0f;
+    }
+    interleaveRows(rows, rs, part, tw, gx, go, ih, iw, p);
+  }
+
+  /**
+   * The padded plane's rows from {@link #inputAdjoint}'s four parts (even columns: parts 0 + 1,
+   * odd: 2 + 3), interior to gx. Its own method: inlined, these loops made inputAdjoint so large
+   * that C2 gave up intrinsifying some of its vector operations and boxed them.
+   */
+  private static void interleaveRows(
+      float[] rows, int rs, int part, int tw, float[] gx, int go, int ih, int iw, int p) {
+    int line = 4 * part; // one interleaved padded row
     for (int y = 0; y < ih; y++) {
       int r = (y + p) * rs;
       for (int c = 0; c <= tw; c += L) {
@@ -617,9 +626,8 @@ public final class Winograd {
     }
   }
 
-  private static FloatVector load(float[] a, int at, VectorMask<Float> valid, boolean partial) {
-    FloatVector v = FloatVector.fromArray(S, a, at);
-    return partial ? FloatVector.zero(S).blend(v, valid) : v;
+  private static FloatVector load(float[] a, int at) {
+    return FloatVector.fromArray(S, a, at);
   }
 
   /**
