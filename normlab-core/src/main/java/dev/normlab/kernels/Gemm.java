@@ -348,12 +348,13 @@ public final class Gemm {
    * folded into the packed A. The k loop is unrolled by two as a nested loop, and C2 schedules the
    * second step's two B loads before the first step's FMAs: with 10 accumulators that still fits
    * the 16 vector registers. The 6 x 2 tile (12 accumulators) did not: C2 spilled those two B
-   * vectors to the stack in every step, and whenever the frame's stack pointer left a 32-byte spill
-   * slot across a cache line (it depends on the caller's frames, so it is fixed for a call path:
-   * SGEMM on the benchmark's main thread, the old beta branch here) each reload waited for its
-   * split store and the kernel ran at a quarter of its speed; without spills the speed does not
-   * depend on the stack. Everything stays in one method so that C2 keeps the accumulators in
-   * registers (a call taking vectors would box them).
+   * vectors to the stack and reloaded them in every step, and on some call paths (SGEMM from
+   * KernelBench's main thread, in most processes; the old beta branch here) that kernel ran at a
+   * quarter of its speed for the whole process, the same compiled code on other threads at full
+   * speed. With no spills the slow mode is gone; why a spill's cost depended on the path (the stack
+   * slot's place is our guess) is not measured: this VM exposes no hardware counters. Everything
+   * stays in one method so that C2 keeps the accumulators in registers (a call taking vectors would
+   * box them).
    */
   private static void micro(int kc, float[] pa, int ao, float[] pb, int bo, float[] tile) {
     FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41;

@@ -449,8 +449,8 @@ public final class Winograd {
    * the tiles along their rows, so no packing: blocks of 4 x 2 products keep eight independent
    * accumulators in registers (six loads for eight multiply-adds). The loops step by {@link
    * #opaqueLanes}, not the constant L: C2 unrolled the constant-stride loop four times, hoisted its
-   * loads and spilled 13 vectors to the stack per trip, which runs at a quarter of the speed
-   * whenever the call path leaves a spill slot across a cache line.
+   * loads and spilled vectors to the stack (nine reloads per trip), the pattern that made the
+   * GEMM's old 6 x 2 kernel run four times slower on some call paths (see Gemm.micro).
    */
   static void laneDots(
       int m, int n, int k, float[] a, int aOff, float[] b, int bOff, int ld, float[] acc, int p) {
