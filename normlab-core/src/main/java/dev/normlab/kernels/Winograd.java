@@ -867,8 +867,8 @@ public final class Winograd {
         VectorMask<Float> lo = S.indexInRange(0, width);
         VectorMask<Float> hi = S.indexInRange(L, width);
         boolean second = 2 * ty + 1 < oh;
-        // zipped once for both store paths: with the shuffles repeated in each, the method grew
-        // past what C2 intrinsifies and in some processes it boxed the vectors of the edge path
+        // zipped once for both store paths, which keeps the method smaller: C2 failed to
+        // intrinsify the edge path's stores in some processes (fewer since, not none)
         FloatVector z0 = y00.rearrange(Interleave.ZIP_LO, y01);
         FloatVector z1 = y00.rearrange(Interleave.ZIP_HI, y01);
         FloatVector z2 = y10.rearrange(Interleave.ZIP_LO, y11);

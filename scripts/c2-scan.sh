@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Shows what C2 made of normlab's vector kernels: runs a Java main with the methods matching a
+# pattern printed as machine code, then lists their innermost vector loops that reload vectors from
+# the stack (spills), and the Vector API calls C2 failed to intrinsify (those box every vector).
+# A kernel whose loop spills can run several times slower on some call paths (see Gemm.micro).
+# usage: scripts/c2-scan.sh 'dev.normlab.kernels.Winograd::*' dev.normlab.bench.KernelBench conv
+# needs: objdump (binutils) and a HotSpot disassembler: apt-get install -y libhsdis0-fcml binutils
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+pattern=$1
+shift
+hsdis=$(ls /usr/lib/x86_64-linux-gnu/libhsdis.so.0 2>/dev/null || true)
+if [ -z "$hsdis" ] || ! command -v objdump >/dev/null; then
+  echo "c2-scan: needs libhsdis0-fcml and binutils (apt-get install -y libhsdis0-fcml binutils)" >&2
+  exit 1
+fi
+./mvnw -q -o -B -pl normlab-bench -am package -DskipTests >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+ln -s "$hsdis" "$work/hsdis-amd64.so"
+cp="normlab-bench/target/classes:normlab-bench/target/lib/*"
+flags="-XX:+UnlockDiagnosticVMOptions -XX:CompileCommand=quiet"
+LD_LIBRARY_PATH="$work" "$JAVA_HOME/bin/java" $NORMLAB_JVM_FLAGS $flags \
+  "-XX:CompileCommand=print,$pattern" -cp "$cp" "$@" >"$work/print.txt" 2>&1
+echo "== innermost vector loops with stack reloads (instructions / vector ones / reloads)"
+python3 scripts/c2_vector_loops.py "$work/print.txt"
+"$JAVA_HOME/bin/java" $NORMLAB_JVM_FLAGS $flags -XX:+PrintCompilation -XX:+PrintInlining \
+  -cp "$cp" "$@" >"$work/inlining.txt" 2>&1
+echo "== Vector API intrinsics C2 failed in normlab methods (method compiled at level 4)"
+awk '/^ *[0-9]+ +[0-9]+ /{method=$0} /failed to inline \(intrinsic\)/{print method}' \
+  "$work/inlining.txt" | awk '$3 == 4 || $4 == 4' | grep normlab | sort | uniq -c || echo "none"
