@@ -67,7 +67,10 @@ def vector_loops(instructions):
         body = [t for a, t in instructions if lo <= a <= hi]
         vector = sum('ymm' in t or 'zmm' in t for t in body)
         if vector:
-            reloads = sum(bool(re.search(r'\(%rsp\),%[yz]mm', t)) for t in body)
+            # a whole vector read back from the stack; a broadcast of a spilled scalar (4 or 8
+            # bytes, never across a cache line) is cheap and not counted
+            reloads = sum(bool(re.search(r'\(%rsp\),%[yz]mm', t)) and 'broadcast' not in t
+                          for t in body)
             loops.append((len(body), vector, reloads))
     return loops
 
