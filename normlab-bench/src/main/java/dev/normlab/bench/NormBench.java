@@ -59,12 +59,13 @@ public final class NormBench {
   }
 
   /**
-   * GB/s (read + write bytes) of copying a 64 MiB float array into a preallocated one with {@code
-   * System.arraycopy}: one call on one thread, or split over the {@link Parallel} threads. Median
-   * of 15 after 5 warm-ups.
+   * GB/s (read + write bytes) of copying a float array of {@code mib} MiB into a preallocated one
+   * with {@code System.arraycopy}: one call on one thread, or split over the {@link Parallel}
+   * threads. Best of 15 after 5 warm-ups. 64 MiB measures memory; 8 MiB (both arrays together
+   * within the 32 MB L3 cache) what the cache delivers, the level the small maps' passes run from.
    */
-  static double copyBandwidth(boolean parallel) {
-    float[] a = new float[16 << 20];
+  static double copyBandwidth(boolean parallel, int mib) {
+    float[] a = new float[mib << 18];
     float[] b = new float[a.length];
     Arrays.fill(a, 1f);
     Arrays.fill(b, 2f);
@@ -123,14 +124,18 @@ public final class NormBench {
   public static void main(String[] args) {
     String filter = args.length > 0 ? args[0] : "";
     int reps = args.length > 1 ? Integer.parseInt(args[1]) : 15;
-    double copy = copyBandwidth(false);
-    double copyPar = copyBandwidth(true);
+    double copy = copyBandwidth(false, 64);
+    double copyPar = copyBandwidth(true, 64);
+    double copyCache = copyBandwidth(true, 8);
     System.out.printf(
         Locale.ROOT,
-        "copy_bandwidth_gbps=%.2f copy_bandwidth_%dthreads_gbps=%.2f threads=%d%n",
+        "copy_bandwidth_gbps=%.2f copy_bandwidth_%dthreads_gbps=%.2f"
+            + " copy_bandwidth_8mib_%dthreads_gbps=%.2f threads=%d%n",
         copy,
         Parallel.threads(),
         copyPar,
+        Parallel.threads(),
+        copyCache,
         Parallel.threads());
     Rng rng = new Rng(0);
     for (Case c : cases()) {
