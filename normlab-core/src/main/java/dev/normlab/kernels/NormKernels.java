@@ -34,7 +34,7 @@ public final class NormKernels {
   private static final int L = S.length();
 
   /** Vector iterations accumulated in float before flushing into double. */
-  private static final int FLUSH = 16;
+  static final int FLUSH = 16;
 
   /** Elements per parallel work item we aim for. */
   private static final int GRAIN_ELEMS = 1 << 15;

@@ -1,0 +1,160 @@
+package dev.normlab.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The norms' reductions against a scalar model of their exact arithmetic, bit for bit: lanes
+ * accumulated in float over blocks of {@link NormKernels#FLUSH} vectors (two interleaved chains),
+ * each block's lanes added into double in lane order, blocks in order, a scalar tail. Training
+ * results depend on these sums to the last bit (same seed and threads give the same run, and the
+ * README's accuracy tables hold across builds only while they do), so a faster kernel must keep
+ * this order; lengths cover partial blocks, an odd vector count and tails, and rows long enough for
+ * many blocks.
+ */
+class NormSumsArithmeticTest {
+  private static final int L = FloatVector.SPECIES_PREFERRED.length();
+  private static final int[] LENGTHS = {1, 7, L, 2 * L + 3, 129, 576, 676, 1031, 2704, 4608, 9000};
+
+  @Test
+  void sumsMatchTheirScalarModelBitwise() {
+    SplittableRandom r = new SplittableRandom(3);
+    for (int len : LENGTHS) {
+      float[] x = rand(r, len + 9, 1e4f); // a large common offset, as in the precision tests
+      float hi = x[4];
+      float lo = 1e-4f;
+      double[] acc = {0.5, -0.25};
+      NormKernels.sums(x, 4, len, hi, lo, acc);
+      double[] model = sumsModel(x, 4, len, hi, lo);
+      assertEquals(
+          Double.doubleToRawLongBits(0.5 + model[0]),
+          Double.doubleToRawLongBits(acc[0]),
+          "sum, len " + len);
+      assertEquals(
+          Double.doubleToRawLongBits(-0.25 + model[1]),
+          Double.doubleToRawLongBits(acc[1]),
+          "sum of squares, len " + len);
+    }
+  }
+
+  @Test
+  void gradSumsMatchTheirScalarModelBitwise() {
+    SplittableRandom r = new SplittableRandom(4);
+    for (int len : LENGTHS) {
+      float[] x = rand(r, len + 9, 3f);
+      float[] dy = rand(r, len + 9, 0f);
+      float hi = x[2];
+      float lo = -2e-5f;
+      double[] acc = {0, 0};
+      NormKernels.gradSums(dy, x, 2, len, hi, lo, acc);
+      double[] model = gradSumsModel(dy, x, 2, len, hi, lo);
+      assertEquals(
+          Double.doubleToRawLongBits(model[0]),
+          Double.doubleToRawLongBits(acc[0]),
+          "sum of dy, len " + len);
+      assertEquals(
+          Double.doubleToRawLongBits(model[1]),
+          Double.doubleToRawLongBits(acc[1]),
+          "sum of dy*d, len " + len);
+    }
+  }
+
+  /** {@code NormKernels.sums} one lane at a time. */
+  private static double[] sumsModel(float[] x, int off, int len, float hi, float lo) {
+    int up2 = len - 2 * L + 1;
+    int up = len - len % L;
+    double s1 = 0;
+    double s2 = 0;
+    int i = 0;
+    while (i < up) {
+      int end2 = Math.min(up2, i + NormKernels.FLUSH * L);
+      float[] a1 = new float[L], a2 = new float[L], b1 = new float[L], b2 = new float[L];
+      for (; i < end2; i += 2 * L) {
+        for (int l = 0; l < L; l++) {
+          float d = x[off + i + l] - hi;
+          float e = x[off + i + L + l] - hi;
+          a1[l] += d;
+          a2[l] = Math.fma(d, d, a2[l]);
+          b1[l] += e;
+          b2[l] = Math.fma(e, e, b2[l]);
+        }
+      }
+      if (i < up && i >= up2) {
+        for (int l = 0; l < L; l++) {
+          float d = x[off + i + l] - hi;
+          a1[l] += d;
+          a2[l] = Math.fma(d, d, a2[l]);
+        }
+        i += L;
+      }
+      s1 += laneSum(a1, b1);
+      s2 += laneSum(a2, b2);
+    }
+    for (; i < len; i++) {
+      double d = x[off + i] - hi;
+      s1 += d;
+      s2 += d * d;
+    }
+    return new double[] {s1 - len * (double) lo, s2 - 2.0 * lo * s1 + len * (double) lo * lo};
+  }
+
+  /** {@code NormKernels.gradSums} one lane at a time. */
+  private static double[] gradSumsModel(
+      float[] dy, float[] x, int off, int len, float hi, float lo) {
+    int up2 = len - 2 * L + 1;
+    int up = len - len % L;
+    double s1 = 0;
+    double s2 = 0;
+    int i = 0;
+    while (i < up) {
+      int end2 = Math.min(up2, i + NormKernels.FLUSH * L);
+      float[] a1 = new float[L], a2 = new float[L], b1 = new float[L], b2 = new float[L];
+      for (; i < end2; i += 2 * L) {
+        for (int l = 0; l < L; l++) {
+          float g = dy[off + i + l];
+          float h = dy[off + i + L + l];
+          a1[l] += g;
+          a2[l] = Math.fma(g, x[off + i + l] - hi, a2[l]);
+          b1[l] += h;
+          b2[l] = Math.fma(h, x[off + i + L + l] - hi, b2[l]);
+        }
+      }
+      if (i < up && i >= up2) {
+        for (int l = 0; l < L; l++) {
+          float g = dy[off + i + l];
+          a1[l] += g;
+          a2[l] = Math.fma(g, x[off + i + l] - hi, a2[l]);
+        }
+        i += L;
+      }
+      s1 += laneSum(a1, b1);
+      s2 += laneSum(a2, b2);
+    }
+    for (; i < len; i++) {
+      double g = dy[off + i];
+      s1 += g;
+      s2 += g * (x[off + i] - hi);
+    }
+    return new double[] {s1, s2 - lo * s1};
+  }
+
+  /** (a + b) lane by lane in float, then the lanes added in order in double. */
+  private static double laneSum(float[] a, float[] b) {
+    double s = 0;
+    for (int l = 0; l < L; l++) {
+      s += a[l] + b[l];
+    }
+    return s;
+  }
+
+  private static float[] rand(SplittableRandom r, int n, float offset) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = offset + (float) (r.nextDouble() * 2 - 1);
+    }
+    return a;
+  }
+}
