@@ -62,48 +62,62 @@ class NormSumsArithmeticTest {
     }
   }
 
+  /** The element terms of a reduction: sum1 adds first(i), sum2 adds left(i) * right(i). */
+  private interface Terms {
+    float first(int i);
+
+    float left(int i);
+
+    float right(int i);
+  }
+
   /** {@code NormKernels.sums} one lane at a time. */
   private static double[] sumsModel(float[] x, int off, int len, float hi, float lo) {
-    int up2 = len - 2 * L + 1;
-    int up = len - len % L;
-    double s1 = 0;
-    double s2 = 0;
-    int i = 0;
-    while (i < up) {
-      int end2 = Math.min(up2, i + NormKernels.FLUSH * L);
-      float[] a1 = new float[L], a2 = new float[L], b1 = new float[L], b2 = new float[L];
-      for (; i < end2; i += 2 * L) {
-        for (int l = 0; l < L; l++) {
-          float d = x[off + i + l] - hi;
-          float e = x[off + i + L + l] - hi;
-          a1[l] += d;
-          a2[l] = Math.fma(d, d, a2[l]);
-          b1[l] += e;
-          b2[l] = Math.fma(e, e, b2[l]);
-        }
-      }
-      if (i < up && i >= up2) {
-        for (int l = 0; l < L; l++) {
-          float d = x[off + i + l] - hi;
-          a1[l] += d;
-          a2[l] = Math.fma(d, d, a2[l]);
-        }
-        i += L;
-      }
-      s1 += laneSum(a1, b1);
-      s2 += laneSum(a2, b2);
-    }
-    for (; i < len; i++) {
-      double d = x[off + i] - hi;
-      s1 += d;
-      s2 += d * d;
-    }
-    return new double[] {s1 - len * (double) lo, s2 - 2.0 * lo * s1 + len * (double) lo * lo};
+    Terms d =
+        new Terms() {
+          public float first(int i) {
+            return x[off + i] - hi;
+          }
+
+          public float left(int i) {
+            return x[off + i] - hi;
+          }
+
+          public float right(int i) {
+            return x[off + i] - hi;
+          }
+        };
+    double[] s = model(len, d);
+    return new double[] {s[0] - len * (double) lo, s[1] - 2.0 * lo * s[0] + len * (double) lo * lo};
   }
 
   /** {@code NormKernels.gradSums} one lane at a time. */
   private static double[] gradSumsModel(
       float[] dy, float[] x, int off, int len, float hi, float lo) {
+    Terms g =
+        new Terms() {
+          public float first(int i) {
+            return dy[off + i];
+          }
+
+          public float left(int i) {
+            return dy[off + i];
+          }
+
+          public float right(int i) {
+            return x[off + i] - hi;
+          }
+        };
+    double[] s = model(len, g);
+    return new double[] {s[0], s[1] - lo * s[0]};
+  }
+
+  /**
+   * The kernels' shared order: blocks of FLUSH vectors in two interleaved chains (a second chain
+   * from the odd vectors, a lone last vector into the first), lanes in float, each block's lanes
+   * added into double in lane order, then the scalar tail in double.
+   */
+  private static double[] model(int len, Terms t) {
     int up2 = len - 2 * L + 1;
     int up = len - len % L;
     double s1 = 0;
@@ -114,19 +128,16 @@ class NormSumsArithmeticTest {
       float[] a1 = new float[L], a2 = new float[L], b1 = new float[L], b2 = new float[L];
       for (; i < end2; i += 2 * L) {
         for (int l = 0; l < L; l++) {
-          float g = dy[off + i + l];
-          float h = dy[off + i + L + l];
-          a1[l] += g;
-          a2[l] = Math.fma(g, x[off + i + l] - hi, a2[l]);
-          b1[l] += h;
-          b2[l] = Math.fma(h, x[off + i + L + l] - hi, b2[l]);
+          a1[l] += t.first(i + l);
+          a2[l] = Math.fma(t.left(i + l), t.right(i + l), a2[l]);
+          b1[l] += t.first(i + L + l);
+          b2[l] = Math.fma(t.left(i + L + l), t.right(i + L + l), b2[l]);
         }
       }
       if (i < up && i >= up2) {
         for (int l = 0; l < L; l++) {
-          float g = dy[off + i + l];
-          a1[l] += g;
-          a2[l] = Math.fma(g, x[off + i + l] - hi, a2[l]);
+          a1[l] += t.first(i + l);
+          a2[l] = Math.fma(t.left(i + l), t.right(i + l), a2[l]);
         }
         i += L;
       }
@@ -134,11 +145,10 @@ class NormSumsArithmeticTest {
       s2 += laneSum(a2, b2);
     }
     for (; i < len; i++) {
-      double g = dy[off + i];
-      s1 += g;
-      s2 += g * (x[off + i] - hi);
+      s1 += t.first(i);
+      s2 += (double) t.left(i) * t.right(i);
     }
-    return new double[] {s1, s2 - lo * s1};
+    return new double[] {s1, s2};
   }
 
   /** (a + b) lane by lane in float, then the lanes added in order in double. */
