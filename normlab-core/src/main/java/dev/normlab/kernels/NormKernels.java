@@ -33,7 +33,10 @@ public final class NormKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
 
-  /** Vector iterations accumulated in float before flushing into double. */
+  /**
+   * Vector iterations accumulated in float before flushing into double; part of the reductions'
+   * exact arithmetic that NormSumsArithmeticTest pins.
+   */
   static final int FLUSH = 16;
 
   /** Elements per parallel work item we aim for. */
