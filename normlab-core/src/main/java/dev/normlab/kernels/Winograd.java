@@ -540,22 +540,22 @@ public final class Winograd {
       FloatVector c30 = zero, c31 = zero, c32 = zero, c33 = zero;
       for (int ty = 0; ty < th; ty++) {
         int src = at + ty * tw + t;
-        FloatVector m00 = load(dv, src);
-        FloatVector m01 = load(dv, kStride + src);
-        FloatVector m02 = load(dv, 2 * kStride + src);
-        FloatVector m03 = load(dv, 3 * kStride + src);
-        FloatVector m10 = load(dv, 4 * kStride + src);
-        FloatVector m11 = load(dv, 5 * kStride + src);
-        FloatVector m12 = load(dv, 6 * kStride + src);
-        FloatVector m13 = load(dv, 7 * kStride + src);
-        FloatVector m20 = load(dv, 8 * kStride + src);
-        FloatVector m21 = load(dv, 9 * kStride + src);
-        FloatVector m22 = load(dv, 10 * kStride + src);
-        FloatVector m23 = load(dv, 11 * kStride + src);
-        FloatVector m30 = load(dv, 12 * kStride + src);
-        FloatVector m31 = load(dv, 13 * kStride + src);
-        FloatVector m32 = load(dv, 14 * kStride + src);
-        FloatVector m33 = load(dv, 15 * kStride + src);
+        FloatVector m00 = FloatVector.fromArray(S, dv, src);
+        FloatVector m01 = FloatVector.fromArray(S, dv, kStride + src);
+        FloatVector m02 = FloatVector.fromArray(S, dv, 2 * kStride + src);
+        FloatVector m03 = FloatVector.fromArray(S, dv, 3 * kStride + src);
+        FloatVector m10 = FloatVector.fromArray(S, dv, 4 * kStride + src);
+        FloatVector m11 = FloatVector.fromArray(S, dv, 5 * kStride + src);
+        FloatVector m12 = FloatVector.fromArray(S, dv, 6 * kStride + src);
+        FloatVector m13 = FloatVector.fromArray(S, dv, 7 * kStride + src);
+        FloatVector m20 = FloatVector.fromArray(S, dv, 8 * kStride + src);
+        FloatVector m21 = FloatVector.fromArray(S, dv, 9 * kStride + src);
+        FloatVector m22 = FloatVector.fromArray(S, dv, 10 * kStride + src);
+        FloatVector m23 = FloatVector.fromArray(S, dv, 11 * kStride + src);
+        FloatVector m30 = FloatVector.fromArray(S, dv, 12 * kStride + src);
+        FloatVector m31 = FloatVector.fromArray(S, dv, 13 * kStride + src);
+        FloatVector m32 = FloatVector.fromArray(S, dv, 14 * kStride + src);
+        FloatVector m33 = FloatVector.fromArray(S, dv, 15 * kStride + src);
         // B down the tile's columns gives its rows 0..3 (rows i: ri0..ri3), each spread along the
         // row by B^T: columns dd0 = ri0, dd1 = ri1 - ri2 + ri3, dd2 = ri1 + ri2 - ri0, dd3 = -ri3
         FloatVector r10 = m10.sub(m20).add(m30), r11 = m11.sub(m21).add(m31);
@@ -624,10 +624,6 @@ public final class Winograd {
       }
       System.arraycopy(rows, line + p, gx, go + y * iw, iw);
     }
-  }
-
-  private static FloatVector load(float[] a, int at) {
-    return FloatVector.fromArray(S, a, at);
   }
 
   /**
