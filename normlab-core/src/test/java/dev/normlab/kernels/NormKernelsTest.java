@@ -501,6 +501,51 @@ class NormKernelsTest {
     assertArrayEquals(out[0], concat(g, concat(dw, db)));
   }
 
+  /**
+   * The column-blocked backward splits each row's sums over blocks of columns; it must give bitwise
+   * what the plain per-row composition gives: each row's {@code elemGradSums}, then {@code
+   * elemBackward} row after row into one dw and db (the arithmetic the accuracy tables rest on).
+   */
+  @Test
+  void columnBlockedBackwardIsBitwiseThePerRowComposition() {
+    Random r = new Random(14);
+    for (int d : new int[] {NormKernels.COLUMN_BLOCKED_LEN, 21632, 36864 + 5}) {
+      for (boolean rms : new boolean[] {false, true}) {
+        int rows = 6;
+        float[] x = randn(r, rows * d, 2, 1.5);
+        float[] dy = randn(r, rows * d, 0, 1);
+        float[] w = randn(r, d, 1, 0.3);
+        double[] mean = new double[rows];
+        double[] rstd = new double[rows];
+        NormKernels.rowNormForward(
+            x, new float[x.length], rows, 1, d, 1, w, null, 1e-5, rms, false, mean, rstd);
+        float[] dx = new float[x.length];
+        float[] dw = new float[d];
+        float[] db = new float[d];
+        Parallel.setThreads(2);
+        NormKernels.rowNormBackward(dy, x, rows, 1, d, 1, mean, rstd, w, rms, dx, dw, db);
+
+        float[] ex = new float[x.length];
+        float[] ew = new float[d];
+        float[] eb = new float[d];
+        for (int q = 0; q < rows; q++) {
+          double m = rms ? 0.0 : mean[q];
+          float hi = (float) m;
+          float lo = (float) (m - hi);
+          double[] acc = new double[2];
+          NormKernels.elemGradSums(dy, x, q * d, d, hi, lo, w, 0, acc);
+          double rs = rstd[q];
+          float bb = (float) (-rs * rs * rs * acc[1] / d);
+          float cc = (float) (rms ? 0.0 : -rs * acc[0] / d);
+          NormKernels.elemBackward(dy, x, ex, q * d, d, hi, lo, (float) rs, bb, cc, w, 0, ew, eb);
+        }
+        assertArrayEquals(ex, dx, "dx d=" + d + " rms=" + rms);
+        assertArrayEquals(ew, dw, "dw d=" + d + " rms=" + rms);
+        assertArrayEquals(eb, db, "db d=" + d + " rms=" + rms);
+      }
+    }
+  }
+
   static float[] concat(float[] a, float[] b) {
     float[] o = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, o, a.length, b.length);
