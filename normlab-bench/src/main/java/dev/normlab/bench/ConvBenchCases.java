@@ -16,7 +16,7 @@ final class ConvBenchCases {
     new Case("conv1", 64, 1, 32, 28, 28), new Case("conv2", 64, 32, 64, 26, 26),
   };
 
-  static void run() {
+  static void run(int reps) {
     for (Case c : CASES) {
       ConvGeom g =
           new ConvGeom(
@@ -38,12 +38,12 @@ final class ConvBenchCases {
       float[] gw = new float[w.length];
       float[] gb = new float[b.length];
       double flops = 2.0 * g.n() * g.cout() * g.outSize() * g.colRows();
-      double fwd = KernelBench.medianMillis(() -> Conv.forward(g, x, w, b, y), 10, 21);
+      double fwd = KernelBench.medianMillis(() -> Conv.forward(g, x, w, b, y), 10, reps);
       // both gradients in one call, as the training step asks for them; conv1's input needs no
       // gradient (it is the image)
       float[] gxOrNull = c.cin == 1 ? null : gx;
       double bwd =
-          KernelBench.medianMillis(() -> Conv.backward(g, x, gy, w, gxOrNull, gw, gb), 10, 21);
+          KernelBench.medianMillis(() -> Conv.backward(g, x, gy, w, gxOrNull, gw, gb), 10, reps);
       double total = fwd + bwd;
       System.out.printf(
           "%s fwd_ms=%.3f bwd_ms=%.3f total_ms=%.3f gflops=%.1f%n",

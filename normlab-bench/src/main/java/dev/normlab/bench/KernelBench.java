@@ -48,6 +48,8 @@ public final class KernelBench {
 
   public static void main(String[] args) {
     String only = args.length > 0 ? args[0] : "all";
+    // more timed calls make a longer run, for profiling the steady state (scripts/c2-scan.sh)
+    int convReps = args.length > 1 ? Integer.parseInt(args[1]) : 21;
     System.out.println("# java threads=" + Parallel.threads());
     if (only.equals("all") || only.equals("sgemm")) {
       int n = 1024;
@@ -58,7 +60,7 @@ public final class KernelBench {
       System.out.printf("sgemm_1024 ms=%.3f gflops=%.1f%n", ms, 2.0 * n * n * n / ms / 1e6);
     }
     if (only.equals("all") || only.equals("conv")) {
-      ConvBenchCases.run();
+      ConvBenchCases.run(convReps);
     }
   }
 }

@@ -514,8 +514,11 @@ public final class Winograd {
    * kStride + at + tile]. The padded plane is built as four parts: its even columns from the tiles'
    * columns 0 (at the tile's index t) and 2 (at t + 1), its odd columns from columns 1 and 3
    * likewise, so that a row's tiles combine as whole vectors. Down a column of tile rows, a tile's
-   * rows 2 and 3 are carried in registers and added to the next tile's rows 0 and 1, so that every
-   * padded row's parts are stored once; the parts are added and interleaved per row.
+   * rows 2 and 3 are stored where the next tile's rows 0 and 1 go, which load and add them; the
+   * parts are then added and interleaved per row. (Carried in registers from one tile row to the
+   * next, eight vectors more are live; and no helper takes vectors as arguments: C2 stopped
+   * inlining one here (NodeCountInliningCutoff) and boxed every vector passed to it, an object
+   * allocated per vector and the adjoint at a third of its speed.)
    */
   private static void inputAdjoint(
       float[] dv,
@@ -531,13 +534,20 @@ public final class Winograd {
       float[] rows) {
     int rs = tw + 1 + L; // columns of one part of a padded row, room for a vector past
     int part = (2 * th + 2) * rs; // the tiles cover 2 * th + 2 padded rows
+    // A padded row's four parts at r: even columns from the tiles' columns 0 (dd0, at the tile)
+    // and 2 (dd2, one tile on), odd columns from columns 1 (dd1) and 3 (dd3, one tile on).
+    int p0 = 0, p2 = part + 1, p1 = 2 * part, p3 = 3 * part + 1;
     for (int t = 0; t < tw; t += L) {
       // the lanes past the last tile hold other tiles or stale values (even NaN); they stay in
-      // their lanes and reach only columns from tw on, and column tw is zeroed below
+      // their lanes and reach only columns from tw on, and column tw is zeroed below.
+      // Nothing lies above the first tile row: its rows 0 and 1 add to zero.
       FloatVector zero = FloatVector.zero(S);
-      // rows 2 and 3 of the tile above, in the four parts (zero above the first tile row)
-      FloatVector c20 = zero, c21 = zero, c22 = zero, c23 = zero;
-      FloatVector c30 = zero, c31 = zero, c32 = zero, c33 = zero;
+      for (int r = t; r < t + 2 * rs; r += rs) {
+        zero.intoArray(rows, p0 + r);
+        zero.intoArray(rows, p1 + r);
+        zero.intoArray(rows, p2 + r);
+        zero.intoArray(rows, p3 + r);
+      }
       for (int ty = 0; ty < th; ty++) {
         int src = at + ty * tw + t;
         FloatVector m00 = FloatVector.fromArray(S, dv, src);
@@ -562,35 +572,28 @@ public final class Winograd {
         FloatVector r12 = m12.sub(m22).add(m32), r13 = m13.sub(m23).add(m33);
         FloatVector r20 = m10.add(m20).sub(m00), r21 = m11.add(m21).sub(m01);
         FloatVector r22 = m12.add(m22).sub(m02), r23 = m13.add(m23).sub(m03);
+        // rows 0 and 1 add to the rows 2 and 3 the tile above stored there
         int r = 2 * ty * rs + t;
-        storeRow(
-            rows,
-            r,
-            part,
-            m00.add(c20),
-            m01.sub(m02).add(m03).add(c21),
-            m01.add(m02).sub(m00).add(c22),
-            m03.neg().add(c23));
-        storeRow(
-            rows,
-            r + rs,
-            part,
-            r10.add(c30),
-            r11.sub(r12).add(r13).add(c31),
-            r11.add(r12).sub(r10).add(c32),
-            r13.neg().add(c33));
-        c20 = r20;
-        c21 = r21.sub(r22).add(r23);
-        c22 = r21.add(r22).sub(r20);
-        c23 = r23.neg();
-        c30 = m30.neg(); // row 3 is -m3j: dd0 = -m30, dd1 = -m31 + m32 - m33, ...
-        c31 = m32.sub(m31).sub(m33);
-        c32 = m30.sub(m31).sub(m32);
-        c33 = m33;
+        m00.add(FloatVector.fromArray(S, rows, p0 + r)).intoArray(rows, p0 + r);
+        m01.sub(m02).add(m03).add(FloatVector.fromArray(S, rows, p1 + r)).intoArray(rows, p1 + r);
+        m01.add(m02).sub(m00).add(FloatVector.fromArray(S, rows, p2 + r)).intoArray(rows, p2 + r);
+        m03.neg().add(FloatVector.fromArray(S, rows, p3 + r)).intoArray(rows, p3 + r);
+        r += rs;
+        r10.add(FloatVector.fromArray(S, rows, p0 + r)).intoArray(rows, p0 + r);
+        r11.sub(r12).add(r13).add(FloatVector.fromArray(S, rows, p1 + r)).intoArray(rows, p1 + r);
+        r11.add(r12).sub(r10).add(FloatVector.fromArray(S, rows, p2 + r)).intoArray(rows, p2 + r);
+        r13.neg().add(FloatVector.fromArray(S, rows, p3 + r)).intoArray(rows, p3 + r);
+        r += rs;
+        r20.intoArray(rows, p0 + r);
+        r21.sub(r22).add(r23).intoArray(rows, p1 + r);
+        r21.add(r22).sub(r20).intoArray(rows, p2 + r);
+        r23.neg().intoArray(rows, p3 + r);
+        r += rs; // row 3 is -m3j: dd0 = -m30, dd1 = -m31 + m32 - m33, ...
+        m30.neg().intoArray(rows, p0 + r);
+        m32.sub(m31).sub(m33).intoArray(rows, p1 + r);
+        m30.sub(m31).sub(m32).intoArray(rows, p2 + r);
+        m33.intoArray(rows, p3 + r);
       }
-      int r = 2 * th * rs + t;
-      storeRow(rows, r, part, c20, c21, c22, c23);
-      storeRow(rows, r + rs, part, c30, c31, c32, c33);
     }
     for (int row = 0; row < 2 * th + 2; row++) {
       // columns no tile writes: the shifted parts' first, and the others' column tw (written by
@@ -624,24 +627,6 @@ public final class Winograd {
       }
       System.arraycopy(rows, line + p, gx, go + y * iw, iw);
     }
-  }
-
-  /**
-   * Stores one padded row's four parts at r: even columns from the tiles' columns 0 (dd0, at the
-   * tile) and 2 (dd2, one tile on), odd columns from columns 1 (dd1) and 3 (dd3, one tile on).
-   */
-  private static void storeRow(
-      float[] rows,
-      int r,
-      int part,
-      FloatVector dd0,
-      FloatVector dd1,
-      FloatVector dd2,
-      FloatVector dd3) {
-    dd0.intoArray(rows, r);
-    dd2.intoArray(rows, part + r + 1);
-    dd1.intoArray(rows, 2 * part + r);
-    dd3.intoArray(rows, 3 * part + r + 1);
   }
 
   /**
