@@ -2,6 +2,7 @@ package dev.normlab.bench;
 
 import dev.normlab.kernels.Conv;
 import dev.normlab.kernels.ConvGeom;
+import dev.normlab.kernels.Winograd;
 
 /**
  * conv2d forward and backward on the reference CNN's shapes (batch 64: 1->32 on 28x28, 32->64 on
@@ -48,6 +49,44 @@ final class ConvBenchCases {
       System.out.printf(
           "%s fwd_ms=%.3f bwd_ms=%.3f total_ms=%.3f gflops=%.1f%n",
           c.name, fwd, bwd, total, flops * (c.cin == 1 ? 2 : 3) / total / 1e6);
+    }
+  }
+
+  /**
+   * conv2's Winograd passes one by one, {@code rounds} times in one process (median of 21 calls
+   * each after warm-up): forward, the input gradient alone, the weight gradient alone, and both in
+   * the one-pass backward that training uses. Printed as {@code conv2_parts round=..} lines.
+   */
+  static void runParts(int rounds) {
+    Case c = CASES[1];
+    ConvGeom g =
+        new ConvGeom(
+            c.n,
+            c.cin,
+            new int[] {c.h, c.w},
+            c.cout,
+            new int[] {3, 3},
+            new int[] {1, 1},
+            new int[] {0, 0},
+            new int[] {1, 1},
+            1);
+    float[] x = KernelBench.rand(g.n() * g.cin() * g.inSize(), 1);
+    float[] w = KernelBench.rand(g.cout() * g.colRows(), 2);
+    float[] b = KernelBench.rand(g.cout(), 3);
+    float[] y = new float[g.n() * g.cout() * g.outSize()];
+    float[] gy = KernelBench.rand(y.length, 4);
+    float[] gx = new float[x.length];
+    float[] gw = new float[w.length];
+    for (int r = 1; r <= rounds; r++) {
+      double fwd = KernelBench.medianMillis(() -> Winograd.forward(g, x, w, b, y), 5, 21);
+      double inGrad =
+          KernelBench.medianMillis(() -> Winograd.backward(g, x, gy, w, gx, null), 5, 21);
+      double wGrad =
+          KernelBench.medianMillis(() -> Winograd.backward(g, x, gy, w, null, gw), 5, 21);
+      double both = KernelBench.medianMillis(() -> Winograd.backward(g, x, gy, w, gx, gw), 5, 21);
+      System.out.printf(
+          "conv2_parts round=%d fwd_ms=%.3f input_grad_ms=%.3f weight_grad_ms=%.3f both_grads_ms=%.3f%n",
+          r, fwd, inGrad, wGrad, both);
     }
   }
 }

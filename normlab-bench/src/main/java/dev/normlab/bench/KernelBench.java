@@ -62,5 +62,8 @@ public final class KernelBench {
     if (only.equals("all") || only.equals("conv")) {
       ConvBenchCases.run(convReps);
     }
+    if (only.equals("conv-parts")) {
+      ConvBenchCases.runParts(args.length > 1 ? Integer.parseInt(args[1]) : 5);
+    }
   }
 }
