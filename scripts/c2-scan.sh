@@ -4,7 +4,7 @@
 # the stack (spills), and the Vector API calls C2 failed to intrinsify (those box every vector).
 # A kernel whose loop spills can run several times slower on some call paths (see Gemm.micro).
 # usage: scripts/c2-scan.sh 'dev.normlab.kernels.Winograd::*' dev.normlab.bench.KernelBench conv 300
-#        (the run should last several seconds past warm-up: its second half is checked for boxing)
+#        (the run should last several seconds past warm-up: its last third is checked for boxing)
 # needs: objdump (binutils) and a HotSpot disassembler: apt-get install -y libhsdis0-fcml binutils
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,9 +34,10 @@ awk '/^ *[0-9]+ +[0-9]+ /{method=$0} /failed to inline \(intrinsic\)/{print meth
 # Vectors C2 could not keep in registers are boxed: an object per vector per operation, the kernel
 # several times slower (Winograd's adjoint ran at a third of its speed when C2 hit its node-count
 # cutoff and stopped inlining a store helper that took vectors). Allocation samples whose stack
-# passes through the Vector API, in the second half of the run (after warm-up), show where.
+# passes through the Vector API, in the last third of the run (BOXING_SKIP=0.65: after warm-up),
+# show where.
 "$JAVA_HOME/bin/java" $NORMLAB_JVM_FLAGS "-XX:StartFlightRecording=filename=$work/run.jfr,settings=profile" \
   -cp "$cp" "$@" >/dev/null 2>&1
 "$JAVA_HOME/bin/jfr" print --events jdk.ObjectAllocationSample --stack-depth 12 "$work/run.jfr" >"$work/alloc.txt"
 echo "== vectors boxed after warm-up (allocation samples by first normlab frame)"
-python3 scripts/vector_boxing.py "$work/alloc.txt" 0.5
+python3 scripts/vector_boxing.py "$work/alloc.txt" "${BOXING_SKIP:-0.65}"
