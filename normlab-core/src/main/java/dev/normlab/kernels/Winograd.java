@@ -520,7 +520,7 @@ public final class Winograd {
    * inlining one here (NodeCountInliningCutoff) and boxed every vector passed to it, an object
    * allocated per vector and the adjoint at a third of its speed.)
    */
-  private static void inputAdjoint(
+  static void inputAdjoint(
       float[] dv,
       int at,
       int kStride,
@@ -703,7 +703,7 @@ public final class Winograd {
   }
 
   /** Floats of the per-plane scratch rows the transforms use for th x tw tiles. */
-  private static int rowsSize(int th, int tw) {
+  static int rowsSize(int th, int tw) {
     return (2 * th + 2) * 4 * (tw + 1 + L) + 2 * (tw + L) + 4;
   }
 
