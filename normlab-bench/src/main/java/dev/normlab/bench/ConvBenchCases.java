@@ -17,8 +17,18 @@ final class ConvBenchCases {
     new Case("conv1", 64, 1, 32, 28, 28), new Case("conv2", 64, 32, 64, 26, 26),
   };
 
-  static void run(int reps) {
-    for (Case c : CASES) {
+  /** A case's convolution (3x3, stride 1, no padding) with random inputs and its outputs. */
+  record Setup(
+      ConvGeom g,
+      float[] x,
+      float[] w,
+      float[] b,
+      float[] y,
+      float[] gy,
+      float[] gx,
+      float[] gw,
+      float[] gb) {
+    static Setup of(Case c) {
       ConvGeom g =
           new ConvGeom(
               c.n,
@@ -35,16 +45,24 @@ final class ConvBenchCases {
       float[] b = KernelBench.rand(g.cout(), 3);
       float[] y = new float[g.n() * g.cout() * g.outSize()];
       float[] gy = KernelBench.rand(y.length, 4);
-      float[] gx = new float[x.length];
-      float[] gw = new float[w.length];
-      float[] gb = new float[b.length];
+      return new Setup(
+          g, x, w, b, y, gy, new float[x.length], new float[w.length], new float[b.length]);
+    }
+  }
+
+  static void run(int reps) {
+    for (Case c : CASES) {
+      Setup s = Setup.of(c);
+      ConvGeom g = s.g();
       double flops = 2.0 * g.n() * g.cout() * g.outSize() * g.colRows();
-      double fwd = KernelBench.medianMillis(() -> Conv.forward(g, x, w, b, y), 10, reps);
+      double fwd =
+          KernelBench.medianMillis(() -> Conv.forward(g, s.x(), s.w(), s.b(), s.y()), 10, reps);
       // both gradients in one call, as the training step asks for them; conv1's input needs no
       // gradient (it is the image)
-      float[] gxOrNull = c.cin == 1 ? null : gx;
+      float[] gxOrNull = c.cin == 1 ? null : s.gx();
       double bwd =
-          KernelBench.medianMillis(() -> Conv.backward(g, x, gy, w, gxOrNull, gw, gb), 10, reps);
+          KernelBench.medianMillis(
+              () -> Conv.backward(g, s.x(), s.gy(), s.w(), gxOrNull, s.gw(), s.gb()), 10, reps);
       double total = fwd + bwd;
       System.out.printf(
           "%s fwd_ms=%.3f bwd_ms=%.3f total_ms=%.3f gflops=%.1f%n",
@@ -58,27 +76,11 @@ final class ConvBenchCases {
    * the one-pass backward that training uses. Printed as {@code conv2_parts round=..} lines.
    */
   static void runParts(int rounds) {
-    Case c = CASES[1];
-    ConvGeom g =
-        new ConvGeom(
-            c.n,
-            c.cin,
-            new int[] {c.h, c.w},
-            c.cout,
-            new int[] {3, 3},
-            new int[] {1, 1},
-            new int[] {0, 0},
-            new int[] {1, 1},
-            1);
-    float[] x = KernelBench.rand(g.n() * g.cin() * g.inSize(), 1);
-    float[] w = KernelBench.rand(g.cout() * g.colRows(), 2);
-    float[] b = KernelBench.rand(g.cout(), 3);
-    float[] y = new float[g.n() * g.cout() * g.outSize()];
-    float[] gy = KernelBench.rand(y.length, 4);
-    float[] gx = new float[x.length];
-    float[] gw = new float[w.length];
+    Setup s = Setup.of(CASES[1]);
+    ConvGeom g = s.g();
+    float[] x = s.x(), w = s.w(), gy = s.gy(), gx = s.gx(), gw = s.gw();
     for (int r = 1; r <= rounds; r++) {
-      double fwd = KernelBench.medianMillis(() -> Winograd.forward(g, x, w, b, y), 5, 21);
+      double fwd = KernelBench.medianMillis(() -> Winograd.forward(g, x, w, s.b(), s.y()), 5, 21);
       double inGrad =
           KernelBench.medianMillis(() -> Winograd.backward(g, x, gy, w, gx, null), 5, 21);
       double wGrad =
