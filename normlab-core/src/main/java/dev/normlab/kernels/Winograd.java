@@ -515,10 +515,10 @@ public final class Winograd {
    * columns 0 (at the tile's index t) and 2 (at t + 1), its odd columns from columns 1 and 3
    * likewise, so that a row's tiles combine as whole vectors. Down a column of tile rows, a tile's
    * rows 2 and 3 are stored where the next tile's rows 0 and 1 go, which load and add them; the
-   * parts are then added and interleaved per row. (Carried in registers from one tile row to the
-   * next, eight vectors more are live; and no helper takes vectors as arguments: C2 stopped
-   * inlining one here (NodeCountInliningCutoff) and boxed every vector passed to it, an object
-   * allocated per vector and the adjoint at a third of its speed.)
+   * parts are then added and interleaved per row. No helper here takes vectors as arguments: C2
+   * stopped inlining one (a row store, at its NodeCountInliningCutoff) and boxed every vector
+   * passed to it, an object per vector and the adjoint at a third of its speed. Going through the
+   * scratch rows rather than registers also keeps eight fewer vectors live.
    */
   static void inputAdjoint(
       float[] dv,
