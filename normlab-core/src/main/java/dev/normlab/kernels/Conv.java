@@ -597,8 +597,14 @@ public final class Conv {
           s2 = av.fma(FloatVector.fromArray(S, b, b2 + i), s2);
           s3 = av.fma(FloatVector.fromArray(S, b, b3 + i), s3);
         }
-        float t0 = (float) Lanes.sum(s0, tmp), t1 = (float) Lanes.sum(s1, tmp);
-        float t2 = (float) Lanes.sum(s2, tmp), t3 = (float) Lanes.sum(s3, tmp);
+        s0.intoArray(tmp, 0);
+        float t0 = (float) Lanes.sum(tmp);
+        s1.intoArray(tmp, 0);
+        float t1 = (float) Lanes.sum(tmp);
+        s2.intoArray(tmp, 0);
+        float t2 = (float) Lanes.sum(tmp);
+        s3.intoArray(tmp, 0);
+        float t3 = (float) Lanes.sum(tmp);
         for (; i < len; i++) {
           float av = a[ar + i];
           t0 += av * b[b0 + i];
@@ -619,7 +625,8 @@ public final class Conv {
         for (; i < bound; i += L) {
           s0 = FloatVector.fromArray(S, a, ar + i).fma(FloatVector.fromArray(S, b, b0 + i), s0);
         }
-        float t0 = (float) Lanes.sum(s0, tmp);
+        s0.intoArray(tmp, 0);
+        float t0 = (float) Lanes.sum(tmp);
         for (; i < len; i++) {
           t0 += a[ar + i] * b[b0 + i];
         }

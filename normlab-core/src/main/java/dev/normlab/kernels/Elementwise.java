@@ -214,7 +214,8 @@ public final class Elementwise {
       for (int up = b + S.loopBound(be - b); i < up; i += S.length()) {
         acc = acc.add(FloatVector.fromArray(S, x, i));
       }
-      double block = Lanes.sum(acc, tmp);
+      acc.intoArray(tmp, 0);
+      double block = Lanes.sum(tmp);
       for (; i < be; i++) {
         block += x[i];
       }

@@ -610,8 +610,10 @@ public final class NormKernels {
         a2 = d.fma(d, a2);
         i += L;
       }
-      s1 += Lanes.sum(a1.add(b1), tmp);
-      s2 += Lanes.sum(a2.add(b2), tmp);
+      a1.add(b1).intoArray(tmp, 0);
+      s1 += Lanes.sum(tmp);
+      a2.add(b2).intoArray(tmp, 0);
+      s2 += Lanes.sum(tmp);
     }
     for (; i < len; i++) {
       double d = x[off + i] - hi;
@@ -655,8 +657,10 @@ public final class NormKernels {
         a2 = g.fma(d, a2);
         i += L;
       }
-      s1 += Lanes.sum(a1.add(b1), tmp);
-      s2 += Lanes.sum(a2.add(b2), tmp);
+      a1.add(b1).intoArray(tmp, 0);
+      s1 += Lanes.sum(tmp);
+      a2.add(b2).intoArray(tmp, 0);
+      s2 += Lanes.sum(tmp);
     }
     for (; i < len; i++) {
       double g = dy[off + i];
@@ -911,8 +915,10 @@ public final class NormKernels {
         a1 = a1.add(g);
         a2 = g.fma(d, a2);
       }
-      s1 += Lanes.sum(a1, tmp);
-      s2 += Lanes.sum(a2, tmp);
+      a1.intoArray(tmp, 0);
+      s1 += Lanes.sum(tmp);
+      a2.intoArray(tmp, 0);
+      s2 += Lanes.sum(tmp);
     }
     for (; i < len; i++) {
       double g = w == null ? dy[off + i] : dy[off + i] * w[cb + i];
