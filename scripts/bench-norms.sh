@@ -1,30 +1,50 @@
 #!/usr/bin/env bash
 # Runs normlab's NormBench and its PyTorch twin (scripts/bench_norms_torch.py) with 2 threads each
 # and prints one table with the speed-ups (PyTorch time / normlab time; > 1 means normlab is faster).
-# Usage: scripts/bench-norms.sh [filter] [reps]    (reps: calls per case, the fastest counts; default
-# 200 — with 20 the minimum is a noisy estimate on both sides; builds normlab-bench first unless NO_BUILD=1)
+# Usage: scripts/bench-norms.sh [filter] [reps] [rounds]
+#   reps: calls per case, the fastest counts; default 200 — with 20 the minimum is a noisy estimate
+#   on both sides. rounds: pairs of processes (normlab's, then PyTorch's), default 1; with more,
+#   each round's table and then per case the medians of the rounds' speed-ups (this VM's speed
+#   drifts between processes a minute apart). Builds normlab-bench first unless NO_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 FILTER="${1:-}"
 REPS="${2:-200}"
+ROUNDS="${3:-1}"
 PY="${PYTHON:-/usr/bin/python3}"
 if [ "${NO_BUILD:-0}" != 1 ]; then
   ./mvnw -B -q -o -pl normlab-bench -am package -DskipTests >/dev/null
 fi
-J=$(mktemp); T=$(mktemp)
-trap 'rm -f "$J" "$T"' EXIT
-# NormBench runs every call in a BufferScope, so outputs and the freed gradients are reused the
-# way PyTorch's caching allocator reuses them; the fixed heap keeps the collector out of the way.
-NORMLAB_THREADS=2 java $NORMLAB_JVM_FLAGS -Xms2g -Xmx2g -Xmn64m -XX:+AlwaysPreTouch \
-  -cp "normlab-bench/target/lib/*:normlab-bench/target/classes" dev.normlab.bench.NormBench "$FILTER" "$REPS" 2>/dev/null >"$J"
-"$PY" scripts/bench_norms_torch.py "$FILTER" "$REPS" >"$T"
-echo "normlab: $(head -1 "$J")"
-echo "pytorch: $(head -1 "$T")"
-printf '%-22s %10s %10s %7s | %10s %10s %7s | %8s %8s %8s\n' case nl_fwd_ms pt_fwd_ms fwd_x nl_fb_ms pt_fb_ms fb_x nl_gbps fw/copy fw/cp_mt
-join <(tail -n +2 "$J" | sort) <(tail -n +2 "$T" | sort) | while read -r name a b c d e f g h i; do
-  nf=${a#fwd_ms=}; nb=${b#fwdbwd_ms=}; ng=${c#fwd_gbps=}; pc=${d#fwd_bw_vs_copy=}; pm=${e#vs_copy_mt=}
-  pf=${f#fwd_ms=}; pb=${g#fwdbwd_ms=}
-  awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v ng="$ng" -v pc="$pc" -v pm="$pm" \
-    'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.2f %8s %8s\n", n, nf, pf, pf/nf, nb, pb, pb/nb, ng, pc, pm}'
+J=$(mktemp); T=$(mktemp); R=$(mktemp)
+trap 'rm -f "$J" "$T" "$R"' EXIT
+for round in $(seq 1 "$ROUNDS"); do
+  # NormBench runs every call in a BufferScope, so outputs and the freed gradients are reused the
+  # way PyTorch's caching allocator reuses them; the fixed heap keeps the collector out of the way.
+  NORMLAB_THREADS=2 java $NORMLAB_JVM_FLAGS -Xms2g -Xmx2g -Xmn64m -XX:+AlwaysPreTouch \
+    -cp "normlab-bench/target/lib/*:normlab-bench/target/classes" dev.normlab.bench.NormBench "$FILTER" "$REPS" 2>/dev/null >"$J"
+  "$PY" scripts/bench_norms_torch.py "$FILTER" "$REPS" >"$T"
+  [ "$ROUNDS" -gt 1 ] && echo "round $round"
+  echo "normlab: $(head -1 "$J")"
+  echo "pytorch: $(head -1 "$T")"
+  printf '%-22s %10s %10s %7s | %10s %10s %7s | %8s %8s %8s\n' case nl_fwd_ms pt_fwd_ms fwd_x nl_fb_ms pt_fb_ms fb_x nl_gbps fw/copy fw/cp_mt
+  join <(tail -n +2 "$J" | sort) <(tail -n +2 "$T" | sort) | while read -r name a b c d e f g h i; do
+    nf=${a#fwd_ms=}; nb=${b#fwdbwd_ms=}; ng=${c#fwd_gbps=}; pc=${d#fwd_bw_vs_copy=}; pm=${e#vs_copy_mt=}
+    pf=${f#fwd_ms=}; pb=${g#fwdbwd_ms=}
+    echo "$name $(awk -v a="$pf" -v b="$nf" 'BEGIN { print a / b }') $(awk -v a="$pb" -v b="$nb" 'BEGIN { print a / b }')" >>"$R"
+    awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v ng="$ng" -v pc="$pc" -v pm="$pm" \
+      'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.2f %8s %8s\n", n, nf, pf, pf/nf, nb, pb, pb/nb, ng, pc, pm}'
+  done
 done
+if [ "$ROUNDS" -gt 1 ]; then
+  echo
+  printf '%-22s %12s %12s   %s\n' case "median fwd_x" "median fb_x" "(rounds: fwd_x / fb_x)"
+  median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+  for name in $(awk '{ print $1 }' "$R" | sort -u); do
+    fx=$(awk -v n="$name" '$1 == n { print $2 }' "$R" | median)
+    bx=$(awk -v n="$name" '$1 == n { print $3 }' "$R" | median)
+    all=$(awk -v n="$name" '$1 == n { printf "%.2f/%.2f ", $2, $3 }' "$R")
+    awk -v n="$name" -v f="$fx" -v b="$bx" -v all="$all" \
+      'BEGIN { printf "%-22s %11.2fx %11.2fx   %s\n", n, f, b, all }'
+  done
+fi
