@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 threads=${1:-2}
 rounds=${2:-3}
 . scripts/env.sh
+. scripts/stats.sh
 ./mvnw -q -o -pl normlab-bench -am package -DskipTests >/dev/null
 cases="sgemm_1024:ms conv1:total_ms conv2:total_ms"
 rows=$(mktemp)
@@ -31,7 +32,6 @@ for r in $(seq 1 "$rounds"); do
 done
 echo
 printf '%-12s %12s %12s %14s   %s\n' case "normlab ms" "torch ms" "median ratio" "(medians of $rounds rounds)"
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 for c in $cases; do
   name=${c%%:*}
   j=$(awk -v n="$name" '$1 == n { print $2 }' "$rows" | median)

@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+. scripts/stats.sh
 FILTER="${1:-}"
 REPS="${2:-200}"
 ROUNDS="${3:-1}"
@@ -39,7 +40,6 @@ done
 if [ "$ROUNDS" -gt 1 ]; then
   echo
   printf '%-22s %12s %12s   %s\n' case "median fwd_x" "median fb_x" "(rounds: fwd_x / fb_x)"
-  median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
   for name in $(awk '{ print $1 }' "$R" | sort -u); do
     fx=$(awk -v n="$name" '$1 == n { print $2 }' "$R" | median)
     bx=$(awk -v n="$name" '$1 == n { print $3 }' "$R" | median)

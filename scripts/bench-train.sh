@@ -6,6 +6,7 @@
 # every pair and, per norm, the median ratio over the rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/stats.sh
 threads=${1:-2}
 steps=${2:-60}
 rounds=${3:-3}
@@ -29,6 +30,6 @@ echo
 printf '%-10s %14s   %s\n' norm "median ratio" "all rounds"
 for n in ${norms//,/ }; do
   # shellcheck disable=SC2086
-  med=$(printf '%s\n' ${ratios[$n]} | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  med=$(printf '%s\n' ${ratios[$n]} | median)
   printf '%-10s %13sx  %s\n' "$n" "$med" "${ratios[$n]}"
 done

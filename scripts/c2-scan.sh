@@ -26,7 +26,9 @@ LD_LIBRARY_PATH="$work" "$JAVA_HOME/bin/java" $NORMLAB_JVM_FLAGS $flags \
   "-XX:CompileCommand=print,$pattern" -cp "$cp" "$@" >"$work/print.txt" 2>&1
 echo "== innermost vector loops with stack reloads (instructions / vector ones / reloads)"
 python3 scripts/c2_vector_loops.py "$work/print.txt"
+# one more run prints the inlining decisions and records allocations for the boxing check below
 "$JAVA_HOME/bin/java" $NORMLAB_JVM_FLAGS $flags -XX:+PrintCompilation -XX:+PrintInlining \
+  "-XX:StartFlightRecording=filename=$work/run.jfr,settings=profile" \
   -cp "$cp" "$@" >"$work/inlining.txt" 2>&1
 echo "== Vector API intrinsics C2 failed in normlab methods (method compiled at level 4)"
 awk '/^ *[0-9]+ +[0-9]+ /{method=$0} /failed to inline \(intrinsic\)/{print method}' \
@@ -34,10 +36,8 @@ awk '/^ *[0-9]+ +[0-9]+ /{method=$0} /failed to inline \(intrinsic\)/{print meth
 # Vectors C2 could not keep in registers are boxed: an object per vector per operation, the kernel
 # several times slower (Winograd's adjoint ran at a third of its speed when C2 hit its node-count
 # cutoff and stopped inlining a store helper that took vectors). Allocation samples whose stack
-# passes through the Vector API, in the last third of the run (BOXING_SKIP=0.65: after warm-up),
-# show where.
-"$JAVA_HOME/bin/java" $NORMLAB_JVM_FLAGS "-XX:StartFlightRecording=filename=$work/run.jfr,settings=profile" \
-  -cp "$cp" "$@" >/dev/null 2>&1
+# passes through the Vector API, in the last third of the run recorded above (BOXING_SKIP=0.65:
+# after warm-up), show where.
 "$JAVA_HOME/bin/jfr" print --events jdk.ObjectAllocationSample --stack-depth 12 "$work/run.jfr" >"$work/alloc.txt"
 echo "== vectors boxed after warm-up (allocation samples by first normlab frame)"
 python3 scripts/vector_boxing.py "$work/alloc.txt" "${BOXING_SKIP:-0.65}"

@@ -48,8 +48,9 @@ public final class KernelBench {
 
   public static void main(String[] args) {
     String only = args.length > 0 ? args[0] : "all";
-    // more timed calls make a longer run, for profiling the steady state (scripts/c2-scan.sh)
-    int convReps = args.length > 1 ? Integer.parseInt(args[1]) : 21;
+    // conv: timed calls (more make a longer run, for profiling the steady state with
+    // scripts/c2-scan.sh); conv-parts: rounds
+    Integer count = args.length > 1 ? Integer.valueOf(args[1]) : null;
     System.out.println("# java threads=" + Parallel.threads());
     if (only.equals("all") || only.equals("sgemm")) {
       int n = 1024;
@@ -60,13 +61,13 @@ public final class KernelBench {
       System.out.printf("sgemm_1024 ms=%.3f gflops=%.1f%n", ms, 2.0 * n * n * n / ms / 1e6);
     }
     if (only.equals("all") || only.equals("conv")) {
-      ConvBenchCases.run(convReps);
+      ConvBenchCases.run(count != null ? count : 21);
     }
     if (only.equals("clock")) {
       clock();
     }
     if (only.equals("conv-parts")) {
-      ConvBenchCases.runParts(args.length > 1 ? Integer.parseInt(args[1]) : 5);
+      ConvBenchCases.runParts(count != null ? count : 5);
     }
   }
 
