@@ -3,7 +3,8 @@
 # conv2d forward+backward on the reference CNN's shapes. Each round runs normlab's process, then
 # PyTorch's; a round's ratio pairs the two. Prints every round, then per case the median time of
 # each side and the median of the rounds' ratios (this VM's speed drifts by 10-40% over minutes:
-# one pair of processes is one sample of that drift, not a measurement).
+# one pair of processes is one sample of that drift, not a measurement), and SGEMM's GFLOP/s
+# against the most a Vector API loop of FMAs reaches on these threads (KernelBench's FmaCeiling).
 # usage: scripts/bench-kernels.sh [threads] [rounds]   (default 2 threads, 3 rounds; needs
 #        python3-torch and libopenblas0-pthread)
 set -euo pipefail
@@ -21,6 +22,7 @@ for r in $(seq 1 "$rounds"); do
   java_out=$(NORMLAB_THREADS=$threads "$JAVA_HOME/bin/java" $NORMLAB_JVM_FLAGS \
     -cp "normlab-bench/target/classes:normlab-bench/target/lib/*" dev.normlab.bench.KernelBench 2>/dev/null)
   torch_out=$(OMP_NUM_THREADS=$threads /usr/bin/python3 scripts/torch/bench_kernels.py --threads "$threads")
+  echo "$java_out" | sed -n 's/^sgemm_1024 .*gflops=\([0-9.]*\) fma_ceiling_gflops=\([0-9.]*\).*/ceiling \1 \2/p' >>"$rows"
   for c in $cases; do
     name=${c%%:*} key=${c#*:}
     j=$(echo "$java_out" | sed -n "s/^$name .*$key=\([0-9.]*\).*/\1/p")
@@ -39,3 +41,6 @@ for c in $cases; do
   q=$(awk -v n="$name" '$1 == n { print $3 / $2 }' "$rows" | median)
   awk -v n="$name" -v j="$j" -v t="$t" -v q="$q" 'BEGIN { printf "%-12s %12.3f %12.3f %13.2fx\n", n, j, t, q }'
 done
+g=$(awk '$1 == "ceiling" { print $2 }' "$rows" | median)
+f=$(awk '$1 == "ceiling" { print $3 }' "$rows" | median)
+awk -v g="$g" -v f="$f" 'BEGIN { printf "\nSGEMM %.1f GFLOP/s, %.0f%% of the FMA ceiling measured in the same processes (%.1f GFLOP/s: independent FMAs in registers on every thread; medians)\n", g, 100 * g / f, f }'

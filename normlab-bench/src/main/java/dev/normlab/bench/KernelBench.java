@@ -58,40 +58,23 @@ public final class KernelBench {
       double ms =
           medianMillis(
               () -> Gemm.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n), 5, 15);
-      System.out.printf("sgemm_1024 ms=%.3f gflops=%.1f%n", ms, 2.0 * n * n * n / ms / 1e6);
+      double gflops = 2.0 * n * n * n / ms / 1e6;
+      // the ceiling measured right after, in the same process and minute of this shared machine
+      double ceiling = FmaCeiling.gflops(100_000_000L, 5);
+      System.out.printf(
+          "sgemm_1024 ms=%.3f gflops=%.1f fma_ceiling_gflops=%.1f of_ceiling=%.0f%%%n",
+          ms, gflops, ceiling, 100 * gflops / ceiling);
     }
     if (only.equals("all") || only.equals("conv")) {
       ConvBenchCases.run(count != null ? count : 21);
     }
-    if (only.equals("clock")) {
-      clock();
+    if (only.equals("fma-ceiling")) {
+      double ceiling = FmaCeiling.gflops(200_000_000L, 7);
+      System.out.printf(
+          "fma_ceiling gflops=%.1f per_thread=%.1f%n", ceiling, ceiling / Parallel.threads());
     }
     if (only.equals("conv-parts")) {
       ConvBenchCases.runParts(count != null ? count : 5);
     }
-  }
-
-  /**
-   * The core clock, from a chain of dependent two-cycle steps (a shift and an xor that needs it;
-   * the other shift runs beside), and the FMA peak it gives: two 256-bit FMA units, 32 FLOP per
-   * cycle per core. Best of five runs of 10^9 steps on this thread.
-   */
-  static void clock() {
-    long steps = 1_000_000_000L;
-    double best = 0;
-    long sink = 0;
-    for (int r = 0; r < 5; r++) {
-      long x = 12345 + r;
-      long t0 = System.nanoTime();
-      for (long i = 0; i < steps; i++) {
-        x = (x << 1) ^ (x >>> 3);
-      }
-      long t1 = System.nanoTime();
-      sink ^= x;
-      best = Math.max(best, 2.0 * steps / (t1 - t0));
-    }
-    System.out.printf(
-        "clock_ghz=%.2f fma_peak_gflops_per_core=%.1f fma_peak_gflops_%d_threads=%.1f (%d)%n",
-        best, 32 * best, Parallel.threads(), 32 * best * Parallel.threads(), sink & 1);
   }
 }
