@@ -21,12 +21,6 @@ public final class Winograd {
   private static final int L = S.length();
 
   /**
-   * L in a field C2 cannot fold: a loop stepping by it is not a counted loop, so C2 does not unroll
-   * it (unrolling hoists loads, and the extra live vectors spill). Never written.
-   */
-  private static int opaqueLanes = L;
-
-  /**
    * Bytes of V and M a work item aims at: small enough to stay in a core's L2 cache (1 MB here)
    * between the transforms and the GEMMs, large enough for the GEMMs' N.
    */
@@ -447,15 +441,17 @@ public final class Winograd {
    * acc[(p + i * n + j) * L + lane] += the lane partial sums of the dot product of rows i of a and
    * j of b over [0, k) (k a multiple of L; rows ld apart from aOff and bOff). Both operands have
    * the tiles along their rows, so no packing: blocks of 4 x 2 products keep eight independent
-   * accumulators in registers (six loads for eight multiply-adds). The loops step by {@link
-   * #opaqueLanes}, not the constant L: C2 unrolled the constant-stride loop four times, hoisted its
-   * loads and spilled vectors to the stack (nine reloads per trip), the pattern that made the
-   * GEMM's old 6 x 2 kernel run four times slower on some call paths (see Gemm.micro).
+   * accumulators in registers (six loads for eight multiply-adds). The tile loop steps by two
+   * vectors with an inner loop of two that C2 unrolls whole (the pattern of Gemm.micro); with the
+   * constant stride L alone C2 unrolled the loop four times, hoisted its loads and spilled vectors
+   * to the stack (nine reloads per trip), and with a stride C2 could not fold (an earlier version)
+   * it was no counted loop, so every load kept its bounds check (47 against 50–51 GFLOP/s on one
+   * thread in a probe; conv2's backward 16.5–17.1 against 16.2–16.5 ms, bitwise the same sums).
    */
   static void laneDots(
       int m, int n, int k, float[] a, int aOff, float[] b, int bOff, int ld, float[] acc, int p) {
     int m4 = m & ~3, n2 = n & ~1;
-    int step = opaqueLanes;
+    int k2 = k & ~(2 * L - 1);
     for (int i = 0; i < m4; i += 4) {
       int a0 = aOff + i * ld, a1 = a0 + ld, a2 = a1 + ld, a3 = a2 + ld;
       for (int j = 0; j < n2; j += 2) {
@@ -469,7 +465,27 @@ public final class Winograd {
         FloatVector s21 = FloatVector.fromArray(S, acc, c2 + L);
         FloatVector s30 = FloatVector.fromArray(S, acc, c3);
         FloatVector s31 = FloatVector.fromArray(S, acc, c3 + L);
-        for (int t = 0; t < k; t += step) {
+        int t = 0;
+        for (; t < k2; t += 2 * L) {
+          for (int q = 0; q < 2; q++) {
+            int tq = t + q * L;
+            FloatVector x0 = FloatVector.fromArray(S, b, b0 + tq);
+            FloatVector x1 = FloatVector.fromArray(S, b, b1 + tq);
+            FloatVector y = FloatVector.fromArray(S, a, a0 + tq);
+            s00 = y.fma(x0, s00);
+            s01 = y.fma(x1, s01);
+            y = FloatVector.fromArray(S, a, a1 + tq);
+            s10 = y.fma(x0, s10);
+            s11 = y.fma(x1, s11);
+            y = FloatVector.fromArray(S, a, a2 + tq);
+            s20 = y.fma(x0, s20);
+            s21 = y.fma(x1, s21);
+            y = FloatVector.fromArray(S, a, a3 + tq);
+            s30 = y.fma(x0, s30);
+            s31 = y.fma(x1, s31);
+          }
+        }
+        if (t < k) { // one vector left
           FloatVector x0 = FloatVector.fromArray(S, b, b0 + t);
           FloatVector x1 = FloatVector.fromArray(S, b, b1 + t);
           FloatVector y = FloatVector.fromArray(S, a, a0 + t);
@@ -499,7 +515,7 @@ public final class Winograd {
       for (int j = i < m4 ? n2 : 0; j < n; j++) {
         int ao = aOff + i * ld, bo = bOff + j * ld, c = (p + i * n + j) * L;
         FloatVector s = FloatVector.fromArray(S, acc, c);
-        for (int t = 0; t < k; t += step) {
+        for (int t = 0; t < k; t += L) {
           s = FloatVector.fromArray(S, a, ao + t).fma(FloatVector.fromArray(S, b, bo + t), s);
         }
         s.intoArray(acc, c);
