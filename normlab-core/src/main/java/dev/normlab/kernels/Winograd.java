@@ -142,18 +142,20 @@ public final class Winograd {
           float[] m = buffer(s, 1, 16 * cout * cols);
           float[] rows = buffer(s, 2, rowsSize(th, tw));
           float[] edge = new float[4 * L]; // output rows that end the array
+          // V's and M's rows start on vector boundaries (buffers have the slack for it)
+          int vb = Alignment.offset(v), mb = Alignment.offset(m);
           for (int item = i0; item < i1; item++) {
             int n0 = item / bands * group, nb = Math.min(group, n - n0);
             int ty0 = item % bands * band, ty1 = Math.min(th, ty0 + band);
             int bt = (ty1 - ty0) * tw; // tiles of one image in this item
             int used = nb * bt;
-            transformInputs(x, n0, nb, cin, ih, iw, p, ty0, ty1, tw, v, cols, rows);
-            positionProducts(cout, used, cin, u, pu, v, cols, m);
+            transformInputs(x, n0, nb, cin, ih, iw, p, ty0, ty1, tw, v, vb, cols, rows);
+            positionProducts(cout, used, cin, u, pu, v, vb, cols, m, mb);
             for (int b = 0; b < nb; b++) {
               for (int o = 0; o < cout; o++) {
                 outputTransform(
                     m,
-                    o * cols + b * bt,
+                    mb + o * cols + b * bt,
                     cout * cols,
                     ty0,
                     ty1,
@@ -192,12 +194,31 @@ public final class Winograd {
    * and c cols apart; a from its packed copy (b read in place) when there is one.
    */
   private static void positionProducts(
-      int m, int n, int depth, float[] a, float[] packed, float[] b, int cols, float[] c) {
+      int m,
+      int n,
+      int depth,
+      float[] a,
+      float[] packed,
+      float[] b,
+      int bBase,
+      int cols,
+      float[] c,
+      int cBase) {
     int stride = packed == null ? 0 : packed.length / 16;
     for (int k = 0; k < 16; k++) {
       if (packed != null) {
         Gemm.sgemmPackedA(
-            m, n, depth, packed, k * stride, b, k * depth * cols, cols, c, k * m * cols, cols);
+            m,
+            n,
+            depth,
+            packed,
+            k * stride,
+            b,
+            bBase + k * depth * cols,
+            cols,
+            c,
+            cBase + k * m * cols,
+            cols);
       } else {
         Gemm.sgemm(
             false,
@@ -210,11 +231,11 @@ public final class Winograd {
             k * m * depth,
             depth,
             b,
-            k * depth * cols,
+            bBase + k * depth * cols,
             cols,
             0f,
             c,
-            k * m * cols,
+            cBase + k * m * cols,
             cols);
       }
     }
@@ -233,6 +254,7 @@ public final class Winograd {
       int ty1,
       int tw,
       float[] v,
+      int vBase,
       int cols,
       float[] rows) {
     int bt = (ty1 - ty0) * tw;
@@ -248,7 +270,7 @@ public final class Winograd {
             ty1,
             tw,
             v,
-            c * cols + b * bt,
+            vBase + c * cols + b * bt,
             cin * cols,
             rows);
       }
@@ -342,6 +364,7 @@ public final class Winograd {
           float[] v = buffer(s, 0, 16 * cin * cols); // V, then dV
           float[] u = buffer(s, 1, 16 * cout * cols); // Gy
           float[] rows = buffer(s, 2, rowsSize(th, tw));
+          int vb = Alignment.offset(v), ub = Alignment.offset(u); // as in run()
           for (int item = i0; item < i1; item++) {
             int n0 = item / it.bands * it.group, nb = Math.min(it.group, n - n0);
             int ty0 = item % it.bands * it.band, ty1 = Math.min(th, ty0 + it.band);
@@ -358,19 +381,19 @@ public final class Winograd {
                     ty1,
                     tw,
                     u,
-                    o * cols + b * bt,
+                    ub + o * cols + b * bt,
                     cout * cols,
                     rows);
               }
             }
             if (wantW) {
-              transformInputs(x, n0, nb, cin, ih, iw, p, ty0, ty1, tw, v, cols, rows);
+              transformInputs(x, n0, nb, cin, ih, iw, p, ty0, ty1, tw, v, vb, cols, rows);
               // the dot products run over whole vectors: zero both operands up to the next one
               for (int r = 0; r < 16 * cin; r++) {
-                java.util.Arrays.fill(v, r * cols + used, r * cols + end, 0f);
+                java.util.Arrays.fill(v, vb + r * cols + used, vb + r * cols + end, 0f);
               }
               for (int r = 0; r < 16 * cout; r++) {
-                java.util.Arrays.fill(u, r * cols + used, r * cols + end, 0f);
+                java.util.Arrays.fill(u, ub + r * cols + used, ub + r * cols + end, 0f);
               }
               for (int k = 0; k < 16; k++) {
                 laneDots(
@@ -378,21 +401,21 @@ public final class Winograd {
                     cin,
                     end,
                     u,
-                    k * cout * cols,
+                    ub + k * cout * cols,
                     v,
-                    k * cin * cols,
+                    vb + k * cin * cols,
                     cols,
                     acc,
                     k * cout * cin);
               }
             }
             if (wantX) {
-              positionProducts(cin, used, cout, uT, packedU, u, cols, v);
+              positionProducts(cin, used, cout, uT, packedU, u, ub, cols, v, vb);
               for (int b = 0; b < nb; b++) {
                 for (int c = 0; c < cin; c++) {
                   inputAdjoint(
                       v,
-                      c * cols + b * bt,
+                      vb + c * cols + b * bt,
                       cin * cols,
                       th,
                       tw,
@@ -724,8 +747,8 @@ public final class Winograd {
   }
 
   private static float[] buffer(float[][] s, int i, int size) {
-    if (s[i].length < size) {
-      s[i] = new float[size];
+    if (s[i].length < size + Alignment.SLACK) {
+      s[i] = new float[size + Alignment.SLACK];
     }
     return s[i];
   }
