@@ -369,7 +369,9 @@ public final class Winograd {
             int n0 = item / it.bands * it.group, nb = Math.min(it.group, n - n0);
             int ty0 = item % it.bands * it.band, ty1 = Math.min(th, ty0 + it.band);
             int bt = (ty1 - ty0) * tw;
-            int used = nb * bt, end = (used + L - 1) / L * L;
+            // the dot products run over pairs of whole vectors (rows hold whole GEMM panels of
+            // two vectors, so there is room): zero both operands up to the next pair
+            int used = nb * bt, end = (used + 2 * L - 1) / (2 * L) * (2 * L);
             for (int b = 0; b < nb; b++) {
               for (int o = 0; o < cout; o++) {
                 gradientTransform(
@@ -388,7 +390,6 @@ public final class Winograd {
             }
             if (wantW) {
               transformInputs(x, n0, nb, cin, ih, iw, p, ty0, ty1, tw, v, vb, cols, rows);
-              // the dot products run over whole vectors: zero both operands up to the next one
               for (int r = 0; r < 16 * cin; r++) {
                 java.util.Arrays.fill(v, vb + r * cols + used, vb + r * cols + end, 0f);
               }
@@ -462,7 +463,7 @@ public final class Winograd {
 
   /**
    * acc[(p + i * n + j) * L + lane] += the lane partial sums of the dot product of rows i of a and
-   * j of b over [0, k) (k a multiple of L; rows ld apart from aOff and bOff). Both operands have
+   * j of b over [0, k) (k a multiple of 2L; rows ld apart from aOff and bOff). Both operands have
    * the tiles along their rows, so no packing: blocks of 4 x 2 products keep eight independent
    * accumulators in registers (six loads for eight multiply-adds). The tile loop steps by two
    * vectors with an inner loop of two that C2 unrolls whole (the pattern of Gemm.micro); with the
@@ -474,7 +475,6 @@ public final class Winograd {
   static void laneDots(
       int m, int n, int k, float[] a, int aOff, float[] b, int bOff, int ld, float[] acc, int p) {
     int m4 = m & ~3, n2 = n & ~1;
-    int k2 = k & ~(2 * L - 1);
     for (int i = 0; i < m4; i += 4) {
       int a0 = aOff + i * ld, a1 = a0 + ld, a2 = a1 + ld, a3 = a2 + ld;
       for (int j = 0; j < n2; j += 2) {
@@ -488,8 +488,7 @@ public final class Winograd {
         FloatVector s21 = FloatVector.fromArray(S, acc, c2 + L);
         FloatVector s30 = FloatVector.fromArray(S, acc, c3);
         FloatVector s31 = FloatVector.fromArray(S, acc, c3 + L);
-        int t = 0;
-        for (; t < k2; t += 2 * L) {
+        for (int t = 0; t < k; t += 2 * L) {
           for (int q = 0; q < 2; q++) {
             int tq = t + q * L;
             FloatVector x0 = FloatVector.fromArray(S, b, b0 + tq);
@@ -507,22 +506,6 @@ public final class Winograd {
             s30 = y.fma(x0, s30);
             s31 = y.fma(x1, s31);
           }
-        }
-        if (t < k) { // one vector left
-          FloatVector x0 = FloatVector.fromArray(S, b, b0 + t);
-          FloatVector x1 = FloatVector.fromArray(S, b, b1 + t);
-          FloatVector y = FloatVector.fromArray(S, a, a0 + t);
-          s00 = y.fma(x0, s00);
-          s01 = y.fma(x1, s01);
-          y = FloatVector.fromArray(S, a, a1 + t);
-          s10 = y.fma(x0, s10);
-          s11 = y.fma(x1, s11);
-          y = FloatVector.fromArray(S, a, a2 + t);
-          s20 = y.fma(x0, s20);
-          s21 = y.fma(x1, s21);
-          y = FloatVector.fromArray(S, a, a3 + t);
-          s30 = y.fma(x0, s30);
-          s31 = y.fma(x1, s31);
         }
         s00.intoArray(acc, c0);
         s01.intoArray(acc, c0 + L);
