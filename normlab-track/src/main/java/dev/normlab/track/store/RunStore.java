@@ -370,10 +370,11 @@ public final class RunStore implements AutoCloseable {
 
   /** The tables of the file, after checking that it is (or can become) a normlab store. */
   private static Set<String> checkedTables(Path f, Statement st) throws SQLException {
-    int version;
-    try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
-      version = rs.next() ? rs.getInt(1) : 0;
-    }
+    // Outside a transaction each query reads its own snapshot, and another process may commit
+    // the schema between the two: the tables are read first, so that tables seen mean their
+    // creation (which set the version too) committed before the version is read. (Read the other
+    // way round, an opener could see version 0 and then the new tables, and call the store a
+    // foreign database.)
     Set<String> tables = new HashSet<>();
     try (ResultSet rs =
         st.executeQuery(
@@ -381,6 +382,10 @@ public final class RunStore implements AutoCloseable {
       while (rs.next()) {
         tables.add(rs.getString(1));
       }
+    }
+    int version;
+    try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+      version = rs.next() ? rs.getInt(1) : 0;
     }
     if (version > SCHEMA_VERSION) {
       throw new StoreException(
