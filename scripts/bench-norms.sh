@@ -32,9 +32,10 @@ for round in $(seq 1 "$ROUNDS"); do
   join <(tail -n +2 "$J" | sort) <(tail -n +2 "$T" | sort) | while read -r name a b c d e f g h i; do
     nf=${a#fwd_ms=}; nb=${b#fwdbwd_ms=}; ng=${c#fwd_gbps=}; pc=${d#fwd_bw_vs_copy=}; pm=${e#vs_copy_mt=}
     pf=${f#fwd_ms=}; pb=${g#fwdbwd_ms=}
-    echo "$name $(awk -v a="$pf" -v b="$nf" 'BEGIN { print a / b }') $(awk -v a="$pb" -v b="$nb" 'BEGIN { print a / b }')" >>"$R"
-    awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v ng="$ng" -v pc="$pc" -v pm="$pm" \
-      'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.2f %8s %8s\n", n, nf, pf, pf/nf, nb, pb, pb/nb, ng, pc, pm}'
+    # the row, and its two speed-ups kept in $R for the medians
+    awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v ng="$ng" -v pc="$pc" -v pm="$pm" -v r="$R" \
+      'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.2f %8s %8s\n", n, nf, pf, pf/nf, nb, pb, pb/nb, ng, pc, pm
+             print n, pf / nf, pb / nb >> r}'
   done
 done
 if [ "$ROUNDS" -gt 1 ]; then

@@ -32,54 +32,47 @@ class ConcurrentWritersTest {
     for (int t = 0; t < writers; t++) {
       int n = t;
       threads.add(
-          Thread.ofPlatform()
-              .start(
-                  () -> {
-                    try (RunStore s = RunStore.open(file);
-                        RunWriter w =
-                            s.newRun("w" + n)
-                                .group("conc")
-                                .config(java.util.Map.of("n", n))
-                                .start()) {
-                      ids.add(w.runId());
-                      w.summaryRule("acc", SummaryRule.BEST_MAX);
-                      start.await();
-                      for (int step = 1; step <= steps; step++) {
-                        w.log("loss", step, 1.0 / step);
-                        w.log("acc", step, step % 97);
-                        if (step % 500 == 0) {
-                          w.flush(); // an "epoch end"
-                          try (TableWriter tw = w.table("t" + step, List.of(Column.number("x")))) {
-                            for (int r = 0; r < 600; r++) {
-                              tw.addRow(r);
-                            }
-                          }
+          spawn(
+              errors,
+              () -> {
+                try (RunStore s = RunStore.open(file);
+                    RunWriter w =
+                        s.newRun("w" + n).group("conc").config(java.util.Map.of("n", n)).start()) {
+                  ids.add(w.runId());
+                  w.summaryRule("acc", SummaryRule.BEST_MAX);
+                  start.await();
+                  for (int step = 1; step <= steps; step++) {
+                    w.log("loss", step, 1.0 / step);
+                    w.log("acc", step, step % 97);
+                    if (step % 500 == 0) {
+                      w.flush(); // an "epoch end"
+                      try (TableWriter tw = w.table("t" + step, List.of(Column.number("x")))) {
+                        for (int r = 0; r < 600; r++) {
+                          tw.addRow(r);
                         }
                       }
-                      w.finish();
-                    } catch (Throwable e) {
-                      errors.add(e);
                     }
-                  }));
+                  }
+                  w.finish();
+                }
+              }));
     }
     Thread reader =
-        Thread.ofPlatform()
-            .start(
-                () -> {
-                  try (RunStore s = RunStore.open(file)) {
-                    start.await();
-                    while (!done.get()) {
-                      for (var r : s.query().runs(new RunQuery.Filter("conc", null, null))) {
-                        s.query().history(r.id(), "loss");
-                        s.query().summary(r.id());
-                      }
-                      s.markDeadRuns();
-                      reads.incrementAndGet();
-                    }
-                  } catch (Throwable e) {
-                    errors.add(e);
+        spawn(
+            errors,
+            () -> {
+              try (RunStore s = RunStore.open(file)) {
+                start.await();
+                while (!done.get()) {
+                  for (var r : s.query().runs(new RunQuery.Filter("conc", null, null))) {
+                    s.query().history(r.id(), "loss");
+                    s.query().summary(r.id());
                   }
-                });
+                  s.markDeadRuns();
+                  reads.incrementAndGet();
+                }
+              }
+            });
     start.countDown();
     for (Thread t : threads) {
       t.join();
@@ -119,20 +112,16 @@ class ConcurrentWritersTest {
       for (int t = 0; t < 6; t++) {
         int n = t;
         threads.add(
-            Thread.ofPlatform()
-                .start(
-                    () -> {
-                      try {
-                        start.await();
-                        try (RunStore s = RunStore.open(file);
-                            RunWriter w = s.newRun("r" + n).start()) {
-                          w.log("x", 1, n);
-                          w.finish();
-                        }
-                      } catch (Throwable e) {
-                        errors.add(e);
-                      }
-                    }));
+            spawn(
+                errors,
+                () -> {
+                  start.await();
+                  try (RunStore s = RunStore.open(file);
+                      RunWriter w = s.newRun("r" + n).start()) {
+                    w.log("x", 1, n);
+                    w.finish();
+                  }
+                }));
       }
       start.countDown();
       for (Thread t : threads) {
@@ -143,5 +132,25 @@ class ConcurrentWritersTest {
         assertEquals(6, s.query().runs(new RunQuery.Filter(null, "finished", null)).size());
       }
     }
+  }
+
+  /** A body that may throw anything; {@link #spawn} collects what it throws. */
+  interface Body {
+    void run() throws Exception;
+  }
+
+  /**
+   * Starts a platform thread (as a separate process would be) running body; errors go to errors.
+   */
+  private static Thread spawn(ConcurrentLinkedQueue<Throwable> errors, Body body) {
+    return Thread.ofPlatform()
+        .start(
+            () -> {
+              try {
+                body.run();
+              } catch (Throwable e) {
+                errors.add(e);
+              }
+            });
   }
 }
