@@ -28,13 +28,15 @@ for round in $(seq 1 "$ROUNDS"); do
   [ "$ROUNDS" -gt 1 ] && echo "round $round"
   echo "normlab: $(head -1 "$J")"
   echo "pytorch: $(head -1 "$T")"
-  printf '%-22s %10s %10s %7s | %10s %10s %7s | %8s %8s %8s\n' case nl_fwd_ms pt_fwd_ms fwd_x nl_fb_ms pt_fb_ms fb_x nl_gbps fw/copy fw/cp_mt
-  join <(tail -n +2 "$J" | sort) <(tail -n +2 "$T" | sort) | while read -r name a b c d e f g h i; do
+  # floor = the forward+backward's bare memory traffic (TrafficFloor); nl/fl and pt/fl: each side's
+  # forward+backward time over it (a 2x speed-up needs PyTorch at 2x normlab's share of the floor)
+  printf '%-22s %10s %10s %7s | %10s %10s %7s | %8s %6s %6s | %8s %8s %8s\n' case nl_fwd_ms pt_fwd_ms fwd_x nl_fb_ms pt_fb_ms fb_x floor_ms nl/fl pt/fl nl_gbps fw/copy fw/cp_mt
+  join <(tail -n +2 "$J" | sort) <(tail -n +2 "$T" | sort) | while read -r name a b c d e fl f g h; do
     nf=${a#fwd_ms=}; nb=${b#fwdbwd_ms=}; ng=${c#fwd_gbps=}; pc=${d#fwd_bw_vs_copy=}; pm=${e#vs_copy_mt=}
-    pf=${f#fwd_ms=}; pb=${g#fwdbwd_ms=}
+    fl=${fl#floor_fwdbwd_ms=}; pf=${f#fwd_ms=}; pb=${g#fwdbwd_ms=}
     # the row, and its two speed-ups kept in $R for the medians
-    awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v ng="$ng" -v pc="$pc" -v pm="$pm" -v r="$R" \
-      'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.2f %8s %8s\n", n, nf, pf, pf/nf, nb, pb, pb/nb, ng, pc, pm
+    awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v fl="$fl" -v ng="$ng" -v pc="$pc" -v pm="$pm" -v r="$R" \
+      'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.3f %6.2f %6.2f | %8.2f %8s %8s\n", n, nf, pf, pf/nf, nb, pb, pb/nb, fl, nb/fl, pb/fl, ng, pc, pm
              print n, pf / nf, pb / nb >> r}'
   done
 done

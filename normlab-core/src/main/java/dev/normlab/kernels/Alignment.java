@@ -113,8 +113,21 @@ final class Alignment {
     if (forced >= 0) {
       return forced;
     }
-    if (SHIFT < 0) {
+    long data = dataAddress(a);
+    if (data < 0) {
       return 0;
+    }
+    int misalign = (int) (data & (BYTES - 1));
+    return ((BYTES - misalign) & (BYTES - 1)) / Float.BYTES;
+  }
+
+  /**
+   * The address of {@code a[0]}, exact in its low bits (a heap base, if any, is page-aligned and
+   * left out); -1 when addresses are not known.
+   */
+  static long dataAddress(float[] a) {
+    if (SHIFT < 0) {
+      return -1;
     }
     Object[] holder = {a};
     long address;
@@ -124,11 +137,8 @@ final class Alignment {
               ? ((int) GET_INT.invokeExact((Object) holder, OBJECT_BASE) & 0xFFFFFFFFL) << SHIFT
               : (long) GET_LONG.invokeExact((Object) holder, OBJECT_BASE);
     } catch (Throwable t) {
-      return 0;
+      return -1;
     }
-    // a heap base, if any, is page-aligned: the low bits are the offset's
-    long data = address + FLOAT_BASE;
-    int misalign = (int) (data & (BYTES - 1));
-    return ((BYTES - misalign) & (BYTES - 1)) / Float.BYTES;
+    return address + FLOAT_BASE;
   }
 }

@@ -1,0 +1,70 @@
+package dev.normlab.bench;
+
+import dev.normlab.kernels.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The least time a normalization's forward+backward can take on this machine for its memory traffic
+ * alone: whatever the layer, training reads x and writes y, then reads x and dy and writes dx. This
+ * times exactly that traffic as two plain streams, each element touched once ({@code y = a*x + b},
+ * then {@code dx = a*dy + (b*x + c)}), on the same number of elements, threads and reuse of arrays
+ * as {@link NormBench}. A real layer also needs its statistics and gradient sums, which read x (and
+ * dy) once more; how far a layer's time is above this floor is what its kernels could still gain,
+ * and half of PyTorch's time below it is a target the memory cannot meet.
+ */
+final class TrafficFloor {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+  private TrafficFloor() {}
+
+  /** Milliseconds of the forward stream plus the backward stream, best of {@code reps} calls. */
+  static double forwardBackwardMillis(int numel, int reps) {
+    int n = S.loopBound(numel);
+    float[] x = new float[n];
+    float[] dy = new float[n];
+    float[] y = new float[n];
+    float[] dx = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (i % 97) * 0.01f;
+      dy[i] = (i % 89) * 0.01f - 0.4f;
+    }
+    int grain = Math.max(S.length(), 1 << 15);
+    double best = Double.POSITIVE_INFINITY;
+    for (int r = 0; r < 20 + reps; r++) {
+      long t0 = System.nanoTime();
+      Parallel.forRange(n / S.length(), grain / S.length(), (from, to) -> forward(x, y, from, to));
+      Parallel.forRange(
+          n / S.length(), grain / S.length(), (from, to) -> backward(x, dy, dx, from, to));
+      long t1 = System.nanoTime();
+      if (r >= 20) {
+        best = Math.min(best, (t1 - t0) / 1e6);
+      }
+    }
+    if (Float.isNaN(y[n / 2] + dx[n / 3])) {
+      throw new AssertionError(); // keeps the streams' results live
+    }
+    return best;
+  }
+
+  /** y = 1.1 x + 0.1 over vectors [from, to). */
+  private static void forward(float[] x, float[] y, int from, int to) {
+    var a = FloatVector.broadcast(S, 1.1f);
+    var b = FloatVector.broadcast(S, 0.1f);
+    for (int i = from * S.length(), end = to * S.length(); i < end; i += S.length()) {
+      FloatVector.fromArray(S, x, i).fma(a, b).intoArray(y, i);
+    }
+  }
+
+  /** dx = 1.1 dy + (0.1 x + 0.01) over vectors [from, to). */
+  private static void backward(float[] x, float[] dy, float[] dx, int from, int to) {
+    var a = FloatVector.broadcast(S, 1.1f);
+    var b = FloatVector.broadcast(S, 0.1f);
+    var c = FloatVector.broadcast(S, 0.01f);
+    for (int i = from * S.length(), end = to * S.length(); i < end; i += S.length()) {
+      FloatVector.fromArray(S, dy, i)
+          .fma(a, FloatVector.fromArray(S, x, i).fma(b, c))
+          .intoArray(dx, i);
+    }
+  }
+}
