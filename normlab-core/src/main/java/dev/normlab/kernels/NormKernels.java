@@ -679,6 +679,18 @@ public final class NormKernels {
     var va = FloatVector.broadcast(S, a);
     var vs = FloatVector.broadcast(S, shp);
     int i = 0;
+    // four vectors a step, loads before stores: the loads go out sooner (8% off Group Norm's
+    // forward on 64x64x24x24, measured with and without in one process)
+    for (int up4 = len - 4 * L + 1; i < up4; i += 4 * L) {
+      var x0 = FloatVector.fromArray(S, x, off + i);
+      var x1 = FloatVector.fromArray(S, x, off + i + L);
+      var x2 = FloatVector.fromArray(S, x, off + i + 2 * L);
+      var x3 = FloatVector.fromArray(S, x, off + i + 3 * L);
+      x0.sub(vh).fma(va, vs).intoArray(y, off + i);
+      x1.sub(vh).fma(va, vs).intoArray(y, off + i + L);
+      x2.sub(vh).fma(va, vs).intoArray(y, off + i + 2 * L);
+      x3.sub(vh).fma(va, vs).intoArray(y, off + i + 3 * L);
+    }
     for (int up = S.loopBound(len); i < up; i += L) {
       FloatVector.fromArray(S, x, off + i).sub(vh).fma(va, vs).intoArray(y, off + i);
     }
@@ -705,6 +717,22 @@ public final class NormKernels {
     var vb = FloatVector.broadcast(S, b);
     var vc = FloatVector.broadcast(S, cp);
     int i = 0;
+    // four vectors a step, loads before stores (see affine; 5% off Group Norm's backward). dx may
+    // be dy itself: each step reads its dy before it writes the same elements of dx.
+    for (int up4 = len - 4 * L + 1; i < up4; i += 4 * L) {
+      var x0 = FloatVector.fromArray(S, x, off + i);
+      var x1 = FloatVector.fromArray(S, x, off + i + L);
+      var x2 = FloatVector.fromArray(S, x, off + i + 2 * L);
+      var x3 = FloatVector.fromArray(S, x, off + i + 3 * L);
+      var g0 = FloatVector.fromArray(S, dy, off + i);
+      var g1 = FloatVector.fromArray(S, dy, off + i + L);
+      var g2 = FloatVector.fromArray(S, dy, off + i + 2 * L);
+      var g3 = FloatVector.fromArray(S, dy, off + i + 3 * L);
+      g0.fma(va, x0.sub(vh).fma(vb, vc)).intoArray(dx, off + i);
+      g1.fma(va, x1.sub(vh).fma(vb, vc)).intoArray(dx, off + i + L);
+      g2.fma(va, x2.sub(vh).fma(vb, vc)).intoArray(dx, off + i + 2 * L);
+      g3.fma(va, x3.sub(vh).fma(vb, vc)).intoArray(dx, off + i + 3 * L);
+    }
     for (int up = S.loopBound(len); i < up; i += L) {
       var d = FloatVector.fromArray(S, x, off + i).sub(vh);
       FloatVector.fromArray(S, dy, off + i).fma(va, d.fma(vb, vc)).intoArray(dx, off + i);
