@@ -845,7 +845,9 @@ public final class NormKernels {
    * Backward of the per-element-affine row layout in two phases: each row's two sums (parallel over
    * rows), then dx, dw and db per block of columns (parallel over blocks), the block's rows in
    * order. dw and db (zeroed by the caller) take each row's contribution directly, in row order
-   * whatever the thread count, and the block of w, dw and db stays in cache across the rows.
+   * whatever the thread count, and the block of w, dw and db stays in cache across the rows. Both
+   * phases take rows in pairs when they share the weight (one group: Layer Norm), the kernels of a
+   * pair giving each row the bits of the single-row ones.
    */
   private static void elemBackwardByColumns(
       float[] dy,
