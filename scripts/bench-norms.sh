@@ -37,17 +37,19 @@ for round in $(seq 1 "$ROUNDS"); do
     # the row, and its two speed-ups kept in $R for the medians
     awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v fl="$fl" -v ng="$ng" -v pc="$pc" -v pm="$pm" -v r="$R" \
       'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.3f %6.2f %6.2f | %8.2f %8s %8s\n", n, nf, pf, pf/nf, nb, pb, pb/nb, fl, nb/fl, pb/fl, ng, pc, pm
-             print n, pf / nf, pb / nb >> r}'
+             print n, pf / nf, pb / nb, nb / fl, pb / fl >> r}'
   done
 done
 if [ "$ROUNDS" -gt 1 ]; then
   echo
-  printf '%-22s %12s %12s   %s\n' case "median fwd_x" "median fb_x" "(rounds: fwd_x / fb_x)"
+  printf '%-22s %12s %12s %8s %8s   %s\n' case "median fwd_x" "median fb_x" "nl/fl" "pt/fl" "(rounds: fwd_x / fb_x)"
   for name in $(awk '{ print $1 }' "$R" | sort -u); do
     fx=$(awk -v n="$name" '$1 == n { print $2 }' "$R" | median)
     bx=$(awk -v n="$name" '$1 == n { print $3 }' "$R" | median)
+    nl=$(awk -v n="$name" '$1 == n { print $4 }' "$R" | median)
+    pt=$(awk -v n="$name" '$1 == n { print $5 }' "$R" | median)
     all=$(awk -v n="$name" '$1 == n { printf "%.2f/%.2f ", $2, $3 }' "$R")
-    awk -v n="$name" -v f="$fx" -v b="$bx" -v all="$all" \
-      'BEGIN { printf "%-22s %11.2fx %11.2fx   %s\n", n, f, b, all }'
+    awk -v n="$name" -v f="$fx" -v b="$bx" -v nl="$nl" -v pt="$pt" -v all="$all" \
+      'BEGIN { printf "%-22s %11.2fx %11.2fx %8.2f %8.2f   %s\n", n, f, b, nl, pt, all }'
   done
 fi
