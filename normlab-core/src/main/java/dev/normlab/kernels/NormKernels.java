@@ -871,35 +871,31 @@ public final class NormKernels {
         rows,
         Math.max(1, GRAIN_ELEMS / len),
         (from, to) -> {
-          double[] acc = new double[2];
-          double[] acc1 = new double[2];
-          for (int r = from; r < to; r++) {
-            // rows in pairs under the same weight (Layer Norm), the sums bitwise a single row's
-            boolean pair = groups == 1 && w != null && r + 1 < to;
-            for (int q = r; q <= (pair ? r + 1 : r); q++) {
-              double m = rms ? 0.0 : mean[q];
-              hi[q] = (float) m;
-              lo[q] = (float) (m - hi[q]);
+          double[][] acc = new double[2][2];
+          // rows in pairs when they share the weight (Layer Norm), each row's sums bitwise a
+          // single row's
+          boolean pairs = groups == 1 && w != null;
+          for (int r = from; r < to; ) {
+            int n = pairs && r + 1 < to ? 2 : 1;
+            for (int q = 0; q < n; q++) {
+              double m = rms ? 0.0 : mean[r + q];
+              hi[r + q] = (float) m;
+              lo[r + q] = (float) (m - hi[r + q]);
+              acc[q][0] = 0;
+              acc[q][1] = 0;
             }
-            acc[0] = 0;
-            acc[1] = 0;
-            acc1[0] = 0;
-            acc1[1] = 0;
-            if (pair) {
+            if (n == 2) {
               elemGradSumsPair(
-                  dy, x, r * len, len, hi[r], lo[r], hi[r + 1], lo[r + 1], w, acc, acc1);
+                  dy, x, r * len, len, hi[r], lo[r], hi[r + 1], lo[r + 1], w, acc[0], acc[1]);
             } else {
-              elemGradSums(dy, x, r * len, len, hi[r], lo[r], w, (r % groups) * cpg, acc);
+              elemGradSums(dy, x, r * len, len, hi[r], lo[r], w, (r % groups) * cpg, acc[0]);
             }
-            for (int q = r; q <= (pair ? r + 1 : r); q++) {
-              double[] aq = q == r ? acc : acc1;
-              double rs = rstd[q];
-              bb[q] = (float) (-rs * rs * rs * aq[1] / len);
-              cc[q] = (float) (rms ? 0.0 : -rs * aq[0] / len);
+            for (int q = 0; q < n; q++) {
+              double rs = rstd[r + q];
+              bb[r + q] = (float) (-rs * rs * rs * acc[q][1] / len);
+              cc[r + q] = (float) (rms ? 0.0 : -rs * acc[q][0] / len);
             }
-            if (pair) {
-              r++;
-            }
+            r += n;
           }
         });
     final int block = Math.max(1024, (len / (4 * Parallel.threads()) + 63) & ~63);
