@@ -34,7 +34,7 @@ for round in $(seq 1 "$ROUNDS"); do
   join <(tail -n +2 "$J" | sort) <(tail -n +2 "$T" | sort) | while read -r name a b c d e fl f g h; do
     nf=${a#fwd_ms=}; nb=${b#fwdbwd_ms=}; ng=${c#fwd_gbps=}; pc=${d#fwd_bw_vs_copy=}; pm=${e#vs_copy_mt=}
     fl=${fl#floor_fwdbwd_ms=}; pf=${f#fwd_ms=}; pb=${g#fwdbwd_ms=}
-    # the row, and its two speed-ups kept in $R for the medians
+    # the row; its two speed-ups and two floor multiples kept in $R for the medians
     awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v fl="$fl" -v ng="$ng" -v pc="$pc" -v pm="$pm" -v r="$R" \
       'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.3f %6.2f %6.2f | %8.2f %8s %8s\n", n, nf, pf, pf/nf, nb, pb, pb/nb, fl, nb/fl, pb/fl, ng, pc, pm
              print n, pf / nf, pb / nb, nb / fl, pb / fl >> r}'

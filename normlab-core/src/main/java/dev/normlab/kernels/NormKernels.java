@@ -867,14 +867,14 @@ public final class NormKernels {
     final float[] lo = new float[rows];
     final float[] bb = new float[rows];
     final float[] cc = new float[rows];
+    // both passes take rows in pairs when they share the weight (Layer Norm), each row's results
+    // bitwise a single row's
+    final boolean pairs = groups == 1 && w != null;
     Parallel.forRange(
         rows,
         Math.max(1, GRAIN_ELEMS / len),
         (from, to) -> {
           double[][] acc = new double[2][2];
-          // rows in pairs when they share the weight (Layer Norm), each row's sums bitwise a
-          // single row's
-          boolean pairs = groups == 1 && w != null;
           for (int r = from; r < to; ) {
             int n = pairs && r + 1 < to ? 2 : 1;
             for (int q = 0; q < n; q++) {
@@ -908,7 +908,7 @@ public final class NormKernels {
             int j0 = bk * block;
             int n = Math.min(block, len - j0);
             int r = 0;
-            if (groups == 1 && w != null && dx != null) {
+            if (pairs && dx != null) {
               for (; r + 1 < rows; r += 2) {
                 elemBackwardPair(
                     dy, x, dx, r * len + j0, len, n, hi, lo, rstd, bb, cc, r, w, j0, dw, db);
