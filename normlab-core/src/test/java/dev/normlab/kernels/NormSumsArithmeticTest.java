@@ -17,26 +17,33 @@ import org.junit.jupiter.api.Test;
  */
 class NormSumsArithmeticTest {
   private static final int L = FloatVector.SPECIES_PREFERRED.length();
-  private static final int[] LENGTHS = {1, 7, L, 2 * L + 3, 129, 576, 676, 1031, 2704, 4608, 9000};
+  private static final int[] LENGTHS = {
+    1, 7, L, 2 * L + 3, 129, 33 * L, 65 * L + 2, 576, 676, 1031, 2704, 4608, 9000
+  };
 
   @Test
   void sumsMatchTheirScalarModelBitwise() {
     SplittableRandom r = new SplittableRandom(3);
-    for (int len : LENGTHS) {
-      float[] x = rand(r, len + 9, 1e4f); // a large common offset, as in the precision tests
-      float hi = x[4];
-      float lo = 1e-4f;
-      double[] acc = {0.5, -0.25};
-      NormKernels.sums(x, 4, len, hi, lo, acc);
-      double[] model = sumsModel(x, 4, len, hi, lo);
-      assertEquals(
-          Double.doubleToRawLongBits(0.5 + model[0]),
-          Double.doubleToRawLongBits(acc[0]),
-          "sum, len " + len);
-      assertEquals(
-          Double.doubleToRawLongBits(-0.25 + model[1]),
-          Double.doubleToRawLongBits(acc[1]),
-          "sum of squares, len " + len);
+    // a large common offset, as in the precision tests, and a small one: on 1e4 the differences
+    // are coarse and their float sums exact whatever the order, so only the second catches a
+    // block boundary moved
+    for (float offset : new float[] {1e4f, 0.5f}) {
+      for (int len : LENGTHS) {
+        float[] x = rand(r, len + 9, offset);
+        float hi = x[4];
+        float lo = 1e-4f;
+        double[] acc = {0.5, -0.25};
+        NormKernels.sums(x, 4, len, hi, lo, acc);
+        double[] model = sumsModel(x, 4, len, hi, lo);
+        assertEquals(
+            Double.doubleToRawLongBits(0.5 + model[0]),
+            Double.doubleToRawLongBits(acc[0]),
+            "sum, offset " + offset + ", len " + len);
+        assertEquals(
+            Double.doubleToRawLongBits(-0.25 + model[1]),
+            Double.doubleToRawLongBits(acc[1]),
+            "sum of squares, offset " + offset + ", len " + len);
+      }
     }
   }
 
