@@ -595,35 +595,36 @@ public final class NormKernels {
     // is the loop's below; a block that would also take the odd last vector is left to it.
     final int blk = FLUSH * L;
     for (; i + 2 * blk <= up && (i + 2 * blk < up2 || i + 2 * blk == up); i += 2 * blk) {
+      // block A's even and odd vectors (a, b), block B's (p, q)
       var a1 = FloatVector.zero(S);
       var a2 = FloatVector.zero(S);
       var b1 = FloatVector.zero(S);
       var b2 = FloatVector.zero(S);
-      var c1 = FloatVector.zero(S);
-      var c2 = FloatVector.zero(S);
-      var e1 = FloatVector.zero(S);
-      var e2 = FloatVector.zero(S);
-      for (int p = off + i, end = p + blk; p < end; p += 2 * L) {
-        var d = FloatVector.fromArray(S, x, p).sub(vh);
+      var p1 = FloatVector.zero(S);
+      var p2 = FloatVector.zero(S);
+      var q1 = FloatVector.zero(S);
+      var q2 = FloatVector.zero(S);
+      for (int k = off + i, end = k + blk; k < end; k += 2 * L) {
+        var d = FloatVector.fromArray(S, x, k).sub(vh);
         a1 = a1.add(d);
         a2 = d.fma(d, a2);
-        var f = FloatVector.fromArray(S, x, p + blk).sub(vh);
-        c1 = c1.add(f);
-        c2 = f.fma(f, c2);
-        var e = FloatVector.fromArray(S, x, p + L).sub(vh);
+        var f = FloatVector.fromArray(S, x, k + blk).sub(vh);
+        p1 = p1.add(f);
+        p2 = f.fma(f, p2);
+        var e = FloatVector.fromArray(S, x, k + L).sub(vh);
         b1 = b1.add(e);
         b2 = e.fma(e, b2);
-        var h = FloatVector.fromArray(S, x, p + blk + L).sub(vh);
-        e1 = e1.add(h);
-        e2 = h.fma(h, e2);
+        var g = FloatVector.fromArray(S, x, k + blk + L).sub(vh);
+        q1 = q1.add(g);
+        q2 = g.fma(g, q2);
       }
       a1.add(b1).intoArray(tmp, 0);
       s1 += Lanes.sum(tmp);
       a2.add(b2).intoArray(tmp, 0);
       s2 += Lanes.sum(tmp);
-      c1.add(e1).intoArray(tmp, 0);
+      p1.add(q1).intoArray(tmp, 0);
       s1 += Lanes.sum(tmp);
-      c2.add(e2).intoArray(tmp, 0);
+      p2.add(q2).intoArray(tmp, 0);
       s2 += Lanes.sum(tmp);
     }
     while (i < up) {
