@@ -13,6 +13,7 @@ threads=${1:-2}
 rounds=${2:-3}
 . scripts/env.sh
 . scripts/stats.sh
+. scripts/torch-env.sh
 ./mvnw -q -o -pl normlab-bench -am package -DskipTests >/dev/null
 cases="sgemm_1024:ms conv1:total_ms conv2:total_ms"
 rows=$(mktemp)

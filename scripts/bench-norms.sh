@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 . scripts/stats.sh
+. scripts/torch-env.sh
 FILTER="${1:-}"
 REPS="${2:-200}"
 ROUNDS="${3:-1}"

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/stats.sh
+. scripts/torch-env.sh
 threads=${1:-2}
 steps=${2:-60}
 rounds=${3:-3}
