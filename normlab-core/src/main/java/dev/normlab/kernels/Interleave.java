@@ -26,19 +26,38 @@ final class Interleave {
   static final VectorShuffle<Float> ZIP_HI;
 
   static {
+    EVEN = even(S);
+    ODD = odd(S);
     int l = S.length();
-    int[] even = new int[l], odd = new int[l], lo = new int[l], hi = new int[l];
+    int[] lo = new int[l], hi = new int[l];
     for (int i = 0; i < l; i++) {
       // a negative index picks lane (index + l) of the argument b
-      even[i] = 2 * i < l ? 2 * i : 2 * i - 2 * l;
-      odd[i] = even[i] + 1;
       lo[i] = (i & 1) == 0 ? i / 2 : i / 2 - l;
       hi[i] = l / 2 + lo[i];
     }
-    EVEN = VectorShuffle.fromArray(S, even, 0);
-    ODD = VectorShuffle.fromArray(S, odd, 0);
     ZIP_LO = VectorShuffle.fromArray(S, lo, 0);
     ZIP_HI = VectorShuffle.fromArray(S, hi, 0);
+  }
+
+  /** {@link #EVEN} for species {@code s}. */
+  static VectorShuffle<Float> even(VectorSpecies<Float> s) {
+    int l = s.length();
+    int[] even = new int[l];
+    for (int i = 0; i < l; i++) {
+      // a negative index picks lane (index + l) of the argument b
+      even[i] = 2 * i < l ? 2 * i : 2 * i - 2 * l;
+    }
+    return VectorShuffle.fromArray(s, even, 0);
+  }
+
+  /** {@link #ODD} for species {@code s}. */
+  static VectorShuffle<Float> odd(VectorSpecies<Float> s) {
+    int l = s.length();
+    int[] odd = new int[l];
+    for (int i = 0; i < l; i++) {
+      odd[i] = (2 * i < l ? 2 * i : 2 * i - 2 * l) + 1;
+    }
+    return VectorShuffle.fromArray(s, odd, 0);
   }
 
   private Interleave() {}
