@@ -493,8 +493,9 @@ public final class Conv {
         int iw = ow * t.s[2] - t.p[2] + kw * t.d[2];
         if (ih >= 0 && ih < IH && iw >= 0 && iw < IW) {
           int src = (ih * IW + iw) * cin + c0;
-          FloatVector.fromArray(S, xh, src).intoArray(pb, dst);
-          FloatVector.fromArray(S, xh, src + L).intoArray(pb, dst + L);
+          for (int v = 0; v < Gemm.NR; v += L) {
+            FloatVector.fromArray(S, xh, src + v).intoArray(pb, dst + v);
+          }
         } else {
           java.util.Arrays.fill(pb, dst, dst + Gemm.NR, 0f);
         }

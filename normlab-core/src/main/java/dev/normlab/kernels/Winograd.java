@@ -294,9 +294,14 @@ public final class Winograd {
       return new Items(group, band, bands, (n + group - 1) / group * bands, group * band * tw);
     }
 
-    /** Columns of a V or M row: a vector of room past the tiles, whole NR-wide GEMM panels. */
+    /**
+     * Columns of a V or M row: a vector of room past the tiles, whole NR-wide GEMM panels, and
+     * whole pairs of vectors for {@link #laneDots}.
+     */
     int cols() {
-      return Math.max(width + L, (width + Gemm.NR - 1) / Gemm.NR * Gemm.NR);
+      int panels = (width + Gemm.NR - 1) / Gemm.NR * Gemm.NR;
+      int pairs = (width + 2 * L - 1) / (2 * L) * (2 * L);
+      return Math.max(width + L, Math.max(panels, pairs));
     }
   }
 
@@ -369,8 +374,8 @@ public final class Winograd {
             int n0 = item / it.bands * it.group, nb = Math.min(it.group, n - n0);
             int ty0 = item % it.bands * it.band, ty1 = Math.min(th, ty0 + it.band);
             int bt = (ty1 - ty0) * tw;
-            // the dot products run over pairs of whole vectors (rows hold whole GEMM panels of
-            // two vectors, so there is room): zero both operands up to the next pair
+            // the dot products run over pairs of whole vectors (rows have room for them, see
+            // Items.cols): zero both operands up to the next pair
             int used = nb * bt, end = (used + 2 * L - 1) / (2 * L) * (2 * L);
             for (int b = 0; b < nb; b++) {
               for (int o = 0; o < cout; o++) {
