@@ -23,7 +23,7 @@ public final class Gemm {
    * two in one process; 6 x 4 and 12 x 2 were as fast, but 8 rows and 48 columns divide the CNN's
    * 32 and 64 channels and its 144 tiles a plane).
    */
-  private static final boolean WIDE = L >= 16;
+  static final boolean WIDE = L >= 16;
 
   static final int MR = WIDE ? 8 : 5;
   static final int NR = (WIDE ? 3 : 2) * L;

@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code Winograd.laneDots} against a scalar twin: every (row of a, row of b) pair, lane by lane,
  * with fused multiply-adds in t order — the order the kernel keeps whatever block a pair falls in —
- * so the results must agree bit for bit. Row counts cover the 4 x 2 blocks, the columns and rows
- * they leave, and conv2's shape.
+ * so the results must agree bit for bit. Row counts cover the 4 x 2 and 4 x 4 blocks, the columns
+ * and rows they leave, and conv2's shape.
  */
 class LaneDotsTest {
   private static final int L = FloatVector.SPECIES_PREFERRED.length();
