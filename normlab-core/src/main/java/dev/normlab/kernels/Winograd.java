@@ -526,16 +526,7 @@ public final class Winograd {
         s31.intoArray(acc, c3 + L);
       }
     }
-    for (int i = 0; i < m; i++) { // the rows and columns the blocks leave
-      for (int j = i < m4 ? n2 : 0; j < n; j++) {
-        int ao = aOff + i * ld, bo = bOff + j * ld, c = (p + i * n + j) * L;
-        FloatVector s = FloatVector.fromArray(S, acc, c);
-        for (int t = 0; t < k; t += L) {
-          s = FloatVector.fromArray(S, a, ao + t).fma(FloatVector.fromArray(S, b, bo + t), s);
-        }
-        s.intoArray(acc, c);
-      }
-    }
+    laneDotsRest(m, n, k, m4, n2, a, aOff, b, bOff, ld, acc, p);
   }
 
   /**
@@ -615,8 +606,28 @@ public final class Winograd {
         s33.intoArray(acc, c3 + 3 * L);
       }
     }
-    for (int i = 0; i < m; i++) { // the rows and columns the blocks leave
-      for (int j = i < m4 ? n4 : 0; j < n; j++) {
+    laneDotsRest(m, n, k, m4, n4, a, aOff, b, bOff, ld, acc, p);
+  }
+
+  /**
+   * The products {@link #laneDots}' blocks leave: every column of rows past {@code mBlocked}, and
+   * columns past {@code nBlocked} of the rows before it.
+   */
+  private static void laneDotsRest(
+      int m,
+      int n,
+      int k,
+      int mBlocked,
+      int nBlocked,
+      float[] a,
+      int aOff,
+      float[] b,
+      int bOff,
+      int ld,
+      float[] acc,
+      int p) {
+    for (int i = 0; i < m; i++) {
+      for (int j = i < mBlocked ? nBlocked : 0; j < n; j++) {
         int ao = aOff + i * ld, bo = bOff + j * ld, c = (p + i * n + j) * L;
         FloatVector s = FloatVector.fromArray(S, acc, c);
         for (int t = 0; t < k; t += L) {
