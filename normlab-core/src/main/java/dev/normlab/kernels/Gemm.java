@@ -505,7 +505,7 @@ public final class Gemm {
       FloatVector b0 = FloatVector.fromArray(S, b, bp);
       FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
       FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L);
-      int ap = ao + p * 8;
+      int ap = ao + p * MR;
       FloatVector a;
       a = FloatVector.broadcast(S, pa[ap]);
       c00 = b0.fma(a, c00);

@@ -5,10 +5,11 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Two-vector shuffles for the preferred float species that split a pair of vectors {@code a, b}
- * (the receiver and the argument of {@code a.rearrange(shuffle, b)}) into even and odd lanes, and
- * zip them back. Kernels use them instead of gathers and scatters: AVX2 has no scatter, C2 does not
- * always intrinsify the gather, and the Vector API's fallback boxes every vector.
+ * Two-vector shuffles for the preferred float species (EVEN and ODD also for any other) that split
+ * a pair of vectors {@code a, b} (the receiver and the argument of {@code a.rearrange(shuffle, b)})
+ * into even and odd lanes, and zip them back. Kernels use them instead of gathers and scatters:
+ * AVX2 has no scatter, C2 does not always intrinsify the gather, and the Vector API's fallback
+ * boxes every vector.
  */
 final class Interleave {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -41,23 +42,22 @@ final class Interleave {
 
   /** {@link #EVEN} for species {@code s}. */
   static VectorShuffle<Float> even(VectorSpecies<Float> s) {
-    int l = s.length();
-    int[] even = new int[l];
-    for (int i = 0; i < l; i++) {
-      // a negative index picks lane (index + l) of the argument b
-      even[i] = 2 * i < l ? 2 * i : 2 * i - 2 * l;
-    }
-    return VectorShuffle.fromArray(s, even, 0);
+    return VectorShuffle.fromArray(s, evenLanes(s.length(), 0), 0);
   }
 
   /** {@link #ODD} for species {@code s}. */
   static VectorShuffle<Float> odd(VectorSpecies<Float> s) {
-    int l = s.length();
-    int[] odd = new int[l];
+    return VectorShuffle.fromArray(s, evenLanes(s.length(), 1), 0);
+  }
+
+  /** 2i + first for lane i of l, as an index into the pair (a, b). */
+  private static int[] evenLanes(int l, int first) {
+    int[] lanes = new int[l];
     for (int i = 0; i < l; i++) {
-      odd[i] = (2 * i < l ? 2 * i : 2 * i - 2 * l) + 1;
+      // a negative index picks lane (index + l) of the argument b
+      lanes[i] = (2 * i < l ? 2 * i : 2 * i - 2 * l) + first;
     }
-    return VectorShuffle.fromArray(s, odd, 0);
+    return lanes;
   }
 
   private Interleave() {}
