@@ -492,10 +492,7 @@ public final class Conv {
         int ih = oh * t.s[1] - t.p[1] + kh * t.d[1];
         int iw = ow * t.s[2] - t.p[2] + kw * t.d[2];
         if (ih >= 0 && ih < IH && iw >= 0 && iw < IW) {
-          int src = (ih * IW + iw) * cin + c0;
-          for (int v = 0; v < Gemm.NR; v += L) {
-            FloatVector.fromArray(S, xh, src + v).intoArray(pb, dst + v);
-          }
+          Gemm.copyPanelRow(xh, (ih * IW + iw) * cin + c0, pb, dst);
         } else {
           java.util.Arrays.fill(pb, dst, dst + Gemm.NR, 0f);
         }

@@ -304,11 +304,7 @@ public final class Gemm {
       for (int p = 0; p < kc; p++) {
         int dst = base + p * NR;
         if (w == NR) {
-          // a whole panel row is a few vectors; System.arraycopy's call costs more than the copy
-          int src = bOff + (pc + p) * ldb + jc + jr;
-          for (int v = 0; v < NR; v += L) {
-            FloatVector.fromArray(S, b, src + v).intoArray(pb, dst + v);
-          }
+          copyPanelRow(b, bOff + (pc + p) * ldb + jc + jr, pb, dst);
         } else {
           System.arraycopy(b, bOff + (pc + p) * ldb + jc + jr, pb, dst, w);
         }
@@ -316,6 +312,16 @@ public final class Gemm {
           java.util.Arrays.fill(pb, dst + w, dst + NR, 0f);
         }
       }
+    }
+  }
+
+  /**
+   * Copies NR floats from src[from..] to a packed panel row at pb[dst..], vector by vector:
+   * System.arraycopy's call costs more than a copy this short.
+   */
+  static void copyPanelRow(float[] src, int from, float[] pb, int dst) {
+    for (int v = 0; v < NR; v += L) {
+      FloatVector.fromArray(S, src, from + v).intoArray(pb, dst + v);
     }
   }
 
