@@ -92,26 +92,7 @@ public final class NormKernels {
             float mhi = (float) m;
             float mlo = (float) (m - mhi);
             int cbase = (r % groups) * cpg;
-            if (inner == 1 && groups == 1 && w != null && b != null && r + 1 < to) {
-              // Layer Norm: two rows share each load of the per-element weight and bias
-              rowStats(x, off + len, len, eps, rms, bnZeroRule, acc, mean, rstd, r + 1);
-              double m1 = mean[r + 1];
-              float mhi1 = (float) m1;
-              elemAffinePair(
-                  x,
-                  y,
-                  off,
-                  len,
-                  mhi,
-                  mlo,
-                  (float) rs,
-                  mhi1,
-                  (float) (m1 - mhi1),
-                  (float) rstd[r + 1],
-                  w,
-                  b);
-              r++;
-            } else if (inner == 1) {
+            if (inner == 1) {
               elemAffine(x, y, off, len, mhi, mlo, (float) rs, w, b, cbase);
             } else {
               for (int j = 0; j < cpg; j++) {
@@ -826,48 +807,6 @@ public final class NormKernels {
         float v = w == null ? xh : xh * w[cb + i];
         y[off + i] = b == null ? v : v + b[cb + i];
       }
-    }
-  }
-
-  /**
-   * {@link #elemAffine} with weight and bias for two consecutive rows at x[off] and x[off + len]:
-   * each vector of w and b is loaded once for both (the same operations per element, so the same
-   * results as two calls).
-   */
-  static void elemAffinePair(
-      float[] x,
-      float[] y,
-      int off,
-      int len,
-      float hi0,
-      float lo0,
-      float rs0,
-      float hi1,
-      float lo1,
-      float rs1,
-      float[] w,
-      float[] b) {
-    var vh0 = FloatVector.broadcast(S, hi0);
-    var vr0 = FloatVector.broadcast(S, rs0);
-    var vn0 = FloatVector.broadcast(S, -lo0 * rs0);
-    var vh1 = FloatVector.broadcast(S, hi1);
-    var vr1 = FloatVector.broadcast(S, rs1);
-    var vn1 = FloatVector.broadcast(S, -lo1 * rs1);
-    int off1 = off + len;
-    int i = 0;
-    for (int up = S.loopBound(len); i < up; i += L) {
-      var vw = FloatVector.fromArray(S, w, i);
-      var vb = FloatVector.fromArray(S, b, i);
-      FloatVector.fromArray(S, x, off + i).sub(vh0).fma(vr0, vn0).fma(vw, vb).intoArray(y, off + i);
-      FloatVector.fromArray(S, x, off1 + i)
-          .sub(vh1)
-          .fma(vr1, vn1)
-          .fma(vw, vb)
-          .intoArray(y, off1 + i);
-    }
-    for (; i < len; i++) {
-      y[off + i] = Math.fma(Math.fma(x[off + i] - hi0, rs0, -lo0 * rs0), w[i], b[i]);
-      y[off1 + i] = Math.fma(Math.fma(x[off1 + i] - hi1, rs1, -lo1 * rs1), w[i], b[i]);
     }
   }
 
