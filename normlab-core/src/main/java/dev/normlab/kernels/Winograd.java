@@ -138,8 +138,9 @@ public final class Winograd {
           // and hold whole NR-wide panels for the GEMM that reads V in place
           int cols = it.cols();
           float[][] s = SCRATCH.get();
-          float[] v = buffer(s, 0, 16 * cin * cols);
-          float[] m = buffer(s, 1, 16 * cout * cols);
+          int vs = it.positionStride(cin), ms = it.positionStride(cout);
+          float[] v = buffer(s, 0, 16 * vs);
+          float[] m = buffer(s, 1, 16 * ms);
           float[] rows = buffer(s, 2, rowsSize(th, tw));
           float[] edge = new float[4 * L]; // output rows that end the array
           // V's and M's rows start on vector boundaries (buffers have the slack for it)
@@ -149,14 +150,14 @@ public final class Winograd {
             int ty0 = item % bands * band, ty1 = Math.min(th, ty0 + band);
             int bt = (ty1 - ty0) * tw; // tiles of one image in this item
             int used = nb * bt;
-            transformInputs(x, n0, nb, cin, ih, iw, p, ty0, ty1, tw, v, vb, cols, rows);
-            positionProducts(cout, used, cin, u, pu, v, vb, cols, m, mb);
+            transformInputs(x, n0, nb, cin, ih, iw, p, ty0, ty1, tw, v, vb, cols, vs, rows);
+            positionProducts(cout, used, cin, u, pu, v, vb, vs, cols, m, mb, ms);
             for (int b = 0; b < nb; b++) {
               for (int o = 0; o < cout; o++) {
                 outputTransform(
                     m,
                     mb + o * cols + b * bt,
-                    cout * cols,
+                    ms,
                     ty0,
                     ty1,
                     tw,
@@ -201,9 +202,11 @@ public final class Winograd {
       float[] packed,
       float[] b,
       int bBase,
+      int bStride,
       int cols,
       float[] c,
-      int cBase) {
+      int cBase,
+      int cStride) {
     int stride = packed == null ? 0 : packed.length / 16;
     for (int k = 0; k < 16; k++) {
       if (packed != null) {
@@ -214,10 +217,10 @@ public final class Winograd {
             packed,
             k * stride,
             b,
-            bBase + k * depth * cols,
+            bBase + k * bStride,
             cols,
             c,
-            cBase + k * m * cols,
+            cBase + k * cStride,
             cols);
       } else {
         Gemm.sgemm(
@@ -231,11 +234,11 @@ public final class Winograd {
             k * m * depth,
             depth,
             b,
-            bBase + k * depth * cols,
+            bBase + k * bStride,
             cols,
             0f,
             c,
-            cBase + k * m * cols,
+            cBase + k * cStride,
             cols);
       }
     }
@@ -256,6 +259,7 @@ public final class Winograd {
       float[] v,
       int vBase,
       int cols,
+      int kStride,
       float[] rows) {
     int bt = (ty1 - ty0) * tw;
     for (int b = 0; b < nb; b++) {
@@ -271,7 +275,7 @@ public final class Winograd {
             tw,
             v,
             vBase + c * cols + b * bt,
-            cin * cols,
+            kStride,
             rows);
       }
     }
@@ -302,6 +306,17 @@ public final class Winograd {
       int panels = (width + Gemm.NR - 1) / Gemm.NR * Gemm.NR;
       int pairs = (width + 2 * L - 1) / (2 * L) * (2 * L);
       return Math.max(width + L, Math.max(panels, pairs));
+    }
+
+    /**
+     * Floats from one position's block of {@code rows} rows of V, M or Gy to the next: the rows,
+     * then one vector more. The transforms store to all 16 blocks in turn; without the skew, when
+     * rows x cols floats are a multiple of 4 KB (64 rows of any multiple of 16 floats) the 16
+     * streams share the address bits that pick an L1 set and collide there and in the store
+     * buffer's 4 KB alias check.
+     */
+    int positionStride(int rows) {
+      return rows * cols() + L;
     }
   }
 
@@ -366,8 +381,9 @@ public final class Winograd {
           partial[chunk] = acc;
           int cols = it.cols();
           float[][] s = SCRATCH.get();
-          float[] v = buffer(s, 0, 16 * cin * cols); // V, then dV
-          float[] u = buffer(s, 1, 16 * cout * cols); // Gy
+          int vs = it.positionStride(cin), us = it.positionStride(cout);
+          float[] v = buffer(s, 0, 16 * vs); // V, then dV
+          float[] u = buffer(s, 1, 16 * us); // Gy
           float[] rows = buffer(s, 2, rowsSize(th, tw));
           int vb = Alignment.offset(v), ub = Alignment.offset(u); // as in run()
           for (int item = i0; item < i1; item++) {
@@ -389,40 +405,34 @@ public final class Winograd {
                     tw,
                     u,
                     ub + o * cols + b * bt,
-                    cout * cols,
+                    us,
                     rows);
               }
             }
             if (wantW) {
-              transformInputs(x, n0, nb, cin, ih, iw, p, ty0, ty1, tw, v, vb, cols, rows);
-              for (int r = 0; r < 16 * cin; r++) {
-                java.util.Arrays.fill(v, vb + r * cols + used, vb + r * cols + end, 0f);
-              }
-              for (int r = 0; r < 16 * cout; r++) {
-                java.util.Arrays.fill(u, ub + r * cols + used, ub + r * cols + end, 0f);
+              transformInputs(x, n0, nb, cin, ih, iw, p, ty0, ty1, tw, v, vb, cols, vs, rows);
+              for (int k = 0; k < 16; k++) {
+                for (int c = 0; c < cin; c++) {
+                  int r = vb + k * vs + c * cols;
+                  java.util.Arrays.fill(v, r + used, r + end, 0f);
+                }
+                for (int o = 0; o < cout; o++) {
+                  int r = ub + k * us + o * cols;
+                  java.util.Arrays.fill(u, r + used, r + end, 0f);
+                }
               }
               for (int k = 0; k < 16; k++) {
-                laneDots(
-                    cout,
-                    cin,
-                    end,
-                    u,
-                    ub + k * cout * cols,
-                    v,
-                    vb + k * cin * cols,
-                    cols,
-                    acc,
-                    k * cout * cin);
+                laneDots(cout, cin, end, u, ub + k * us, v, vb + k * vs, cols, acc, k * cout * cin);
               }
             }
             if (wantX) {
-              positionProducts(cin, used, cout, uT, packedU, u, ub, cols, v, vb);
+              positionProducts(cin, used, cout, uT, packedU, u, ub, us, cols, v, vb, vs);
               for (int b = 0; b < nb; b++) {
                 for (int c = 0; c < cin; c++) {
                   inputAdjoint(
                       v,
                       vb + c * cols + b * bt,
-                      cin * cols,
+                      vs,
                       th,
                       tw,
                       gx,
@@ -804,12 +814,18 @@ public final class Winograd {
     for (int ty = ty0; ty < ty1; ty++) {
       for (int half = 0; half < 2; half++) {
         int oy = 2 * ty + half;
-        paddedRow(oy < oh ? gy : null, go + oy * ow, ow, 0, rows, padded, pw);
+        float[] src = gy;
+        int from = go + oy * ow;
+        if (oy >= oh || ow != 2 * tw || from + readEnd(tw, 0) > gy.length) {
+          paddedRow(oy < oh ? gy : null, from, ow, 0, rows, padded, pw);
+          src = rows;
+          from = padded;
+        }
         int base = half * 4 * rs;
         for (int t = 0; t < tw; t += L) {
-          int c = padded + 2 * t;
-          FloatVector v0 = FloatVector.fromArray(S, rows, c);
-          FloatVector v1 = FloatVector.fromArray(S, rows, c + L);
+          int c = from + 2 * t;
+          FloatVector v0 = FloatVector.fromArray(S, src, c);
+          FloatVector v1 = FloatVector.fromArray(S, src, c + L);
           FloatVector e = v0.rearrange(Interleave.EVEN, v1);
           FloatVector o = v0.rearrange(Interleave.ODD, v1);
           e.intoArray(rows, base + t);
@@ -869,19 +885,25 @@ public final class Winograd {
     int pw = 2 * (tw + L) + 4;
     for (int r = 2 * ty0; r < 2 * ty1 + 2; r++) { // virtual rows, from -p
       int iy = r - p;
-      paddedRow(iy >= 0 && iy < ih ? x : null, xo + iy * iw, iw, p, rows, padded, pw);
+      float[] src = x;
+      int from = xo + iy * iw;
+      if (p != 0 || iy >= ih || iw < 2 * tw + 2 || from + readEnd(tw, 2) > x.length) {
+        paddedRow(iy >= 0 && iy < ih ? x : null, from, iw, p, rows, padded, pw);
+        src = rows;
+        from = padded;
+      }
       int base = r * 4 * rs;
       for (int t = 0; t < tw; t += L) {
         // even and odd columns of the tiles: e0 = X(2t), o0 = X(2t + 1), e1 = X(2t + 2), ...
         // split by two-vector shuffles, not gathers: C2 does not always intrinsify the gather on
         // AVX2, and its fallback boxes every vector
-        int c = padded + 2 * t;
-        FloatVector v0 = FloatVector.fromArray(S, rows, c);
-        FloatVector v1 = FloatVector.fromArray(S, rows, c + L);
+        int c = from + 2 * t;
+        FloatVector v0 = FloatVector.fromArray(S, src, c);
+        FloatVector v1 = FloatVector.fromArray(S, src, c + L);
         FloatVector e0 = v0.rearrange(Interleave.EVEN, v1);
         FloatVector o0 = v0.rearrange(Interleave.ODD, v1);
-        v0 = FloatVector.fromArray(S, rows, c + 2);
-        v1 = FloatVector.fromArray(S, rows, c + 2 + L);
+        v0 = FloatVector.fromArray(S, src, c + 2);
+        v1 = FloatVector.fromArray(S, src, c + 2 + L);
         FloatVector e1 = v0.rearrange(Interleave.EVEN, v1);
         FloatVector o1 = v0.rearrange(Interleave.ODD, v1);
         // d B with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]] applied to (e0, o0, e1, o1)
@@ -908,6 +930,17 @@ public final class Winograd {
         }
       }
     }
+  }
+
+  /**
+   * How far past a row's start the transforms' vector loads reach for {@code tw} tiles, {@code
+   * shift} being the farthest load's offset: two vectors from column 2t + shift for the last vector
+   * step t. A row whose tiles need no padding is read in place when this stays inside its array;
+   * the lanes past the tiles then hold the next row's values, and are never read back as results,
+   * like the copied row's zeros.
+   */
+  private static int readEnd(int tw, int shift) {
+    return 2 * ((tw - 1) / L * L) + shift + 2 * L;
   }
 
   /**
