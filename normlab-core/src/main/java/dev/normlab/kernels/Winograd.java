@@ -2,6 +2,7 @@ package dev.normlab.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -371,7 +372,7 @@ public final class Winograd {
     // the filters' transforms, transposed to [16][cin][cout] and packed once for the gx GEMMs
     float[] uT = wantX ? filters(w, cout, cin, true) : null;
     float[] packedU = wantX ? packFilters(cin, cout, uT, it.count) : null;
-    int size = 16 * cout * cin * L; // lane partial sums
+    int size = 16 * cout * cin * PARTIALS; // each product's partial sums
     float[][] partial = new float[Math.max(1, Parallel.chunks(it.count, 1))][];
     Parallel.forChunks(
         it.count,
@@ -463,11 +464,11 @@ public final class Winograd {
         }
       }
     }
-    float[] m = new float[size / L];
+    float[] m = new float[size / PARTIALS];
     for (int i = 0; i < m.length; i++) {
       float s = 0;
-      for (int l = 0; l < L; l++) {
-        s += sum[i * L + l];
+      for (int l = 0; l < PARTIALS; l++) {
+        s += sum[i * PARTIALS + l];
       }
       m[i] = s;
     }
@@ -477,36 +478,78 @@ public final class Winograd {
   }
 
   /**
-   * acc[(p + i * n + j) * L + lane] += the lane partial sums of the dot product of rows i of a and
-   * j of b over [0, k) (k a multiple of 2L; rows ld apart from aOff and bOff). Both operands have
-   * the tiles along their rows, so no packing: blocks of 4 x 2 products keep eight independent
-   * accumulators in registers (six loads for eight multiply-adds). The tile loop steps by two
-   * vectors with an inner loop of two that C2 unrolls whole (the pattern of Gemm.micro); with the
-   * constant stride L alone C2 unrolled the loop four times, hoisted its loads and spilled vectors
-   * to the stack (nine reloads per trip), and with a stride C2 could not fold (an earlier version)
-   * it was no counted loop, so every load kept its bounds check (47 against 50–51 GFLOP/s on one
-   * thread in a probe; conv2's backward 16.5–17.1 against 16.2–16.5 ms, bitwise the same sums).
+   * Partial sums a dot product of {@link #laneDots} keeps per work item: its vector's lanes folded
+   * in halves down to four, so that the sums of an item stay small in cache (16 x 64 x 32 products
+   * of conv2 take 512 KB at four floats each, 2 MB at sixteen) and cost a few shuffles per product
+   * instead of a reload and store of a whole vector from an array larger than L2.
+   */
+  static final int PARTIALS = Math.min(4, L);
+
+  /** Lane i to lane i ^ (L/2), and lane i to lane i ^ (L/4): halves and quarters swapped. */
+  private static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromOp(S, i -> i ^ (L / 2));
+
+  private static final VectorShuffle<Float> SWAP_QUARTERS =
+      VectorShuffle.fromOp(S, i -> i ^ Math.max(1, L / 4));
+
+  /** The upper half's lanes, and the lanes of the odd quarters. */
+  private static final VectorMask<Float> UPPER_HALF = laneMask(L / 2);
+
+  private static final VectorMask<Float> ODD_QUARTERS = laneMask(Math.max(1, L / 4));
+
+  private static VectorMask<Float> laneMask(int bit) {
+    boolean[] set = new boolean[L];
+    for (int i = 0; i < L; i++) {
+      set[i] = (i & bit) != 0;
+    }
+    return VectorMask.fromArray(S, set, 0);
+  }
+
+  /**
+   * a's lanes folded in halves (lane w + L/2 added to lane w) in the lower half, b's in the upper
+   * (one-vector shuffles and a blend: a two-vector rearrange here fell back to the Java
+   * implementation and made conv2's weight gradient six times slower).
+   */
+  private static FloatVector fold1(FloatVector a, FloatVector b) {
+    return a.add(a.rearrange(SWAP_HALVES)).blend(b.add(b.rearrange(SWAP_HALVES)), UPPER_HALF);
+  }
+
+  /**
+   * Two vectors of {@link #fold1}: x = fold1(p, r), y = fold1(q, s), each half folded once more, to
+   * the quarters p, q, r, s (lane w + L/4 added to lane w within each half).
+   */
+  private static FloatVector fold2(FloatVector x, FloatVector y) {
+    return x.add(x.rearrange(SWAP_QUARTERS)).blend(y.add(y.rearrange(SWAP_QUARTERS)), ODD_QUARTERS);
+  }
+
+  /**
+   * acc[(p + i * n + j) * PARTIALS + q] += partial q of the dot product of rows i of a and j of b
+   * over [0, k) (k a multiple of 2L; rows ld apart from aOff and bOff): each lane sums its products
+   * in t order from zero, then the lanes are folded in halves ({@link #PARTIALS}) and added to acc.
+   * Both operands have the tiles along their rows, so no packing: blocks of 4 x 2 products (4 x 4
+   * with 32 registers, {@link Gemm#WIDE}) keep their accumulators in registers; the block's L/4
+   * products of a row fold into one vector of acc. The tile loop steps by two vectors with an inner
+   * loop of two that C2 unrolls whole (the pattern of Gemm.micro); with the constant stride L alone
+   * C2 unrolled the loop four times, hoisted its loads and spilled vectors to the stack, and with a
+   * stride C2 could not fold it was no counted loop.
    */
   static void laneDots(
       int m, int n, int k, float[] a, int aOff, float[] b, int bOff, int ld, float[] acc, int p) {
-    if (Gemm.WIDE) {
+    if (Gemm.WIDE && L == 16) {
       laneDots4x4(m, n, k, a, aOff, b, bOff, ld, acc, p);
       return;
     }
+    if (L != 8) {
+      laneDotsRest(m, n, k, 0, 0, a, aOff, b, bOff, ld, acc, p);
+      return;
+    }
     int m4 = m & ~3, n2 = n & ~1;
+    float[] sums = new float[8 * L];
     for (int i = 0; i < m4; i += 4) {
       int a0 = aOff + i * ld, a1 = a0 + ld, a2 = a1 + ld, a3 = a2 + ld;
       for (int j = 0; j < n2; j += 2) {
         int b0 = bOff + j * ld, b1 = b0 + ld;
-        int c0 = (p + i * n + j) * L, c1 = c0 + n * L, c2 = c1 + n * L, c3 = c2 + n * L;
-        FloatVector s00 = FloatVector.fromArray(S, acc, c0);
-        FloatVector s01 = FloatVector.fromArray(S, acc, c0 + L);
-        FloatVector s10 = FloatVector.fromArray(S, acc, c1);
-        FloatVector s11 = FloatVector.fromArray(S, acc, c1 + L);
-        FloatVector s20 = FloatVector.fromArray(S, acc, c2);
-        FloatVector s21 = FloatVector.fromArray(S, acc, c2 + L);
-        FloatVector s30 = FloatVector.fromArray(S, acc, c3);
-        FloatVector s31 = FloatVector.fromArray(S, acc, c3 + L);
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s10 = s00, s11 = s00;
+        FloatVector s20 = s00, s21 = s00, s30 = s00, s31 = s00;
         for (int t = 0; t < k; t += 2 * L) {
           for (int q = 0; q < 2; q++) {
             int tq = t + q * L;
@@ -526,48 +569,61 @@ public final class Winograd {
             s31 = y.fma(x1, s31);
           }
         }
-        s00.intoArray(acc, c0);
-        s01.intoArray(acc, c0 + L);
-        s10.intoArray(acc, c1);
-        s11.intoArray(acc, c1 + L);
-        s20.intoArray(acc, c2);
-        s21.intoArray(acc, c2 + L);
-        s30.intoArray(acc, c3);
-        s31.intoArray(acc, c3 + L);
+        s00.intoArray(sums, 0);
+        s01.intoArray(sums, L);
+        s10.intoArray(sums, 2 * L);
+        s11.intoArray(sums, 3 * L);
+        s20.intoArray(sums, 4 * L);
+        s21.intoArray(sums, 5 * L);
+        s30.intoArray(sums, 6 * L);
+        s31.intoArray(sums, 7 * L);
+        foldInto(sums, 2, acc, (p + i * n + j) * PARTIALS, n * PARTIALS);
       }
     }
     laneDotsRest(m, n, k, m4, n2, a, aOff, b, bOff, ld, acc, p);
   }
 
   /**
-   * {@link #laneDots} in blocks of 4 x 4 products where there are 32 vector registers ({@link
-   * Gemm#WIDE}): sixteen accumulators, eight loads for sixteen multiply-adds. Each product's sum
-   * runs in the same t order, so the results are bitwise those of the 4 x 2 blocks.
+   * The block's sums (four rows of {@code perRow} vectors, stored by the kernel) folded and added
+   * to acc, a row's products into one vector at {@code at + r * row}. Its own method: inlined into
+   * the kernel, the folds took C2 past its inlining budget and ran the Java fallbacks of blend and
+   * rearrange (40 ms instead of 8 for conv2's weight gradient).
+   */
+  private static void foldInto(float[] sums, int perRow, float[] acc, int at, int row) {
+    for (int r = 0; r < 4; r++) {
+      int s = r * perRow * L;
+      FloatVector v;
+      if (perRow == 4) {
+        FloatVector a = FloatVector.fromArray(S, sums, s);
+        FloatVector b = FloatVector.fromArray(S, sums, s + L);
+        FloatVector c = FloatVector.fromArray(S, sums, s + 2 * L);
+        FloatVector d = FloatVector.fromArray(S, sums, s + 3 * L);
+        v = fold2(fold1(a, c), fold1(b, d));
+      } else {
+        v = fold1(FloatVector.fromArray(S, sums, s), FloatVector.fromArray(S, sums, s + L));
+      }
+      int o = at + r * row;
+      v.add(FloatVector.fromArray(S, acc, o)).intoArray(acc, o);
+    }
+  }
+
+  /**
+   * {@link #laneDots} in blocks of 4 x 4 products with 16 lanes and 32 vector registers: sixteen
+   * accumulators, eight loads for sixteen multiply-adds; a row's four products fold in two steps
+   * into one vector of acc.
    */
   private static void laneDots4x4(
       int m, int n, int k, float[] a, int aOff, float[] b, int bOff, int ld, float[] acc, int p) {
     int m4 = m & ~3, n4 = n & ~3;
+    float[] sums = new float[16 * L];
     for (int i = 0; i < m4; i += 4) {
       int a0 = aOff + i * ld, a1 = a0 + ld, a2 = a1 + ld, a3 = a2 + ld;
       for (int j = 0; j < n4; j += 4) {
         int b0 = bOff + j * ld, b1 = b0 + ld, b2 = b1 + ld, b3 = b2 + ld;
-        int c0 = (p + i * n + j) * L, c1 = c0 + n * L, c2 = c1 + n * L, c3 = c2 + n * L;
-        FloatVector s00 = FloatVector.fromArray(S, acc, c0);
-        FloatVector s01 = FloatVector.fromArray(S, acc, c0 + L);
-        FloatVector s02 = FloatVector.fromArray(S, acc, c0 + 2 * L);
-        FloatVector s03 = FloatVector.fromArray(S, acc, c0 + 3 * L);
-        FloatVector s10 = FloatVector.fromArray(S, acc, c1);
-        FloatVector s11 = FloatVector.fromArray(S, acc, c1 + L);
-        FloatVector s12 = FloatVector.fromArray(S, acc, c1 + 2 * L);
-        FloatVector s13 = FloatVector.fromArray(S, acc, c1 + 3 * L);
-        FloatVector s20 = FloatVector.fromArray(S, acc, c2);
-        FloatVector s21 = FloatVector.fromArray(S, acc, c2 + L);
-        FloatVector s22 = FloatVector.fromArray(S, acc, c2 + 2 * L);
-        FloatVector s23 = FloatVector.fromArray(S, acc, c2 + 3 * L);
-        FloatVector s30 = FloatVector.fromArray(S, acc, c3);
-        FloatVector s31 = FloatVector.fromArray(S, acc, c3 + L);
-        FloatVector s32 = FloatVector.fromArray(S, acc, c3 + 2 * L);
-        FloatVector s33 = FloatVector.fromArray(S, acc, c3 + 3 * L);
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
+        FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+        FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
         for (int t = 0; t < k; t += 2 * L) {
           for (int q = 0; q < 2; q++) {
             int tq = t + q * L;
@@ -598,22 +654,23 @@ public final class Winograd {
             s33 = y.fma(x3, s33);
           }
         }
-        s00.intoArray(acc, c0);
-        s01.intoArray(acc, c0 + L);
-        s02.intoArray(acc, c0 + 2 * L);
-        s03.intoArray(acc, c0 + 3 * L);
-        s10.intoArray(acc, c1);
-        s11.intoArray(acc, c1 + L);
-        s12.intoArray(acc, c1 + 2 * L);
-        s13.intoArray(acc, c1 + 3 * L);
-        s20.intoArray(acc, c2);
-        s21.intoArray(acc, c2 + L);
-        s22.intoArray(acc, c2 + 2 * L);
-        s23.intoArray(acc, c2 + 3 * L);
-        s30.intoArray(acc, c3);
-        s31.intoArray(acc, c3 + L);
-        s32.intoArray(acc, c3 + 2 * L);
-        s33.intoArray(acc, c3 + 3 * L);
+        s00.intoArray(sums, 0);
+        s01.intoArray(sums, L);
+        s02.intoArray(sums, 2 * L);
+        s03.intoArray(sums, 3 * L);
+        s10.intoArray(sums, 4 * L);
+        s11.intoArray(sums, 5 * L);
+        s12.intoArray(sums, 6 * L);
+        s13.intoArray(sums, 7 * L);
+        s20.intoArray(sums, 8 * L);
+        s21.intoArray(sums, 9 * L);
+        s22.intoArray(sums, 10 * L);
+        s23.intoArray(sums, 11 * L);
+        s30.intoArray(sums, 12 * L);
+        s31.intoArray(sums, 13 * L);
+        s32.intoArray(sums, 14 * L);
+        s33.intoArray(sums, 15 * L);
+        foldInto(sums, 4, acc, (p + i * n + j) * PARTIALS, n * PARTIALS);
       }
     }
     laneDotsRest(m, n, k, m4, n4, a, aOff, b, bOff, ld, acc, p);
@@ -621,7 +678,7 @@ public final class Winograd {
 
   /**
    * The products {@link #laneDots}' blocks leave: every column of rows past {@code mBlocked}, and
-   * columns past {@code nBlocked} of the rows before it.
+   * columns past {@code nBlocked} of the rows before it. The same arithmetic, the fold in scalars.
    */
   private static void laneDotsRest(
       int m,
@@ -636,14 +693,23 @@ public final class Winograd {
       int ld,
       float[] acc,
       int p) {
+    float[] lanes = new float[L];
     for (int i = 0; i < m; i++) {
       for (int j = i < mBlocked ? nBlocked : 0; j < n; j++) {
-        int ao = aOff + i * ld, bo = bOff + j * ld, c = (p + i * n + j) * L;
-        FloatVector s = FloatVector.fromArray(S, acc, c);
+        int ao = aOff + i * ld, bo = bOff + j * ld, c = (p + i * n + j) * PARTIALS;
+        FloatVector s = FloatVector.zero(S);
         for (int t = 0; t < k; t += L) {
           s = FloatVector.fromArray(S, a, ao + t).fma(FloatVector.fromArray(S, b, bo + t), s);
         }
-        s.intoArray(acc, c);
+        s.intoArray(lanes, 0);
+        for (int g = L; g > PARTIALS; g /= 2) {
+          for (int w = 0; w < g / 2; w++) {
+            lanes[w] = lanes[w] + lanes[w + g / 2];
+          }
+        }
+        for (int q = 0; q < PARTIALS; q++) {
+          acc[c + q] = lanes[q] + acc[c + q];
+        }
       }
     }
   }

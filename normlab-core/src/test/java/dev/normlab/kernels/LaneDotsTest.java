@@ -8,9 +8,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code Winograd.laneDots} against a scalar twin: every (row of a, row of b) pair, lane by lane,
- * with fused multiply-adds in t order — the order the kernel keeps whatever block a pair falls in —
- * so the results must agree bit for bit. Row counts cover the 4 x 2 and 4 x 4 blocks, the columns
- * and rows they leave, and conv2's shape.
+ * with fused multiply-adds in t order from zero, the lanes folded in halves down to {@code
+ * PARTIALS} (lane w + g/2 added to lane w) and added to acc — the arithmetic the kernel keeps
+ * whatever block a pair falls in, its shuffles included — so the results must agree bit for bit.
+ * Row counts cover the 4 x 2 and 4 x 4 blocks, the columns and rows they leave, and conv2's shape.
  */
 class LaneDotsTest {
   private static final int L = FloatVector.SPECIES_PREFERRED.length();
@@ -33,17 +34,26 @@ class LaneDotsTest {
     int aOff = 5, bOff = 2, p = 3;
     float[] a = rand(r, aOff + m * ld);
     float[] b = rand(r, bOff + n * ld);
-    float[] acc = rand(r, (p + m * n) * L + 4);
+    int q = Winograd.PARTIALS;
+    float[] acc = rand(r, (p + m * n) * q + 4);
     float[] expected = acc.clone();
+    float[] lanes = new float[L];
     for (int i = 0; i < m; i++) {
       for (int j = 0; j < n; j++) {
         for (int lane = 0; lane < L; lane++) {
-          int c = (p + i * n + j) * L + lane;
-          float s = expected[c];
+          float s = 0f;
           for (int t = 0; t < k; t += L) {
             s = Math.fma(a[aOff + i * ld + t + lane], b[bOff + j * ld + t + lane], s);
           }
-          expected[c] = s;
+          lanes[lane] = s;
+        }
+        for (int g = L; g > q; g /= 2) {
+          for (int w = 0; w < g / 2; w++) {
+            lanes[w] += lanes[w + g / 2];
+          }
+        }
+        for (int w = 0; w < q; w++) {
+          expected[(p + i * n + j) * q + w] += lanes[w];
         }
       }
     }
