@@ -5,11 +5,11 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 
 /**
- * Where a float array's data lies relative to a 32-byte boundary, so that a kernel can start its
- * rows in a scratch buffer on one: vector loads that straddle two cache lines cost two, and HotSpot
- * aligns objects to only 8 bytes, so an array's data starts on a 32-byte boundary in one allocation
- * of four (Winograd's weight-gradient dot products ran at 47 against 57 GFLOP/s on one thread,
- * depending on that alone).
+ * Where a float array's data lies relative to a vector boundary ({@link #BYTES}), so that a kernel
+ * can start its rows in a scratch buffer on one: vector loads that straddle two cache lines cost
+ * two, and HotSpot aligns objects to only 8 bytes, so an array's data starts on a 32-byte boundary
+ * in one allocation of four (Winograd's weight-gradient dot products ran at 47 against 57 GFLOP/s
+ * on one thread, depending on that alone).
  *
  * <p>The address comes from {@code jdk.internal.misc.Unsafe}, when the JVM exports it to us (as
  * {@link Buffers} uses it): a reference's slot read as an integer, decoded with the compressed-oop
@@ -18,8 +18,12 @@ import java.lang.invoke.MethodType;
  * without the export every offset is 0.
  */
 final class Alignment {
-  /** The boundary aimed at: one 256-bit vector. */
-  static final int BYTES = 32;
+  /**
+   * The boundary aimed at: one vector of the preferred species, and at least 32 bytes (with
+   * AVX-512's 64-byte vectors a 32-byte boundary left every other row's loads straddling lines).
+   */
+  static final int BYTES =
+      Math.max(32, jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorByteSize());
 
   /** Floats a buffer needs beyond its contents to be shifted onto a boundary. */
   static final int SLACK = BYTES / Float.BYTES;

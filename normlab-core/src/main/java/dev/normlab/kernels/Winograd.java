@@ -543,7 +543,8 @@ public final class Winograd {
       return;
     }
     int m4 = m & ~3, n2 = n & ~1;
-    float[] sums = new float[8 * L];
+    float[] sums = new float[8 * L + Alignment.SLACK];
+    int so = Alignment.offset(sums); // whole-vector stores, forwarded to foldInto's loads
     for (int i = 0; i < m4; i += 4) {
       int a0 = aOff + i * ld, a1 = a0 + ld, a2 = a1 + ld, a3 = a2 + ld;
       for (int j = 0; j < n2; j += 2) {
@@ -569,15 +570,15 @@ public final class Winograd {
             s31 = y.fma(x1, s31);
           }
         }
-        s00.intoArray(sums, 0);
-        s01.intoArray(sums, L);
-        s10.intoArray(sums, 2 * L);
-        s11.intoArray(sums, 3 * L);
-        s20.intoArray(sums, 4 * L);
-        s21.intoArray(sums, 5 * L);
-        s30.intoArray(sums, 6 * L);
-        s31.intoArray(sums, 7 * L);
-        foldInto(sums, 2, acc, (p + i * n + j) * PARTIALS, n * PARTIALS);
+        s00.intoArray(sums, so);
+        s01.intoArray(sums, so + L);
+        s10.intoArray(sums, so + 2 * L);
+        s11.intoArray(sums, so + 3 * L);
+        s20.intoArray(sums, so + 4 * L);
+        s21.intoArray(sums, so + 5 * L);
+        s30.intoArray(sums, so + 6 * L);
+        s31.intoArray(sums, so + 7 * L);
+        foldInto(sums, so, 2, acc, (p + i * n + j) * PARTIALS, n * PARTIALS);
       }
     }
     laneDotsRest(m, n, k, m4, n2, a, aOff, b, bOff, ld, acc, p);
@@ -589,9 +590,9 @@ public final class Winograd {
    * the kernel, the folds took C2 past its inlining budget and ran the Java fallbacks of blend and
    * rearrange (40 ms instead of 8 for conv2's weight gradient).
    */
-  private static void foldInto(float[] sums, int perRow, float[] acc, int at, int row) {
+  private static void foldInto(float[] sums, int so, int perRow, float[] acc, int at, int row) {
     for (int r = 0; r < 4; r++) {
-      int s = r * perRow * L;
+      int s = so + r * perRow * L;
       FloatVector v;
       if (perRow == 4) {
         FloatVector a = FloatVector.fromArray(S, sums, s);
@@ -615,7 +616,8 @@ public final class Winograd {
   private static void laneDots4x4(
       int m, int n, int k, float[] a, int aOff, float[] b, int bOff, int ld, float[] acc, int p) {
     int m4 = m & ~3, n4 = n & ~3;
-    float[] sums = new float[16 * L];
+    float[] sums = new float[16 * L + Alignment.SLACK];
+    int so = Alignment.offset(sums); // whole-vector stores, forwarded to foldInto's loads
     for (int i = 0; i < m4; i += 4) {
       int a0 = aOff + i * ld, a1 = a0 + ld, a2 = a1 + ld, a3 = a2 + ld;
       for (int j = 0; j < n4; j += 4) {
@@ -654,23 +656,23 @@ public final class Winograd {
             s33 = y.fma(x3, s33);
           }
         }
-        s00.intoArray(sums, 0);
-        s01.intoArray(sums, L);
-        s02.intoArray(sums, 2 * L);
-        s03.intoArray(sums, 3 * L);
-        s10.intoArray(sums, 4 * L);
-        s11.intoArray(sums, 5 * L);
-        s12.intoArray(sums, 6 * L);
-        s13.intoArray(sums, 7 * L);
-        s20.intoArray(sums, 8 * L);
-        s21.intoArray(sums, 9 * L);
-        s22.intoArray(sums, 10 * L);
-        s23.intoArray(sums, 11 * L);
-        s30.intoArray(sums, 12 * L);
-        s31.intoArray(sums, 13 * L);
-        s32.intoArray(sums, 14 * L);
-        s33.intoArray(sums, 15 * L);
-        foldInto(sums, 4, acc, (p + i * n + j) * PARTIALS, n * PARTIALS);
+        s00.intoArray(sums, so);
+        s01.intoArray(sums, so + L);
+        s02.intoArray(sums, so + 2 * L);
+        s03.intoArray(sums, so + 3 * L);
+        s10.intoArray(sums, so + 4 * L);
+        s11.intoArray(sums, so + 5 * L);
+        s12.intoArray(sums, so + 6 * L);
+        s13.intoArray(sums, so + 7 * L);
+        s20.intoArray(sums, so + 8 * L);
+        s21.intoArray(sums, so + 9 * L);
+        s22.intoArray(sums, so + 10 * L);
+        s23.intoArray(sums, so + 11 * L);
+        s30.intoArray(sums, so + 12 * L);
+        s31.intoArray(sums, so + 13 * L);
+        s32.intoArray(sums, so + 14 * L);
+        s33.intoArray(sums, so + 15 * L);
+        foldInto(sums, so, 4, acc, (p + i * n + j) * PARTIALS, n * PARTIALS);
       }
     }
     laneDotsRest(m, n, k, m4, n4, a, aOff, b, bOff, ld, acc, p);
