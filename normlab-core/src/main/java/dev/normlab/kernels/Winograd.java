@@ -505,9 +505,8 @@ public final class Winograd {
   }
 
   /**
-   * a's lanes folded in halves (lane w + L/2 added to lane w) in the lower half, b's in the upper
-   * (one-vector shuffles and a blend: a two-vector rearrange here fell back to the Java
-   * implementation and made conv2's weight gradient six times slower).
+   * a's lanes folded in halves (lane w + L/2 added to lane w) in the lower half, b's in the upper:
+   * one-vector shuffles and a blend (see {@link #foldInto} for where they must run).
    */
   private static FloatVector fold1(FloatVector a, FloatVector b) {
     return a.add(a.rearrange(SWAP_HALVES)).blend(b.add(b.rearrange(SWAP_HALVES)), UPPER_HALF);
@@ -587,8 +586,9 @@ public final class Winograd {
   /**
    * The block's sums (four rows of {@code perRow} vectors, stored by the kernel) folded and added
    * to acc, a row's products into one vector at {@code at + r * row}. Its own method: inlined into
-   * the kernel, the folds took C2 past its inlining budget and ran the Java fallbacks of blend and
-   * rearrange (40 ms instead of 8 for conv2's weight gradient).
+   * the kernel (written first with two-vector rearranges, then as now), the folds took C2 past its
+   * inlining budget and ran the Vector API's Java fallbacks (40–60 ms instead of 8 for conv2's
+   * weight gradient).
    */
   private static void foldInto(float[] sums, int so, int perRow, float[] acc, int at, int row) {
     for (int r = 0; r < 4; r++) {
