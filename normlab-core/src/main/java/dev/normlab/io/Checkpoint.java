@@ -134,7 +134,8 @@ public final class Checkpoint {
               + SHA256_KEY
               + " / normlab.format metadata; a plain safetensors file holds weights only)");
     }
-    if (!sum.equalsIgnoreCase(c.dataSha256())) {
+    // exact match: the writer uses lower case, so even a changed letter case is damage
+    if (!sum.equals(c.dataSha256())) {
       throw new CheckpointException(
           file
               + ": damaged checkpoint, refusing to load it: SHA-256 of the tensor data is "
@@ -146,7 +147,7 @@ public final class Checkpoint {
       String content = meta.get(CONTENT_SHA256_KEY);
       String actual =
           SafeTensors.contentSha256(c.tensors(), meta, CONTENT_SHA256_KEY, c.dataSha256());
-      if (content == null || !content.equalsIgnoreCase(actual)) {
+      if (content == null || !content.equals(actual)) {
         throw new CheckpointException(
             file
                 + ": damaged checkpoint, refusing to load it: SHA-256 of its contents is "

@@ -1,7 +1,6 @@
 package dev.normlab.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -12,8 +11,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Elementwise {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-  private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
-  private static final int[] LANE_INDEX = java.util.stream.IntStream.range(0, S.length()).toArray();
   private static final VectorSpecies<Float> HALF =
       S.length() >= 8
           ? VectorSpecies.of(float.class, VectorShape.forBitSize(S.vectorBitSize() / 2))
@@ -143,49 +140,6 @@ public final class Elementwise {
     for (; i < to; i++) {
       gx[i] = ref[i] > 0 ? g[i] : g[i] * slope;
     }
-  }
-
-  /**
-   * Dropout over {@code [from, to)}: {@code mask[i] = u(key, i) >= p ? scale : 0} and {@code out[i]
-   * = x[i] * mask[i]}, where u is a uniform in [0, 1) with 24 bits from a 32-bit hash (murmur3's
-   * finalizer) of the index and the key. Counter-based, so any split of the range over threads
-   * gives the same mask; 32-bit so that it runs as int vectors.
-   */
-  public static void dropout(
-      long key, float p, float scale, float[] x, float[] mask, float[] out, int from, int to) {
-    int k = (int) (key ^ (key >>> 32));
-    int i = from;
-    var vk = IntVector.broadcast(IS, k);
-    var lanes = IntVector.fromArray(IS, LANE_INDEX, 0);
-    var vp = FloatVector.broadcast(S, p);
-    var vs = FloatVector.broadcast(S, scale);
-    var zero = FloatVector.zero(S);
-    for (int up = from + S.loopBound(to - from); i < up; i += S.length()) {
-      IntVector h = lanes.add(i).mul(0x9E3779B9).add(vk);
-      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16));
-      FloatVector u =
-          ((FloatVector) h.lanewise(VectorOperators.LSHR, 8).convert(VectorOperators.I2F, 0))
-              .mul(0x1.0p-24f);
-      FloatVector m = zero.blend(vs, u.compare(VectorOperators.GE, vp));
-      m.intoArray(mask, i);
-      m.mul(FloatVector.fromArray(S, x, i)).intoArray(out, i);
-    }
-    for (; i < to; i++) {
-      float m = dropoutUniform(k, i) >= p ? scale : 0f;
-      mask[i] = m;
-      out[i] = x[i] * m;
-    }
-  }
-
-  /** The scalar form of the dropout uniform for element i (the vector loop computes the same). */
-  static float dropoutUniform(int key, int i) {
-    int h = i * 0x9E3779B9 + key;
-    h = (h ^ (h >>> 16)) * 0x85EBCA6B;
-    h = (h ^ (h >>> 13)) * 0xC2B2AE35;
-    h ^= h >>> 16;
-    return (h >>> 8) * 0x1.0p-24f;
   }
 
   /** {@code out[i] = a[i] * b[i]} over {@code [from, to)}. */

@@ -127,7 +127,7 @@ public final class Tensor {
   public static Tensor uniform(Rng rng, double low, double high, int... shape) {
     float[] d = new float[Shapes.numel(shape)];
     for (int i = 0; i < d.length; i++) {
-      d[i] = (float) (low + (high - low) * rng.nextDouble());
+      d[i] = rng.nextFloat(low, high);
     }
     return new Tensor(d, shape.clone(), DType.FLOAT32);
   }

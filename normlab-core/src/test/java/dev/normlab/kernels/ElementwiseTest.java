@@ -91,33 +91,4 @@ class ElementwiseTest {
       }
     }
   }
-
-  @Test
-  void dropoutMaskDoesNotDependOnTheSplitAndKeepsTheRate() {
-    int n = 100_003;
-    float[] x = rand(new SplittableRandom(6), n);
-    float[] whole = new float[n], wholeOut = new float[n];
-    Elementwise.dropout(42L, 0.3f, 1 / 0.7f, x, whole, wholeOut, 0, n);
-    float[] parts = new float[n], partsOut = new float[n];
-    for (int from = 0; from < n; from += 997) {
-      Elementwise.dropout(42L, 0.3f, 1 / 0.7f, x, parts, partsOut, from, Math.min(n, from + 997));
-    }
-    int dropped = 0;
-    int k = (int) (42L ^ (42L >>> 32));
-    for (int i = 0; i < n; i++) {
-      float scalar = Elementwise.dropoutUniform(k, i) >= 0.3f ? 1 / 0.7f : 0f;
-      assertBits(scalar, whole[i], "vector and scalar mask " + i);
-      assertBits(whole[i], parts[i], "mask " + i);
-      assertBits(x[i] * whole[i], partsOut[i], "out " + i);
-      dropped += whole[i] == 0f ? 1 : 0;
-    }
-    assertEquals(0.3 * n, dropped, 5 * Math.sqrt(n * 0.3 * 0.7)); // within 5 sigma
-    float[] other = new float[n], otherOut = new float[n];
-    Elementwise.dropout(43L, 0.3f, 1 / 0.7f, x, other, otherOut, 0, n);
-    int same = 0;
-    for (int i = 0; i < n; i++) {
-      same += other[i] == whole[i] ? 1 : 0;
-    }
-    assertEquals(0.58 * n, same, 5 * Math.sqrt(n * 0.25)); // independent masks agree 0.3^2 + 0.7^2
-  }
 }

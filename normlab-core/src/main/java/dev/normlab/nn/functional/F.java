@@ -262,16 +262,15 @@ public final class F {
     }
     float[] in = x.data();
     float[] mask = Buffers.uninitialized(in.length);
-    float scale = p == 1 ? 0f : (float) (1 / (1 - p));
-    float pf = (float) p;
+    if (p == 1) {
+      java.util.Arrays.fill(mask, 0f); // PyTorch multiplies by zero without drawing
+    } else {
+      // PyTorch's bernoulli_(1 - p) then div_(1 - p): one serial stream, so the masks are
+      // PyTorch's for the same seed
+      rng.bernoulli(mask, 1 - p, 1f / (float) (1 - p));
+    }
     float[] out = Buffers.uninitialized(in.length);
-    // one draw from the generator per call; the mask is a hash of it and the element index, so
-    // threads can fill it in parallel and the generator's state stays easy to checkpoint
-    long key = rng.nextLong();
-    Parallel.forRange(
-        in.length,
-        1 << 15,
-        (from, to) -> Elementwise.dropout(key, pf, scale, in, mask, out, from, to));
+    Parallel.forRange(in.length, 1 << 15, (from, to) -> Elementwise.mul(in, mask, out, from, to));
     return Autograd.record(
         "dropout",
         Tensor.of(out, x.shape()),

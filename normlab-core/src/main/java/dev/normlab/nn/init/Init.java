@@ -20,11 +20,11 @@ public final class Init {
     return new int[] {shape[1] * receptive, shape[0] * receptive};
   }
 
-  /** U(low, high) in place. */
+  /** U(low, high) in place, as PyTorch's {@code uniform_} draws it from the same seed. */
   public static Tensor uniform(Tensor t, double low, double high, Rng rng) {
     float[] d = t.data();
     for (int i = 0; i < d.length; i++) {
-      d[i] = (float) (low + (high - low) * rng.nextDouble());
+      d[i] = rng.nextFloat(low, high);
     }
     return t;
   }
