@@ -10,5 +10,5 @@ cd "$(dirname "$0")/.."
 if [ "$(uname -m)" = x86_64 ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
   echo "test.sh: the kernel tests again with 8-lane vectors (-XX:UseAVX=2)"
   ./mvnw -B -ntp "$@" -pl normlab-core surefire:test -Dtest.jvm.flags=-XX:UseAVX=2 \
-    -Dtest='dev.normlab.kernels.*Test,dev.normlab.models.ReferenceCnnReproducibilityTest'
+    -Dtest='dev.normlab.kernels.*Test,dev.normlab.models.*Test,dev.normlab.tensor.RngTest'
 fi

@@ -1,7 +1,10 @@
 package dev.normlab.kernels;
 
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,6 +27,13 @@ public final class MersenneTwister {
   private static final int UPPER = 0x80000000;
   private static final int LOWER = 0x7FFFFFFF;
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+
+  /** Longs over the same bits as {@link #I}: one per pair of words. */
+  private static final VectorSpecies<Long> L = VectorSpecies.of(long.class, I.vectorShape());
+
+  /** As many float lanes as {@link #L} has (half the width). */
+  private static final VectorSpecies<Float> F =
+      VectorSpecies.of(float.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
 
   private MersenneTwister() {}
 
@@ -51,14 +61,14 @@ public final class MersenneTwister {
     var upper = IntVector.broadcast(I, UPPER);
     var lower = IntVector.broadcast(I, LOWER);
     var matrix = IntVector.broadcast(I, MATRIX_A);
-    var zero = IntVector.zero(I);
     for (; k + I.length() <= to; k += I.length()) {
       var y =
           IntVector.fromArray(I, s, k).and(upper).or(IntVector.fromArray(I, s, k + 1).and(lower));
-      var odd = y.and(1).compare(VectorOperators.NE, 0);
+      // the low bit spread over the word selects MATRIX_A without a compare
+      var odd = y.lanewise(VectorOperators.LSHL, 31).lanewise(VectorOperators.ASHR, 31);
       IntVector.fromArray(I, s, k + offset)
           .lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 1))
-          .lanewise(VectorOperators.XOR, zero.blend(matrix, odd))
+          .lanewise(VectorOperators.XOR, odd.and(matrix))
           .intoArray(s, k);
     }
     return k;
@@ -120,6 +130,27 @@ public final class MersenneTwister {
    * 2^53). Returns how many elements it wrote ({@code (to - from) / 2}).
    */
   public static int bernoulliPairs(
+      int[] words, int from, int to, long threshold, float value, float[] out, int o) {
+    int n = (to - from) >> 1;
+    int e = 0;
+    // a word vector read as longs holds (odd << 32 | even): rotated by 32 it is (hi << 32 | lo)
+    var limit = LongVector.broadcast(L, threshold);
+    var low53 = LongVector.broadcast(L, (1L << 53) - 1);
+    var ones = FloatVector.broadcast(F, value);
+    var zeros = FloatVector.zero(F);
+    for (; e + L.length() <= n; e += L.length()) {
+      var bits =
+          ((LongVector) IntVector.fromArray(I, words, from + 2 * e).reinterpretAsLongs())
+              .lanewise(VectorOperators.ROL, 32)
+              .and(low53);
+      var keep = bits.compare(VectorOperators.LT, limit).cast(F);
+      zeros.blend(ones, keep).intoArray(out, o + e);
+    }
+    return e + bernoulliPairsScalar(words, from + 2 * e, to, threshold, value, out, o + e);
+  }
+
+  /** {@link #bernoulliPairs} one element at a time. */
+  public static int bernoulliPairsScalar(
       int[] words, int from, int to, long threshold, float value, float[] out, int o) {
     int n = (to - from) >> 1;
     for (int e = 0; e < n; e++) {

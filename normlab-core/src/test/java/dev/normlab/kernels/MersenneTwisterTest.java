@@ -1,11 +1,12 @@
 package dev.normlab.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The vector twist and tempering against the textbook one-word-at-a-time forms. */
+/** The vector twist, tempering and Bernoulli test against one-word-at-a-time forms. */
 class MersenneTwisterTest {
   @Test
   void vectorTwistAndTemperingEqualTheScalarForms() {
@@ -28,6 +29,29 @@ class MersenneTwisterTest {
         MersenneTwister.temper(a, ta);
         MersenneTwister.temperScalar(b, tb);
         assertArrayEquals(tb, ta, "outputs of block " + block + ", trial " + trial);
+      }
+    }
+  }
+
+  @Test
+  void vectorBernoulliPairsEqualTheScalarForm() {
+    SplittableRandom r = new SplittableRandom(4);
+    int[] words = new int[MersenneTwister.N];
+    long[] thresholds = {
+      0, 1, 1L << 52, 3L << 51, (1L << 53) - 1, 1L << 53, 6755399441055744L + 12345
+    };
+    for (int trial = 0; trial < 20; trial++) {
+      for (int i = 0; i < words.length; i++) {
+        words[i] = trial == 0 ? (i % 2 == 0 ? 0x001FFFFF : -1) : r.nextInt();
+      }
+      for (long t : thresholds) {
+        for (int from : new int[] {0, 1, 2, 37}) {
+          float[] got = new float[400], want = new float[400];
+          int n = MersenneTwister.bernoulliPairs(words, from, words.length, t, 1.5f, got, 3);
+          int m = MersenneTwister.bernoulliPairsScalar(words, from, words.length, t, 1.5f, want, 3);
+          assertEquals(m, n);
+          assertArrayEquals(want, got, "threshold " + t + ", from " + from + ", trial " + trial);
+        }
       }
     }
   }
