@@ -9,9 +9,17 @@ public final class Transforms {
     return (px, off, r, c, rng) -> {};
   }
 
-  /** Raw 0..255 to [0, 1] (like {@code ToTensor}). */
+  /**
+   * Raw 0..255 to [0, 1] (like {@code ToTensor}): a division by 255, as PyTorch does it; a
+   * multiplication by 1/255 differs in the last bit for half of the 256 values.
+   */
   public static Transform toUnit() {
-    return scale(1f / 255f);
+    return (px, off, r, c, rng) -> {
+      int end = off + r * c;
+      for (int i = off; i < end; i++) {
+        px[i] /= 255f;
+      }
+    };
   }
 
   /** Multiplies every pixel by {@code factor}. */

@@ -35,6 +35,19 @@ class DataLoaderTest {
   }
 
   @Test
+  void mnistPreprocessingIsPyTorchsBitForBit() {
+    float[] px = new float[256];
+    for (int v = 0; v < 256; v++) {
+      px[v] = v;
+    }
+    Transforms.standard(MnistLike.MNIST).apply(px, 0, 16, 16, new Rng(0));
+    float[] torch =
+        dev.normlab.testing.KeyedFixtures.load("/fixtures/rng/rng_fixtures.txt")
+            .floats("mnist_standard_pixels");
+    assertArrayEquals(torch, px, "x / 255 then (x - 0.1307) / 0.3081, as the PyTorch twin");
+  }
+
+  @Test
   void batchesShapesAndContent() {
     try (DataLoader dl = DataLoader.builder(tiny(10)).batchSize(4).build()) {
       assertEquals(3, dl.numBatches());
