@@ -13,10 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * a seed gives PyTorch's weights, permutations and dropout masks; dropout alone takes two words per
  * element (1.2 million per training step of the reference CNN), which is why this is a kernel.
  *
- * <p>The twist is a recurrence 397 words back, but a word depends only on words at least 227
- * positions away that are already final, so 16-lane blocks that stay on one side of position 227
- * can be computed at once. {@link #twistScalar} and {@link #temperScalar} are the textbook forms
- * the tests hold these to.
+ * <p>The twist rewrites word k from words k and k+1 (not yet rewritten) and word k+397 (still old)
+ * or, from k = 227 on, word k-227 (already rewritten): a vector of consecutive words that stays on
+ * one side of position 227 can be rewritten at once. {@link #twistScalar}, {@link #temperScalar}
+ * and {@link #bernoulliPairsScalar} are the one-word-at-a-time forms the tests hold these to.
  */
 public final class MersenneTwister {
   /** Words of state. */
