@@ -263,7 +263,7 @@ public final class F {
     float[] in = x.data();
     float[] mask = Buffers.uninitialized(in.length);
     if (p == 1) {
-      java.util.Arrays.fill(mask, 0f); // PyTorch multiplies by zero without drawing
+      Arrays.fill(mask, 0f); // PyTorch multiplies by zero without drawing
     } else {
       // PyTorch's bernoulli_(1 - p) then div_(1 - p): one serial stream, so the masks are
       // PyTorch's for the same seed
