@@ -1,5 +1,6 @@
 package dev.normlab.cli;
 
+import dev.normlab.train.TrainBench;
 import dev.normlab.train.TrainConfig;
 import dev.normlab.train.TrainResult;
 import dev.normlab.train.Trainer;
@@ -9,7 +10,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code normlab compare}: the reference experiment, one run per normalization type. */
 @Command(
@@ -21,6 +25,8 @@ import picocli.CommandLine.Option;
     })
 final class CompareCommand implements Callable<Integer> {
   @Mixin TrainOptions opts = new TrainOptions();
+
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--norms",
@@ -40,6 +46,15 @@ final class CompareCommand implements Callable<Integer> {
           "a quick version: 1 epoch on the first 6,400 training images (100 batches of 64)")
   boolean quick;
 
+  @Option(
+      names = "--warmup-steps",
+      defaultValue = "20",
+      description =
+          "untimed training steps on random batches before the first run (not recorded), so that"
+              + " the first norm's time and images/s do not carry the JIT's warm-up"
+              + " (default: ${DEFAULT-VALUE}; 0: none)")
+  int warmupSteps;
+
   @Override
   public Integer call() throws Exception {
     if (quick) {
@@ -51,6 +66,9 @@ final class CompareCommand implements Callable<Integer> {
     for (String n : norms) {
       opts.config(n, "check"); // fail fast on a typo or a bad value, before any training
     }
+    if (warmupSteps < 0) {
+      throw new ParameterException(spec.commandLine(), "--warmup-steps must be >= 0");
+    }
     String g =
         group != null
             ? group
@@ -58,6 +76,7 @@ final class CompareCommand implements Callable<Integer> {
                 + opts.dataset
                 + "-"
                 + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-');
+    warmUp();
     List<TrainResult> results = new ArrayList<>();
     try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
       for (String norm : norms) {
@@ -80,6 +99,20 @@ final class CompareCommand implements Callable<Integer> {
       System.out.println("metrics:     " + MetricsCsv.fileFor(opts.out, g).toAbsolutePath());
     }
     return 0;
+  }
+
+  /**
+   * Steps of the model without a norm on random batches (its own generator: the runs' numbers do
+   * not change): the JIT compiles the convolution, GEMM, pooling and dropout code that every run
+   * shares, which would otherwise slow the first run's first hundred steps several times over.
+   */
+  private void warmUp() {
+    if (warmupSteps <= 0) {
+      return;
+    }
+    TrainConfig c = opts.config("none", "warm-up");
+    System.err.printf("warming up: %d untimed steps on random batches...%n", warmupSteps);
+    TrainBench.warmUp("none", c.batchSize(), warmupSteps, c.threads());
   }
 
   static String table(List<TrainResult> results) {

@@ -59,6 +59,7 @@ class CliErrorsTest {
     usage("Missing required option: '--checkpoint=<checkpoint>'", "eval");
     usage("Unmatched argument at index 0: 'trian'", "trian");
     usage("unknown norm 'nope'", "compare", "--norms", "batch,nope", "--no-track");
+    usage("--warmup-steps must be >= 0", "compare", "--warmup-steps", "-1", "--no-track");
   }
 
   @Test

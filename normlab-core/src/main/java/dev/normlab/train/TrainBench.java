@@ -17,6 +17,14 @@ public final class TrainBench {
 
   public record Result(double imagesPerSecond, double msPerStep) {}
 
+  /**
+   * Untimed steps only: what the JIT compiles on the way is shared with every later run in the
+   * process (its own generator: nothing else's random numbers move).
+   */
+  public static void warmUp(String norm, int batch, int steps, int threads) {
+    run(norm, batch, steps, 0, threads);
+  }
+
   public static Result run(String norm, int batch, int warmup, int steps, int threads) {
     Parallel.setThreads(threads);
     Rng rng = new Rng(0);
@@ -32,6 +40,9 @@ public final class TrainBench {
       step(model, opt, x, y);
     }
     double secs = (System.nanoTime() - t0) / 1e9;
+    if (steps == 0) {
+      return new Result(0, 0);
+    }
     return new Result(batch * steps / secs, secs * 1000 / steps);
   }
 
