@@ -17,32 +17,38 @@ public final class TrainBench {
 
   public record Result(double imagesPerSecond, double msPerStep) {}
 
+  /** The reference CNN, its optimizer and one fixed random batch, from a generator of its own. */
+  private record Setup(ReferenceCnn model, SGD opt, Tensor x, Tensor y) {
+    static Setup of(String norm, int batch, int threads) {
+      Parallel.setThreads(threads);
+      Rng rng = new Rng(0);
+      ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.parse(norm), rng);
+      SGD opt = new SGD(model.parameters(), 0.01, 0.9, 0, 0, false);
+      return new Setup(
+          model, opt, Tensor.randn(rng, batch, 1, 28, 28), Tensor.randint(rng, 0, 10, batch));
+    }
+
+    void steps(int n) {
+      for (int i = 0; i < n; i++) {
+        step(model, opt, x, y);
+      }
+    }
+  }
+
   /**
    * Untimed steps only: what the JIT compiles on the way is shared with every later run in the
    * process (its own generator: nothing else's random numbers move).
    */
   public static void warmUp(String norm, int batch, int steps, int threads) {
-    run(norm, batch, steps, 0, threads);
+    Setup.of(norm, batch, threads).steps(steps);
   }
 
   public static Result run(String norm, int batch, int warmup, int steps, int threads) {
-    Parallel.setThreads(threads);
-    Rng rng = new Rng(0);
-    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.parse(norm), rng);
-    SGD opt = new SGD(model.parameters(), 0.01, 0.9, 0, 0, false);
-    Tensor x = Tensor.randn(rng, batch, 1, 28, 28);
-    Tensor y = Tensor.randint(rng, 0, 10, batch);
-    for (int i = 0; i < warmup; i++) {
-      step(model, opt, x, y);
-    }
+    Setup s = Setup.of(norm, batch, threads);
+    s.steps(warmup);
     long t0 = System.nanoTime();
-    for (int i = 0; i < steps; i++) {
-      step(model, opt, x, y);
-    }
+    s.steps(steps);
     double secs = (System.nanoTime() - t0) / 1e9;
-    if (steps == 0) {
-      return new Result(0, 0);
-    }
     return new Result(batch * steps / secs, secs * 1000 / steps);
   }
 
