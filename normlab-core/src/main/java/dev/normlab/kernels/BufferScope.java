@@ -3,8 +3,9 @@ package dev.normlab.kernels;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.Iterator;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -39,7 +40,11 @@ import java.util.Set;
  * collected as soon as the next op has read them.
  *
  * <p>The pool holds at most {@code -Dnormlab.bufferPoolMB} MiB (default: a quarter of the maximum
- * heap, at most 512); beyond that the oldest arrays are dropped for the garbage collector.
+ * heap, at most 512); beyond that the oldest arrays are dropped for the garbage collector. An array
+ * that no one takes again within the next {@link #IDLE_SCOPES} outermost scopes is dropped too: a
+ * loop's steps take back what the step before returned, and what they do not ask for (a length the
+ * loop no longer uses, a gradient a caller made with {@code new float[]}) would otherwise fill the
+ * pool up to its limit and stay there.
  */
 public final class BufferScope implements AutoCloseable {
   private static final ThreadLocal<BufferScope> CURRENT = new ThreadLocal<>();
@@ -51,10 +56,24 @@ public final class BufferScope implements AutoCloseable {
       Long.getLong("normlab.bufferPoolMB", Math.min(512, Runtime.getRuntime().maxMemory() >> 22))
           << 20;
 
-  /** Returned arrays, oldest first. */
-  private static final ArrayDeque<float[]> POOL = new ArrayDeque<>();
+  /** Outermost scopes an array may wait in the pool for someone to take it. */
+  static final int IDLE_SCOPES = 2;
 
+  /** Returned arrays by length, oldest first in each queue. */
+  private static final Map<Integer, ArrayDeque<float[]>> POOL = new HashMap<>();
+
+  /**
+   * When each pooled array came back: its place in the order of all returns (the limit drops the
+   * oldest first) and how many outermost scopes had closed by then (the idle rule).
+   */
+  private record Returned(long order, long outerScopesClosed) {}
+
+  private static final IdentityHashMap<float[], Returned> RETURNED = new IdentityHashMap<>();
+
+  private static long returns;
+  private static long outerScopesClosed;
   private static long pooledBytes;
+  private static long dropped;
 
   private final BufferScope parent;
   private final Thread owner;
@@ -126,28 +145,73 @@ public final class BufferScope implements AutoCloseable {
 
   /** The most recently returned pooled array of length n, or null. */
   private static synchronized float[] poll(int n) {
-    for (Iterator<float[]> it = POOL.descendingIterator(); it.hasNext(); ) {
-      float[] a = it.next();
-      if (a.length == n) {
-        it.remove();
-        pooledBytes -= 4L * n;
-        return a;
-      }
+    ArrayDeque<float[]> q = POOL.get(n);
+    float[] a = q == null ? null : q.pollLast();
+    if (a != null) {
+      RETURNED.remove(a);
+      pooledBytes -= 4L * n;
     }
-    return null;
+    return a;
   }
 
   private static synchronized void give(float[] a) {
-    for (float[] p : POOL) {
-      if (p == a) {
-        return; // recycled twice: once in the pool is enough, twice would hand it out twice
+    if (RETURNED.containsKey(a)) {
+      return; // recycled twice: once in the pool is enough, twice would hand it out twice
+    }
+    RETURNED.put(a, new Returned(returns++, outerScopesClosed));
+    POOL.computeIfAbsent(a.length, n -> new ArrayDeque<>()).addLast(a);
+    pooledBytes += 4L * a.length;
+    while (pooledBytes > capBytes && dropOldest()) {
+      // each round drops the array that came back first
+    }
+  }
+
+  /** Gives back a closing scope's arrays; after an outermost one, drops the idle arrays. */
+  private static synchronized void giveAll(Set<float[]> arrays, boolean outermost) {
+    for (float[] a : arrays) {
+      if (Buffers.POISON) {
+        Arrays.fill(a, Float.NaN);
+      }
+      give(a);
+    }
+    if (outermost) {
+      outerScopesClosed++;
+      for (ArrayDeque<float[]> q : POOL.values()) {
+        while (!q.isEmpty()
+            && RETURNED.get(q.peekFirst()).outerScopesClosed() < outerScopesClosed - IDLE_SCOPES) {
+          drop(q);
+        }
       }
     }
-    POOL.addLast(a);
-    pooledBytes += 4L * a.length;
-    while (pooledBytes > capBytes && !POOL.isEmpty()) {
-      pooledBytes -= 4L * POOL.pollFirst().length;
+  }
+
+  private static boolean dropOldest() {
+    ArrayDeque<float[]> oldest = null;
+    long first = Long.MAX_VALUE;
+    for (ArrayDeque<float[]> q : POOL.values()) {
+      if (!q.isEmpty() && RETURNED.get(q.peekFirst()).order() < first) {
+        first = RETURNED.get(q.peekFirst()).order();
+        oldest = q;
+      }
     }
+    if (oldest == null) {
+      return false;
+    }
+    drop(oldest);
+    return true;
+  }
+
+  /** Drops the oldest array of one length for the garbage collector. */
+  private static void drop(ArrayDeque<float[]> q) {
+    float[] a = q.pollFirst();
+    RETURNED.remove(a);
+    pooledBytes -= 4L * a.length;
+    dropped++;
+  }
+
+  /** Arrays dropped so far by the limit or the idle rule (tests). */
+  static synchronized long dropped() {
+    return dropped;
   }
 
   /** Sets the pool's limit in bytes (tests); returns the previous one. */
@@ -165,6 +229,7 @@ public final class BufferScope implements AutoCloseable {
   /** Empties the pool (tests; or to give the memory back to the garbage collector). */
   public static synchronized void clearPool() {
     POOL.clear();
+    RETURNED.clear();
     pooledBytes = 0;
   }
 
@@ -180,12 +245,7 @@ public final class BufferScope implements AutoCloseable {
     }
     closed = true;
     CURRENT.set(parent);
-    for (float[] a : handedOut) {
-      if (Buffers.POISON) {
-        Arrays.fill(a, Float.NaN);
-      }
-      give(a);
-    }
+    giveAll(handedOut, parent == null);
     handedOut.clear();
   }
 }

@@ -42,6 +42,21 @@ public final class Buffers {
     return a;
   }
 
+  /**
+   * A float array of length n filled with zeros: {@code new float[n]}, except that inside a {@link
+   * BufferScope} it comes from the pool. For gradients that are accumulated into: a leaf's gradient
+   * is given back to the pool by {@link dev.normlab.tensor.Tensor#zeroGradRecycling}, and an array
+   * the pool never hands out again would only sit in it.
+   */
+  public static float[] zeroed(int n) {
+    float[] a = BufferScope.take(n);
+    if (a == null) {
+      return new float[n];
+    }
+    Arrays.fill(a, 0f);
+    return a;
+  }
+
   /** A new array of length n, unzeroed when the export allows it. */
   static float[] allocate(int n) {
     if (POISON || ALLOCATE == null || n < 1024) { // small arrays come zeroed from the TLAB

@@ -201,8 +201,8 @@ final class ElementwiseOps {
         out,
         g -> {
           float[] gd = g.data();
-          float[] ga = new float[y.length];
-          float[] ge = new float[y.length];
+          float[] ga = Buffers.zeroed(y.length);
+          float[] ge = Buffers.zeroed(y.length);
           for (int i = 0; i < y.length; i++) {
             ga[i] = (float) (gd[i] * p[i] * Math.pow(x[i], p[i] - 1));
             ge[i] = x[i] > 0 ? (float) (gd[i] * y[i] * Math.log(x[i])) : 0f;

@@ -76,7 +76,7 @@ final class MatOps {
           Tensor ga = null, gb = null;
           if (a.requiresGrad()) {
             // dA = dC @ B^T, summed over broadcast batch entries
-            float[] gad = new float[ad.length];
+            float[] gad = Buffers.zeroed(ad.length);
             for (int i = 0; i < nb; i++) {
               Gemm.sgemm(
                   false, true, m, k, n, 1f, gd, i * m * n, n, bd, offB[i], n, 1f, gad, offA[i], k);
@@ -84,7 +84,7 @@ final class MatOps {
             ga = Tensor.fresh(gad, as);
           }
           if (b.requiresGrad()) {
-            float[] gbd = new float[bd.length];
+            float[] gbd = Buffers.zeroed(bd.length);
             for (int i = 0; i < nb; i++) {
               Gemm.sgemm(
                   true, false, k, n, m, 1f, ad, offA[i], k, gd, i * m * n, n, 1f, gbd, offB[i], n);

@@ -1,6 +1,7 @@
 package dev.normlab.tensor;
 
 import dev.normlab.autograd.Autograd;
+import dev.normlab.kernels.Buffers;
 import dev.normlab.kernels.Elementwise;
 
 /** Reductions over any set of dims, accumulated in double. */
@@ -228,7 +229,7 @@ final class ReduceOps {
         "max",
         Tensor.fresh(out, outShape),
         g -> {
-          float[] gi = new float[x.numel()];
+          float[] gi = Buffers.zeroed(x.numel());
           float[] gd = g.data();
           int n = shape.length == 0 ? 1 : shape[d];
           int inner = 1;

@@ -113,7 +113,7 @@ final class ShapeOps {
         "slice",
         Tensor.fresh(out, outShape),
         g -> {
-          float[] gi = new float[x.numel()];
+          float[] gi = Buffers.zeroed(x.numel());
           scatterAdd(g.data(), outShape, src, s * strides[d], gi);
           return new Tensor[] {Tensor.fresh(gi, shape)};
         },
@@ -184,7 +184,7 @@ final class ShapeOps {
         Tensor.fresh(out, outShape),
         g -> {
           float[] gd = g.data();
-          float[] gi = new float[src.length];
+          float[] gi = Buffers.zeroed(src.length);
           for (int o = 0; o < fo; o++) {
             for (int k = 0; k < indices.length; k++) {
               int so = (o * n + indices[k]) * fi, go = (o * indices.length + k) * fi;

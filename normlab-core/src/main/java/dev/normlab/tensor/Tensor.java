@@ -3,6 +3,7 @@ package dev.normlab.tensor;
 import dev.normlab.autograd.Autograd;
 import dev.normlab.autograd.Node;
 import dev.normlab.kernels.BufferScope;
+import dev.normlab.kernels.Buffers;
 import java.util.Arrays;
 
 /**
@@ -336,10 +337,14 @@ public final class Tensor {
    */
   public void accumulateGrad(Tensor g, boolean owned) {
     if (grad == null) {
-      if (owned) {
-        BufferScope.escape(g.data); // a gradient outlives the step that computed it
+      float[] d = g.data;
+      if (!owned) {
+        // a pooled copy, so that zeroGradRecycling gives the pool an array it hands out again
+        d = Buffers.uninitialized(g.data.length);
+        System.arraycopy(g.data, 0, d, 0, d.length);
       }
-      grad = new Tensor(owned ? g.data : g.data.clone(), shape, DType.FLOAT32);
+      BufferScope.escape(d); // a gradient outlives the step that computed it
+      grad = new Tensor(d, shape, DType.FLOAT32);
     } else {
       float[] a = grad.data;
       float[] b = g.data;

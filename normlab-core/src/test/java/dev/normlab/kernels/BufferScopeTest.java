@@ -145,6 +145,61 @@ class BufferScopeTest {
   }
 
   @Test
+  void anArrayNoOneTakesIsDroppedAfterTwoOutermostScopes() {
+    float[] idle = new float[3000];
+    float[] used = new float[5000];
+    BufferScope.recycle(idle);
+    BufferScope.recycle(used);
+    for (int step = 0; step < BufferScope.IDLE_SCOPES; step++) {
+      try (var s = BufferScope.open()) {
+        assertSame(used, Buffers.uninitialized(5000), "step " + step);
+        try (var inner = BufferScope.open()) {
+          Buffers.uninitialized(7000); // nested scopes do not count
+        }
+      }
+      assertEquals(4L * (3000 + 5000 + 7000), BufferScope.pooledBytes(), "step " + step);
+    }
+    try (var s = BufferScope.open()) {
+      assertSame(used, Buffers.uninitialized(5000));
+    }
+    assertEquals(4L * (5000 + 7000), BufferScope.pooledBytes(), "the idle array is dropped");
+    try (var s = BufferScope.open()) {
+      assertNotSame(idle, Buffers.uninitialized(3000));
+    }
+  }
+
+  /**
+   * In steady training every array a step returns is taken again by the next one: gradients too
+   * come from the pool, so none is dropped as idle and the pool stops growing after the first
+   * steps.
+   */
+  @ParameterizedTest
+  @EnumSource(ReferenceCnn.Norm.class)
+  void trainingTakesBackEverythingItReturns(ReferenceCnn.Norm norm) {
+    ReferenceCnn model = new ReferenceCnn(norm, new Rng(7));
+    model.train();
+    SGD opt = new SGD(model.parameters(), 0.05, 0.9);
+    Rng data = new Rng(11);
+    long pooled = 0;
+    long dropped = 0;
+    for (int step = 0; step < 8; step++) {
+      if (step == 3) {
+        pooled = BufferScope.pooledBytes();
+        dropped = BufferScope.dropped();
+      }
+      Tensor x = Tensor.randn(data, 8, 1, 28, 28);
+      Tensor y = Tensor.randint(data, 0, 10, 8);
+      try (var s = BufferScope.open()) {
+        opt.zeroGradRecycling();
+        F.crossEntropy(model.forward(x), y).backward();
+        opt.step();
+      }
+    }
+    assertEquals(pooled, BufferScope.pooledBytes(), norm + ": the pool grew");
+    assertEquals(dropped, BufferScope.dropped(), norm + ": arrays were left idle");
+  }
+
+  @Test
   void closingOutOfOrderIsAnError() {
     var outer = BufferScope.open();
     var inner = BufferScope.open();

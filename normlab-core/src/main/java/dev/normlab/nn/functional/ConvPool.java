@@ -135,8 +135,8 @@ public final class ConvPool {
           float[] gy = grad.data();
           float[] d = x.requiresGrad() ? Buffers.uninitialized(x.numel()) : null;
           boolean params = w.requiresGrad() || (b != null && b.requiresGrad());
-          float[] dw = params ? new float[w.numel()] : null;
-          float[] db = params && b != null ? new float[ws[0]] : null;
+          float[] dw = params ? Buffers.zeroed(w.numel()) : null;
+          float[] db = params && b != null ? Buffers.zeroed(ws[0]) : null;
           Conv.backward(g, x.data(), gy, w.data(), d, dw, db);
           Tensor gx = d == null ? null : Tensor.of(d, xs);
           Tensor gw = w.requiresGrad() ? Tensor.of(dw, ws) : null;

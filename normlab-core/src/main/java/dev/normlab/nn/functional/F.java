@@ -343,7 +343,7 @@ public final class F {
             gw = Tensor.of(gwd, ws);
           }
           if (bias != null && bias.requiresGrad()) {
-            float[] gbd = new float[outF];
+            float[] gbd = Buffers.zeroed(outF);
             for (int r = 0; r < rows; r++) {
               for (int j = 0; j < outF; j++) {
                 gbd[j] += gd[r * outF + j];
@@ -482,7 +482,7 @@ public final class F {
         g -> {
           int inner1 = inner0;
           float[] gd = g.data();
-          float[] gi = new float[lp.length];
+          float[] gi = Buffers.zeroed(lp.length);
           for (int s = 0; s < n; s++) {
             for (int i = 0; i < inner1; i++) {
               int idx = s * inner1 + i;

@@ -128,8 +128,8 @@ public final class Normalization {
             (g, owned) -> {
               float[] dy = g.data();
               float[] dx = input.requiresGrad() ? InPlaceBackward.target(g, owned) : null;
-              float[] dw = weight != null && weight.requiresGrad() ? new float[c] : null;
-              float[] db = bias != null && bias.requiresGrad() ? new float[c] : null;
+              float[] dw = weight != null && weight.requiresGrad() ? Buffers.zeroed(c) : null;
+              float[] db = bias != null && bias.requiresGrad() ? Buffers.zeroed(c) : null;
               if (!empty) {
                 NormKernels.batchNormBackward(
                     dy, x, n, c, inner, mean, rstd, w, statsConstant, dx, dw, db);
@@ -239,8 +239,8 @@ public final class Normalization {
         (InPlaceBackward)
             (g, owned) -> {
               float[] dx = input.requiresGrad() ? InPlaceBackward.target(g, owned) : null;
-              float[] dw = weight != null && weight.requiresGrad() ? new float[c] : null;
-              float[] db = bias != null && bias.requiresGrad() ? new float[c] : null;
+              float[] dw = weight != null && weight.requiresGrad() ? Buffers.zeroed(c) : null;
+              float[] db = bias != null && bias.requiresGrad() ? Buffers.zeroed(c) : null;
               if (!empty) {
                 NormKernels.rowNormBackward(
                     g.data(), x, rows, c, 1, inner, mean, rstd, w, false, dx, dw, db);
@@ -419,8 +419,8 @@ public final class Normalization {
         (InPlaceBackward)
             (g, owned) -> {
               float[] dx = input.requiresGrad() ? InPlaceBackward.target(g, owned) : null;
-              float[] dw = weight != null && weight.requiresGrad() ? new float[nch] : null;
-              float[] db = bias != null && bias.requiresGrad() ? new float[nch] : null;
+              float[] dw = weight != null && weight.requiresGrad() ? Buffers.zeroed(nch) : null;
+              float[] db = bias != null && bias.requiresGrad() ? Buffers.zeroed(nch) : null;
               NormKernels.rowNormBackward(
                   g.data(), x, rows, groups, cpg, inner, mean, rstd, w, rms, dx, dw, db);
               return new Tensor[] {
@@ -473,7 +473,7 @@ public final class Normalization {
         "local_response_norm",
         out,
         g -> {
-          float[] dx = new float[x.length];
+          float[] dx = Buffers.zeroed(x.length);
           if (x.length > 0) {
             NormKernels.lrnBackward(g.data(), x, den, dx, n, c, inner, size, alpha, beta);
           }
