@@ -48,10 +48,10 @@ final class CompareCommand implements Callable<Integer> {
 
   @Option(
       names = "--warmup-steps",
-      defaultValue = "20",
+      defaultValue = "4",
       description =
-          "untimed training steps on random batches before the first run (not recorded), so that"
-              + " the first norm's time and images/s do not carry the JIT's warm-up"
+          "untimed training steps of each norm's model on random batches before the first run (not"
+              + " recorded), so that the runs' times and images/s do not carry the JIT's warm-up"
               + " (default: ${DEFAULT-VALUE}; 0: none)")
   int warmupSteps;
 
@@ -102,17 +102,21 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   /**
-   * Steps of the model without a norm on random batches (its own generator: the runs' numbers do
-   * not change): the JIT compiles the convolution, GEMM, pooling and dropout code that every run
-   * shares, which would otherwise slow the first run's first hundred steps several times over.
+   * Steps of each compared model on random batches (their own generator: the runs' numbers do not
+   * change): the JIT compiles the convolution, GEMM, pooling and dropout code that every run
+   * shares, and each norm's kernels, which would otherwise slow a run's first steps several times
+   * over (Layer Norm's first step ran at about 100 images/s).
    */
   private void warmUp() {
     if (warmupSteps <= 0) {
       return;
     }
-    TrainConfig c = opts.config("none", "warm-up");
-    System.err.printf("warming up: %d untimed steps on random batches...%n", warmupSteps);
-    TrainBench.warmUp("none", c.batchSize(), warmupSteps, c.threads());
+    TrainConfig c = opts.config(norms.get(0), "warm-up");
+    System.err.printf(
+        "warming up: %d untimed steps of each model on random batches...%n", warmupSteps);
+    for (String norm : norms) {
+      TrainBench.warmUp(norm, c.batchSize(), warmupSteps, c.threads());
+    }
   }
 
   static String table(List<TrainResult> results) {

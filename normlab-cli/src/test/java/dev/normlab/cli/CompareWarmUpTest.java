@@ -47,7 +47,7 @@ class CompareWarmUpTest {
     assertEquals(0, cold.exit(), cold.all());
     assertEquals(0, warm.exit(), warm.all());
     assertFalse(cold.err().contains("warming up"), cold.err());
-    assertTrue(warm.err().contains("warming up: 3 untimed steps"), warm.err());
+    assertTrue(warm.err().contains("warming up: 3 untimed steps of each model"), warm.err());
     List<String> coldRows = accuracyAndLoss(cold.out());
     assertEquals(1, coldRows.size(), cold.out());
     assertEquals(coldRows, accuracyAndLoss(warm.out()));
