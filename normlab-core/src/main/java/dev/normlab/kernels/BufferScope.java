@@ -176,10 +176,14 @@ public final class BufferScope implements AutoCloseable {
     }
     if (outermost) {
       outerScopesClosed++;
-      for (ArrayDeque<float[]> q : POOL.values()) {
+      for (var it = POOL.values().iterator(); it.hasNext(); ) {
+        ArrayDeque<float[]> q = it.next();
         while (!q.isEmpty()
             && RETURNED.get(q.peekFirst()).outerScopesClosed() < outerScopesClosed - IDLE_SCOPES) {
           drop(q);
+        }
+        if (q.isEmpty()) {
+          it.remove(); // lengths a loop stopped using leave no queue behind
         }
       }
     }
