@@ -17,7 +17,8 @@ import java.util.Arrays;
  * {@code new float[n]}.
  *
  * <p>Only call {@link #uninitialized} for an array whose every element is written before anyone
- * reads it. With the system property {@code normlab.poisonBuffers=true} (set for the test suite)
+ * reads it; an array that is summed into (a gradient) comes from {@link #zeroed}. Inside a {@link
+ * BufferScope} both come from its pool. With the system property {@code normlab.poisonBuffers=true} (set for the test suite)
  * every such array starts filled with NaN, so an element a kernel forgets to write shows up in any
  * test that looks at it.
  */
