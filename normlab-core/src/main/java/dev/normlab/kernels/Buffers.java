@@ -18,9 +18,9 @@ import java.util.Arrays;
  *
  * <p>Only call {@link #uninitialized} for an array whose every element is written before anyone
  * reads it; an array that is summed into (a gradient) comes from {@link #zeroed}. Inside a {@link
- * BufferScope} both come from its pool. With the system property {@code normlab.poisonBuffers=true} (set for the test suite)
- * every such array starts filled with NaN, so an element a kernel forgets to write shows up in any
- * test that looks at it.
+ * BufferScope} both come from its pool. With the system property {@code normlab.poisonBuffers=true}
+ * (set for the test suite) every such array starts filled with NaN, so an element a kernel forgets
+ * to write shows up in any test that looks at it.
  */
 public final class Buffers {
   static final boolean POISON = Boolean.getBoolean("normlab.poisonBuffers");

@@ -1,6 +1,7 @@
 package dev.normlab.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -22,6 +23,28 @@ class BuffersTest {
       for (float v : a) {
         assertTrue(Float.isNaN(v));
       }
+    }
+  }
+
+  @Test
+  void zeroedArraysAreZeroEvenWhenTheyComeFromThePool() {
+    BufferScope.clearPool();
+    float[] used;
+    try (var s = BufferScope.open()) {
+      used = Buffers.uninitialized(5000);
+      java.util.Arrays.fill(used, 7f);
+    }
+    try (var s = BufferScope.open()) {
+      float[] z = Buffers.zeroed(5000);
+      assertSame(used, z, "taken from the pool");
+      for (float v : z) {
+        assertEquals(0f, v);
+      }
+    } finally {
+      BufferScope.clearPool();
+    }
+    for (float v : Buffers.zeroed(3000)) {
+      assertEquals(0f, v); // outside a scope: a new array
     }
   }
 }
