@@ -193,8 +193,9 @@ public final class BufferScope implements AutoCloseable {
     ArrayDeque<float[]> oldest = null;
     long first = Long.MAX_VALUE;
     for (ArrayDeque<float[]> q : POOL.values()) {
-      if (!q.isEmpty() && RETURNED.get(q.peekFirst()).order() < first) {
-        first = RETURNED.get(q.peekFirst()).order();
+      long order = q.isEmpty() ? Long.MAX_VALUE : RETURNED.get(q.peekFirst()).order();
+      if (order < first) {
+        first = order;
         oldest = q;
       }
     }

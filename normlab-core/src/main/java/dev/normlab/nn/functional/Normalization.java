@@ -419,8 +419,10 @@ public final class Normalization {
         (InPlaceBackward)
             (g, owned) -> {
               float[] dx = input.requiresGrad() ? InPlaceBackward.target(g, owned) : null;
-              float[] dw = weight != null && weight.requiresGrad() ? Buffers.zeroed(nch) : null;
-              float[] db = bias != null && bias.requiresGrad() ? Buffers.zeroed(nch) : null;
+              // rowNormBackward zeroes dw and db itself before it sums into them
+              float[] dw =
+                  weight != null && weight.requiresGrad() ? Buffers.uninitialized(nch) : null;
+              float[] db = bias != null && bias.requiresGrad() ? Buffers.uninitialized(nch) : null;
               NormKernels.rowNormBackward(
                   g.data(), x, rows, groups, cpg, inner, mean, rstd, w, rms, dx, dw, db);
               return new Tensor[] {
