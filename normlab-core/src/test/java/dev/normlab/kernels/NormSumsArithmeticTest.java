@@ -33,7 +33,7 @@ class NormSumsArithmeticTest {
         float hi = x[4];
         float lo = 1e-4f;
         double[] acc = {0.5, -0.25};
-        NormKernels.sums(x, 4, len, hi, lo, acc);
+        NormKernels.sums(x, 4, len, hi, lo, acc, staleScratch(len));
         double[] model = sumsModel(x, 4, len, hi, lo);
         assertEquals(
             Double.doubleToRawLongBits(0.5 + model[0]),
@@ -56,7 +56,7 @@ class NormSumsArithmeticTest {
       float hi = x[2];
       float lo = -2e-5f;
       double[] acc = {0, 0};
-      NormKernels.gradSums(dy, x, 2, len, hi, lo, acc);
+      NormKernels.gradSums(dy, x, 2, len, hi, lo, acc, staleScratch(len));
       double[] model = gradSumsModel(dy, x, 2, len, hi, lo);
       assertEquals(
           Double.doubleToRawLongBits(model[0]),
@@ -76,6 +76,16 @@ class NormSumsArithmeticTest {
     float left(int i);
 
     float right(int i);
+  }
+
+  /**
+   * The kernels' scratch at its smallest size for {@code len} (too small throws) and full of NaN,
+   * as another row's leftovers: a kernel that read a slot it did not write would give NaN.
+   */
+  private static float[] staleScratch(int len) {
+    float[] part = NormKernels.partials(len);
+    java.util.Arrays.fill(part, Float.NaN);
+    return part;
   }
 
   /** {@code NormKernels.sums} one lane at a time. */
