@@ -353,38 +353,64 @@ public final class NormKernels {
         c,
         grain,
         (from, to) -> {
-          double[] acc = new double[2];
+          double[][] acc = new double[to - from][2];
           float[] part = partials(inner);
-          for (int ch = from; ch < to; ch++) {
+          int block = channelBlock(inner, to - from);
+          for (int c0 = from; c0 < to; c0 += block) {
+            int c1 = Math.min(to, c0 + block);
             if (computeStats) {
               if (total == 0) {
-                mean[ch] = Double.NaN;
-                var[ch] = Double.NaN;
-                rstd[ch] = Double.NaN;
+                for (int ch = c0; ch < c1; ch++) {
+                  mean[ch] = Double.NaN;
+                  var[ch] = Double.NaN;
+                  rstd[ch] = Double.NaN;
+                }
                 continue;
               }
-              float k = x[ch * inner];
-              acc[0] = 0;
-              acc[1] = 0;
-              for (int i = 0; i < n; i++) {
-                sums(x, i * cs + ch * inner, inner, k, 0f, acc, part);
+              for (double[] a : acc) {
+                a[0] = 0;
+                a[1] = 0;
               }
-              double d = acc[0] / total;
-              mean[ch] = k + d;
-              var[ch] = Math.max(0.0, acc[1] / total - d * d);
-              rstd[ch] = bnInvStd(var[ch], eps);
+              // image by image through the block's channels: each channel's sums in the order
+              // of the images as before, but read as one run of the block's maps per image
+              for (int i = 0; i < n; i++) {
+                for (int ch = c0; ch < c1; ch++) {
+                  sums(x, i * cs + ch * inner, inner, x[ch * inner], 0f, acc[ch - from], part);
+                }
+              }
+              for (int ch = c0; ch < c1; ch++) {
+                float k = x[ch * inner];
+                double d = acc[ch - from][0] / total;
+                mean[ch] = k + d;
+                var[ch] = Math.max(0.0, acc[ch - from][1] / total - d * d);
+                rstd[ch] = bnInvStd(var[ch], eps);
+              }
             }
-            double m = mean[ch];
-            double rs = rstd[ch];
-            float mhi = (float) m;
-            float mlo = (float) (m - mhi);
-            double a = w == null ? rs : rs * w[ch];
-            float sh = b == null ? 0f : b[ch];
             for (int i = 0; i < n; i++) {
-              affine(x, y, i * cs + ch * inner, inner, mhi, mlo, (float) a, sh);
+              for (int ch = c0; ch < c1; ch++) {
+                double m = mean[ch];
+                double rs = rstd[ch];
+                float mhi = (float) m;
+                float mlo = (float) (m - mhi);
+                double a = w == null ? rs : rs * w[ch];
+                float sh = b == null ? 0f : b[ch];
+                affine(x, y, i * cs + ch * inner, inner, mhi, mlo, (float) a, sh);
+              }
             }
           }
         });
+  }
+
+  /**
+   * How many channels of the channel layout a thread takes together, image by image: enough that
+   * each image's maps of the block make one run of about 16K floats. A channel's map alone on the
+   * CNN's maps is a run of 2-3 KB, 64 of them a map's length apart, and walking one channel at a
+   * time through such short runs took Batch Norm's forward 40% longer on 64x64x24x24 than the
+   * block's runs do; on large maps (a 64 KB map) one channel at a time stays as fast and keeps a
+   * channel's maps in L2 for the second pass.
+   */
+  static int channelBlock(int inner, int channels) {
+    return Math.max(1, Math.min(channels, (1 << 14) / Math.max(1, inner)));
   }
 
   /**
@@ -414,49 +440,57 @@ public final class NormKernels {
         c,
         grain,
         (from, to) -> {
-          double[] acc = new double[2];
+          double[][] acc = new double[to - from][2];
+          float[] hi = new float[to - from];
+          float[] lo = new float[to - from];
+          float[] aa = new float[to - from];
+          float[] bb = new float[to - from];
+          float[] cc = new float[to - from];
           float[] part = partials(inner);
-          for (int ch = from; ch < to; ch++) {
-            double m = mean[ch];
-            double rs = rstd[ch];
-            if (total == 0) {
-              m = 0;
-              rs = 0;
+          boolean sums = dw != null || db != null || !statsConstant;
+          int block = channelBlock(inner, to - from);
+          for (int c0 = from; c0 < to; c0 += block) {
+            int c1 = Math.min(to, c0 + block);
+            for (int ch = c0; ch < c1; ch++) {
+              double m = total == 0 ? 0 : mean[ch];
+              hi[ch - from] = (float) m;
+              lo[ch - from] = (float) (m - hi[ch - from]);
+              acc[ch - from][0] = 0;
+              acc[ch - from][1] = 0;
             }
-            float mhi = (float) m;
-            float mlo = (float) (m - mhi);
-            acc[0] = 0;
-            acc[1] = 0;
-            if (dw != null || db != null || !statsConstant) {
+            // image by image through the block's channels, as in batchNormForward; each
+            // channel's sums still in the order of the images
+            if (sums) {
               for (int i = 0; i < n; i++) {
-                gradSums(dy, x, i * cs + ch * inner, inner, mhi, mlo, acc, part);
+                for (int ch = c0; ch < c1; ch++) {
+                  int q = ch - from;
+                  gradSums(dy, x, i * cs + ch * inner, inner, hi[q], lo[q], acc[q], part);
+                }
               }
             }
-            if (dw != null) {
-              dw[ch] = (float) (rs * acc[1]);
-            }
-            if (db != null) {
-              db[ch] = (float) acc[0];
+            for (int ch = c0; ch < c1; ch++) {
+              int q = ch - from;
+              double rs = total == 0 ? 0 : rstd[ch];
+              if (dw != null) {
+                dw[ch] = (float) (rs * acc[q][1]);
+              }
+              if (db != null) {
+                db[ch] = (float) acc[q][0];
+              }
+              double wc = w == null ? 1.0 : w[ch];
+              aa[q] = (float) (rs * wc);
+              bb[q] = (float) (statsConstant ? 0.0 : -rs * rs * rs * wc * acc[q][1] / total);
+              cc[q] = (float) (statsConstant ? 0.0 : -rs * wc * acc[q][0] / total);
             }
             if (dx == null) {
               continue;
             }
-            double wc = w == null ? 1.0 : w[ch];
-            double aa = rs * wc;
-            double bb = statsConstant ? 0.0 : -rs * rs * rs * wc * acc[1] / total;
-            double cc = statsConstant ? 0.0 : -rs * wc * acc[0] / total;
             for (int i = 0; i < n; i++) {
-              applyBackward(
-                  dy,
-                  x,
-                  dx,
-                  i * cs + ch * inner,
-                  inner,
-                  mhi,
-                  mlo,
-                  (float) aa,
-                  (float) bb,
-                  (float) cc);
+              for (int ch = c0; ch < c1; ch++) {
+                int q = ch - from;
+                applyBackward(
+                    dy, x, dx, i * cs + ch * inner, inner, hi[q], lo[q], aa[q], bb[q], cc[q]);
+              }
             }
           }
         });

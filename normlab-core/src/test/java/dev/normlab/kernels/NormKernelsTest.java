@@ -215,7 +215,45 @@ class NormKernelsTest {
         Arguments.of(2, 3, 36, false),
         Arguments.of(3, 5, 63, true),
         Arguments.of(2, 3, 64, true),
-        Arguments.of(5, 2, 1031, true));
+        Arguments.of(5, 2, 1031, true),
+        // maps of 5,000: blocks of three channels (NormKernels.channelBlock), a partial last one
+        Arguments.of(2, 7, 5000, true));
+  }
+
+  /**
+   * Batch Norm walks a thread's channels in blocks, image by image, and the blocks depend on how
+   * many channels a thread has; each channel's sums must not: any thread count gives the same bits.
+   */
+  @Test
+  void batchNormIsBitwiseTheSameForAnyThreadCount() {
+    Random r = new Random(31);
+    for (int[] s : new int[][] {{2, 7, 5000}, {4, 9, 676}, {3, 5, 1}}) {
+      int n = s[0], c = s[1], inner = s[2], len = n * c * inner;
+      float[] x = randn(r, len, 0.3, 2);
+      float[] dy = randn(r, len, 0, 1);
+      float[] w = randn(r, c, 1, 0.5);
+      float[] b = randn(r, c, 0, 0.5);
+      float[] first = null;
+      double[] firstStats = null;
+      for (int threads = 1; threads <= 4; threads++) {
+        Parallel.setThreads(threads);
+        double[] mean = new double[c], var = new double[c], rstd = new double[c];
+        float[] y = new float[len], dx = new float[len], dw = new float[c], db = new float[c];
+        NormKernels.batchNormForward(x, y, n, c, inner, w, b, 1e-5, true, mean, var, rstd);
+        NormKernels.batchNormBackward(dy, x, n, c, inner, mean, rstd, w, false, dx, dw, db);
+        float[] all = concat(concat(y, dx), concat(dw, db));
+        double[] stats = new double[2 * c];
+        System.arraycopy(mean, 0, stats, 0, c);
+        System.arraycopy(var, 0, stats, c, c);
+        if (first == null) {
+          first = all;
+          firstStats = stats;
+        }
+        String at = threads + " threads, shape " + n + "x" + c + "x" + inner;
+        assertArrayEquals(firstStats, stats, "mean and var, " + at);
+        assertArrayEquals(first, all, 0f, "y, dx, dw, db, " + at);
+      }
+    }
   }
 
   @ParameterizedTest
