@@ -367,9 +367,9 @@ public final class NormKernels {
                 }
                 continue;
               }
-              for (double[] a : acc) {
-                a[0] = 0;
-                a[1] = 0;
+              for (int ch = c0; ch < c1; ch++) {
+                acc[ch - from][0] = 0;
+                acc[ch - from][1] = 0;
               }
               // image by image through the block's channels: each channel's sums in the order
               // of the images as before, but read as one run of the block's maps per image
