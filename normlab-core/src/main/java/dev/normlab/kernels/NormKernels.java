@@ -261,43 +261,55 @@ public final class NormKernels {
         (from, to) -> {
           double[] acc = new double[2];
           float[] part = partials(inner);
-          for (int r = from; r < to; r++) {
-            int off = r * len;
-            int cbase = (r % groups) * cpg;
-            double m = rms ? 0.0 : mean[r];
-            double rs = rstd[r];
-            float mhi = (float) m;
-            float mlo = (float) (m - mhi);
-            double g1 = 0;
-            double g2 = 0;
+          // Each row's sums come before its dx. With dx wanted, the sums of row r + 1 are taken in
+          // the same loop as row r's dx (gradSumsApplying): the loads of the next row from memory
+          // overlap the arithmetic on this one, which is in cache. Every sum and every dx element
+          // is computed as in two separate passes, so the bits are the same.
+          int first = dx == null ? to : from + 1;
+          for (int r = from; r < first; r++) {
+            float mhi = rowHi(mean, r, rms);
             for (int j = 0; j < cpg; j++) {
               acc[0] = 0;
               acc[1] = 0;
-              gradSums(dy, x, off + j * inner, inner, mhi, mlo, acc, part);
+              gradSums(dy, x, r * len + j * inner, inner, mhi, rowLo(mean, r, rms, mhi), acc, part);
               sdy[r * cpg + j] = acc[0];
               sdyd[r * cpg + j] = acc[1];
-              double wc = w == null ? 1.0 : w[cbase + j];
-              g1 += wc * acc[0];
-              g2 += wc * acc[1];
             }
-            if (dx == null) {
-              continue;
-            }
-            double bb = -rs * rs * rs * g2 / len;
-            double cc = rms ? 0.0 : -rs * g1 / len;
+          }
+          if (dx == null) {
+            return;
+          }
+          for (int r = from; r < to; r++) {
+            int off = r * len;
+            int cbase = (r % groups) * cpg;
+            double rs = rstd[r];
+            float mhi = rowHi(mean, r, rms);
+            float mlo = rowLo(mean, r, rms, mhi);
+            double g1 = 0;
+            double g2 = 0;
             for (int j = 0; j < cpg; j++) {
               double wc = w == null ? 1.0 : w[cbase + j];
-              applyBackward(
-                  dy,
-                  x,
-                  dx,
-                  off + j * inner,
-                  inner,
-                  mhi,
-                  mlo,
-                  (float) (rs * wc),
-                  (float) bb,
-                  (float) cc);
+              g1 += wc * sdy[r * cpg + j];
+              g2 += wc * sdyd[r * cpg + j];
+            }
+            float bb = (float) (-rs * rs * rs * g2 / len);
+            float cc = (float) (rms ? 0.0 : -rs * g1 / len);
+            int next = r + 1;
+            float nhi = next < to ? rowHi(mean, next, rms) : 0f;
+            float nlo = next < to ? rowLo(mean, next, rms, nhi) : 0f;
+            for (int j = 0; j < cpg; j++) {
+              float a = (float) (rs * (w == null ? 1.0 : w[cbase + j]));
+              int at = off + j * inner;
+              if (next < to) {
+                acc[0] = 0;
+                acc[1] = 0;
+                gradSumsApplying(
+                    dy, x, at + len, inner, nhi, nlo, acc, part, dx, at, mhi, mlo, a, bb, cc);
+                sdy[next * cpg + j] = acc[0];
+                sdyd[next * cpg + j] = acc[1];
+              } else {
+                applyBackward(dy, x, dx, at, inner, mhi, mlo, a, bb, cc);
+              }
             }
           }
         });
@@ -321,6 +333,16 @@ public final class NormKernels {
         }
       }
     }
+  }
+
+  /** The high float part of row r's mean (0 for RMSNorm). */
+  private static float rowHi(double[] mean, int r, boolean rms) {
+    return rms ? 0f : (float) mean[r];
+  }
+
+  /** The rest of row r's mean below {@code hi}. */
+  private static float rowLo(double[] mean, int r, boolean rms, float hi) {
+    return rms ? 0f : (float) (mean[r] - hi);
   }
 
   // ================================================================== channel layout
@@ -718,6 +740,86 @@ public final class NormKernels {
       double g = dy[off + i];
       s1 += g;
       s2 += g * (x[off + i] - hi);
+    }
+    acc[0] += s1;
+    acc[1] += s2 - lo * s1;
+  }
+
+  /**
+   * {@link #gradSums} of {@code [off, off + len)} into {@code acc} and, in the same loop, {@link
+   * #applyBackward} of the equally long {@code [at, at + len)} into dx (hiA, loA, a, b, c its
+   * arguments): the first reads memory the second does not, so their loads and arithmetic overlap.
+   * Each keeps its own arithmetic, so both results are bitwise those of the two separate calls.
+   * {@code [at, at + len)} must not overlap the summed range in dx (dx may be dy).
+   */
+  static void gradSumsApplying(
+      float[] dy,
+      float[] x,
+      int off,
+      int len,
+      float hi,
+      float lo,
+      double[] acc,
+      float[] part,
+      float[] dx,
+      int at,
+      float hiA,
+      float loA,
+      float a,
+      float b,
+      float c) {
+    float cp = (float) (c - (double) b * loA);
+    var vhA = FloatVector.broadcast(S, hiA);
+    var va = FloatVector.broadcast(S, a);
+    var vb = FloatVector.broadcast(S, b);
+    var vc = FloatVector.broadcast(S, cp);
+    var vh = FloatVector.broadcast(S, hi);
+    int i = 0;
+    int up2 = len - 2 * L + 1;
+    int up = S.loopBound(len);
+    int p = 0;
+    while (i < up) {
+      int end2 = Math.min(up2, i + FLUSH * L);
+      var a1 = FloatVector.zero(S);
+      var a2 = FloatVector.zero(S);
+      var b1 = FloatVector.zero(S);
+      var b2 = FloatVector.zero(S);
+      for (; i < end2; i += 2 * L) {
+        var g = FloatVector.fromArray(S, dy, off + i);
+        var d = FloatVector.fromArray(S, x, off + i).sub(vh);
+        var h = FloatVector.fromArray(S, dy, off + i + L);
+        var e = FloatVector.fromArray(S, x, off + i + L).sub(vh);
+        var x0 = FloatVector.fromArray(S, x, at + i);
+        var x1 = FloatVector.fromArray(S, x, at + i + L);
+        var g0 = FloatVector.fromArray(S, dy, at + i);
+        var g1 = FloatVector.fromArray(S, dy, at + i + L);
+        a1 = a1.add(g);
+        a2 = g.fma(d, a2);
+        b1 = b1.add(h);
+        b2 = h.fma(e, b2);
+        g0.fma(va, x0.sub(vhA).fma(vb, vc)).intoArray(dx, at + i);
+        g1.fma(va, x1.sub(vhA).fma(vb, vc)).intoArray(dx, at + i + L);
+      }
+      if (i < up && i >= up2) {
+        var g = FloatVector.fromArray(S, dy, off + i);
+        var d = FloatVector.fromArray(S, x, off + i).sub(vh);
+        a1 = a1.add(g);
+        a2 = g.fma(d, a2);
+        var x0 = FloatVector.fromArray(S, x, at + i);
+        FloatVector.fromArray(S, dy, at + i).fma(va, x0.sub(vhA).fma(vb, vc)).intoArray(dx, at + i);
+        i += L;
+      }
+      a1.add(b1).intoArray(part, p);
+      a2.add(b2).intoArray(part, p + L);
+      p += 2 * L;
+    }
+    double s1 = sumBlocks(part, p, 0);
+    double s2 = sumBlocks(part, p, L);
+    for (; i < len; i++) {
+      double g = dy[off + i];
+      s1 += g;
+      s2 += g * (x[off + i] - hi);
+      dx[at + i] = Math.fma(dy[at + i], a, Math.fma(x[at + i] - hiA, b, cp));
     }
     acc[0] += s1;
     acc[1] += s2 - lo * s1;

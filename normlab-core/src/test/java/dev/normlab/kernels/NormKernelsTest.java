@@ -663,6 +663,42 @@ class NormKernelsTest {
     }
   }
 
+  /**
+   * Group and Instance Norm's backward takes the next row's sums in the loop that writes this row's
+   * dx; both results must be bitwise those of the separate kernels, for every kind of length (the
+   * odd last vector, scalar tails, many blocks), into dx and into dy itself.
+   */
+  @Test
+  void gradSumsApplyingIsBitwiseTheTwoSeparateKernels() {
+    Random r = new Random(17);
+    int l = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+    for (int len : new int[] {1, l - 1, l, 3 * l, 3 * l + 5, 33 * l + 2, 576, 676, 4099}) {
+      float[] x = randn(r, 2 * len + 7, 1.5, 2);
+      float[] dy = randn(r, 2 * len + 7, 0, 1);
+      int at = 3;
+      int off = at + len; // the next row, right after this one
+      float hi = 1.4f, lo = 2e-8f, hiA = 1.6f, loA = -3e-8f, a = 0.9f, b = -0.02f, c = 0.01f;
+      double[] expected = new double[2];
+      NormKernels.gradSums(dy, x, off, len, hi, lo, expected, NormKernels.partials(len));
+      float[] edx = new float[x.length];
+      NormKernels.applyBackward(dy, x, edx, at, len, hiA, loA, a, b, c);
+      for (boolean inPlace : new boolean[] {false, true}) {
+        float[] g = dy.clone();
+        float[] dx = inPlace ? g : new float[x.length];
+        double[] acc = new double[2];
+        NormKernels.gradSumsApplying(
+            g, x, off, len, hi, lo, acc, NormKernels.partials(len), dx, at, hiA, loA, a, b, c);
+        String what = "len=" + len + (inPlace ? ", in place" : "");
+        assertArrayEquals(expected, acc, "sums, " + what);
+        assertArrayEquals(
+            java.util.Arrays.copyOfRange(edx, at, at + len),
+            java.util.Arrays.copyOfRange(dx, at, at + len),
+            0f,
+            "dx, " + what);
+      }
+    }
+  }
+
   static float[] concat(float[] a, float[] b) {
     float[] o = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, o, a.length, b.length);
