@@ -432,7 +432,9 @@ public final class NormKernels {
    * channel's maps in L2 for the second pass.
    */
   static int channelBlock(int inner, int channels) {
-    return Math.max(1, Math.min(channels, (1 << 14) / Math.max(1, inner)));
+    int most = Math.max(1, Math.min(channels, (1 << 14) / Math.max(1, inner)));
+    int blocks = (channels + most - 1) / most;
+    return (channels + blocks - 1) / blocks; // blocks of equal size: 16 + 16, not 28 + 4
   }
 
   /**
@@ -470,25 +472,26 @@ public final class NormKernels {
           float[] cc = new float[to - from];
           float[] part = partials(inner);
           boolean sums = dw != null || db != null || !statsConstant;
+          for (int ch = from; ch < to; ch++) {
+            double m = total == 0 ? 0 : mean[ch];
+            hi[ch - from] = (float) m;
+            lo[ch - from] = (float) (m - hi[ch - from]);
+          }
           int block = channelBlock(inner, to - from);
+          // Blocks of channels image by image, as in batchNormForward; each channel's sums still
+          // in the order of the images. A block's sums come before its dx; with dx wanted, the
+          // next block's sums are taken in the loops that write this block's dx, channel q of the
+          // one with channel q of the other (gradSumsApplying), so that the next block's reads
+          // from memory overlap this block's arithmetic. The same bits as separate passes.
+          boolean pipelined = sums && dx != null;
+          if (pipelined) {
+            blockGradSums(
+                dy, x, n, cs, inner, from, Math.min(to, from + block), from, hi, lo, acc, part);
+          }
           for (int c0 = from; c0 < to; c0 += block) {
             int c1 = Math.min(to, c0 + block);
-            for (int ch = c0; ch < c1; ch++) {
-              double m = total == 0 ? 0 : mean[ch];
-              hi[ch - from] = (float) m;
-              lo[ch - from] = (float) (m - hi[ch - from]);
-              acc[ch - from][0] = 0;
-              acc[ch - from][1] = 0;
-            }
-            // image by image through the block's channels, as in batchNormForward; each
-            // channel's sums still in the order of the images
-            if (sums) {
-              for (int i = 0; i < n; i++) {
-                for (int ch = c0; ch < c1; ch++) {
-                  int q = ch - from;
-                  gradSums(dy, x, i * cs + ch * inner, inner, hi[q], lo[q], acc[q], part);
-                }
-              }
+            if (sums && !pipelined) {
+              blockGradSums(dy, x, n, cs, inner, c0, c1, from, hi, lo, acc, part);
             }
             for (int ch = c0; ch < c1; ch++) {
               int q = ch - from;
@@ -507,15 +510,59 @@ public final class NormKernels {
             if (dx == null) {
               continue;
             }
+            // the next block's channels (never more than this block's: only the last is shorter)
+            int next = pipelined ? Math.min(to, c1 + block) - c1 : 0;
             for (int i = 0; i < n; i++) {
               for (int ch = c0; ch < c1; ch++) {
                 int q = ch - from;
-                applyBackward(
-                    dy, x, dx, i * cs + ch * inner, inner, hi[q], lo[q], aa[q], bb[q], cc[q]);
+                int at = i * cs + ch * inner;
+                if (ch - c0 < next) {
+                  int nq = q + (c1 - c0);
+                  gradSumsApplying(
+                      dy,
+                      x,
+                      at + (c1 - c0) * inner,
+                      inner,
+                      hi[nq],
+                      lo[nq],
+                      acc[nq],
+                      part,
+                      dx,
+                      at,
+                      hi[q],
+                      lo[q],
+                      aa[q],
+                      bb[q],
+                      cc[q]);
+                } else {
+                  applyBackward(dy, x, dx, at, inner, hi[q], lo[q], aa[q], bb[q], cc[q]);
+                }
               }
             }
           }
         });
+  }
+
+  /** Channels [c0, c1)'s gradient sums into acc[ch - from], image by image. */
+  private static void blockGradSums(
+      float[] dy,
+      float[] x,
+      int n,
+      int cs,
+      int inner,
+      int c0,
+      int c1,
+      int from,
+      float[] hi,
+      float[] lo,
+      double[][] acc,
+      float[] part) {
+    for (int i = 0; i < n; i++) {
+      for (int ch = c0; ch < c1; ch++) {
+        int q = ch - from;
+        gradSums(dy, x, i * cs + ch * inner, inner, hi[q], lo[q], acc[q], part);
+      }
+    }
   }
 
   // ================================================================== local response norm

@@ -221,8 +221,9 @@ class NormKernelsTest {
   }
 
   /**
-   * Batch Norm walks a thread's channels in blocks, image by image, and the blocks depend on how
-   * many channels a thread has; each channel's sums must not: any thread count gives the same bits.
+   * Batch Norm walks a thread's channels in blocks, image by image, the next block's sums taken
+   * with this block's dx, and the blocks depend on how many channels a thread has; each channel's
+   * sums must not: any thread count gives the same bits, into dx and into dy itself.
    */
   @Test
   void batchNormIsBitwiseTheSameForAnyThreadCount() {
@@ -251,6 +252,10 @@ class NormKernelsTest {
         }
         String at = threads + " threads, shape " + n + "x" + c + "x" + inner;
         assertArrayEquals(firstStats, stats, "mean and var, " + at);
+        // in place (dx = dy), as the autograd engine does with a gradient no one else holds
+        float[] g = dy.clone();
+        NormKernels.batchNormBackward(g, x, n, c, inner, mean, rstd, w, false, g, dw, db);
+        assertArrayEquals(dx, g, 0f, "dx in place, " + at);
         assertArrayEquals(first, all, 0f, "y, dx, dw, db, " + at);
       }
     }
