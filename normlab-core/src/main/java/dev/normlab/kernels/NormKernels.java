@@ -781,6 +781,24 @@ public final class NormKernels {
       a2.add(b2).intoArray(part, p + L);
       p += 2 * L;
     }
+    finishGradSums(dy, x, off, len, i, hi, lo, acc, part, p);
+  }
+
+  /**
+   * The end of {@link #gradSums} (and {@link #gradSumsApplying}): the blocks' lanes in {@code
+   * part[0, p)} added into double, then the scalar tail from {@code i}, into acc.
+   */
+  private static void finishGradSums(
+      float[] dy,
+      float[] x,
+      int off,
+      int len,
+      int i,
+      float hi,
+      float lo,
+      double[] acc,
+      float[] part,
+      int p) {
     double s1 = sumBlocks(part, p, 0);
     double s2 = sumBlocks(part, p, L);
     for (; i < len; i++) {
@@ -860,16 +878,10 @@ public final class NormKernels {
       a2.add(b2).intoArray(part, p + L);
       p += 2 * L;
     }
-    double s1 = sumBlocks(part, p, 0);
-    double s2 = sumBlocks(part, p, L);
-    for (; i < len; i++) {
-      double g = dy[off + i];
-      s1 += g;
-      s2 += g * (x[off + i] - hi);
-      dx[at + i] = Math.fma(dy[at + i], a, Math.fma(x[at + i] - hiA, b, cp));
+    for (int k = i; k < len; k++) {
+      dx[at + k] = Math.fma(dy[at + k], a, Math.fma(x[at + k] - hiA, b, cp));
     }
-    acc[0] += s1;
-    acc[1] += s2 - lo * s1;
+    finishGradSums(dy, x, off, len, i, hi, lo, acc, part, p);
   }
 
   /** y = ((x - hi) - lo) * a + sh, computed as (x - hi) * a + (sh - lo * a). */

@@ -475,7 +475,7 @@ public final class Normalization {
         "local_response_norm",
         out,
         g -> {
-          float[] dx = Buffers.zeroed(x.length);
+          float[] dx = Buffers.uninitialized(x.length); // lrnBackward writes every element
           if (x.length > 0) {
             NormKernels.lrnBackward(g.data(), x, den, dx, n, c, inner, size, alpha, beta);
           }
