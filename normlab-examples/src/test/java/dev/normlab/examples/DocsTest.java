@@ -26,11 +26,7 @@ import picocli.CommandLine;
  * real CLI.
  */
 class DocsTest {
-  /**
-   * Subcommands that other branches are adding (dashboard, report, run listing, export). A command
-   * line using one of them is parsed for real as soon as Main registers it; until then it is
-   * skipped. This is the only place that lists them.
-   */
+  /** Pages whose {@code java} blocks must be example regions and whose commands must parse. */
   static final List<String> DOCS =
       List.of("docs/instance-normalization.md", "docs/migration.md", "README.md");
 
