@@ -166,7 +166,6 @@ public final class NormKernels {
       float[] dw,
       float[] db) {
     final int len = cpg * inner;
-    final int nch = groups * cpg;
     if (dw != null) {
       java.util.Arrays.fill(dw, 0f);
     }
@@ -176,83 +175,126 @@ public final class NormKernels {
     if (rows == 0 || len == 0) {
       return;
     }
-    int grain = Math.max(1, GRAIN_ELEMS / len);
     if (inner == 1 && dw != null && db != null && len >= COLUMN_BLOCKED_LEN) {
       elemBackwardByColumns(dy, x, rows, groups, cpg, mean, rstd, w, rms, dx, dw, db);
-      return;
+    } else if (inner == 1) {
+      elemBackwardByRows(dy, x, rows, groups, cpg, mean, rstd, w, rms, dx, dw, db);
+    } else {
+      channelAffineBackward(dy, x, rows, groups, cpg, inner, mean, rstd, w, rms, dx, dw, db);
     }
-    if (inner == 1) {
-      // Per-element affine (LayerNorm / RMSNorm): dw/db accumulate over rows in per-chunk partials.
-      int chunks = Math.max(1, Parallel.chunks(rows, grain));
-      boolean wantParams = dw != null || db != null;
-      float[][] pdw = wantParams ? new float[chunks][] : null;
-      float[][] pdb = wantParams ? new float[chunks][] : null;
-      Parallel.forChunks(
-          rows,
-          grain,
-          (chunk, from, to) -> {
-            double[] acc = new double[2];
-            float[] cdw = null;
-            float[] cdb = null;
-            if (wantParams) {
-              cdw = pdw[chunk] = new float[nch];
-              cdb = pdb[chunk] = new float[nch];
-            }
-            for (int r = from; r < to; r++) {
-              int off = r * len;
-              int cbase = (r % groups) * cpg;
-              double m = rms ? 0.0 : mean[r];
-              double rs = rstd[r];
-              float mhi = (float) m;
-              float mlo = (float) (m - mhi);
-              acc[0] = 0;
-              acc[1] = 0;
-              elemGradSums(dy, x, off, len, mhi, mlo, w, cbase, acc);
-              double bb = -rs * rs * rs * acc[1] / len;
-              double cc = rms ? 0.0 : -rs * acc[0] / len;
-              elemBackward(
-                  dy,
-                  x,
-                  dx,
-                  off,
-                  len,
-                  mhi,
-                  mlo,
-                  (float) rs,
-                  (float) bb,
-                  (float) cc,
-                  w,
-                  cbase,
-                  cdw,
-                  cdb);
-            }
-          });
-      if (wantParams) {
-        Parallel.forRange(
-            nch,
-            4096,
-            (from, to) -> {
-              for (int c = from; c < to; c++) {
-                float sw = 0f;
-                float sb = 0f;
-                for (int k = 0; k < chunks; k++) {
-                  if (pdw[k] != null) {
-                    sw += pdw[k][c];
-                    sb += pdb[k][c];
-                  }
-                }
-                if (dw != null) {
-                  dw[c] = sw;
-                }
-                if (db != null) {
-                  db[c] = sb;
+  }
+
+  /**
+   * {@link #rowNormBackward} with a per-element affine (Layer Norm, RMSNorm) on rows short enough
+   * to stay in cache: each row's sums, then its dx; dw and db gather in per-chunk partials, added
+   * in chunk order.
+   */
+  private static void elemBackwardByRows(
+      float[] dy,
+      float[] x,
+      int rows,
+      int groups,
+      int cpg,
+      double[] mean,
+      double[] rstd,
+      float[] w,
+      boolean rms,
+      float[] dx,
+      float[] dw,
+      float[] db) {
+    final int len = cpg;
+    final int nch = groups * cpg;
+    int grain = Math.max(1, GRAIN_ELEMS / len);
+    int chunks = Math.max(1, Parallel.chunks(rows, grain));
+    boolean wantParams = dw != null || db != null;
+    float[][] pdw = wantParams ? new float[chunks][] : null;
+    float[][] pdb = wantParams ? new float[chunks][] : null;
+    Parallel.forChunks(
+        rows,
+        grain,
+        (chunk, from, to) -> {
+          double[] acc = new double[2];
+          float[] cdw = null;
+          float[] cdb = null;
+          if (wantParams) {
+            cdw = pdw[chunk] = new float[nch];
+            cdb = pdb[chunk] = new float[nch];
+          }
+          for (int r = from; r < to; r++) {
+            int off = r * len;
+            int cbase = (r % groups) * cpg;
+            double m = rms ? 0.0 : mean[r];
+            double rs = rstd[r];
+            float mhi = (float) m;
+            float mlo = (float) (m - mhi);
+            acc[0] = 0;
+            acc[1] = 0;
+            elemGradSums(dy, x, off, len, mhi, mlo, w, cbase, acc);
+            double bb = -rs * rs * rs * acc[1] / len;
+            double cc = rms ? 0.0 : -rs * acc[0] / len;
+            elemBackward(
+                dy,
+                x,
+                dx,
+                off,
+                len,
+                mhi,
+                mlo,
+                (float) rs,
+                (float) bb,
+                (float) cc,
+                w,
+                cbase,
+                cdw,
+                cdb);
+          }
+        });
+    if (wantParams) {
+      Parallel.forRange(
+          nch,
+          4096,
+          (from, to) -> {
+            for (int c = from; c < to; c++) {
+              float sw = 0f;
+              float sb = 0f;
+              for (int k = 0; k < chunks; k++) {
+                if (pdw[k] != null) {
+                  sw += pdw[k][c];
+                  sb += pdb[k][c];
                 }
               }
-            });
-      }
-      return;
+              if (dw != null) {
+                dw[c] = sw;
+              }
+              if (db != null) {
+                db[c] = sb;
+              }
+            }
+          });
     }
-    // Per-channel affine (InstanceNorm / GroupNorm): per (row, channel) partial sums.
+  }
+
+  /**
+   * {@link #rowNormBackward} with a per-channel affine (Group, Instance Norm): per (row, channel)
+   * sums, then dx; dw and db add the rows of each channel in order.
+   */
+  private static void channelAffineBackward(
+      float[] dy,
+      float[] x,
+      int rows,
+      int groups,
+      int cpg,
+      int inner,
+      double[] mean,
+      double[] rstd,
+      float[] w,
+      boolean rms,
+      float[] dx,
+      float[] dw,
+      float[] db) {
+    final int len = cpg * inner;
+    final int nch = groups * cpg;
+    int grain = Math.max(1, GRAIN_ELEMS / len);
     final double[] sdy = new double[rows * cpg];
     final double[] sdyd = new double[rows * cpg];
     Parallel.forRange(
