@@ -1,5 +1,6 @@
 package dev.normlab.cli;
 
+import dev.normlab.track.store.StoreException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.UnmatchedArgumentException;
@@ -92,7 +93,9 @@ public final class Main implements Runnable {
         && !(ex instanceof IllegalArgumentException)
         && !(ex instanceof IllegalStateException)
         && !(ex instanceof ArithmeticException)
-        && !(ex instanceof java.io.UncheckedIOException)) {
+        && !(ex instanceof java.io.UncheckedIOException)
+        && !(ex
+            instanceof StoreException)) { // a missing, damaged or locked store: the user's to fix
       // A bug rather than bad input: say so, still without a stack trace.
       return "internal error: "
           + ex

@@ -1,7 +1,7 @@
 package dev.normlab.cli;
 
+import dev.normlab.track.store.RunStore;
 import dev.normlab.track.web.ReportWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -44,10 +44,7 @@ final class ReportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!Files.isRegularFile(store)) {
-      throw new IllegalArgumentException(
-          "no run store at " + store + " (run train or compare first, or pass --store)");
-    }
+    RunStore.requireExisting(store);
     ReportWriter.Result r = ReportWriter.write(store, group, out, maxPredictions);
     spec.commandLine()
         .getOut()

@@ -3,7 +3,6 @@ package dev.normlab.cli;
 import dev.normlab.track.store.RunStore;
 import dev.normlab.track.web.DashboardServer;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -54,10 +53,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!Files.isRegularFile(store)) {
-      throw new IllegalArgumentException(
-          "no run store at " + store + " (run train or compare first, or pass --store)");
-    }
+    RunStore.requireExisting(store);
     DashboardServer server =
         DashboardServer.start(new DashboardServer.Options(store, host, port, token, threads));
     PrintWriter out = spec.commandLine().getOut();

@@ -216,8 +216,12 @@ class TrackingCliTest {
     Result runs = cli("runs", "--store", db.toString());
     assertEquals(1, runs.code());
     assertTrue(runs.err().contains("no such file"), runs.err());
+    assertFalse(
+        runs.err().contains("internal error"), "a missing store is not a bug: " + runs.err());
     Result exp = cli("export", "--store", db.toString(), "--run", "abc", "--out", "x");
     assertEquals(1, exp.code());
+    assertTrue(exp.err().contains("no such file"), exp.err());
+    assertFalse(exp.err().contains("internal error"), exp.err());
     Result both = cli("export", "--run", "a", "--group", "b", "--out", "x");
     assertEquals(2, both.code()); // picocli usage error: mutually exclusive
   }

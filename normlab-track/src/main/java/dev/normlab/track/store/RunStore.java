@@ -124,11 +124,19 @@ public final class RunStore implements AutoCloseable {
 
   /** Opens an existing store; a missing file is an error instead of a new empty store. */
   public static RunStore openExisting(Path file) {
+    return open(requireExisting(file));
+  }
+
+  /**
+   * {@code file} as an absolute path, or a {@link StoreException} saying there is no store there:
+   * what the readers of a store (runs, export, serve, report) say when it is missing.
+   */
+  public static Path requireExisting(Path file) {
     Path f = file.toAbsolutePath().normalize();
     if (!Files.isRegularFile(f)) {
-      throw new StoreException(f, "no such file (train a model first, or pass --store)");
+      throw new StoreException(f, "no such file (run train or compare first, or pass --store)");
     }
-    return open(f);
+    return f;
   }
 
   public Path file() {
