@@ -13,6 +13,7 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
   private final String label;
   private final boolean tty = System.console() != null;
   private long total;
+  private int epochs;
   private long start;
   private long lastDraw;
 
@@ -25,6 +26,7 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
   @Override
   public void onStart(TrainConfig config, long totalSteps) {
     total = totalSteps;
+    epochs = config.epochs();
     start = System.nanoTime();
     out.printf(
         "[%s] training %s on %s: %d epochs, batch %d, lr %s, momentum %s, seed %d, %d threads%n",
@@ -77,6 +79,17 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
         r.testAccuracy(),
         r.imagesPerSecond(),
         r.epochSeconds());
+  }
+
+  @Override
+  public void onResume(Path checkpoint, int epochsDone, long step) {
+    if (checkpoint == null) {
+      out.printf("[%s] --resume: no checkpoint to resume from; starting from scratch%n", label);
+    } else {
+      out.printf(
+          "[%s] resuming from %s (%d of %d epochs done, step %d)%n",
+          label, checkpoint, epochsDone, epochs, step);
+    }
   }
 
   @Override

@@ -208,6 +208,19 @@ class TrackingCliTest {
   }
 
   @Test
+  void resumeSaysWhereItContinuesFrom() {
+    Result fresh = train("--no-track", "--resume");
+    assertEquals(0, fresh.code(), fresh.err());
+    assertTrue(
+        fresh.out().contains("no checkpoint to resume from; starting from scratch"), fresh.out());
+    Result more = train("--no-track", "--resume", "--epochs", "2");
+    assertEquals(0, more.code(), more.err());
+    assertTrue(more.out().contains("[instance] resuming from "), more.out());
+    assertTrue(more.out().contains("(1 of 2 epochs done, step 4)"), more.out());
+    assertFalse(more.out().contains("starting from scratch"), more.out());
+  }
+
+  @Test
   void noTrackWritesNoStoreAndReadersSayThereIsNone() {
     Result r = train("--no-track", "--limit-train", "64", "--limit-test", "32");
     assertEquals(0, r.code(), r.err());

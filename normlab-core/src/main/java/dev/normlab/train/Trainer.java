@@ -173,6 +173,9 @@ public final class Trainer {
       }
       long totalSteps = (long) loader.numBatches() * config.epochs();
       listener.onStart(config, totalSteps);
+      if (config.resume()) {
+        listener.onResume(lastGood, startEpoch - 1, step); // lastGood: null when nothing resumed
+      }
       double trainSeconds = history.stream().mapToDouble(EpochResult::epochSeconds).sum();
       Map<Tensor, Anomaly.Owner> owners = config.detectAnomaly() ? anomalyOwners(model) : null;
       // The last epoch's evaluation is of the final model: it also collects the predictions,

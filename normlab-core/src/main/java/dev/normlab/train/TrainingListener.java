@@ -9,6 +9,13 @@ import java.nio.file.Path;
 public interface TrainingListener {
   default void onStart(TrainConfig config, long totalSteps) {}
 
+  /**
+   * With {@code --resume}, right after {@link #onStart}: the checkpoint the run continues from,
+   * with {@code epochsDone} finished epochs and {@code step} steps behind it; {@code checkpoint} is
+   * null when there was none and the run starts from scratch.
+   */
+  default void onResume(Path checkpoint, int epochsDone, long step) {}
+
   /** After each optimizer step, before the step checkpoint of that step (if any) is written. */
   default void onStep(long step, int epoch, double loss, double lr, double imagesPerSecond) {}
 
@@ -31,6 +38,11 @@ public interface TrainingListener {
       @Override
       public void onStart(TrainConfig c, long t) {
         for (var l : ls) l.onStart(c, t);
+      }
+
+      @Override
+      public void onResume(Path f, int e, long s) {
+        for (var l : ls) l.onResume(f, e, s);
       }
 
       @Override
