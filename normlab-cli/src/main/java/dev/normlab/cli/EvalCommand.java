@@ -44,6 +44,23 @@ final class EvalCommand implements Callable<Integer> {
   @Override
   @SuppressWarnings("unchecked")
   public Integer call() throws Exception {
+    if (Files.isDirectory(checkpoint)) {
+      // a run's checkpoint folder: name its files rather than say there is nothing
+      try (var files = Files.list(checkpoint)) {
+        String names =
+            String.join(
+                ", ",
+                files
+                    .map(f -> f.getFileName().toString())
+                    .filter(n -> n.endsWith(".safetensors"))
+                    .sorted()
+                    .toList());
+        throw new IllegalArgumentException(
+            checkpoint
+                + " is a folder; pass one checkpoint file"
+                + (names.isEmpty() ? " (it holds none)" : " in it: " + names));
+      }
+    }
     if (!Files.isRegularFile(checkpoint)) {
       throw new IllegalArgumentException("no such checkpoint: " + checkpoint);
     }

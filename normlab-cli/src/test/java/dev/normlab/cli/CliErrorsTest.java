@@ -66,6 +66,19 @@ class CliErrorsTest {
   void badCheckpointsAreRuntimeErrorsNamingTheFile() throws Exception {
     Path missing = tmp.resolve("missing.safetensors");
     runtime("no such checkpoint: " + missing, "eval", "--checkpoint", missing.toString());
+    Path folder = Files.createDirectories(tmp.resolve("run"));
+    runtime(
+        folder + " is a folder; pass one checkpoint file (it holds none)",
+        "eval",
+        "--checkpoint",
+        folder.toString());
+    Files.writeString(folder.resolve("last.safetensors"), "x");
+    Files.writeString(folder.resolve("best.safetensors"), "x");
+    runtime(
+        "is a folder; pass one checkpoint file in it: best.safetensors, last.safetensors",
+        "eval",
+        "--checkpoint",
+        folder.toString());
 
     Path text = tmp.resolve("notes.safetensors");
     Files.writeString(text, "these are not tensors\n");
