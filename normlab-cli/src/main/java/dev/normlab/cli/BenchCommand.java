@@ -15,7 +15,11 @@ import picocli.CommandLine.Option;
       "scripts/bench-train.sh runs this and the PyTorch twin in the same invocation."
     })
 final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--norms", defaultValue = "none,batch,instance,layer,group", split = ",")
+  @Option(
+      names = "--norms",
+      defaultValue = "none,batch,instance,layer,group",
+      split = ",",
+      description = "norms to measure, comma-separated (default: ${DEFAULT-VALUE})")
   List<String> norms;
 
   @Option(
@@ -30,7 +34,10 @@ final class BenchCommand implements Callable<Integer> {
       description = "untimed steps first (default: ${DEFAULT-VALUE})")
   int warmup;
 
-  @Option(names = "--batch-size", defaultValue = "64")
+  @Option(
+      names = "--batch-size",
+      defaultValue = "64",
+      description = "images per step, random data (default: ${DEFAULT-VALUE})")
   int batchSize;
 
   @Option(names = "--threads", description = "kernel threads (default: all cores)")

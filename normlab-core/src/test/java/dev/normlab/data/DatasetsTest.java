@@ -2,6 +2,7 @@ package dev.normlab.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -113,6 +114,23 @@ class DatasetsTest {
     Datasets cacheOnly = isolated().download(false).build();
     assertEquals(6, cacheOnly.loadSplit(MnistLike.KMNIST, false).size());
     assertEquals(0, requests.get());
+  }
+
+  @Test
+  void aRefusedConnectionIsNamedNotNull() throws Exception {
+    // a port nobody listens on: the JDK's ConnectException carries no message
+    int port;
+    try (var probe = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    URI dead = URI.create("http://127.0.0.1:" + port + "/kmnist/");
+    Datasets d =
+        isolated().dataDir(tmp.resolve("dd")).mirrors(MnistLike.KMNIST, List.of(dead)).build();
+    DatasetNotFoundException e =
+        assertThrows(DatasetNotFoundException.class, () -> d.loadSplit(MnistLike.KMNIST, true));
+    String m = e.getMessage();
+    assertTrue(m.contains("download failed: " + dead), m);
+    assertFalse(m.contains(": null"), m);
   }
 
   @Test
