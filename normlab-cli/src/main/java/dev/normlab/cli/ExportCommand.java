@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /** {@code normlab export}: a run or a group to CSV files or one JSON document. */
 @Command(
@@ -30,8 +32,24 @@ final class ExportCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "1")
   Which which;
 
-  @Option(names = "--format", defaultValue = "csv", description = "csv or json (default: csv)")
-  String format;
+  @Option(
+      names = "--format",
+      defaultValue = "csv",
+      converter = FormatConverter.class,
+      description = "csv or json (default: csv)")
+  Export.Format format;
+
+  /** A bad --format is a usage error (exit 2), said before the store is opened. */
+  static final class FormatConverter implements ITypeConverter<Export.Format> {
+    @Override
+    public Export.Format convert(String s) {
+      try {
+        return Export.Format.parse(s);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
 
   @Option(
       names = "--out",
@@ -47,7 +65,7 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Export.Format f = Export.Format.parse(format);
+    Export.Format f = format;
     try (RunStore s = RunStore.openExisting(store)) {
       List<Path> files =
           which.run != null

@@ -60,6 +60,15 @@ class CliErrorsTest {
     usage("Unmatched argument at index 0: 'trian'", "trian");
     usage("unknown norm 'nope'", "compare", "--norms", "batch,nope", "--no-track");
     usage("--warmup-steps must be >= 0", "compare", "--warmup-steps", "-1", "--no-track");
+    usage(
+        "unknown format 'xml' (csv or json)",
+        "export",
+        "--run",
+        "r",
+        "--format",
+        "xml",
+        "--out",
+        "o");
   }
 
   @Test
