@@ -1,10 +1,14 @@
 package dev.normlab.cli;
 
+import dev.normlab.models.ReferenceCnn;
 import dev.normlab.train.TrainBench;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code normlab bench}: training throughput of the reference CNN per norm. */
 @Command(
@@ -43,8 +47,17 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "kernel threads (default: all cores)")
   Integer threads;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() {
+    for (String n : norms) {
+      try {
+        ReferenceCnn.Norm.parse(n); // every name checked before any is measured: a usage error
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+      }
+    }
     for (String n : norms) {
       TrainBench.Result r =
           TrainBench.run(

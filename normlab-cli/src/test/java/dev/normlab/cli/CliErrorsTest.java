@@ -60,6 +60,7 @@ class CliErrorsTest {
     usage("Unmatched argument at index 0: 'trian'", "trian");
     usage("unknown norm 'nope'", "compare", "--norms", "batch,nope", "--no-track");
     usage("--warmup-steps must be >= 0", "compare", "--warmup-steps", "-1", "--no-track");
+    usage("unknown norm 'foo'", "bench", "--norms", "none,foo", "--steps", "1");
     usage(
         "unknown format 'xml' (csv or json)",
         "export",
