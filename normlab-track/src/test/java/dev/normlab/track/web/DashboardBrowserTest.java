@@ -18,6 +18,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.NoAlertPresentException;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -67,6 +68,20 @@ class DashboardBrowserTest {
 
   static WebDriverWait waiting() {
     return new WebDriverWait(driver, Duration.ofSeconds(30));
+  }
+
+  /**
+   * Picks {@code value} in the select {@code id}. The page refills its run selects' options when it
+   * polls for new runs, so an option found a moment ago can be gone: pick again until it holds.
+   */
+  static void select(String id, String value) {
+    waiting()
+        .ignoring(StaleElementReferenceException.class)
+        .until(
+            d -> {
+              new Select(d.findElement(By.id(id))).selectByValue(value);
+              return value.equals(d.findElement(By.id(id)).getDomProperty("value"));
+            });
   }
 
   static Object js(String script, Object... args) {
@@ -145,7 +160,7 @@ class DashboardBrowserTest {
             + "const o = c.getOption(); const d = o.series[0].data;";
     double lastStep = ((Number) js(option + "return d[d.length - 1][0];")).doubleValue();
     assertEquals(199, lastStep, 1e-9);
-    new Select(driver.findElement(By.id("c-x"))).selectByValue("epoch");
+    select("c-x", "epoch");
     // Fractional epochs: the last of 200 steps (20 per epoch) is at 9.95.
     waiting()
         .until(
@@ -161,14 +176,14 @@ class DashboardBrowserTest {
     waiting().until(d -> "log".equals(js(option + "return o.yAxis[0].type;")));
 
     // Filtering the table by norm goes through the API.
-    new Select(driver.findElement(By.id("f-norm"))).selectByValue("batch");
+    select("f-norm", "batch");
     waiting().until(d -> runNames().equals(List.of("mnist-batch")));
     driver.findElement(By.id("f-clear")).click();
     waiting().until(d -> runNames().size() == 6);
 
     driver.findElement(By.cssSelector("#tabs button[data-view='predictions']")).click();
     int run = 2;
-    new Select(driver.findElement(By.id("pr-run"))).selectByValue(StoreFixture.runId(run));
+    select("pr-run", StoreFixture.runId(run));
     waiting().until(d -> !driver.findElements(By.cssSelector("#pred-table tbody tr")).isEmpty());
     String before = driver.findElement(By.id("pred-table")).getDomAttribute("data-loaded");
     driver.findElement(By.id("pr-mistakes")).click();
@@ -216,7 +231,7 @@ class DashboardBrowserTest {
     }
 
     // Two runs on the same examples: the rows where exactly one is right.
-    new Select(driver.findElement(By.id("cp-run"))).selectByValue(StoreFixture.runId(0));
+    select("cp-run", StoreFixture.runId(0));
     int differ = 0;
     for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
       differ += StoreFixture.wrong(run, x) != StoreFixture.wrong(0, x) ? 1 : 0;
@@ -284,7 +299,7 @@ class DashboardBrowserTest {
     waiting().until(d -> paintedPixels("#charts") > 1000);
     assertXssShownAsText();
     driver.findElement(By.cssSelector("#tabs button[data-view='predictions']")).click();
-    new Select(driver.findElement(By.id("pr-run"))).selectByValue(StoreFixture.runId(1));
+    select("pr-run", StoreFixture.runId(1));
     waiting().until(d -> !driver.findElements(By.cssSelector("#pred-table tbody tr")).isEmpty());
     // Mistakes come first.
     WebElement first = driver.findElement(By.cssSelector("#pred-table tbody tr"));
