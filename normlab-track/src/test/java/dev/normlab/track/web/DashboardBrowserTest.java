@@ -66,8 +66,14 @@ class DashboardBrowserTest {
     }
   }
 
+  /**
+   * A wait that also retries a condition whose elements went stale: the live page re-renders its
+   * runs table and refills its selects on every poll (5 s), whatever the test is doing.
+   */
   static WebDriverWait waiting() {
-    return new WebDriverWait(driver, Duration.ofSeconds(30));
+    var wait = new WebDriverWait(driver, Duration.ofSeconds(30));
+    wait.ignoring(StaleElementReferenceException.class);
+    return wait;
   }
 
   /**
@@ -76,7 +82,6 @@ class DashboardBrowserTest {
    */
   static void select(String id, String value) {
     waiting()
-        .ignoring(StaleElementReferenceException.class)
         .until(
             d -> {
               new Select(d.findElement(By.id(id))).selectByValue(value);
