@@ -65,12 +65,11 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Export.Format f = format;
     try (RunStore s = RunStore.openExisting(store)) {
       List<Path> files =
           which.run != null
-              ? Export.run(s.query(), which.run, f, out)
-              : Export.group(s.query(), which.group, f, out);
+              ? Export.run(s.query(), which.run, format, out)
+              : Export.group(s.query(), which.group, format, out);
       for (Path p : files) {
         System.out.println("wrote " + p);
       }

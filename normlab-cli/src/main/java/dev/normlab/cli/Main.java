@@ -89,13 +89,13 @@ public final class Main implements Runnable {
     if (ex instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
       return m;
     }
+    // StoreException: a missing, damaged or locked run store, the user's to fix
     if (ex instanceof RuntimeException
         && !(ex instanceof IllegalArgumentException)
         && !(ex instanceof IllegalStateException)
         && !(ex instanceof ArithmeticException)
         && !(ex instanceof java.io.UncheckedIOException)
-        && !(ex
-            instanceof StoreException)) { // a missing, damaged or locked store: the user's to fix
+        && !(ex instanceof StoreException)) {
       // A bug rather than bad input: say so, still without a stack trace.
       return "internal error: "
           + ex

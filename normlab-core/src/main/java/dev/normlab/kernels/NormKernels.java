@@ -223,10 +223,9 @@ public final class NormKernels {
           for (int r = from; r < to; r++) {
             int off = r * len;
             int cbase = (r % groups) * cpg;
-            double m = rms ? 0.0 : mean[r];
             double rs = rstd[r];
-            float mhi = (float) m;
-            float mlo = (float) (m - mhi);
+            float mhi = rowHi(mean, r, rms);
+            float mlo = rowLo(mean, r, rms, mhi);
             acc[0] = 0;
             acc[1] = 0;
             elemGradSums(dy, x, off, len, mhi, mlo, w, cbase, acc);
@@ -418,6 +417,10 @@ public final class NormKernels {
         grain,
         (from, to) -> {
           double[][] acc = new double[to - from][2];
+          float[] hi = new float[to - from];
+          float[] lo = new float[to - from];
+          float[] scale = new float[to - from];
+          float[] shift = new float[to - from];
           float[] part = partials(inner);
           int block = channelBlock(inner, to - from);
           for (int c0 = from; c0 < to; c0 += block) {
@@ -436,7 +439,7 @@ public final class NormKernels {
                 acc[ch - from][1] = 0;
               }
               // image by image through the block's channels: each channel's sums in the order
-              // of the images as before, but read as one run of the block's maps per image
+              // of the images, read as one run of the block's maps per image
               for (int i = 0; i < n; i++) {
                 for (int ch = c0; ch < c1; ch++) {
                   sums(x, i * cs + ch * inner, inner, x[ch * inner], 0f, acc[ch - from], part);
@@ -450,15 +453,17 @@ public final class NormKernels {
                 rstd[ch] = bnInvStd(var[ch], eps);
               }
             }
+            for (int ch = c0; ch < c1; ch++) {
+              int q = ch - from;
+              hi[q] = (float) mean[ch];
+              lo[q] = (float) (mean[ch] - hi[q]);
+              scale[q] = (float) (w == null ? rstd[ch] : rstd[ch] * w[ch]);
+              shift[q] = b == null ? 0f : b[ch];
+            }
             for (int i = 0; i < n; i++) {
               for (int ch = c0; ch < c1; ch++) {
-                double m = mean[ch];
-                double rs = rstd[ch];
-                float mhi = (float) m;
-                float mlo = (float) (m - mhi);
-                double a = w == null ? rs : rs * w[ch];
-                float sh = b == null ? 0f : b[ch];
-                affine(x, y, i * cs + ch * inner, inner, mhi, mlo, (float) a, sh);
+                int q = ch - from;
+                affine(x, y, i * cs + ch * inner, inner, hi[q], lo[q], scale[q], shift[q]);
               }
             }
           }
