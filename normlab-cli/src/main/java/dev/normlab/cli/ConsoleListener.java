@@ -17,6 +17,11 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
   private long start;
   private long lastDraw;
 
+  /** Whether the lr changes by epoch (then each epoch line shows the one it trained with). */
+  private boolean scheduled;
+
+  private double epochLr;
+
   ConsoleListener(String label, PrintStream out, PrintStream err) {
     this.label = label;
     this.out = out;
@@ -27,22 +32,23 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
   public void onStart(TrainConfig config, long totalSteps) {
     total = totalSteps;
     epochs = config.epochs();
+    scheduled = !config.optim().scheduler().equals("none");
     start = System.nanoTime();
     out.printf(
-        "[%s] training %s on %s: %d epochs, batch %d, lr %s, momentum %s, seed %d, %d threads%n",
+        "[%s] training %s on %s: %d epochs, batch %d, %s, seed %d, %d threads%n",
         label,
         config.norm(),
         config.dataset(),
         config.epochs(),
         config.batchSize(),
-        config.lr(),
-        config.momentum(),
+        config.optim().describe(config.epochs()),
         config.seed(),
         config.threads());
   }
 
   @Override
   public void onStep(long step, int epoch, double loss, double lr, double ips) {
+    epochLr = lr;
     long now = System.nanoTime();
     if (now - lastDraw < (tty ? 200_000_000L : 10_000_000_000L) && step != total) {
       return;
@@ -71,14 +77,15 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
       err.print("\r");
     }
     out.printf(
-        "[%s] epoch %d: train loss %.4f  test loss %.4f  test acc %.2f%%  %.0f img/s  (%.1f s)%n",
+        "[%s] epoch %d: train loss %.4f  test loss %.4f  test acc %.2f%%  %.0f img/s  (%.1f s)%s%n",
         label,
         r.epoch(),
         r.trainLoss(),
         r.testLoss(),
         r.testAccuracy(),
         r.imagesPerSecond(),
-        r.epochSeconds());
+        r.epochSeconds(),
+        scheduled ? "  lr " + fourDigits(epochLr) : "");
   }
 
   @Override
@@ -101,6 +108,14 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
   public void onFinish(TrainResult r) {
     out.printf(
         "[%s] done in %s; checkpoints in %s%n", label, hms(r.trainSeconds()), r.checkpointDir());
+  }
+
+  /** 0.0007500 as 0.00075: four significant digits, no trailing zeros. */
+  static String fourDigits(double v) {
+    return new java.math.BigDecimal(v)
+        .round(new java.math.MathContext(4))
+        .stripTrailingZeros()
+        .toPlainString();
   }
 
   static String hms(double seconds) {

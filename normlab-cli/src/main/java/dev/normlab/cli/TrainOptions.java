@@ -2,9 +2,11 @@ package dev.normlab.cli;
 
 import dev.normlab.data.MnistLike;
 import dev.normlab.models.ReferenceCnn;
+import dev.normlab.train.OptimizerConfig;
 import dev.normlab.train.TrainConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -25,22 +27,69 @@ final class TrainOptions {
   int epochs;
 
   @Option(
-      names = "--lr",
-      defaultValue = "0.01",
-      description = "SGD learning rate (default: ${DEFAULT-VALUE})")
-  double lr;
+      names = "--optimizer",
+      defaultValue = "sgd",
+      description = "sgd, adam or adamw, as torch.optim's (default: ${DEFAULT-VALUE})")
+  String optimizer;
 
   @Option(
-      names = "--momentum",
-      defaultValue = "0.9",
-      description = "SGD momentum (default: ${DEFAULT-VALUE})")
-  double momentum;
+      names = "--lr",
+      description = "learning rate (default: 0.01 with sgd, 0.001 with adam and adamw)")
+  Double lr;
+
+  @Option(names = "--momentum", description = "SGD momentum (default: 0.9)")
+  Double momentum;
+
+  @Option(names = "--dampening", description = "SGD dampening (default: 0)")
+  Double dampening;
+
+  @Option(
+      names = "--nesterov",
+      description = "SGD with Nesterov momentum (needs momentum > 0 and dampening 0)")
+  boolean nesterov;
 
   @Option(
       names = "--weight-decay",
-      defaultValue = "0",
-      description = "SGD weight decay (default: ${DEFAULT-VALUE})")
-  double weightDecay;
+      description =
+          "weight decay: L2 penalty with sgd and adam, decoupled with adamw (default: 0; 0.01"
+              + " with adamw)")
+  Double weightDecay;
+
+  @Option(
+      names = "--betas",
+      split = ",",
+      paramLabel = "B1,B2",
+      description = "Adam's and AdamW's moment decays (default: 0.9,0.999)")
+  double[] betas;
+
+  @Option(names = "--eps", description = "Adam's and AdamW's denominator term (default: 1e-8)")
+  Double eps;
+
+  @Option(
+      names = "--scheduler",
+      defaultValue = "none",
+      description =
+          "learning-rate schedule, stepped after every epoch: none, step (StepLR) or cosine"
+              + " (CosineAnnealingLR) (default: ${DEFAULT-VALUE})")
+  String scheduler;
+
+  @Option(
+      names = "--step-size",
+      paramLabel = "EPOCHS",
+      description = "StepLR: multiply the lr by --gamma every EPOCHS epochs (needed with step)")
+  Integer stepSize;
+
+  @Option(names = "--gamma", description = "StepLR's factor (default: 0.1)")
+  Double gamma;
+
+  @Option(
+      names = "--t-max",
+      paramLabel = "EPOCHS",
+      description = "CosineAnnealingLR's half period (default: --epochs)")
+  Integer tMax;
+
+  @Option(names = "--eta-min", description = "CosineAnnealingLR's lowest lr (default: 0)")
+  Double etaMin;
 
   @Option(
       names = "--batch-size",
@@ -138,21 +187,73 @@ final class TrainOptions {
         throw new IllegalArgumentException(
             "--data-dir " + dataDir + " is not a directory (it should hold <dataset>/*-ubyte.gz)");
       }
-      return build(norm, runName, t);
+      return build(norm, runName, t, optim());
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
   }
 
-  private TrainConfig build(String norm, String runName, int t) {
+  /**
+   * The optimizer and schedule; an option of another optimizer or schedule than the chosen one is
+   * an error rather than silently ignored.
+   */
+  private OptimizerConfig optim() {
+    String opt = optimizer.toLowerCase(Locale.ROOT);
+    String sched = scheduler.toLowerCase(Locale.ROOT);
+    boolean sgd = opt.equals("sgd");
+    onlyWith(sgd, opt, "--momentum", momentum, "--dampening", dampening);
+    onlyWith(sgd, opt, "--nesterov", nesterov ? true : null);
+    onlyWith(!sgd, opt, "--betas", betas, "--eps", eps);
+    onlyWith(
+        sched.equals("step"), "--scheduler " + sched, "--step-size", stepSize, "--gamma", gamma);
+    onlyWith(sched.equals("cosine"), "--scheduler " + sched, "--t-max", tMax, "--eta-min", etaMin);
+    if (sched.equals("step") && stepSize == null) {
+      throw new IllegalArgumentException("--scheduler step needs --step-size");
+    }
+    if (betas != null && betas.length != 2) {
+      throw new IllegalArgumentException(
+          "--betas takes two values, B1,B2 (e.g. 0.9,0.999), got " + betas.length);
+    }
+    return new OptimizerConfig(
+        opt,
+        or(lr, sgd ? 0.01 : 0.001),
+        or(momentum, 0.9),
+        or(dampening, 0.0),
+        nesterov,
+        or(weightDecay, opt.equals("adamw") ? 0.01 : 0.0),
+        betas == null ? 0.9 : betas[0],
+        betas == null ? 0.999 : betas[1],
+        or(eps, 1e-8),
+        sched,
+        stepSize == null ? 1 : stepSize,
+        or(gamma, 0.1),
+        tMax == null ? 0 : tMax,
+        or(etaMin, 0.0));
+  }
+
+  /** Refuses options (name, value pairs; null = not given) that do not apply to {@code what}. */
+  private static void onlyWith(boolean applies, String what, Object... nameValues) {
+    for (int i = 0; i < nameValues.length && !applies; i += 2) {
+      if (nameValues[i + 1] != null) {
+        throw new IllegalArgumentException(
+            nameValues[i]
+                + " does not apply to "
+                + (what.startsWith("--") ? what : "--optimizer " + what));
+      }
+    }
+  }
+
+  private static double or(Double v, double otherwise) {
+    return v != null ? v : otherwise;
+  }
+
+  private TrainConfig build(String norm, String runName, int t, OptimizerConfig optim) {
     return new TrainConfig(
         dataset,
         norm,
         groups,
         epochs,
-        lr,
-        momentum,
-        weightDecay,
+        optim,
         batchSize,
         seed,
         t,

@@ -59,6 +59,58 @@ class CliErrorsTest {
     usage("Missing required option: '--checkpoint=<checkpoint>'", "eval");
     usage("Unmatched argument at index 0: 'trian'", "trian");
     usage("unknown norm 'nope'", "compare", "--norms", "batch,nope", "--no-track");
+    // An option of another optimizer or schedule is refused, not silently ignored.
+    usage(
+        "optimizer must be one of sgd, adam, adamw, got 'rmsprop'",
+        "train",
+        "--optimizer",
+        "rmsprop",
+        "--no-track");
+    usage(
+        "--momentum does not apply to --optimizer adam",
+        "train",
+        "--optimizer",
+        "adam",
+        "--momentum",
+        "0.5",
+        "--no-track");
+    usage(
+        "--nesterov does not apply to --optimizer adamw",
+        "train",
+        "--optimizer",
+        "adamw",
+        "--nesterov");
+    usage("--betas does not apply to --optimizer sgd", "compare", "--betas", "0.9,0.99");
+    usage(
+        "--betas takes two values, B1,B2 (e.g. 0.9,0.999), got 3",
+        "train",
+        "--optimizer",
+        "adam",
+        "--betas",
+        "0.9,0.99,0.9");
+    usage("beta2 must be in [0, 1), got 1.5", "train", "--optimizer", "adam", "--betas", "0.9,1.5");
+    usage(
+        "nesterov needs a momentum > 0 and dampening 0",
+        "train",
+        "--nesterov",
+        "--dampening",
+        "0.1");
+    usage("--scheduler step needs --step-size", "train", "--scheduler", "step");
+    usage("--gamma does not apply to --scheduler none", "train", "--gamma", "0.5");
+    usage(
+        "--t-max does not apply to --scheduler step",
+        "train",
+        "--scheduler",
+        "step",
+        "--step-size",
+        "2",
+        "--t-max",
+        "3");
+    usage(
+        "scheduler must be one of none, step, cosine, got 'linear'",
+        "train",
+        "--scheduler",
+        "linear");
     usage("--warmup-steps must be >= 0", "compare", "--warmup-steps", "-1", "--no-track");
     usage("unknown norm 'foo'", "bench", "--norms", "none,foo", "--steps", "1");
     usage(

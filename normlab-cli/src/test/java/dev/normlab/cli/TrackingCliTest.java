@@ -3,6 +3,7 @@ package dev.normlab.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.normlab.io.Json;
@@ -204,6 +205,43 @@ class TrackingCliTest {
       for (int i = 0; i < loss.size(); i++) {
         assertEquals(i + 1, loss.get(i).step());
       }
+    }
+  }
+
+  @Test
+  void optimizerAndScheduleOptionsReachTheRunAndItsRecord() throws Exception {
+    Result r =
+        train(
+            "--epochs",
+            "2",
+            "--optimizer",
+            "adamw",
+            "--scheduler",
+            "step",
+            "--step-size",
+            "1",
+            "--gamma",
+            "0.5");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(
+        r.out()
+            .contains("adamw lr 0.001, betas 0.9/0.999, weight decay 0.01, lr x0.5 every 1 epoch"),
+        r.out());
+    assertTrue(
+        r.out().matches("(?s).*epoch 1: .* lr 0\\.001\n.*epoch 2: .* lr 0\\.0005\n.*"), r.out());
+    try (RunStore s = RunStore.openExisting(dir.resolve("out").resolve("runs.db"))) {
+      RunQuery q = s.query();
+      String id = q.runs(RunQuery.Filter.all()).get(0).id();
+      var config = q.config(id);
+      assertEquals("\"adamw\"", config.get("optimizer").json());
+      assertEquals(0.001, config.get("lr").number()); // Adam's default lr
+      assertEquals(0.01, config.get("weight_decay").number()); // AdamW's default decay
+      assertEquals(0.999, config.get("beta2").number());
+      assertEquals("\"step\"", config.get("scheduler").json());
+      assertEquals(0.5, config.get("gamma").number());
+      assertNull(config.get("momentum"));
+      var lrs = q.history(id, "train/lr").stream().map(p -> p.value()).toList();
+      assertEquals(List.of(0.001, 0.001, 0.001, 0.001, 0.0005, 0.0005, 0.0005, 0.0005), lrs);
     }
   }
 

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * A run's checkpoint directory: {@code last.safetensors} (rewritten atomically after every epoch),
@@ -30,20 +31,17 @@ final class Checkpoints {
   private static final String BEST = "normlab.best_accuracy";
   private static final String PARTIAL = "normlab.epoch_progress";
 
-  /** Config keys that must match to resume (epochs may grow; threads may change). */
+  /**
+   * Config keys that must match to resume (epochs may grow; threads may change). A key missing on
+   * either side (an option of another optimizer, or a checkpoint older than the key) is not
+   * compared; the optimizer's and schedule's names are always there.
+   */
   private static final List<String> MUST_MATCH =
-      List.of(
-          "dataset",
-          "norm",
-          "groups",
-          "optimizer",
-          "lr",
-          "momentum",
-          "weight_decay",
-          "batch_size",
-          "seed",
-          "limit_train",
-          "limit_test");
+      Stream.concat(
+              Stream.of(
+                  "dataset", "norm", "groups", "batch_size", "seed", "limit_train", "limit_test"),
+              OptimizerConfig.KEYS.stream())
+          .toList();
 
   private final Path dir;
 

@@ -11,6 +11,7 @@ import java.util.Map;
  * @param dataset {@code mnist}, {@code fashion-mnist} or {@code kmnist}
  * @param norm {@code none}, {@code batch}, {@code instance}, {@code layer} or {@code group}
  * @param groups GroupNorm's group count
+ * @param optim the optimizer and learning-rate schedule
  * @param limitTrain use only the first N training images (0 = all)
  * @param limitTest evaluate on the first N test images (0 = all)
  * @param checkpointDir where this run's checkpoints go
@@ -24,9 +25,7 @@ public record TrainConfig(
     String norm,
     int groups,
     int epochs,
-    double lr,
-    double momentum,
-    double weightDecay,
+    OptimizerConfig optim,
     int batchSize,
     long seed,
     int threads,
@@ -39,7 +38,7 @@ public record TrainConfig(
     boolean detectAnomaly,
     String runId) {
 
-  /** A config without step checkpoints, anomaly detection or run id. */
+  /** A config with SGD and no schedule, without step checkpoints, anomaly detection or run id. */
   public TrainConfig(
       String dataset,
       String norm,
@@ -61,9 +60,7 @@ public record TrainConfig(
         norm,
         groups,
         epochs,
-        lr,
-        momentum,
-        weightDecay,
+        OptimizerConfig.sgd(lr, momentum, weightDecay),
         batchSize,
         seed,
         threads,
@@ -79,16 +76,11 @@ public record TrainConfig(
 
   public TrainConfig {
     require(epochs >= 1, "epochs must be >= 1, got " + epochs);
-    require(lr > 0, "lr must be > 0, got " + lr);
-    require(momentum >= 0, "momentum must be >= 0, got " + momentum);
-    require(weightDecay >= 0, "weight decay must be >= 0, got " + weightDecay);
+    require(optim != null, "optim must not be null");
     require(batchSize >= 1, "batch size must be >= 1, got " + batchSize);
     require(threads >= 1, "threads must be >= 1, got " + threads);
     require(groups >= 1, "groups must be >= 1, got " + groups);
     require(limitTrain >= 0 && limitTest >= 0, "limits must be >= 0");
-    require(Double.isFinite(lr), "lr must be finite, got " + lr);
-    require(Double.isFinite(momentum), "momentum must be finite, got " + momentum);
-    require(Double.isFinite(weightDecay), "weight decay must be finite, got " + weightDecay);
     require(checkpointEvery >= 0, "checkpoint-every must be >= 0, got " + checkpointEvery);
   }
 
@@ -153,7 +145,17 @@ public record TrainConfig(
 
   /** The same run with another learning rate. */
   public TrainConfig withLr(double v) {
-    return with(e -> e.lr = v);
+    return with(e -> e.optim = e.optim.withLr(v));
+  }
+
+  /** The same run with another optimizer or schedule. */
+  public TrainConfig withOptim(OptimizerConfig o) {
+    return with(e -> e.optim = o);
+  }
+
+  /** The (initial) learning rate. */
+  public double lr() {
+    return optim.lr();
   }
 
   /** The config as flat keys, for the run store and checkpoint metadata. */
@@ -163,10 +165,7 @@ public record TrainConfig(
     m.put("norm", norm);
     m.put("groups", groups);
     m.put("epochs", epochs);
-    m.put("optimizer", "sgd");
-    m.put("lr", lr);
-    m.put("momentum", momentum);
-    m.put("weight_decay", weightDecay);
+    optim.putInto(m, epochs);
     m.put("batch_size", batchSize);
     m.put("seed", seed);
     m.put("threads", threads);
@@ -181,9 +180,7 @@ public record TrainConfig(
     String norm;
     int groups;
     int epochs;
-    double lr;
-    double momentum;
-    double weightDecay;
+    OptimizerConfig optim;
     int batchSize;
     long seed;
     int threads;
@@ -201,9 +198,7 @@ public record TrainConfig(
       norm = c.norm;
       groups = c.groups;
       epochs = c.epochs;
-      lr = c.lr;
-      momentum = c.momentum;
-      weightDecay = c.weightDecay;
+      optim = c.optim;
       batchSize = c.batchSize;
       seed = c.seed;
       threads = c.threads;
@@ -223,9 +218,7 @@ public record TrainConfig(
           norm,
           groups,
           epochs,
-          lr,
-          momentum,
-          weightDecay,
+          optim,
           batchSize,
           seed,
           threads,

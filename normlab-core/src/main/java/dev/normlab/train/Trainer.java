@@ -14,7 +14,8 @@ import dev.normlab.kernels.Parallel;
 import dev.normlab.models.ReferenceCnn;
 import dev.normlab.nn.Module;
 import dev.normlab.nn.functional.F;
-import dev.normlab.optim.SGD;
+import dev.normlab.optim.LRScheduler;
+import dev.normlab.optim.Optimizer;
 import dev.normlab.tensor.Rng;
 import dev.normlab.tensor.Tensor;
 import java.io.IOException;
@@ -25,7 +26,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Trains the reference CNN with SGD and cross entropy, evaluating on the test set after every epoch
+ * Trains the reference CNN with cross entropy and the config's optimizer (SGD, Adam or AdamW) and
+ * learning-rate schedule (stepped after every epoch), evaluating on the test set after every epoch
  * and checkpointing {@code last.safetensors} and {@code best.safetensors}. Reproducible: the same
  * config (seed, threads) gives the same metrics bit for bit.
  */
@@ -127,8 +129,9 @@ public final class Trainer {
     Dataset test = load(which, false, config.limitTest());
     Rng rng = new Rng(config.seed());
     ReferenceCnn model = new ReferenceCnn(norm, config.groups(), rng);
-    SGD opt =
-        new SGD(model.parameters(), config.lr(), config.momentum(), 0, config.weightDecay(), false);
+    Optimizer opt = config.optim().create(model.parameters());
+    // Built before a resume restores the optimizer's groups (their lr and initial_lr).
+    LRScheduler schedule = config.optim().schedule(opt, config.epochs());
     Checkpoints checkpoints = new Checkpoints(config.checkpointDir());
     try (DataLoader loader =
             DataLoader.builder(train)
@@ -160,6 +163,9 @@ public final class Trainer {
           history.addAll(resumed.history());
           partial = resumed.partial();
           lastGood = resumed.file();
+          if (schedule != null) {
+            // MUT schedule.setLastEpoch(resumed.epoch());
+          }
           if (loader.epoch() != resumed.epoch()) {
             throw new CheckpointException(
                 resumed.file()
@@ -215,7 +221,7 @@ public final class Trainer {
           images += b.size();
           lossSum += l;
           double secs = earlierSeconds + (System.nanoTime() - t0) / 1e9;
-          listener.onStep(step, epoch, l, config.lr(), images / Math.max(secs, 1e-9));
+          listener.onStep(step, epoch, l, lr(opt), images / Math.max(secs, 1e-9));
           boolean midEpoch = loader.epoch() == epoch - 1;
           if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0 && midEpoch) {
             requireFiniteWeights(model, step, epoch);
@@ -253,6 +259,10 @@ public final class Trainer {
         if (best) {
           bestAcc = r.testAccuracy();
         }
+        if (schedule != null) {
+          schedule
+              .step(); // after the epoch, as PyTorch's loops do; the checkpoint keeps the new lr
+        }
         requireFiniteWeights(model, step, epoch);
         checkpoints.save(run, epoch, step, bestAcc, history, best);
         lastGood = checkpoints.last();
@@ -274,6 +284,11 @@ public final class Trainer {
       listener.onFinish(result);
       return result;
     }
+  }
+
+  /** The learning rate of the optimizer's (only) parameter group, as the schedule set it. */
+  private static double lr(Optimizer opt) {
+    return opt.paramGroups().get(0).lr();
   }
 
   /** Test loss, accuracy and per-class accuracy, computed in eval mode without a tape. */

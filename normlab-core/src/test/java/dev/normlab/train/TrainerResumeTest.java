@@ -37,14 +37,40 @@ class TrainerResumeTest {
   void resumedRunsEndBitIdenticalToAnUninterruptedOne() throws Exception {
     Datasets data = SyntheticMnist.write(tmp.resolve("data"), 64, 32); // 4 steps per epoch
     TrainConfig base = SyntheticMnist.config("batch", 2, tmp.resolve("ref")).withCheckpointEvery(3);
+    // step 5: resume from the step-3 checkpoint (mid epoch 1 -> epoch 2 boundary crossed);
+    // step 7: resume from the step-6 checkpoint (mid epoch 2); step 4: from step 3.
+    assertResumesBitIdentical(base, data, 4, 5, 7);
+  }
+
+  /**
+   * Adam's moments and step counts and the schedule's position come back too: resumed at an epoch
+   * end (step 9 crashes before its step checkpoint, so epoch 2's is the newest) and mid epoch.
+   */
+  @Test
+  void resumedRunsWithAdamAndASchedulePickUpTheirLearningRate() throws Exception {
+    Datasets data = SyntheticMnist.write(tmp.resolve("data"), 64, 32);
+    TrainConfig sgd = SyntheticMnist.config("group", 3, tmp.resolve("ref")).withCheckpointEvery(3);
+    TrainConfig cosine =
+        sgd.withOptim(
+            new OptimizerConfig(
+                "adam", 1e-3, 0, 0, false, 0, 0.9, 0.999, 1e-8, "cosine", 1, 0.1, 0, 1e-5));
+    assertResumesBitIdentical(cosine, data, 5, 9, 10);
+    TrainConfig step =
+        sgd.withOptim(
+            new OptimizerConfig(
+                "adamw", 2e-3, 0, 0, false, 0.05, 0.8, 0.99, 1e-7, "step", 2, 0.5, 0, 0));
+    assertResumesBitIdentical(step.withCheckpointDir(tmp.resolve("ref-step")), data, 5, 9);
+  }
+
+  private void assertResumesBitIdentical(TrainConfig base, Datasets data, long... crashes)
+      throws Exception {
     TrainResult ref = new Trainer(base, null, data).run();
     Map<String, Tensor> refWeights =
         Checkpoint.load(ref.checkpointDir().resolve("last.safetensors")).modelState();
-
-    // step 5: resume from the step-3 checkpoint (mid epoch 1 -> epoch 2 boundary crossed);
-    // step 7: resume from the step-6 checkpoint (mid epoch 2); step 4: from step 3.
-    for (long crashAt : new long[] {4, 5, 7}) {
-      Path dir = tmp.resolve("crash" + crashAt);
+    for (long crashAt : crashes) {
+      Path dir =
+          base.checkpointDir()
+              .resolveSibling(base.checkpointDir().getFileName() + "-crash" + crashAt);
       TrainConfig c = base.withCheckpointDir(dir);
       TrainingListener crasher =
           new TrainingListener() {
@@ -95,6 +121,17 @@ class TrainerResumeTest {
     TrainConfig otherNorm = c.withNorm("layer").withEpochs(2).withResume(true);
     e = assertThrows(CheckpointException.class, () -> new Trainer(otherNorm, null, data).run());
     assertTrue(e.getMessage().contains("norm group (checkpoint) vs layer (now)"), e.getMessage());
+    // Another optimizer or schedule would continue a different run.
+    TrainConfig adam =
+        c.withOptim(
+                new OptimizerConfig(
+                    "adam", 0.01, 0, 0, false, 0, 0.9, 0.999, 1e-8, "cosine", 1, 0.1, 0, 0))
+            .withEpochs(2)
+            .withResume(true);
+    e = assertThrows(CheckpointException.class, () -> new Trainer(adam, null, data).run());
+    assertTrue(e.getMessage().contains("optimizer sgd (checkpoint) vs adam (now)"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("scheduler none (checkpoint) vs cosine (now)"), e.getMessage());
   }
 
   @Test
