@@ -1,7 +1,10 @@
 """Trains the PyTorch twin of the reference CNN: the accuracy and throughput baseline.
 
 usage: python3 scripts/torch/train_reference.py --norms none,batch,instance,layer,group \
-           --epochs 1 [--limit-train N] [--threads 2] [--data ../shared/datasets]
+           --epochs 1 [--limit-train N] [--threads 2] [--data ../shared/datasets] \
+           [--optimizer sgd|adam|adamw ...] [--scheduler none|step|cosine ...]
+The optimizer and schedule options have the names and defaults of `normlab train`'s, so one set of
+options runs both sides.
 Prints one line per norm: `torch norm=batch epoch=1 test_acc=98.12 test_loss=0.0581 images_per_s=1234.5`.
 """
 import argparse
@@ -17,8 +20,19 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--norms", default="none,batch,instance,layer,group")
     p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])
+    p.add_argument("--lr", type=float, default=None, help="default: 0.01 with sgd, 0.001 with adam(w)")
     p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--dampening", type=float, default=0.0)
+    p.add_argument("--nesterov", action="store_true")
+    p.add_argument("--weight-decay", type=float, default=None, help="default: 0; 0.01 with adamw")
+    p.add_argument("--betas", default="0.9,0.999")
+    p.add_argument("--eps", type=float, default=1e-8)
+    p.add_argument("--scheduler", default="none", choices=["none", "step", "cosine"])
+    p.add_argument("--step-size", type=int, default=None)
+    p.add_argument("--gamma", type=float, default=0.1)
+    p.add_argument("--t-max", type=int, default=None, help="default: --epochs")
+    p.add_argument("--eta-min", type=float, default=0.0)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
@@ -35,7 +49,7 @@ def main():
     for norm in a.norms.split(","):
         torch.manual_seed(a.seed)
         model = ReferenceCnn(norm)
-        opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
+        opt, sched = optimizer_and_schedule(model, a)
         g = torch.Generator().manual_seed(a.seed)
         seen, train_time, steps = 0, 0.0, 0
         for epoch in range(1, a.epochs + 1):
@@ -68,9 +82,34 @@ def main():
                     correct += (out.argmax(1) == yte[i : i + 1000]).sum().item()
             print(
                 f"torch norm={norm} epoch={epoch} test_acc={100.0 * correct / len(xte):.2f} "
-                f"test_loss={total_loss / len(xte):.4f} images_per_s={seen / train_time:.1f}",
+                f"test_loss={total_loss / len(xte):.4f} images_per_s={seen / train_time:.1f}"
+                f" lr={opt.param_groups[0]['lr']:.6g}",
                 flush=True,
             )
+            if sched is not None:
+                sched.step()  # after the epoch, as normlab's trainer does
+
+
+def optimizer_and_schedule(model, a):
+    """torch.optim's counterpart of `normlab train`'s --optimizer and --scheduler options."""
+    sgd = a.optimizer == "sgd"
+    lr = a.lr if a.lr is not None else (0.01 if sgd else 0.001)
+    wd = a.weight_decay if a.weight_decay is not None else (0.01 if a.optimizer == "adamw" else 0.0)
+    betas = tuple(float(b) for b in a.betas.split(","))
+    if sgd:
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=a.momentum, dampening=a.dampening,
+                              weight_decay=wd, nesterov=a.nesterov)
+    elif a.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=lr, betas=betas, eps=a.eps, weight_decay=wd)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=betas, eps=a.eps, weight_decay=wd)
+    if a.scheduler == "step":
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=a.step_size, gamma=a.gamma)
+    elif a.scheduler == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=a.t_max or a.epochs, eta_min=a.eta_min)
+    else:
+        sched = None
+    return opt, sched
 
 
 if __name__ == "__main__":

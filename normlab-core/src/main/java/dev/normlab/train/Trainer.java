@@ -164,7 +164,7 @@ public final class Trainer {
           partial = resumed.partial();
           lastGood = resumed.file();
           if (schedule != null) {
-            // MUT schedule.setLastEpoch(resumed.epoch());
+            schedule.setLastEpoch(resumed.epoch());
           }
           if (loader.epoch() != resumed.epoch()) {
             throw new CheckpointException(
