@@ -6,6 +6,8 @@ import dev.normlab.train.TrainResult;
 import dev.normlab.train.Trainer;
 import dev.normlab.train.TrainingListener;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -47,6 +49,15 @@ final class CompareCommand implements Callable<Integer> {
   boolean quick;
 
   @Option(
+      names = "--seeds",
+      split = ",",
+      paramLabel = "S1,S2,...",
+      description =
+          "train each norm once per seed (instead of --seed); the table then adds each norm's"
+              + " mean, standard deviation and range over the seeds")
+  List<Long> seeds;
+
+  @Option(
       names = "--warmup-steps",
       defaultValue = "4",
       description =
@@ -69,6 +80,8 @@ final class CompareCommand implements Callable<Integer> {
     if (warmupSteps < 0) {
       throw new ParameterException(spec.commandLine(), "--warmup-steps must be >= 0");
     }
+    List<Long> seedList = seedList();
+    boolean perSeed = seedList.size() > 1;
     String g =
         group != null
             ? group
@@ -79,18 +92,25 @@ final class CompareCommand implements Callable<Integer> {
     warmUp();
     List<TrainResult> results = new ArrayList<>();
     try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
-      for (String norm : norms) {
-        String runName = g + "-" + norm;
-        TrainConfig config = opts.config(norm, runName);
-        TrainingListener l =
-            TrainingListener.all(
-                new ConsoleListener(norm, System.out, System.err),
-                new MetricsCsv(MetricsCsv.fileFor(opts.out, g), norm),
-                tracking.listener(runName, g, config));
-        results.add(new Trainer(config, l).run());
+      for (long seed : seedList) { // seed by seed: an interrupted sweep has whole comparisons
+        opts.seed = seed;
+        for (String norm : norms) {
+          String label = perSeed ? norm + "-s" + seed : norm;
+          String runName = g + "-" + label;
+          TrainConfig config = opts.config(norm, runName);
+          TrainingListener l =
+              TrainingListener.all(
+                  new ConsoleListener(label, System.out, System.err),
+                  new MetricsCsv(MetricsCsv.fileFor(opts.out, g), label),
+                  tracking.listener(runName, g, config));
+          results.add(new Trainer(config, l).run());
+        }
       }
       System.out.println();
-      System.out.println(table(results));
+      System.out.println(table(results, perSeed));
+      if (perSeed) {
+        System.out.println(seedSummary(results, norms));
+      }
       tracking.printWhere(System.out);
       if (!opts.noTrack) {
         System.out.println("report:      ./normlab report --group " + g + " --out report.html");
@@ -99,6 +119,20 @@ final class CompareCommand implements Callable<Integer> {
       System.out.println("metrics:     " + MetricsCsv.fileFor(opts.out, g).toAbsolutePath());
     }
     return 0;
+  }
+
+  /** The seeds to train with: --seeds, or --seed alone; both at once is a usage error. */
+  private List<Long> seedList() {
+    if (seeds == null) {
+      return List.of(opts.seed);
+    }
+    if (spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
+      throw new ParameterException(spec.commandLine(), "give --seed or --seeds, not both");
+    }
+    if (new HashSet<>(seeds).size() != seeds.size()) {
+      throw new ParameterException(spec.commandLine(), "--seeds repeats a seed: " + seeds);
+    }
+    return seeds;
   }
 
   /**
@@ -119,21 +153,63 @@ final class CompareCommand implements Callable<Integer> {
     }
   }
 
-  static String table(List<TrainResult> results) {
+  static String table(List<TrainResult> results, boolean withSeed) {
     StringBuilder sb = new StringBuilder();
+    String seedHead = withSeed ? String.format("%6s ", "seed") : "";
     sb.append(
         String.format(
-            "%-10s %14s %10s %12s %12s%n",
-            "norm", "test acc (%)", "test loss", "train time", "images/s"));
+            "%-10s %s%14s %10s %12s %12s%n",
+            "norm", seedHead, "test acc (%)", "test loss", "train time", "images/s"));
     for (TrainResult r : results) {
+      String seed = withSeed ? String.format("%6d ", r.config().seed()) : "";
       sb.append(
           String.format(
-              "%-10s %14.2f %10.4f %12s %12.0f%n",
+              "%-10s %s%14.2f %10.4f %12s %12.0f%n",
               r.config().norm(),
+              seed,
               r.last().testAccuracy(),
               r.last().testLoss(),
               ConsoleListener.hms(r.trainSeconds()),
               r.last().imagesPerSecond()));
+    }
+    return sb.toString();
+  }
+
+  /**
+   * Per norm over its seeds: mean test accuracy, its sample standard deviation, lowest and highest,
+   * and the mean test loss, so that a difference between norms can be set against the spread of one
+   * norm's seeds.
+   */
+  static String seedSummary(List<TrainResult> results, List<String> norms) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(
+        String.format(
+            "%-10s %5s %14s %8s %8s %8s %10s%n",
+            "norm", "seeds", "mean acc (%)", "std", "min", "max", "mean loss"));
+    for (String norm : norms) {
+      double[] acc =
+          results.stream()
+              .filter(r -> r.config().norm().equals(norm))
+              .mapToDouble(r -> r.last().testAccuracy())
+              .toArray();
+      double meanLoss =
+          results.stream()
+              .filter(r -> r.config().norm().equals(norm))
+              .mapToDouble(r -> r.last().testLoss())
+              .average()
+              .orElse(Double.NaN);
+      double mean = Arrays.stream(acc).average().orElse(Double.NaN);
+      double ss = Arrays.stream(acc).map(a -> (a - mean) * (a - mean)).sum();
+      sb.append(
+          String.format(
+              "%-10s %5d %14.2f %8.2f %8.2f %8.2f %10.4f%n",
+              norm,
+              acc.length,
+              mean,
+              acc.length > 1 ? Math.sqrt(ss / (acc.length - 1)) : Double.NaN,
+              Arrays.stream(acc).min().orElse(Double.NaN),
+              Arrays.stream(acc).max().orElse(Double.NaN),
+              meanLoss));
     }
     return sb.toString();
   }

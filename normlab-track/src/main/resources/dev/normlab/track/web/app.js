@@ -183,6 +183,7 @@ function runColumns() {
     { title: 'id', sort: 'id', value: (r) => r.id },
     { title: 'status', sort: 'status', value: (r) => (r.stale ? r.status + ' (stale)' : r.status) },
     { title: 'norm', sort: 'config.norm', value: (r) => r.config.norm },
+    { title: 'optimizer', sort: 'config.optimizer', value: (r) => r.config.optimizer },
     { title: 'lr', sort: 'config.lr', value: (r) => r.config.lr, num: true },
     { title: 'batch', sort: 'config.batch_size', value: (r) => r.config.batch_size, num: true },
     { title: 'tags', sort: null, value: (r) => r.tags },

@@ -1,0 +1,94 @@
+package dev.normlab.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code compare --seeds}: one run per norm and seed, and a summary of each norm's spread. */
+class CompareSeedsTest {
+  @TempDir Path tmp;
+
+  private Cli.Result compare(String out, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "compare",
+                "--norms",
+                "batch,group",
+                "--limit-train",
+                "128",
+                "--limit-test",
+                "64",
+                "--threads",
+                "2",
+                "--warmup-steps",
+                "0",
+                "--out",
+                tmp.resolve(out).toString()));
+    args.addAll(List.of(extra));
+    args.addAll(TrackingCliTest.dataDirArgs());
+    return Cli.inProcess(args.toArray(String[]::new)).assertNoStackTrace();
+  }
+
+  /** The accuracy column of the table's rows for {@code norm} (with or without a seed column). */
+  private static List<Double> accuracies(String out, String norm, int column) {
+    return out.lines()
+        .takeWhile(l -> !l.startsWith("norm ") || !l.contains("seeds"))
+        .filter(l -> l.startsWith(norm + " "))
+        .map(l -> Double.parseDouble(l.trim().split("\\s+")[column]))
+        .toList();
+  }
+
+  @Test
+  void eachSeedIsTheRunThatSeedGivesAloneAndTheSummaryAveragesThem() throws Exception {
+    Cli.Result both = compare("both", "--seeds", "3,5");
+    assertEquals(0, both.exit(), both.all());
+    assertTrue(both.out().contains("[group-s5] epoch 1:"), both.out());
+    List<Double> batch = accuracies(both.out(), "batch", 2);
+    assertEquals(2, batch.size(), both.out());
+    assertEquals(2, accuracies(both.out(), "group", 2).size(), both.out());
+    for (int i = 0; i < 2; i++) {
+      Cli.Result alone = compare("alone" + i, "--seed", i == 0 ? "3" : "5", "--no-track");
+      assertEquals(0, alone.exit(), alone.all());
+      assertEquals(accuracies(alone.out(), "batch", 1), List.of(batch.get(i)), alone.out());
+    }
+    String summary =
+        both.out().lines().filter(l -> l.startsWith("batch ")).reduce((a, b) -> b).orElseThrow();
+    String[] f = summary.trim().split("\\s+");
+    assertEquals("2", f[1], summary); // seeds
+    assertEquals((batch.get(0) + batch.get(1)) / 2, Double.parseDouble(f[2]), 0.006, summary);
+    assertEquals(Math.min(batch.get(0), batch.get(1)), Double.parseDouble(f[4]), 1e-9, summary);
+    assertEquals(Math.max(batch.get(0), batch.get(1)), Double.parseDouble(f[5]), 1e-9, summary);
+    // Four runs in the store and the CSV, each under its norm and seed.
+    String csv =
+        Files.readString(
+            Files.list(tmp.resolve("both/results"))
+                .findFirst()
+                .orElseThrow()
+                .resolve("metrics.csv"));
+    for (String label : List.of("batch-s3", "group-s3", "batch-s5", "group-s5")) {
+      assertTrue(csv.contains("\n" + label + ",epoch,1,"), label);
+    }
+    Cli.Result runs = Cli.inProcess("runs", "--store", tmp.resolve("both/runs.db").toString());
+    assertEquals(
+        4,
+        runs.out().lines().filter(l -> l.contains("-s3 ") || l.contains("-s5 ")).count(),
+        runs.out());
+  }
+
+  @Test
+  void seedAndSeedsTogetherOrARepeatedSeedAreUsageErrors() {
+    Cli.Result r = compare("x", "--seed", "1", "--seeds", "0,1", "--no-track");
+    assertEquals(2, r.exit(), r.all());
+    assertTrue(r.err().contains("give --seed or --seeds, not both"), r.err());
+    r = compare("x", "--seeds", "0,1,0", "--no-track");
+    assertEquals(2, r.exit(), r.all());
+    assertTrue(r.err().contains("--seeds repeats a seed: [0, 1, 0]"), r.err());
+  }
+}
