@@ -284,6 +284,7 @@ async function renderCharts() {
   for (const div of [...container.children]) if (!keys.includes(div.dataset.key)) div.remove();
   const runs = [...state.selected];
   const x = $('c-x').value, weight = +$('c-smooth').value, log = $('c-log').checked;
+  const by = $('c-group').value;
   await Promise.all(keys.map(async (key) => {
     let chart = state.charts.get(key);
     if (!chart) {
@@ -304,12 +305,59 @@ async function renderCharts() {
       grid: { left: 60, right: 20, top: 32, bottom: 56 },
       xAxis: { type: 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax' },
       yAxis: { type: log ? 'log' : 'value', scale: true },
-      series: data.series.map((s) => ({
+      series: by ? groupedSeries(data.series, by, x, weight, log) : data.series.map((s) => ({
         type: 'line', name: runLabel(s.run), showSymbol: s.points.length < 30,
         data: smooth(s.points, weight).filter(([, y]) => !log || y > 0),
       })),
     }, true);
   }));
+}
+
+/**
+ * Runs that share a value of config key `by` (one norm over several seeds, say) as one line, their
+ * mean, with thin lines of the same colour at the lowest and highest run: the spread a difference
+ * between groups is to be held against. Points are matched by step or epoch; on the time axis by
+ * their place in the series (the runs of one config log the same steps), at the mean time.
+ */
+function groupedSeries(series, by, x, weight, log) {
+  const groups = new Map();
+  for (const s of series) {
+    const r = state.allRuns.find((q) => q.id === s.run);
+    const v = r && r.config[by] !== undefined && r.config[by] !== null ? String(r.config[by]) : '–';
+    if (!groups.has(v)) groups.set(v, []);
+    groups.get(v).push(smooth(s.points.filter(([, y]) => y !== null), weight));
+  }
+  const palette = ['#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272', '#fc8452', '#9a60b4', '#ea7ccc'];
+  const keep = ([, y]) => !log || y > 0;
+  return [...groups].flatMap(([v, runs], g) => {
+    const rows = aggregate(runs, x === 'time');
+    const name = `${by}=${v} (${runs.length} run${runs.length === 1 ? '' : 's'})`;
+    const color = palette[g % palette.length];
+    const mean = { type: 'line', name, color, showSymbol: rows.length < 30, data: rows.map((p) => [p.x, p.mean]).filter(keep) };
+    if (runs.length < 2) return [mean];
+    const edge = (which) => ({
+      type: 'line', name, color, symbol: 'none', silent: true, tooltip: { show: false },
+      lineStyle: { width: 1, opacity: 0.45 }, data: rows.map((p) => [p.x, p[which]]).filter(keep),
+    });
+    return [mean, edge('min'), edge('max')];
+  });
+}
+
+/** Mean, lowest and highest y of the runs' points at each x (or at each index, byIndex). */
+function aggregate(runs, byIndex) {
+  const at = new Map();
+  for (const points of runs) {
+    points.forEach(([x, y], i) => {
+      const k = byIndex ? i : x;
+      if (!at.has(k)) at.set(k, { xs: [], ys: [] });
+      at.get(k).xs.push(x);
+      at.get(k).ys.push(y);
+    });
+  }
+  const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
+  return [...at.values()]
+    .map((a) => ({ x: mean(a.xs), mean: mean(a.ys), min: Math.min(...a.ys), max: Math.max(...a.ys) }))
+    .sort((p, q) => p.x - q.x);
 }
 
 // ------------------------------------------------------------------ parallel coordinates
@@ -528,7 +576,7 @@ async function init() {
     reloadRuns();
   });
   const redraw = () => renderCharts().catch(showError);
-  for (const id of ['c-x', 'c-log', 'c-keys']) $(id).addEventListener('change', redraw);
+  for (const id of ['c-x', 'c-log', 'c-keys', 'c-group']) $(id).addEventListener('change', redraw);
   $('c-smooth').addEventListener('input', () => { $('c-smooth-value').textContent = $('c-smooth').value; redraw(); });
   $('p-color').addEventListener('change', () => { state.colourChosen = true; renderParallel().catch(showError); });
   const reloadPredictions = () => { state.pred.page = 0; state.cmp.page = 0; loadPredictions().catch(showError); };
@@ -540,6 +588,7 @@ async function init() {
 
   state.keys = await api('keys');
   fillSelect($('f-config-key'), state.keys.config, 'key…');
+  fillSelect($('c-group'), state.keys.config, 'nothing (a line per run)');
   fillSelect($('f-group'), await api('groups'), 'all');
   const metricKeys = state.keys.metrics.filter((k) => k !== 'epoch');
   // The headline metrics first and shown; per-class accuracies and the rest one click away.

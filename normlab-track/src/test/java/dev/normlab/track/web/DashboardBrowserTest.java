@@ -9,7 +9,12 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -139,6 +144,74 @@ class DashboardBrowserTest {
         driver.findElement(By.cssSelector("tr[data-run='" + StoreFixture.XSS_ID + "']")).getText();
     assertTrue(tags.contains("<script>alert(2)</script>"), tags);
     assertThrows(NoAlertPresentException.class, () -> driver.switchTo().alert());
+  }
+
+  /** The train/loss chart's series as [name, [[x, y], ...]]. */
+  @SuppressWarnings("unchecked")
+  static List<List<Object>> lossSeries() {
+    return (List<List<Object>>)
+        js(
+            "const c = echarts.getInstanceByDom(document.querySelector('#charts"
+                + " .chart[data-key=\"train/loss\"]'));"
+                + "return c.getOption().series.map(s => [s.name, s.data]);");
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<Double, Double> points(List<Object> series) {
+    Map<Double, Double> out = new TreeMap<>();
+    for (Object p : (List<Object>) series.get(1)) {
+      List<Number> xy = (List<Number>) p;
+      out.put(xy.get(0).doubleValue(), xy.get(1).doubleValue());
+    }
+    return out;
+  }
+
+  @Test
+  void groupingRunsByAConfigKeyDrawsEachGroupsMeanAndRange() {
+    open(server.url().toString());
+    waiting().until(d -> paintedPixels("#charts") > 1000 && lossSeries().size() == 6);
+    // One line per run: the fixture's even runs have lr 0.01, the odd ones (the last is the
+    // XSS run) 0.1.
+    Map<String, List<Map<Double, Double>>> byLr = new HashMap<>();
+    for (List<Object> s : lossSeries()) {
+      String name = (String) s.get(0);
+      int i =
+          name.endsWith("(" + StoreFixture.XSS_ID + ")")
+              ? 5
+              : name.charAt(name.lastIndexOf("(run") + 4) - '0';
+      byLr.computeIfAbsent(i % 2 == 0 ? "0.01" : "0.1", k -> new ArrayList<>()).add(points(s));
+    }
+    select("c-group", "lr");
+    waiting().until(d -> String.valueOf(lossSeries().get(0).get(0)).startsWith("lr="));
+    List<List<Object>> grouped = lossSeries();
+    assertEquals(6, grouped.size(), "two groups, each a mean and its lowest and highest run");
+    for (int g = 0; g < 2; g++) {
+      String lr = g == 0 ? "0.01" : "0.1";
+      for (int line = 0; line < 3; line++) {
+        assertEquals("lr=" + lr + " (3 runs)", grouped.get(3 * g + line).get(0));
+      }
+      Map<Double, Double> mean = points(grouped.get(3 * g));
+      Map<Double, Double> low = points(grouped.get(3 * g + 1));
+      Map<Double, Double> high = points(grouped.get(3 * g + 2));
+      assertEquals(200, mean.size());
+      for (double x : mean.keySet()) {
+        double[] ys =
+            byLr.get(lr).stream()
+                .filter(r -> r.containsKey(x))
+                .mapToDouble(r -> r.get(x))
+                .toArray();
+        assertEquals(3, ys.length, "step " + x);
+        assertEquals(Arrays.stream(ys).average().orElseThrow(), mean.get(x), 1e-9, "mean at " + x);
+        assertEquals(Arrays.stream(ys).min().orElseThrow(), low.get(x), 1e-12, "lowest at " + x);
+        assertEquals(Arrays.stream(ys).max().orElseThrow(), high.get(x), 1e-12, "highest at " + x);
+      }
+    }
+    select("c-group", "");
+    waiting()
+        .until(
+            d ->
+                lossSeries().size() == 6
+                    && !String.valueOf(lossSeries().get(0).get(0)).startsWith("lr="));
   }
 
   @Test
