@@ -305,7 +305,7 @@ async function renderCharts() {
       grid: { left: 60, right: 20, top: 32, bottom: 56 },
       xAxis: { type: 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax' },
       yAxis: { type: log ? 'log' : 'value', scale: true },
-      series: by ? groupedSeries(data.series, by, x, weight, log) : data.series.map((s) => ({
+      series: by ? groupedSeries(data.series, by, weight, log) : data.series.map((s) => ({
         type: 'line', name: runLabel(s.run), showSymbol: s.points.length < 30,
         data: smooth(s.points, weight).filter(([, y]) => !log || y > 0),
       })),
@@ -316,10 +316,9 @@ async function renderCharts() {
 /**
  * Runs that share a value of config key `by` (one norm over several seeds, say) as one line, their
  * mean, with thin lines of the same colour at the lowest and highest run: the spread a difference
- * between groups is to be held against. Points are matched by step or epoch; on the time axis by
- * their place in the series (the runs of one config log the same steps), at the mean time.
+ * between groups is to be held against.
  */
-function groupedSeries(series, by, x, weight, log) {
+function groupedSeries(series, by, weight, log) {
   const groups = new Map();
   for (const s of series) {
     const r = state.allRuns.find((q) => q.id === s.run);
@@ -330,7 +329,7 @@ function groupedSeries(series, by, x, weight, log) {
   const palette = ['#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272', '#fc8452', '#9a60b4', '#ea7ccc'];
   const keep = ([, y]) => !log || y > 0;
   return [...groups].flatMap(([v, runs], g) => {
-    const rows = aggregate(runs, x === 'time');
+    const rows = aggregate(runs);
     const name = `${by}=${v} (${runs.length} run${runs.length === 1 ? '' : 's'})`;
     const color = palette[g % palette.length];
     const mean = { type: 'line', name, color, showSymbol: rows.length < 30, data: rows.map((p) => [p.x, p.mean]).filter(keep) };
@@ -343,21 +342,29 @@ function groupedSeries(series, by, x, weight, log) {
   });
 }
 
-/** Mean, lowest and highest y of the runs' points at each x (or at each index, byIndex). */
-function aggregate(runs, byIndex) {
-  const at = new Map();
-  for (const points of runs) {
-    points.forEach(([x, y], i) => {
-      const k = byIndex ? i : x;
-      if (!at.has(k)) at.set(k, { xs: [], ys: [] });
-      at.get(k).xs.push(x);
-      at.get(k).ys.push(y);
+/**
+ * Mean, lowest and highest y of the runs at every x any of them has, each run's y linearly
+ * interpolated between its own points: the server downsamples each run on its own, so the runs'
+ * points need not share their x. A run counts only within its own x range.
+ */
+function aggregate(runs) {
+  const grid = [...new Set(runs.flatMap((points) => points.map(([x]) => x)))].sort((a, b) => a - b);
+  const at = runs.map(() => 0); // each run's point at or before the current x
+  const out = [];
+  for (const x of grid) {
+    const ys = [];
+    runs.forEach((points, r) => {
+      if (!points.length || x < points[0][0] || x > points[points.length - 1][0]) return;
+      let i = at[r];
+      while (i + 1 < points.length && points[i + 1][0] <= x) i++;
+      at[r] = i;
+      const [x0, y0] = points[i];
+      if (x0 === x || i + 1 === points.length) ys.push(y0);
+      else ys.push(y0 + ((points[i + 1][1] - y0) * (x - x0)) / (points[i + 1][0] - x0));
     });
+    out.push({ x, mean: ys.reduce((s, y) => s + y, 0) / ys.length, min: Math.min(...ys), max: Math.max(...ys) });
   }
-  const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
-  return [...at.values()]
-    .map((a) => ({ x: mean(a.xs), mean: mean(a.ys), min: Math.min(...a.ys), max: Math.max(...a.ys) }))
-    .sort((p, q) => p.x - q.x);
+  return out;
 }
 
 // ------------------------------------------------------------------ parallel coordinates
@@ -605,5 +612,9 @@ async function init() {
   document.body.dataset.ready = '1';
   if (!REPORT) setInterval(tick, REFRESH_MS);
 }
+
+// The chart arithmetic, reachable from the browser's console and the browser test (a module's
+// functions are not global).
+window.normlabCharts = { smooth, aggregate };
 
 init().catch(showError);

@@ -212,6 +212,17 @@ class DashboardBrowserTest {
             d ->
                 lossSeries().size() == 6
                     && !String.valueOf(lossSeries().get(0).get(0)).startsWith("lr="));
+    // Runs downsampled apart do not share their x: each is interpolated between its own points
+    // and counts only within its own range.
+    assertEquals(
+        List.of(
+            List.of(0L, 0.5, 0L, 1L),
+            List.of(1L, 1L, 1L, 1L),
+            List.of(2L, 1.5, 1L, 2L),
+            List.of(3L, 3L, 3L, 3L)),
+        js(
+            "return normlabCharts.aggregate([[[0, 0], [2, 2], [3, 3]], [[0, 1], [1, 1], [2, 1]]])"
+                + ".map(p => [p.x, p.mean, p.min, p.max]);"));
   }
 
   @Test
