@@ -303,7 +303,10 @@ async function renderCharts() {
       tooltip: { trigger: 'axis', renderMode: 'richText' },
       legend: { type: 'scroll', bottom: 0 },
       grid: { left: 60, right: 20, top: 32, bottom: 56 },
-      xAxis: { type: 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax' },
+      xAxis: {
+        type: 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax',
+        axisLabel: { formatter: (v) => fmt(v) }, // the first epoch's first step is at 0.05, not 0.04999…
+      },
       yAxis: { type: log ? 'log' : 'value', scale: true },
       series: by ? groupedSeries(data.series, by, weight, log) : data.series.map((s) => ({
         type: 'line', name: runLabel(s.run), showSymbol: s.points.length < 30,
