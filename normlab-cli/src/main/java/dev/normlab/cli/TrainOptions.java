@@ -57,10 +57,9 @@ final class TrainOptions {
 
   @Option(
       names = "--betas",
-      split = ",",
       paramLabel = "B1,B2",
       description = "Adam's and AdamW's moment decays (default: 0.9,0.999)")
-  double[] betas;
+  String betas;
 
   @Option(names = "--eps", description = "Adam's and AdamW's denominator term (default: 1e-8)")
   Double eps;
@@ -210,10 +209,7 @@ final class TrainOptions {
     if (sched.equals("step") && stepSize == null) {
       throw new IllegalArgumentException("--scheduler step needs --step-size");
     }
-    if (betas != null && betas.length != 2) {
-      throw new IllegalArgumentException(
-          "--betas takes two values, B1,B2 (e.g. 0.9,0.999), got " + betas.length);
-    }
+    double[] b = betas == null ? new double[] {0.9, 0.999} : parseBetas(betas);
     return new OptimizerConfig(
         opt,
         or(lr, sgd ? 0.01 : 0.001),
@@ -221,8 +217,8 @@ final class TrainOptions {
         or(dampening, 0.0),
         nesterov,
         or(weightDecay, opt.equals("adamw") ? 0.01 : 0.0),
-        betas == null ? 0.9 : betas[0],
-        betas == null ? 0.999 : betas[1],
+        b[0],
+        b[1],
         or(eps, 1e-8),
         sched,
         stepSize == null ? 1 : stepSize,
@@ -240,6 +236,21 @@ final class TrainOptions {
                 + " does not apply to "
                 + (what.startsWith("--") ? what : "--optimizer " + what));
       }
+    }
+  }
+
+  private static double[] parseBetas(String text) {
+    String[] parts = text.split(",", -1);
+    if (parts.length != 2) {
+      throw new IllegalArgumentException(
+          "--betas takes two values, B1,B2 (e.g. 0.9,0.999), got '" + text + "'");
+    }
+    try {
+      return new double[] {
+        Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim())
+      };
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--betas: '" + text + "' is not two numbers", e);
     }
   }
 

@@ -82,12 +82,14 @@ class CliErrorsTest {
         "--nesterov");
     usage("--betas does not apply to --optimizer sgd", "compare", "--betas", "0.9,0.99");
     usage(
-        "--betas takes two values, B1,B2 (e.g. 0.9,0.999), got 3",
+        "--betas takes two values, B1,B2 (e.g. 0.9,0.999), got '0.9,0.99,0.9'",
         "train",
         "--optimizer",
         "adam",
         "--betas",
         "0.9,0.99,0.9");
+    usage(
+        "--betas: '0.9,x' is not two numbers", "train", "--optimizer", "adam", "--betas", "0.9,x");
     usage("beta2 must be in [0, 1), got 1.5", "train", "--optimizer", "adam", "--betas", "0.9,1.5");
     usage(
         "nesterov needs a momentum > 0 and dampening 0",
