@@ -4,6 +4,8 @@ import dev.normlab.train.EpochResult;
 import dev.normlab.train.TrainConfig;
 import dev.normlab.train.TrainResult;
 import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.nio.file.Path;
 
 /** Prints a progress bar with ETA to stderr and one line per epoch to stdout. */
@@ -112,10 +114,7 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
 
   /** 0.0007500 as 0.00075: four significant digits, no trailing zeros. */
   static String fourDigits(double v) {
-    return new java.math.BigDecimal(v)
-        .round(new java.math.MathContext(4))
-        .stripTrailingZeros()
-        .toPlainString();
+    return new BigDecimal(v).round(new MathContext(4)).stripTrailingZeros().toPlainString();
   }
 
   static String hms(double seconds) {

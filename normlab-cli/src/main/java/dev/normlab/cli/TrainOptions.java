@@ -199,13 +199,14 @@ final class TrainOptions {
   private OptimizerConfig optim() {
     String opt = optimizer.toLowerCase(Locale.ROOT);
     String sched = scheduler.toLowerCase(Locale.ROOT);
+    OptimizerConfig.checkNames(opt, sched); // before "--momentum does not apply to --optimizer x"
     boolean sgd = opt.equals("sgd");
-    onlyWith(sgd, opt, "--momentum", momentum, "--dampening", dampening);
-    onlyWith(sgd, opt, "--nesterov", nesterov ? true : null);
-    onlyWith(!sgd, opt, "--betas", betas, "--eps", eps);
-    onlyWith(
-        sched.equals("step"), "--scheduler " + sched, "--step-size", stepSize, "--gamma", gamma);
-    onlyWith(sched.equals("cosine"), "--scheduler " + sched, "--t-max", tMax, "--eta-min", etaMin);
+    String forOpt = "--optimizer " + opt, forSched = "--scheduler " + sched;
+    onlyWith(sgd, forOpt, "--momentum", momentum, "--dampening", dampening);
+    onlyWith(sgd, forOpt, "--nesterov", nesterov ? true : null);
+    onlyWith(!sgd, forOpt, "--betas", betas, "--eps", eps);
+    onlyWith(sched.equals("step"), forSched, "--step-size", stepSize, "--gamma", gamma);
+    onlyWith(sched.equals("cosine"), forSched, "--t-max", tMax, "--eta-min", etaMin);
     if (sched.equals("step") && stepSize == null) {
       throw new IllegalArgumentException("--scheduler step needs --step-size");
     }
@@ -231,10 +232,7 @@ final class TrainOptions {
   private static void onlyWith(boolean applies, String what, Object... nameValues) {
     for (int i = 0; i < nameValues.length && !applies; i += 2) {
       if (nameValues[i + 1] != null) {
-        throw new IllegalArgumentException(
-            nameValues[i]
-                + " does not apply to "
-                + (what.startsWith("--") ? what : "--optimizer " + what));
+        throw new IllegalArgumentException(nameValues[i] + " does not apply to " + what);
       }
     }
   }

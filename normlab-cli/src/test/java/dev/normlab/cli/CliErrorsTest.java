@@ -65,6 +65,8 @@ class CliErrorsTest {
         "train",
         "--optimizer",
         "rmsprop",
+        "--momentum",
+        "0.5",
         "--no-track");
     usage(
         "--momentum does not apply to --optimizer adam",

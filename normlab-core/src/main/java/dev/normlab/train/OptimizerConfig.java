@@ -54,12 +54,7 @@ public record OptimizerConfig(
   public OptimizerConfig {
     optimizer = optimizer.toLowerCase(Locale.ROOT);
     scheduler = scheduler.toLowerCase(Locale.ROOT);
-    require(
-        OPTIMIZERS.contains(optimizer),
-        "optimizer must be one of " + String.join(", ", OPTIMIZERS) + ", got '" + optimizer + "'");
-    require(
-        SCHEDULERS.contains(scheduler),
-        "scheduler must be one of " + String.join(", ", SCHEDULERS) + ", got '" + scheduler + "'");
+    checkNames(optimizer, scheduler);
     require(lr > 0, "lr must be > 0, got " + lr);
     require(Double.isFinite(lr), "lr must be finite, got " + lr);
     require(finiteAtLeast0(momentum), "momentum must be >= 0, got " + momentum);
@@ -78,6 +73,19 @@ public record OptimizerConfig(
     require(gamma > 0 && Double.isFinite(gamma), "gamma must be > 0, got " + gamma);
     require(tMax >= 0, "t-max must be >= 0, got " + tMax);
     require(finiteAtLeast0(etaMin), "eta-min must be >= 0, got " + etaMin);
+  }
+
+  /**
+   * Refuses an optimizer or schedule name that is not one of {@link #OPTIMIZERS}/{@link
+   * #SCHEDULERS}.
+   */
+  public static void checkNames(String optimizer, String scheduler) {
+    require(
+        OPTIMIZERS.contains(optimizer),
+        "optimizer must be one of " + String.join(", ", OPTIMIZERS) + ", got '" + optimizer + "'");
+    require(
+        SCHEDULERS.contains(scheduler),
+        "scheduler must be one of " + String.join(", ", SCHEDULERS) + ", got '" + scheduler + "'");
   }
 
   /** SGD without a schedule: the reference experiment's optimizer. */
