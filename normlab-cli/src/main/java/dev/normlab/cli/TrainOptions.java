@@ -2,6 +2,7 @@ package dev.normlab.cli;
 
 import dev.normlab.data.MnistLike;
 import dev.normlab.models.ReferenceCnn;
+import dev.normlab.train.Augmentation;
 import dev.normlab.train.OptimizerConfig;
 import dev.normlab.train.TrainConfig;
 import java.nio.file.Files;
@@ -89,6 +90,24 @@ final class TrainOptions {
 
   @Option(names = "--eta-min", description = "CosineAnnealingLR's lowest lr (default: 0)")
   Double etaMin;
+
+  @Option(
+      names = "--random-crop",
+      defaultValue = "0",
+      paramLabel = "PIXELS",
+      description =
+          "augment the training images: pad by PIXELS of black and crop back at random, as"
+              + " torchvision's RandomCrop(28, padding=PIXELS) (default: ${DEFAULT-VALUE}, none)")
+  int randomCrop;
+
+  @Option(
+      names = "--hflip",
+      defaultValue = "0",
+      paramLabel = "P",
+      description =
+          "augment the training images: mirror left-right with probability P (for"
+              + " Fashion-MNIST; a mirrored digit is often not one) (default: ${DEFAULT-VALUE})")
+  double hflip;
 
   @Option(
       names = "--batch-size",
@@ -263,6 +282,7 @@ final class TrainOptions {
         groups,
         epochs,
         optim,
+        new Augmentation(randomCrop, hflip),
         batchSize,
         seed,
         t,

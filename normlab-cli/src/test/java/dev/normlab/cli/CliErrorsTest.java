@@ -99,6 +99,8 @@ class CliErrorsTest {
         "--nesterov",
         "--dampening",
         "0.1");
+    usage("random-crop padding must be >= 0, got -2", "train", "--random-crop", "-2");
+    usage("flip probability must be in [0, 1], got 2.0", "compare", "--hflip", "2");
     usage("--scheduler step needs --step-size", "train", "--scheduler", "step");
     usage("--gamma does not apply to --scheduler none", "train", "--gamma", "0.5");
     usage(

@@ -221,7 +221,9 @@ class TrackingCliTest {
             "--step-size",
             "1",
             "--gamma",
-            "0.5");
+            "0.5",
+            "--random-crop",
+            "2");
     assertEquals(0, r.code(), r.err());
     assertTrue(
         r.out()
@@ -240,6 +242,7 @@ class TrackingCliTest {
       assertEquals("\"step\"", config.get("scheduler").json());
       assertEquals(0.5, config.get("gamma").number());
       assertNull(config.get("momentum"));
+      assertEquals(2.0, config.get("random_crop").number());
       var lrs = q.history(id, "train/lr").stream().map(p -> p.value()).toList();
       assertEquals(List.of(0.001, 0.001, 0.001, 0.001, 0.0005, 0.0005, 0.0005, 0.0005), lrs);
     }

@@ -39,7 +39,15 @@ final class Checkpoints {
   private static final List<String> MUST_MATCH =
       Stream.concat(
               Stream.of(
-                  "dataset", "norm", "groups", "batch_size", "seed", "limit_train", "limit_test"),
+                  "dataset",
+                  "norm",
+                  "groups",
+                  "batch_size",
+                  "seed",
+                  "limit_train",
+                  "limit_test",
+                  "random_crop",
+                  "hflip"),
               OptimizerConfig.KEYS.stream())
           .toList();
 

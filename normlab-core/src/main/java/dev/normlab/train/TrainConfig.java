@@ -12,6 +12,7 @@ import java.util.Map;
  * @param norm {@code none}, {@code batch}, {@code instance}, {@code layer} or {@code group}
  * @param groups GroupNorm's group count
  * @param optim the optimizer and learning-rate schedule
+ * @param augment random crop and flip of the training images
  * @param limitTrain use only the first N training images (0 = all)
  * @param limitTest evaluate on the first N test images (0 = all)
  * @param checkpointDir where this run's checkpoints go
@@ -26,6 +27,7 @@ public record TrainConfig(
     int groups,
     int epochs,
     OptimizerConfig optim,
+    Augmentation augment,
     int batchSize,
     long seed,
     int threads,
@@ -61,6 +63,7 @@ public record TrainConfig(
         groups,
         epochs,
         OptimizerConfig.sgd(lr, momentum, weightDecay),
+        Augmentation.NONE,
         batchSize,
         seed,
         threads,
@@ -77,6 +80,7 @@ public record TrainConfig(
   public TrainConfig {
     require(epochs >= 1, "epochs must be >= 1, got " + epochs);
     require(optim != null, "optim must not be null");
+    require(augment != null, "augment must not be null (Augmentation.NONE for none)");
     require(batchSize >= 1, "batch size must be >= 1, got " + batchSize);
     require(threads >= 1, "threads must be >= 1, got " + threads);
     require(groups >= 1, "groups must be >= 1, got " + groups);
@@ -153,6 +157,11 @@ public record TrainConfig(
     return with(e -> e.optim = o);
   }
 
+  /** The same run with another augmentation of its training images. */
+  public TrainConfig withAugment(Augmentation a) {
+    return with(e -> e.augment = a);
+  }
+
   /** The (initial) learning rate. */
   public double lr() {
     return optim.lr();
@@ -166,6 +175,7 @@ public record TrainConfig(
     m.put("groups", groups);
     m.put("epochs", epochs);
     optim.putInto(m, epochs);
+    augment.putInto(m);
     m.put("batch_size", batchSize);
     m.put("seed", seed);
     m.put("threads", threads);
@@ -181,6 +191,7 @@ public record TrainConfig(
     int groups;
     int epochs;
     OptimizerConfig optim;
+    Augmentation augment;
     int batchSize;
     long seed;
     int threads;
@@ -199,6 +210,7 @@ public record TrainConfig(
       groups = c.groups;
       epochs = c.epochs;
       optim = c.optim;
+      augment = c.augment;
       batchSize = c.batchSize;
       seed = c.seed;
       threads = c.threads;
@@ -219,6 +231,7 @@ public record TrainConfig(
           groups,
           epochs,
           optim,
+          augment,
           batchSize,
           seed,
           threads,

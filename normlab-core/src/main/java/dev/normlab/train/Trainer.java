@@ -138,7 +138,7 @@ public final class Trainer {
                 .batchSize(config.batchSize())
                 .shuffle(true)
                 .seed(config.seed())
-                .transform(Transforms.standard(which))
+                .transform(config.augment().trainTransform(which))
                 .prefetch(true)
                 .build();
         DataLoader testLoader =

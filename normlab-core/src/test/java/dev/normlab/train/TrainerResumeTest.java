@@ -62,6 +62,17 @@ class TrainerResumeTest {
     assertResumesBitIdentical(step.withCheckpointDir(tmp.resolve("ref-step")), data, 5, 9);
   }
 
+  /** The crops and flips a resumed run draws are those the uninterrupted one drew. */
+  @Test
+  void resumedRunsWithAugmentationSeeTheSameImages() throws Exception {
+    Datasets data = SyntheticMnist.write(tmp.resolve("data"), 64, 32);
+    TrainConfig c =
+        SyntheticMnist.config("instance", 2, tmp.resolve("ref"))
+            .withCheckpointEvery(3)
+            .withAugment(new Augmentation(2, 0.5));
+    assertResumesBitIdentical(c, data, 5, 7);
+  }
+
   private void assertResumesBitIdentical(TrainConfig base, Datasets data, long... crashes)
       throws Exception {
     TrainResult ref = new Trainer(base, null, data).run();
@@ -132,6 +143,9 @@ class TrainerResumeTest {
     assertTrue(e.getMessage().contains("optimizer sgd (checkpoint) vs adam (now)"), e.getMessage());
     assertTrue(
         e.getMessage().contains("scheduler none (checkpoint) vs cosine (now)"), e.getMessage());
+    TrainConfig cropped = c.withAugment(new Augmentation(2, 0)).withEpochs(2).withResume(true);
+    e = assertThrows(CheckpointException.class, () -> new Trainer(cropped, null, data).run());
+    assertTrue(e.getMessage().contains("random_crop 0 (checkpoint) vs 2 (now)"), e.getMessage());
   }
 
   @Test
