@@ -36,7 +36,7 @@ final class Checkpoints {
    * either side (an option of another optimizer, or a checkpoint older than the key) is not
    * compared; the optimizer's and schedule's names are always there.
    */
-  private static final List<String> MUST_MATCH =
+  static final List<String> MUST_MATCH =
       Stream.concat(
               Stream.of(
                   "dataset",

@@ -94,6 +94,17 @@ public record OptimizerConfig(
         "sgd", lr, momentum, 0, false, weightDecay, 0.9, 0.999, 1e-8, "none", 1, 0.1, 0, 0);
   }
 
+  /** Adam with PyTorch's defaults (betas 0.9/0.999, eps 1e-8, no weight decay), no schedule. */
+  public static OptimizerConfig adam(double lr) {
+    return new OptimizerConfig("adam", lr, 0, 0, false, 0, 0.9, 0.999, 1e-8, "none", 1, 0.1, 0, 0);
+  }
+
+  /** AdamW with PyTorch's betas and eps and the given decoupled weight decay, no schedule. */
+  public static OptimizerConfig adamw(double lr, double weightDecay) {
+    return new OptimizerConfig(
+        "adamw", lr, 0, 0, false, weightDecay, 0.9, 0.999, 1e-8, "none", 1, 0.1, 0, 0);
+  }
+
   /** This config with another learning rate. */
   public OptimizerConfig withLr(double v) {
     return new OptimizerConfig(
@@ -107,6 +118,47 @@ public record OptimizerConfig(
         beta2,
         eps,
         scheduler,
+        stepSize,
+        gamma,
+        tMax,
+        etaMin);
+  }
+
+  /** This optimizer with StepLR: the lr times {@code gamma} every {@code stepSize} epochs. */
+  public OptimizerConfig withStepSchedule(int stepSize, double gamma) {
+    return new OptimizerConfig(
+        optimizer,
+        lr,
+        momentum,
+        dampening,
+        nesterov,
+        weightDecay,
+        beta1,
+        beta2,
+        eps,
+        "step",
+        stepSize,
+        gamma,
+        tMax,
+        etaMin);
+  }
+
+  /**
+   * This optimizer with CosineAnnealingLR down to {@code etaMin} over {@code tMax} epochs (0 = the
+   * run's epochs).
+   */
+  public OptimizerConfig withCosineSchedule(int tMax, double etaMin) {
+    return new OptimizerConfig(
+        optimizer,
+        lr,
+        momentum,
+        dampening,
+        nesterov,
+        weightDecay,
+        beta1,
+        beta2,
+        eps,
+        "cosine",
         stepSize,
         gamma,
         tMax,

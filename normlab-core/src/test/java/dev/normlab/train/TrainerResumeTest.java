@@ -50,10 +50,7 @@ class TrainerResumeTest {
   void resumedRunsWithAdamAndASchedulePickUpTheirLearningRate() throws Exception {
     Datasets data = SyntheticMnist.write(tmp.resolve("data"), 64, 32);
     TrainConfig sgd = SyntheticMnist.config("group", 3, tmp.resolve("ref")).withCheckpointEvery(3);
-    TrainConfig cosine =
-        sgd.withOptim(
-            new OptimizerConfig(
-                "adam", 1e-3, 0, 0, false, 0, 0.9, 0.999, 1e-8, "cosine", 1, 0.1, 0, 1e-5));
+    TrainConfig cosine = sgd.withOptim(OptimizerConfig.adam(1e-3).withCosineSchedule(0, 1e-5));
     assertResumesBitIdentical(cosine, data, 5, 9, 10);
     TrainConfig step =
         sgd.withOptim(
@@ -134,9 +131,7 @@ class TrainerResumeTest {
     assertTrue(e.getMessage().contains("norm group (checkpoint) vs layer (now)"), e.getMessage());
     // Another optimizer or schedule would continue a different run.
     TrainConfig adam =
-        c.withOptim(
-                new OptimizerConfig(
-                    "adam", 0.01, 0, 0, false, 0, 0.9, 0.999, 1e-8, "cosine", 1, 0.1, 0, 0))
+        c.withOptim(OptimizerConfig.adam(0.01).withCosineSchedule(0, 0))
             .withEpochs(2)
             .withResume(true);
     e = assertThrows(CheckpointException.class, () -> new Trainer(adam, null, data).run());

@@ -56,9 +56,7 @@ class TrainerScheduleTest {
     Datasets data = SyntheticMnist.write(tmp.resolve("data"), 32, 16);
     TrainConfig c =
         SyntheticMnist.config("layer", 4, tmp.resolve("run"))
-            .withOptim(
-                new OptimizerConfig(
-                    "adam", 1e-3, 0, 0, false, 0, 0.9, 0.999, 1e-8, "cosine", 1, 0.1, 0, 1e-4));
+            .withOptim(OptimizerConfig.adam(1e-3).withCosineSchedule(0, 1e-4));
     List<Double> lrs = stepLrs(c, data);
     for (int epoch = 0; epoch < 4; epoch++) {
       double expected = 1e-4 + (1e-3 - 1e-4) * (1 + Math.cos(Math.PI * epoch / 4)) / 2;
