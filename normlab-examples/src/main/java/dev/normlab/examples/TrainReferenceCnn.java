@@ -11,6 +11,8 @@ import dev.normlab.nn.functional.F;
 import dev.normlab.optim.SGD;
 import dev.normlab.tensor.Rng;
 import dev.normlab.tensor.Tensor;
+import dev.normlab.train.Augmentation;
+import dev.normlab.train.OptimizerConfig;
 import dev.normlab.train.TrainConfig;
 import dev.normlab.train.TrainResult;
 import dev.normlab.train.Trainer;
@@ -102,6 +104,17 @@ public final class TrainReferenceCnn {
         config.norm(), result.last().testAccuracy(), result.bestCheckpoint());
     // doc:trainer end
     return result;
+  }
+
+  /** Another optimizer, a schedule and augmentation for the same run: one call each. */
+  public static TrainConfig withAdamWCosineAndCrops(TrainConfig config) {
+    // doc:trainer-options begin
+    TrainConfig adamw =
+        config
+            .withOptim(OptimizerConfig.adamw(1e-3, 0.01).withCosineSchedule(0, 0)) // T_max = epochs
+            .withAugment(new Augmentation(2, 0)); // RandomCrop(28, padding=2), no flips
+    // doc:trainer-options end
+    return adamw;
   }
 
   public static void main(String[] args) throws IOException {

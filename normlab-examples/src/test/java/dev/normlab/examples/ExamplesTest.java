@@ -105,6 +105,13 @@ class ExamplesTest {
     assertEquals(1, t.epochs().size());
     assertTrue(Files.exists(t.bestCheckpoint()), "best checkpoint written");
     assertTrue(t.last().testAccuracy() > 10, t.last().toString());
+
+    var options = TrainReferenceCnn.withAdamWCosineAndCrops(t.config()).toMap();
+    assertEquals("adamw", options.get("optimizer"));
+    assertEquals(0.01, options.get("weight_decay"));
+    assertEquals("cosine", options.get("scheduler"));
+    assertEquals(1, options.get("t_max")); // the run's one epoch
+    assertEquals(2, options.get("random_crop"));
   }
 
   @Test
