@@ -107,9 +107,28 @@ public record OptimizerConfig(
 
   /** This config with another learning rate. */
   public OptimizerConfig withLr(double v) {
+    return with(v, scheduler, stepSize, gamma, tMax, etaMin);
+  }
+
+  /** This optimizer with StepLR: the lr times {@code gamma} every {@code stepSize} epochs. */
+  public OptimizerConfig withStepSchedule(int stepSize, double gamma) {
+    return with(lr, "step", stepSize, gamma, tMax, etaMin);
+  }
+
+  /**
+   * This optimizer with CosineAnnealingLR down to {@code etaMin} over {@code tMax} epochs (0 = the
+   * run's epochs).
+   */
+  public OptimizerConfig withCosineSchedule(int tMax, double etaMin) {
+    return with(lr, "cosine", stepSize, gamma, tMax, etaMin);
+  }
+
+  /** This optimizer's options with another lr and schedule. */
+  private OptimizerConfig with(
+      double lr, String scheduler, int stepSize, double gamma, int tMax, double etaMin) {
     return new OptimizerConfig(
         optimizer,
-        v,
+        lr,
         momentum,
         dampening,
         nesterov,
@@ -118,47 +137,6 @@ public record OptimizerConfig(
         beta2,
         eps,
         scheduler,
-        stepSize,
-        gamma,
-        tMax,
-        etaMin);
-  }
-
-  /** This optimizer with StepLR: the lr times {@code gamma} every {@code stepSize} epochs. */
-  public OptimizerConfig withStepSchedule(int stepSize, double gamma) {
-    return new OptimizerConfig(
-        optimizer,
-        lr,
-        momentum,
-        dampening,
-        nesterov,
-        weightDecay,
-        beta1,
-        beta2,
-        eps,
-        "step",
-        stepSize,
-        gamma,
-        tMax,
-        etaMin);
-  }
-
-  /**
-   * This optimizer with CosineAnnealingLR down to {@code etaMin} over {@code tMax} epochs (0 = the
-   * run's epochs).
-   */
-  public OptimizerConfig withCosineSchedule(int tMax, double etaMin) {
-    return new OptimizerConfig(
-        optimizer,
-        lr,
-        momentum,
-        dampening,
-        nesterov,
-        weightDecay,
-        beta1,
-        beta2,
-        eps,
-        "cosine",
         stepSize,
         gamma,
         tMax,
