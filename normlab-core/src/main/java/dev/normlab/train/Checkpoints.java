@@ -244,7 +244,12 @@ final class Checkpoints {
       Object a = saved.get(k);
       Object b = now.get(k);
       if (a != null && b != null && !sameValue(a, b)) {
-        diffs.add(k + " " + a + " (checkpoint) vs " + b + " (now)");
+        String diff = k + " " + a + " (checkpoint) vs " + b + " (now)";
+        if (k.equals("t_max") && config.optim().tMax() == 0) {
+          // T_max defaults to the run's epochs: more epochs would reshape the whole schedule.
+          diff += " (the cosine period follows --epochs; pass --t-max " + a + " to keep it)";
+        }
+        diffs.add(diff);
       }
     }
     if (!diffs.isEmpty()) {

@@ -138,6 +138,31 @@ class TrainerResumeTest {
     assertTrue(e.getMessage().contains("optimizer sgd (checkpoint) vs adam (now)"), e.getMessage());
     assertTrue(
         e.getMessage().contains("scheduler none (checkpoint) vs cosine (now)"), e.getMessage());
+    // A cosine run given more epochs keeps its schedule only with its period named.
+    TrainConfig cosine =
+        c.withCheckpointDir(tmp.resolve("cosine"))
+            .withOptim(OptimizerConfig.sgd(0.01, 0.9, 0).withCosineSchedule(0, 0));
+    new Trainer(cosine, null, data).run();
+    e =
+        assertThrows(
+            CheckpointException.class,
+            () -> new Trainer(cosine.withEpochs(3).withResume(true), null, data).run());
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "t_max 1 (checkpoint) vs 3 (now) (the cosine period follows --epochs; pass --t-max 1"
+                    + " to keep it)"),
+        e.getMessage());
+    TrainResult longer =
+        new Trainer(
+                cosine
+                    .withOptim(OptimizerConfig.sgd(0.01, 0.9, 0).withCosineSchedule(1, 0))
+                    .withEpochs(3)
+                    .withResume(true),
+                null,
+                data)
+            .run();
+    assertEquals(3, longer.epochs().size());
     TrainConfig cropped = c.withAugment(new Augmentation(2, 0)).withEpochs(2).withResume(true);
     e = assertThrows(CheckpointException.class, () -> new Trainer(cropped, null, data).run());
     assertTrue(e.getMessage().contains("random_crop 0 (checkpoint) vs 2 (now)"), e.getMessage());
