@@ -187,17 +187,11 @@ final class CompareCommand implements Callable<Integer> {
             "%-10s %5s %14s %8s %8s %8s %10s%n",
             "norm", "seeds", "mean acc (%)", "std", "min", "max", "mean loss"));
     for (String norm : norms) {
-      double[] acc =
-          results.stream()
-              .filter(r -> r.config().norm().equals(norm))
-              .mapToDouble(r -> r.last().testAccuracy())
-              .toArray();
+      List<TrainResult> runs =
+          results.stream().filter(r -> r.config().norm().equals(norm)).toList();
+      double[] acc = runs.stream().mapToDouble(r -> r.last().testAccuracy()).toArray();
       double meanLoss =
-          results.stream()
-              .filter(r -> r.config().norm().equals(norm))
-              .mapToDouble(r -> r.last().testLoss())
-              .average()
-              .orElse(Double.NaN);
+          runs.stream().mapToDouble(r -> r.last().testLoss()).average().orElse(Double.NaN);
       double mean = Arrays.stream(acc).average().orElse(Double.NaN);
       double ss = Arrays.stream(acc).map(a -> (a - mean) * (a - mean)).sum();
       sb.append(

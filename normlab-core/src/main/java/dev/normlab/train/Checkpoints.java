@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.util.Set;
 
 /**
  * A run's checkpoint directory: {@code last.safetensors} (rewritten atomically after every epoch),
@@ -31,25 +31,17 @@ final class Checkpoints {
   private static final String BEST = "normlab.best_accuracy";
   private static final String PARTIAL = "normlab.epoch_progress";
 
+  /** The config keys a resume may change: more epochs, another thread count. */
+  private static final Set<String> MAY_CHANGE = Set.of("epochs", "threads");
+
   /**
-   * Config keys that must match to resume (epochs may grow; threads may change). A key missing on
-   * either side (an option of another optimizer, or a checkpoint older than the key) is not
-   * compared; the optimizer's and schedule's names are always there.
+   * Whether a config key must match to resume: all but {@link #MAY_CHANGE}. A key missing on either
+   * side (an option of another optimizer, or a checkpoint older than the key) is not compared; the
+   * optimizer's and schedule's names are always there.
    */
-  static final List<String> MUST_MATCH =
-      Stream.concat(
-              Stream.of(
-                  "dataset",
-                  "norm",
-                  "groups",
-                  "batch_size",
-                  "seed",
-                  "limit_train",
-                  "limit_test",
-                  "random_crop",
-                  "hflip"),
-              OptimizerConfig.KEYS.stream())
-          .toList();
+  static boolean mustMatch(String key) {
+    return !MAY_CHANGE.contains(key);
+  }
 
   private final Path dir;
 
@@ -240,10 +232,11 @@ final class Checkpoints {
     }
     Map<String, Object> now = config.toMap();
     List<String> diffs = new ArrayList<>();
-    for (String k : MUST_MATCH) {
+    for (var e : now.entrySet()) {
+      String k = e.getKey();
       Object a = saved.get(k);
-      Object b = now.get(k);
-      if (a != null && b != null && !sameValue(a, b)) {
+      Object b = e.getValue();
+      if (mustMatch(k) && a != null && b != null && !sameValue(a, b)) {
         String diff = k + " " + a + " (checkpoint) vs " + b + " (now)";
         if (k.equals("t_max") && config.optim().tMax() == 0) {
           // T_max defaults to the run's epochs: more epochs would reshape the whole schedule.

@@ -241,24 +241,6 @@ public record OptimizerConfig(
     }
   }
 
-  /** The config keys {@link #putInto} may write, all of which a resume must match. */
-  static final List<String> KEYS =
-      List.of(
-          "optimizer",
-          "lr",
-          "momentum",
-          "dampening",
-          "nesterov",
-          "beta1",
-          "beta2",
-          "eps",
-          "weight_decay",
-          "scheduler",
-          "step_size",
-          "gamma",
-          "t_max",
-          "eta_min");
-
   private static boolean finiteAtLeast0(double v) {
     return v >= 0 && Double.isFinite(v);
   }

@@ -162,11 +162,6 @@ public record TrainConfig(
     return with(e -> e.augment = a);
   }
 
-  /** The (initial) learning rate. */
-  public double lr() {
-    return optim.lr();
-  }
-
   /** The config as flat keys, for the run store and checkpoint metadata. */
   public Map<String, Object> toMap() {
     Map<String, Object> m = new LinkedHashMap<>();

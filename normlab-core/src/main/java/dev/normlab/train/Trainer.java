@@ -260,8 +260,8 @@ public final class Trainer {
           bestAcc = r.testAccuracy();
         }
         if (schedule != null) {
-          schedule
-              .step(); // after the epoch, as PyTorch's loops do; the checkpoint keeps the new lr
+          // After the epoch, as PyTorch's loops do; the checkpoint keeps the new lr.
+          schedule.step();
         }
         requireFiniteWeights(model, step, epoch);
         checkpoints.save(run, epoch, step, bestAcc, history, best);
