@@ -14,6 +14,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     subcommands = {
       TrainCommand.class,
       CompareCommand.class,
+      SweepCommand.class,
       EvalCommand.class,
       BenchCommand.class,
       ServeCommand.class,

@@ -1,0 +1,182 @@
+package dev.normlab.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.normlab.track.store.RunQuery;
+import dev.normlab.track.store.RunStore;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sweep}: every combination of the --param values, each norm, in one group. */
+class SweepTest {
+  @TempDir Path tmp;
+
+  private Cli.Result run(String command, String out, String... extra) {
+    return runNorms(command, "batch,group", out, extra);
+  }
+
+  private Cli.Result runNorms(String command, String norms, String out, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                command,
+                "--norms",
+                norms,
+                "--limit-train",
+                "128",
+                "--limit-test",
+                "64",
+                "--epochs",
+                "1",
+                "--threads",
+                "2",
+                "--warmup-steps",
+                "0",
+                "--out",
+                tmp.resolve(out).toString()));
+    args.addAll(List.of(extra));
+    args.addAll(TrackingCliTest.dataDirArgs());
+    return Cli.inProcess(args.toArray(String[]::new)).assertNoStackTrace();
+  }
+
+  /** The table's row for {@code norm} whose swept columns read {@code values}, split at spaces. */
+  private static String[] row(String out, String norm, String... values) {
+    return out.lines()
+        .map(l -> l.trim().split("\\s+"))
+        .filter(f -> f[0].equals(norm) && f.length > values.length + 2)
+        .filter(f -> List.of(f).subList(1, 1 + values.length).equals(List.of(values)))
+        .findFirst()
+        .orElseThrow(
+            () -> new AssertionError("no row " + norm + " " + List.of(values) + ":\n" + out));
+  }
+
+  @Test
+  void eachPointIsTheRunItsOptionsGiveAloneAndTheStoreHoldsItsValues() throws Exception {
+    Cli.Result sweep = run("sweep", "s", "--param", "lr=0.005,0.03", "--param", "momentum=0.5,0.9");
+    assertEquals(0, sweep.exit(), sweep.all());
+    assertTrue(sweep.err().contains("sweep: 4 points x 2 norms x 1 seed = 8 runs"), sweep.err());
+    // The first parameter varies slowest, the norms fastest.
+    List<String> order =
+        sweep.out().lines().filter(l -> l.matches("\\[\\S+\\] epoch 1:.*")).toList();
+    assertEquals(8, order.size(), sweep.out());
+    assertTrue(order.get(0).startsWith("[batch-lr=0.005-momentum=0.5]"), order.get(0));
+    assertTrue(order.get(1).startsWith("[group-lr=0.005-momentum=0.5]"), order.get(1));
+    assertTrue(order.get(2).startsWith("[batch-lr=0.005-momentum=0.9]"), order.get(2));
+    assertTrue(order.get(7).startsWith("[group-lr=0.03-momentum=0.9]"), order.get(7));
+
+    double sum = 0;
+    double best = 0;
+    for (String lr : List.of("0.005", "0.03")) {
+      for (String m : List.of("0.5", "0.9")) {
+        String[] swept = row(sweep.out(), "batch", lr, m);
+        Cli.Result alone = run("compare", "a" + lr + m, "--lr", lr, "--momentum", m, "--no-track");
+        assertEquals(0, alone.exit(), alone.all());
+        String[] single = row(alone.out(), "batch");
+        assertEquals(single[1], swept[3], "acc at lr " + lr + " momentum " + m);
+        assertEquals(single[2], swept[4], "loss at lr " + lr + " momentum " + m);
+        if (lr.equals("0.03")) {
+          sum +=
+              Double.parseDouble(swept[3])
+                  + Double.parseDouble(row(sweep.out(), "group", lr, m)[3]);
+        }
+        best = Math.max(best, Double.parseDouble(swept[3]));
+        best = Math.max(best, Double.parseDouble(row(sweep.out(), "group", lr, m)[3]));
+      }
+    }
+    // The per-value table: lr 0.03's mean over its 4 runs, and the best run overall.
+    String[] byValue =
+        sweep
+            .out()
+            .lines()
+            .map(l -> l.trim().split("\\s+"))
+            .filter(f -> f.length == 5 && f[0].equals("lr") && f[1].equals("0.03"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals("4", byValue[2]);
+    assertEquals(sum / 4, Double.parseDouble(byValue[3]), 0.006);
+    assertTrue(sweep.out().contains("best run: "), sweep.out());
+    assertTrue(sweep.out().contains(String.format("%.2f %%", best)), sweep.out());
+
+    try (RunStore s = RunStore.openExisting(tmp.resolve("s/runs.db"))) {
+      RunQuery q = s.query();
+      List<RunQuery.RunInfo> runs = q.runs(RunQuery.Filter.all());
+      assertEquals(8, runs.size());
+      Map<String, String> seen = new LinkedHashMap<>();
+      for (RunQuery.RunInfo r : runs) {
+        assertTrue(r.group().startsWith("sweep-mnist-"), r.group());
+        assertEquals("finished", r.status(), r.name());
+        var c = q.config(r.id());
+        seen.put(
+            r.name().substring(r.group().length() + 1),
+            c.get("norm").json() + " " + c.get("lr").number() + " " + c.get("momentum").number());
+      }
+      assertEquals("\"group\" 0.03 0.5", seen.get("group-lr=0.03-momentum=0.5"), seen.toString());
+      assertEquals("\"batch\" 0.005 0.9", seen.get("batch-lr=0.005-momentum=0.9"), seen.toString());
+    }
+  }
+
+  @Test
+  void seedsMultiplyThePointsAndEachSettingGetsItsSpread() {
+    Cli.Result r = runNorms("sweep", "batch", "s", "--param", "batch_size=16,32", "--seeds", "1,2");
+    assertEquals(0, r.exit(), r.all());
+    assertTrue(r.err().contains("2 points x 1 norm x 2 seeds = 4 runs"), r.err());
+    assertTrue(r.out().contains("[batch-batch_size=32-s2] epoch 1:"), r.out());
+    // The seed summary has one line per norm and point, over its two seeds.
+    String summary =
+        r.out().lines().filter(l -> l.startsWith("batch-batch_size=16 ")).findFirst().orElseThrow();
+    assertEquals("2", summary.trim().split("\\s+")[1], summary);
+  }
+
+  @Test
+  void badParamsAreUsageErrorsBeforeAnyTraining() {
+    Map<List<String>, String> cases = new LinkedHashMap<>();
+    cases.put(List.of("--param", "threads=1,2"), "--param threads: not an option a sweep can vary");
+    cases.put(List.of("--param", "seed=1,2"), "sweep seeds with --seeds");
+    cases.put(List.of("--param", "norm=batch"), "sweep norms with --norms");
+    cases.put(List.of("--param", "lr"), "--param takes NAME=V1,V2,...");
+    cases.put(List.of("--param", "lr=0.1,x"), "--param lr: 'x' is not a number");
+    cases.put(
+        List.of("--param", "batch-size=32,6.4"), "--param batch-size: '6.4' is not an integer");
+    cases.put(List.of("--param", "nesterov=yes"), "--param nesterov: 'yes' is not true or false");
+    cases.put(List.of("--param", "lr=0.1,,0.2"), "--param lr: empty or bad value");
+    cases.put(List.of("--param", "lr=0.1,0.1"), "--param lr repeats a value: [0.1, 0.1]");
+    cases.put(List.of("--param", "lr=0.1", "--param", "lr=0.2"), "--param lr is given twice");
+    cases.put(
+        List.of("--lr", "0.1", "--param", "lr=0.2,0.3"),
+        "--lr is swept by --param lr; give its values there only");
+    cases.put(
+        List.of("--param", "optimizer=sgd,adam", "--momentum", "0.5"),
+        "--momentum does not apply to --optimizer adam");
+    cases.put(List.of("--param", "lr=0.01,-1"), "lr must be > 0, got -1.0");
+    cases.put(List.of(), "Missing required option: '--param=NAME=V1,V2,...'");
+    cases.put(List.of("--param", "lr=0.1", "--norms", "batch"), "--norms repeats a norm");
+    for (Map.Entry<List<String>, String> c : cases.entrySet()) {
+      Cli.Result r = run("sweep", "x", c.getKey().toArray(String[]::new));
+      assertEquals(2, r.exit(), c.getKey() + ": " + r.all());
+      assertTrue(r.err().contains(c.getValue()), c.getKey() + ": " + r.err());
+      assertFalse(r.out().contains("epoch 1:"), c.getKey() + ": trained\n" + r.out());
+    }
+  }
+
+  @Test
+  void pointsAreTheProductFirstParameterSlowest() {
+    Map<String, List<String>> grid = new LinkedHashMap<>();
+    grid.put("lr", List.of("0.1", "0.2"));
+    grid.put("batch-size", List.of("8", "16", "32"));
+    List<RunSeries.Point> points = SweepCommand.points(grid);
+    assertEquals(6, points.size());
+    assertEquals("-lr=0.1-batch_size=8", points.get(0).suffix());
+    assertEquals("-lr=0.1-batch_size=32", points.get(2).suffix());
+    assertEquals("-lr=0.2-batch_size=8", points.get(3).suffix());
+    assertEquals(
+        List.of(RunSeries.Point.NONE.values()),
+        SweepCommand.points(Map.of()).stream().map(RunSeries.Point::values).toList());
+  }
+}
