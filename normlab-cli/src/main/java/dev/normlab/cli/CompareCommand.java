@@ -30,8 +30,9 @@ final class CompareCommand implements Callable<Integer> {
       List<RunSeries.Run> runs =
           series.train(opts, g, List.of(RunSeries.Point.NONE), p -> {}, tracking, seeds);
       printEnd(runs, seeds.size() > 1, g, opts, tracking);
+      // The other norms still ran, but a compare with a diverged norm did not do its job.
+      return runs.stream().anyMatch(RunSeries.Run::diverged) ? 1 : 0;
     }
-    return 0;
   }
 
   /** The table, the seed summary with several seeds, and where everything went. */
@@ -41,6 +42,10 @@ final class CompareCommand implements Callable<Integer> {
     System.out.println(RunSeries.table(runs, perSeed));
     if (perSeed) {
       System.out.println(RunSeries.seedSummary(runs));
+    }
+    String diverged = RunSeries.divergedNote(runs);
+    if (!diverged.isEmpty()) {
+      System.out.println(diverged);
     }
     tracking.printWhere(System.out);
     if (!opts.noTrack) {

@@ -1,5 +1,6 @@
 package dev.normlab.cli;
 
+import dev.normlab.train.NumericalFaultException;
 import dev.normlab.train.TrainBench;
 import dev.normlab.train.TrainConfig;
 import dev.normlab.train.TrainResult;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.ToDoubleFunction;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -76,15 +78,30 @@ final class RunSeries {
     }
   }
 
-  /** A finished run and the grid point it trained at. */
-  record Run(TrainResult result, Point point) {
-    String norm() {
-      return result.config().norm();
+  /**
+   * A run of the series: its norm, seed and grid point, and its result — or, when its loss or
+   * weights went NaN/Inf, the step at which it diverged (result null).
+   */
+  record Run(String norm, long seed, Point point, TrainResult result, long divergedAt) {
+    static Run finished(String norm, long seed, Point point, TrainResult result) {
+      return new Run(norm, seed, point, result, 0);
+    }
+
+    boolean diverged() {
+      return result == null;
+    }
+
+    double accuracy() {
+      return result.last().testAccuracy();
+    }
+
+    double loss() {
+      return result.last().testLoss();
     }
 
     /** Norm and point: the runs that differ only in their seed share it. */
     String setting() {
-      return norm() + point.suffix();
+      return norm + point.suffix();
     }
   }
 
@@ -165,7 +182,13 @@ final class RunSeries {
                   new ConsoleListener(label, System.out, System.err),
                   new MetricsCsv(MetricsCsv.fileFor(opts.out, g), label),
                   tracking.listener(runName, g, config));
-          runs.add(new Run(new Trainer(config, l).run(), p));
+          try {
+            runs.add(Run.finished(norm, seed, p, new Trainer(config, l).run()));
+          } catch (NumericalFaultException e) {
+            // A diverging run is a result of the series, not its end: record it and go on.
+            System.err.printf("[%s] diverged: %s%n", label, e.getMessage());
+            runs.add(new Run(norm, seed, p, null, e.step()));
+          }
         }
       }
     }
@@ -190,7 +213,10 @@ final class RunSeries {
     }
   }
 
-  /** One row per run: norm, the swept values, the seed (with several), accuracy, loss, time. */
+  /**
+   * One row per run: norm, the swept values, the seed (with several), accuracy, loss, time; a
+   * diverged run says so and at which step.
+   */
   static String table(List<Run> runs, boolean withSeed) {
     List<String> keys = keys(runs);
     StringBuilder sb = new StringBuilder();
@@ -203,19 +229,22 @@ final class RunSeries {
         String.format(
             "%14s %10s %12s %12s%n", "test acc (%)", "test loss", "train time", "images/s"));
     for (Run run : runs) {
-      TrainResult r = run.result();
       sb.append(String.format("%-10s ", run.norm()));
       keys.forEach(k -> sb.append(String.format("%12s ", run.point().values().get(k))));
       if (withSeed) {
-        sb.append(String.format("%6d ", r.config().seed()));
+        sb.append(String.format("%6d ", run.seed()));
+      }
+      if (run.diverged()) {
+        sb.append(String.format("%14s %10s%n", "diverged", "step " + run.divergedAt()));
+        continue;
       }
       sb.append(
           String.format(
               "%14.2f %10.4f %12s %12.0f%n",
-              r.last().testAccuracy(),
-              r.last().testLoss(),
-              ConsoleListener.hms(r.trainSeconds()),
-              r.last().imagesPerSecond()));
+              run.accuracy(),
+              run.loss(),
+              ConsoleListener.hms(run.result().trainSeconds()),
+              run.result().last().imagesPerSecond()));
     }
     return sb.toString();
   }
@@ -223,35 +252,64 @@ final class RunSeries {
   /**
    * Per setting (a norm at a point) over its seeds: mean test accuracy, its sample standard
    * deviation, lowest and highest, and the mean test loss, so that a difference between settings
-   * can be set against the spread of one setting's seeds.
+   * can be set against the spread of one setting's seeds. Diverged runs are counted apart.
    */
   static String seedSummary(List<Run> runs) {
     Map<String, List<Run>> bySetting = new LinkedHashMap<>();
     runs.forEach(r -> bySetting.computeIfAbsent(r.setting(), k -> new ArrayList<>()).add(r));
     int width = Math.max(10, bySetting.keySet().stream().mapToInt(String::length).max().orElse(0));
+    String row = "%-" + width + "s %5s %14s %8s %8s %8s %10s %8s%n";
     StringBuilder sb = new StringBuilder();
-    String head = "%-" + width + "s %5s %14s %8s %8s %8s %10s%n";
     sb.append(
-        String.format(head, "norm", "seeds", "mean acc (%)", "std", "min", "max", "mean loss"));
+        String.format(
+            row, "norm", "seeds", "mean acc (%)", "std", "min", "max", "mean loss", "diverged"));
     bySetting.forEach(
         (setting, rs) -> {
-          double[] acc = rs.stream().mapToDouble(r -> r.result().last().testAccuracy()).toArray();
-          double meanLoss =
-              rs.stream().mapToDouble(r -> r.result().last().testLoss()).average().orElseThrow();
-          double mean = Arrays.stream(acc).average().orElseThrow();
-          double ss = Arrays.stream(acc).map(a -> (a - mean) * (a - mean)).sum();
+          Stats acc = Stats.of(rs, Run::accuracy);
           sb.append(
               String.format(
-                  "%-" + width + "s %5d %14.2f %8.2f %8.2f %8.2f %10.4f%n",
+                  row,
                   setting,
-                  acc.length,
-                  mean,
-                  acc.length > 1 ? Math.sqrt(ss / (acc.length - 1)) : Double.NaN,
-                  Arrays.stream(acc).min().orElseThrow(),
-                  Arrays.stream(acc).max().orElseThrow(),
-                  meanLoss));
+                  acc.n(),
+                  Stats.fmt(acc.mean(), 2),
+                  Stats.fmt(acc.std(), 2),
+                  Stats.fmt(acc.min(), 2),
+                  Stats.fmt(acc.max(), 2),
+                  Stats.fmt(Stats.of(rs, Run::loss).mean(), 4),
+                  rs.size() - acc.n()));
         });
     return sb.toString();
+  }
+
+  /** Mean, sample standard deviation, lowest and highest of the finished runs' values. */
+  record Stats(int n, double mean, double std, double min, double max) {
+    static Stats of(List<Run> runs, ToDoubleFunction<Run> value) {
+      double[] v = runs.stream().filter(r -> !r.diverged()).mapToDouble(value).toArray();
+      double mean = Arrays.stream(v).average().orElse(Double.NaN);
+      double ss = Arrays.stream(v).map(a -> (a - mean) * (a - mean)).sum();
+      return new Stats(
+          v.length,
+          mean,
+          v.length > 1 ? Math.sqrt(ss / (v.length - 1)) : Double.NaN,
+          Arrays.stream(v).min().orElse(Double.NaN),
+          Arrays.stream(v).max().orElse(Double.NaN));
+    }
+
+    /** {@code digits} decimals, or "-" when there is no value (every run diverged). */
+    static String fmt(double v, int digits) {
+      return Double.isNaN(v) ? "-" : String.format("%." + digits + "f", v);
+    }
+  }
+
+  /** How many runs diverged, for the series' end; empty when none did. */
+  static String divergedNote(List<Run> runs) {
+    long n = runs.stream().filter(Run::diverged).count();
+    return n == 0
+        ? ""
+        : n
+            + " of "
+            + runs.size()
+            + " runs diverged (loss or weights NaN/Inf; failed in the store)";
   }
 
   /** The swept option names, in the order the points give them. */

@@ -1,7 +1,6 @@
 package dev.normlab.cli;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -213,43 +212,41 @@ final class SweepCommand implements Callable<Integer> {
   }
 
   /**
-   * Per swept value: how many runs had it, their mean test accuracy and the best — each parameter
-   * seen on its own, averaged over the norms, the other parameters and the seeds.
+   * Per swept value: how many runs had it, how many diverged, the finished ones' mean and best test
+   * accuracy — each parameter seen on its own, over the norms, the other parameters and the seeds;
+   * then the best run.
    */
   static String byValue(List<RunSeries.Run> runs, Map<String, List<String>> grid) {
+    String row = "%-14s %12s %5s %8s %14s %14s%n";
     StringBuilder sb = new StringBuilder();
-    sb.append(
-        String.format(
-            "%-14s %12s %5s %14s %14s%n", "param", "value", "runs", "mean acc (%)", "best (%)"));
+    sb.append(String.format(row, "param", "value", "runs", "diverged", "mean acc (%)", "best (%)"));
     grid.forEach(
         (name, values) -> {
           for (String v : values) {
-            double[] acc =
-                runs.stream()
-                    .filter(r -> v.equals(r.point().values().get(name)))
-                    .mapToDouble(r -> r.result().last().testAccuracy())
-                    .toArray();
+            List<RunSeries.Run> had =
+                runs.stream().filter(r -> v.equals(r.point().values().get(name))).toList();
+            RunSeries.Stats acc = RunSeries.Stats.of(had, RunSeries.Run::accuracy);
             sb.append(
                 String.format(
-                    "%-14s %12s %5d %14.2f %14.2f%n",
+                    row,
                     RunSeries.configKey(name),
                     v,
-                    acc.length,
-                    Arrays.stream(acc).average().orElse(Double.NaN),
-                    Arrays.stream(acc).max().orElse(Double.NaN)));
+                    had.size(),
+                    had.size() - acc.n(),
+                    RunSeries.Stats.fmt(acc.mean(), 2),
+                    RunSeries.Stats.fmt(acc.max(), 2)));
           }
         });
-    RunSeries.Run best =
-        runs.stream()
-            .max(Comparator.comparingDouble(r -> r.result().last().testAccuracy()))
-            .orElseThrow();
-    sb.append(
-        String.format(
-            "best run: %s (seed %d) %.2f %%, test loss %.4f%n",
-            best.setting(),
-            best.result().config().seed(),
-            best.result().last().testAccuracy(),
-            best.result().last().testLoss()));
+    runs.stream()
+        .filter(r -> !r.diverged())
+        .max(Comparator.comparingDouble(RunSeries.Run::accuracy))
+        .ifPresentOrElse(
+            best ->
+                sb.append(
+                    String.format(
+                        "best run: %s (seed %d) %.2f %%, test loss %.4f%n",
+                        best.setting(), best.seed(), best.accuracy(), best.loss())),
+            () -> sb.append("best run: none, every run diverged\n"));
     return sb.toString();
   }
 }

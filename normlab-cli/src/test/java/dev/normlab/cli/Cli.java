@@ -53,6 +53,32 @@ final class Cli {
     }
   }
 
+  /**
+   * {@code command} ({@code compare} or {@code sweep}) over {@code norms} on 128 training and 64
+   * test images, 2 threads, no warm-up, writing to {@code out}: a series of runs in seconds.
+   */
+  static Result smallSeries(String command, String norms, Path out, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                command,
+                "--norms",
+                norms,
+                "--limit-train",
+                "128",
+                "--limit-test",
+                "64",
+                "--threads",
+                "2",
+                "--warmup-steps",
+                "0",
+                "--out",
+                out.toString()));
+    args.addAll(List.of(extra));
+    args.addAll(TrackingCliTest.dataDirArgs());
+    return inProcess(args.toArray(String[]::new)).assertNoStackTrace();
+  }
+
   /** The command line of a child JVM running the CLI with this test's classpath. */
   static List<String> childCommand(List<String> jvmOptions, String... args) {
     String java =

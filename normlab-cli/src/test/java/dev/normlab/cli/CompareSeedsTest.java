@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,25 +14,7 @@ class CompareSeedsTest {
   @TempDir Path tmp;
 
   private Cli.Result compare(String out, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "compare",
-                "--norms",
-                "batch,group",
-                "--limit-train",
-                "128",
-                "--limit-test",
-                "64",
-                "--threads",
-                "2",
-                "--warmup-steps",
-                "0",
-                "--out",
-                tmp.resolve(out).toString()));
-    args.addAll(List.of(extra));
-    args.addAll(TrackingCliTest.dataDirArgs());
-    return Cli.inProcess(args.toArray(String[]::new)).assertNoStackTrace();
+    return Cli.smallSeries("compare", "batch,group", tmp.resolve(out), extra);
   }
 
   /** The accuracy column of the table's rows for {@code norm} (with or without a seed column). */

@@ -23,27 +23,9 @@ class SweepTest {
   }
 
   private Cli.Result runNorms(String command, String norms, String out, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                command,
-                "--norms",
-                norms,
-                "--limit-train",
-                "128",
-                "--limit-test",
-                "64",
-                "--epochs",
-                "1",
-                "--threads",
-                "2",
-                "--warmup-steps",
-                "0",
-                "--out",
-                tmp.resolve(out).toString()));
+    List<String> args = new ArrayList<>(List.of("--epochs", "1"));
     args.addAll(List.of(extra));
-    args.addAll(TrackingCliTest.dataDirArgs());
-    return Cli.inProcess(args.toArray(String[]::new)).assertNoStackTrace();
+    return Cli.smallSeries(command, norms, tmp.resolve(out), args.toArray(String[]::new));
   }
 
   /** The table's row for {@code norm} whose swept columns read {@code values}, split at spaces. */
@@ -96,11 +78,12 @@ class SweepTest {
             .out()
             .lines()
             .map(l -> l.trim().split("\\s+"))
-            .filter(f -> f.length == 5 && f[0].equals("lr") && f[1].equals("0.03"))
+            .filter(f -> f.length == 6 && f[0].equals("lr") && f[1].equals("0.03"))
             .findFirst()
             .orElseThrow();
     assertEquals("4", byValue[2]);
-    assertEquals(sum / 4, Double.parseDouble(byValue[3]), 0.006);
+    assertEquals("0", byValue[3]); // none diverged
+    assertEquals(sum / 4, Double.parseDouble(byValue[4]), 0.006);
     assertTrue(sweep.out().contains("best run: "), sweep.out());
     assertTrue(sweep.out().contains(String.format("%.2f %%", best)), sweep.out());
 
@@ -132,6 +115,43 @@ class SweepTest {
     String summary =
         r.out().lines().filter(l -> l.startsWith("batch-batch_size=16 ")).findFirst().orElseThrow();
     assertEquals("2", summary.trim().split("\\s+")[1], summary);
+  }
+
+  @Test
+  void aDivergingRunIsARowOfTheSeriesNotItsEnd() throws Exception {
+    Cli.Result r = run("sweep", "d", "--param", "lr=1e30,0.01");
+    assertEquals(0, r.exit(), r.all());
+    assertTrue(
+        r.err().contains("[batch-lr=1e30] diverged: step 2 (epoch 1): loss became NaN"), r.err());
+    assertEquals(
+        "diverged step 2", String.join(" ", List.of(row(r.out(), "group", "1e30")).subList(2, 5)));
+    row(r.out(), "group", "0.01"); // the runs after it still trained
+    assertTrue(r.out().contains("2 of 4 runs diverged"), r.out());
+    String[] byValue =
+        r.out()
+            .lines()
+            .map(l -> l.trim().split("\\s+"))
+            .filter(f -> f[0].equals("lr") && f[1].equals("1e30"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(List.of("lr", "1e30", "2", "2", "-", "-"), List.of(byValue));
+    try (RunStore s = RunStore.openExisting(tmp.resolve("d/runs.db"))) {
+      Map<String, String> status = new LinkedHashMap<>();
+      for (RunQuery.RunInfo info : s.query().runs(RunQuery.Filter.all())) {
+        status.put(info.name().substring(info.group().length() + 1), info.status());
+      }
+      assertEquals(
+          Map.of(
+              "batch-lr=1e30", "failed",
+              "group-lr=1e30", "failed",
+              "batch-lr=0.01", "finished",
+              "group-lr=0.01", "finished"),
+          status);
+    }
+    // compare goes on past a diverged norm too, but ends with exit code 1.
+    Cli.Result c = runNorms("compare", "batch", "c", "--lr", "1e30", "--no-track");
+    assertEquals(1, c.exit(), c.all());
+    assertTrue(c.out().contains("1 of 1 runs diverged"), c.out());
   }
 
   @Test
