@@ -373,6 +373,33 @@ function aggregate(runs) {
 // ------------------------------------------------------------------ parallel coordinates
 
 const ALWAYS_AXES = /(^|\.)(norm|lr|batch_size)$/;
+// Different in every run by construction, so never a hyperparameter axis.
+const RUN_SPECIFIC = /(^|\.)(checkpoint_dir|data_dir)$/;
+const PARALLEL_METRICS = ['test/accuracy', 'test/loss'];
+
+/**
+ * The summary metrics to draw as axes: the user's choice in #p-keys, kept across refreshes;
+ * test accuracy and loss until then (all of them when a run logs neither).
+ */
+function parallelMetrics(summaryKeys) {
+  const select = $('p-keys');
+  const before = new Map([...select.options].map((o) => [o.value, o.selected]));
+  const headline = PARALLEL_METRICS.filter((k) => summaryKeys.includes(k));
+  const ordered = [...headline, ...summaryKeys.filter((k) => !headline.includes(k))];
+  const shown = (k) => before.has(k) ? before.get(k) : headline.length === 0 || headline.includes(k);
+  select.replaceChildren(...ordered.map((k) => new Option(k, k, shown(k), shown(k))));
+  return ordered.filter(shown);
+}
+
+/**
+ * A value axis; logarithmic for positive values spanning 20x or more (a swept lr), whole numbers
+ * only for integer values (seeds, batch sizes).
+ */
+function numericAxis(values) {
+  const min = Math.min(...values), max = Math.max(...values);
+  if (min > 0 && max / min >= 20) return { type: 'log', scale: true, axisLabel: { formatter: (v) => fmt(v) } };
+  return values.every(Number.isInteger) ? { type: 'value', scale: true, minInterval: 1 } : { type: 'value', scale: true };
+}
 
 async function renderParallel() {
   const data = await api('parallel', $('f-group').value ? { group: $('f-group').value } : {});
@@ -380,16 +407,16 @@ async function renderParallel() {
   const varies = (k) => new Set(runs.map((r) => JSON.stringify(r.config[k] ?? null))).size > 1;
   const dims = [
     // The axes the comparison is about stay even when constant; other config keys when they vary.
-    ...data.keys.config.filter((k) => ALWAYS_AXES.test(k) || varies(k))
+    ...data.keys.config.filter((k) => !RUN_SPECIFIC.test(k) && (ALWAYS_AXES.test(k) || varies(k)))
       .sort((a, b) => (b === 'norm') - (a === 'norm')).map((k) => ({ k, of: 'config' })),
-    ...data.keys.summary.map((k) => ({ k, of: 'summary' })),
+    ...parallelMetrics(data.keys.summary).map((k) => ({ k, of: 'summary' })),
   ];
   const axes = dims.map((d, i) => {
     const values = runs.map((r) => r[d.of][d.k]).filter((v) => v !== undefined && v !== null);
     d.categorical = values.some((v) => typeof v !== 'number');
     return d.categorical
       ? { id: d.of + '.' + d.k, dim: i, name: d.k, type: 'category', data: [...new Set(values.map(String))] }
-      : { id: d.of + '.' + d.k, dim: i, name: d.k, type: 'value', scale: true };
+      : { id: d.of + '.' + d.k, dim: i, name: d.k, ...numericAxis(values) };
   });
   const rows = runs.map((r) => dims.map((d) => {
     const v = r[d.of][d.k];
@@ -589,6 +616,7 @@ async function init() {
   for (const id of ['c-x', 'c-log', 'c-keys', 'c-group']) $(id).addEventListener('change', redraw);
   $('c-smooth').addEventListener('input', () => { $('c-smooth-value').textContent = $('c-smooth').value; redraw(); });
   $('p-color').addEventListener('change', () => { state.colourChosen = true; renderParallel().catch(showError); });
+  $('p-keys').addEventListener('change', () => renderParallel().catch(showError));
   const reloadPredictions = () => { state.pred.page = 0; state.cmp.page = 0; loadPredictions().catch(showError); };
   $('pr-run').addEventListener('change', () => { state.pred.predicted = null; reloadPredictions(); });
   for (const id of ['pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
@@ -618,6 +646,6 @@ async function init() {
 
 // The chart arithmetic, reachable from the browser's console and the browser test (a module's
 // functions are not global).
-window.normlabCharts = { smooth, aggregate };
+window.normlabCharts = { smooth, aggregate, numericAxis };
 
 init().catch(showError);

@@ -352,6 +352,21 @@ class DashboardBrowserTest {
 
     driver.findElement(By.cssSelector("#tabs button[data-view='parallel']")).click();
     waiting().until(d -> paintedPixels("#parallel-chart") > 1000);
+    // Axes: norm first, the config keys that vary or are always drawn — never the per-run
+    // checkpoint_dir — then test accuracy and loss; other summary metrics when chosen.
+    String axes =
+        "return echarts.getInstanceByDom(document.getElementById('parallel-chart'))"
+            + ".getOption().parallelAxis.map(a => a.name).join(',')";
+    assertEquals("norm,batch_size,lr,test/accuracy,test/loss", js(axes));
+    js(
+        "const s = document.getElementById('p-keys');"
+            + " [...s.options].find(o => o.value === 'train/loss').selected = true;"
+            + " s.dispatchEvent(new Event('change'));");
+    waiting().until(d -> js(axes).equals("norm,batch_size,lr,test/accuracy,test/loss,train/loss"));
+    // A swept lr (0.003 to 0.3) gets a log axis, seeds whole-number ticks.
+    assertEquals("log", js("return window.normlabCharts.numericAxis([0.003, 0.03, 0.3]).type"));
+    assertEquals("value", js("return window.normlabCharts.numericAxis([0.01, 0.1]).type"));
+    assertEquals(1L, js("return window.normlabCharts.numericAxis([0, 1]).minInterval"));
     // Brushing the accuracy axis above the third-best run's value keeps the two best runs. The
     // brush is sent again on every poll: on a loaded machine one sent while the chart was still
     // settling was lost (CI run, 30 s timeout).

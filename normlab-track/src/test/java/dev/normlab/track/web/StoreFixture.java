@@ -122,6 +122,7 @@ final class StoreFixture {
     config(c, id, "epochs", "10", 10.0);
     config(c, id, "optimizer.momentum", "0.9", 0.9);
     config(c, id, "seed", "0", 0.0);
+    config(c, id, "checkpoint_dir", "\"/runs/checkpoints/" + id + "\"", null); // differs per run
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO metrics VALUES (?, ?, ?, ?, ?)")) {
       for (int e = 0; e < EPOCHS; e++) {
         for (int s = 0; s < STEPS_PER_EPOCH; s++) {
@@ -140,6 +141,7 @@ final class StoreFixture {
     double acc = 1 - 0.5 * Math.exp(-EPOCHS / (1.0 + i * 0.3));
     summary(c, id, "test/accuracy", "best_max", acc, EPOCHS * STEPS_PER_EPOCH - 1);
     summary(c, id, "test/loss", "min", 1 - acc, EPOCHS * STEPS_PER_EPOCH - 1);
+    summary(c, id, "train/loss", "last", 0.05 + 0.01 * i, EPOCHS * STEPS_PER_EPOCH - 1);
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?)")) {
       for (int x = 0; x < EXAMPLES; x++) {
