@@ -187,16 +187,109 @@ class SweepTest {
 
   @Test
   void pointsAreTheProductFirstParameterSlowest() {
-    Map<String, List<String>> grid = new LinkedHashMap<>();
-    grid.put("lr", List.of("0.1", "0.2"));
-    grid.put("batch-size", List.of("8", "16", "32"));
+    Map<String, SweepCommand.Param> grid = new LinkedHashMap<>();
+    grid.put("lr", new SweepCommand.Param("lr", List.of("0.1", "0.2"), 0, 0, false));
+    grid.put(
+        "batch-size", new SweepCommand.Param("batch-size", List.of("8", "16", "32"), 0, 0, false));
     List<RunSeries.Point> points = SweepCommand.points(grid);
     assertEquals(6, points.size());
     assertEquals("-lr=0.1-batch_size=8", points.get(0).suffix());
     assertEquals("-lr=0.1-batch_size=32", points.get(2).suffix());
     assertEquals("-lr=0.2-batch_size=8", points.get(3).suffix());
     assertEquals(
-        List.of(RunSeries.Point.NONE.values()),
+        List.of(Map.of()),
         SweepCommand.points(Map.of()).stream().map(RunSeries.Point::values).toList());
+  }
+
+  /** The lr of each run line's label, e.g. {@code [batch-lr=0.00412-momentum=0.9] epoch 1:}. */
+  private static List<String> drawn(String out, String key) {
+    return out.lines()
+        .filter(l -> l.matches("\\[\\S+\\] epoch 1:.*"))
+        .map(l -> l.replaceAll(".*-" + key + "=([^-\\]]+).*", "$1"))
+        .toList();
+  }
+
+  @Test
+  void randomSearchDrawsFromRangesAndListsReproducibly() throws Exception {
+    String[] args = {
+      "--random", "3", "--param", "lr=0.001..0.1:log", "--param", "momentum=0.5,0.9"
+    };
+    Cli.Result a = runNorms("sweep", "batch", "a", args);
+    assertEquals(0, a.exit(), a.all());
+    assertTrue(a.err().contains("sweep: 3 random points x 1 norm x 1 seed = 3 runs"), a.err());
+    List<String> lrs = drawn(a.out(), "lr");
+    assertEquals(3, lrs.size(), a.out());
+    for (String lr : lrs) {
+      double v = Double.parseDouble(lr);
+      assertTrue(v >= 0.001 && v <= 0.1, lr);
+      assertTrue(new java.math.BigDecimal(lr).precision() <= 3, lr); // 3 significant digits
+    }
+    for (String m : drawn(a.out(), "momentum")) {
+      assertTrue(m.equals("0.5") || m.equals("0.9"), m);
+    }
+    assertTrue(
+        a.out().contains("lr over 0.001..0.1:log: Spearman correlation with test accuracy "),
+        a.out());
+    // The store holds the drawn value the run trained with.
+    try (RunStore s = RunStore.openExisting(tmp.resolve("a/runs.db"))) {
+      RunQuery q = s.query();
+      for (RunQuery.RunInfo r : q.runs(RunQuery.Filter.all())) {
+        String lr = r.name().replaceAll(".*-lr=([^-]+)-.*", "$1");
+        assertEquals(Double.parseDouble(lr), q.config(r.id()).get("lr").number(), r.name());
+      }
+    }
+    // The same --sweep-seed draws the same points; another draws others.
+    Cli.Result again = runNorms("sweep", "batch", "b", args);
+    assertEquals(lrs, drawn(again.out(), "lr"));
+    List<String> withSeed = new ArrayList<>(List.of(args));
+    withSeed.addAll(List.of("--sweep-seed", "7"));
+    Cli.Result other = runNorms("sweep", "batch", "c", withSeed.toArray(String[]::new));
+    assertEquals(0, other.exit(), other.all());
+    assertFalse(lrs.equals(drawn(other.out(), "lr")), lrs + " twice");
+  }
+
+  @Test
+  void rangeAndRandomMistakesAreUsageErrors() {
+    Map<List<String>, String> cases = new LinkedHashMap<>();
+    cases.put(
+        List.of("--param", "lr=0.001..0.1"),
+        "--param lr=0.001..0.1 is a range: give --random N (a grid takes a list)");
+    cases.put(List.of("--random", "2", "--param", "lr=0.1..0.01"), "a range needs MIN < MAX");
+    cases.put(List.of("--random", "2", "--param", "lr=0..0.1:log"), "a log range needs MIN > 0");
+    cases.put(
+        List.of("--random", "2", "--param", "optimizer=sgd..adam"),
+        "--param optimizer: a range needs a numeric option");
+    cases.put(
+        List.of("--random", "5", "--param", "momentum=0.5,0.9"),
+        "--random 5: only 2 distinct points could be drawn");
+    cases.put(List.of("--random", "0", "--param", "lr=0.1"), "--random must be >= 1, got 0");
+    cases.put(
+        List.of("--sweep-seed", "3", "--param", "lr=0.1"), "--sweep-seed seeds --random's draws");
+    for (Map.Entry<List<String>, String> c : cases.entrySet()) {
+      Cli.Result r = run("sweep", "x", c.getKey().toArray(String[]::new));
+      assertEquals(2, r.exit(), c.getKey() + ": " + r.all());
+      assertTrue(r.err().contains(c.getValue()), c.getKey() + ": " + r.err());
+      assertFalse(r.out().contains("epoch 1:"), c.getKey() + ": trained\n" + r.out());
+    }
+  }
+
+  @Test
+  void spearmanAndRounding() {
+    assertEquals(
+        1.0,
+        SweepCommand.spearman(new double[] {1, 2, 3, 4}, new double[] {10, 20, 25, 90}),
+        1e-12);
+    assertEquals(
+        -1.0, SweepCommand.spearman(new double[] {1, 2, 3}, new double[] {3, 2, 1}), 1e-12);
+    // Ties take their mean rank: x ranks 1, 2.5, 2.5, 4 against 1, 2, 3, 4.
+    double expected = 4.5 / Math.sqrt(4.5 * 5);
+    assertEquals(
+        expected,
+        SweepCommand.spearman(new double[] {1, 2, 2, 3}, new double[] {1, 2, 3, 4}),
+        1e-12);
+    assertTrue(Double.isNaN(SweepCommand.spearman(new double[] {1, 2}, new double[] {1, 2})));
+    assertEquals("0.00412", SweepCommand.fmt(0.0041234));
+    assertEquals("0.1", SweepCommand.fmt(0.1000001));
+    assertEquals("25", SweepCommand.fmt(25.04));
   }
 }
