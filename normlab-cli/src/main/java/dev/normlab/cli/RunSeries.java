@@ -123,6 +123,11 @@ final class RunSeries {
     if (warmupSteps < 0) {
       throw new ParameterException(spec.commandLine(), "--warmup-steps must be >= 0");
     }
+    if (opts.resume && group == null) { // the default group is new each time: nothing to resume
+      throw new ParameterException(
+          spec.commandLine(),
+          "--resume continues a series by its group: give --group NAME (the one it ran with)");
+    }
     if (new HashSet<>(norms).size() != norms.size()) { // two runs would share a name
       throw new ParameterException(spec.commandLine(), "--norms repeats a norm: " + norms);
     }

@@ -155,6 +155,33 @@ class SweepTest {
   }
 
   @Test
+  void aFinishedSweepResumedEndsWithTheSameTableAndRuns() throws Exception {
+    String[] args = {"--param", "lr=0.01,0.03", "--group", "g"};
+    Cli.Result first = run("sweep", "r", args);
+    assertEquals(0, first.exit(), first.all());
+    List<String> resumeArgs = new ArrayList<>(List.of(args));
+    resumeArgs.add("--resume");
+    Cli.Result again = run("sweep", "r", resumeArgs.toArray(String[]::new));
+    assertEquals(0, again.exit(), again.all());
+    assertTrue(again.out().contains("(1 of 1 epochs done"), again.out());
+    for (String norm : List.of("batch", "group")) {
+      for (String lr : List.of("0.01", "0.03")) {
+        assertEquals(
+            List.of(row(first.out(), norm, lr)).subList(0, 4),
+            List.of(row(again.out(), norm, lr)).subList(0, 4));
+      }
+    }
+    try (RunStore s = RunStore.openExisting(tmp.resolve("r/runs.db"))) {
+      RunQuery q = s.query();
+      List<RunQuery.RunInfo> runs = q.runs(RunQuery.Filter.all());
+      assertEquals(4, runs.size(), "resumed in place, no new runs");
+      for (RunQuery.RunInfo r : runs) {
+        assertEquals("finished", r.status(), r.name());
+      }
+    }
+  }
+
+  @Test
   void badParamsAreUsageErrorsBeforeAnyTraining() {
     Map<List<String>, String> cases = new LinkedHashMap<>();
     cases.put(List.of("--param", "threads=1,2"), "--param threads: not an option a sweep can vary");
@@ -177,6 +204,7 @@ class SweepTest {
     cases.put(List.of("--param", "lr=0.01,-1"), "lr must be > 0, got -1.0");
     cases.put(List.of(), "Missing required option: '--param=NAME=V1,V2,...'");
     cases.put(List.of("--param", "lr=0.1", "--norms", "batch"), "--norms repeats a norm");
+    cases.put(List.of("--param", "lr=0.1", "--resume"), "--resume continues a series by its group");
     for (Map.Entry<List<String>, String> c : cases.entrySet()) {
       Cli.Result r = run("sweep", "x", c.getKey().toArray(String[]::new));
       assertEquals(2, r.exit(), c.getKey() + ": " + r.all());

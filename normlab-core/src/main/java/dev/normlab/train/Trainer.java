@@ -272,7 +272,14 @@ public final class Trainer {
         throw new IllegalStateException(
             "nothing to do: the checkpoint already has all " + config.epochs() + " epochs");
       }
-      Predictions p = finalPredictions.build(); // the loop ran its last epoch: history is not empty
+      if (finalPredictions == null) {
+        // Resumed with every epoch done (a sweep or compare run again with --resume): the last
+        // evaluation is the checkpoint's; the final model is evaluated once more for its
+        // predictions, so that the run ends finished with them as an uninterrupted run does.
+        finalPredictions = new Predictions.Builder(test, which.classes().toArray(String[]::new));
+        evaluate(model, testLoader, train.numClasses(), finalPredictions);
+      }
+      Predictions p = finalPredictions.build();
       listener.onPredictions(p);
       TrainResult result =
           new TrainResult(
