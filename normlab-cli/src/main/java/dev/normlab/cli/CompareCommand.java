@@ -29,29 +29,9 @@ final class CompareCommand implements Callable<Integer> {
     try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
       List<RunSeries.Run> runs =
           series.train(opts, g, List.of(RunSeries.Point.NONE), p -> {}, tracking, seeds);
-      printEnd(runs, seeds.size() > 1, g, opts, tracking);
+      RunSeries.printEnd(runs, seeds.size() > 1, g, opts, tracking);
       // The other norms still ran, but a compare with a diverged norm did not do its job.
       return runs.stream().anyMatch(RunSeries.Run::diverged) ? 1 : 0;
     }
-  }
-
-  /** The table, the seed summary with several seeds, and where everything went. */
-  static void printEnd(
-      List<RunSeries.Run> runs, boolean perSeed, String g, TrainOptions opts, Tracking tracking) {
-    System.out.println();
-    System.out.println(RunSeries.table(runs, perSeed));
-    if (perSeed) {
-      System.out.println(RunSeries.seedSummary(runs));
-    }
-    String diverged = RunSeries.divergedNote(runs);
-    if (!diverged.isEmpty()) {
-      System.out.println(diverged);
-    }
-    tracking.printWhere(System.out);
-    if (!opts.noTrack) {
-      System.out.println("report:      ./normlab report --group " + g + " --out report.html");
-    }
-    System.out.println("checkpoints: " + opts.out.resolve("checkpoints").toAbsolutePath());
-    System.out.println("metrics:     " + MetricsCsv.fileFor(opts.out, g).toAbsolutePath());
   }
 }

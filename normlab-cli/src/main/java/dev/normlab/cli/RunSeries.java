@@ -218,6 +218,26 @@ final class RunSeries {
     }
   }
 
+  /** The table, the seed summary with several seeds, and where everything went. */
+  static void printEnd(
+      List<RunSeries.Run> runs, boolean perSeed, String g, TrainOptions opts, Tracking tracking) {
+    System.out.println();
+    System.out.println(table(runs, perSeed));
+    if (perSeed) {
+      System.out.println(seedSummary(runs));
+    }
+    String diverged = divergedNote(runs);
+    if (!diverged.isEmpty()) {
+      System.out.println(diverged);
+    }
+    tracking.printWhere(System.out);
+    if (!opts.noTrack) {
+      System.out.println("report:      ./normlab report --group " + g + " --out report.html");
+    }
+    System.out.println("checkpoints: " + opts.out.resolve("checkpoints").toAbsolutePath());
+    System.out.println("metrics:     " + MetricsCsv.fileFor(opts.out, g).toAbsolutePath());
+  }
+
   /**
    * One row per run: norm, the swept values, the seed (with several), accuracy, loss, time; a
    * diverged run says so and at which step.

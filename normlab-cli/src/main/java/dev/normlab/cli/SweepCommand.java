@@ -120,7 +120,7 @@ final class SweepCommand implements Callable<Integer> {
     String g = series.groupName(opts);
     try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
       List<RunSeries.Run> runs = series.train(opts, g, points, this::apply, tracking, seeds);
-      CompareCommand.printEnd(runs, seeds.size() > 1, g, opts, tracking);
+      RunSeries.printEnd(runs, seeds.size() > 1, g, opts, tracking);
       System.out.println();
       System.out.print(byValue(runs, grid));
     }
