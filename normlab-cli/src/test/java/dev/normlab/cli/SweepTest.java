@@ -181,6 +181,16 @@ class SweepTest {
     }
   }
 
+  /** Each argument list is a usage error (exit 2) whose message holds its text; none trains. */
+  private void assertUsageErrors(Map<List<String>, String> cases) {
+    for (Map.Entry<List<String>, String> c : cases.entrySet()) {
+      Cli.Result r = run("sweep", "x", c.getKey().toArray(String[]::new));
+      assertEquals(2, r.exit(), c.getKey() + ": " + r.all());
+      assertTrue(r.err().contains(c.getValue()), c.getKey() + ": " + r.err());
+      assertFalse(r.out().contains("epoch 1:"), c.getKey() + ": trained\n" + r.out());
+    }
+  }
+
   @Test
   void badParamsAreUsageErrorsBeforeAnyTraining() {
     Map<List<String>, String> cases = new LinkedHashMap<>();
@@ -205,12 +215,7 @@ class SweepTest {
     cases.put(List.of(), "Missing required option: '--param=NAME=V1,V2,...'");
     cases.put(List.of("--param", "lr=0.1", "--norms", "batch"), "--norms repeats a norm");
     cases.put(List.of("--param", "lr=0.1", "--resume"), "--resume continues a series by its group");
-    for (Map.Entry<List<String>, String> c : cases.entrySet()) {
-      Cli.Result r = run("sweep", "x", c.getKey().toArray(String[]::new));
-      assertEquals(2, r.exit(), c.getKey() + ": " + r.all());
-      assertTrue(r.err().contains(c.getValue()), c.getKey() + ": " + r.err());
-      assertFalse(r.out().contains("epoch 1:"), c.getKey() + ": trained\n" + r.out());
-    }
+    assertUsageErrors(cases);
   }
 
   @Test
@@ -293,12 +298,7 @@ class SweepTest {
     cases.put(List.of("--random", "0", "--param", "lr=0.1"), "--random must be >= 1, got 0");
     cases.put(
         List.of("--sweep-seed", "3", "--param", "lr=0.1"), "--sweep-seed seeds --random's draws");
-    for (Map.Entry<List<String>, String> c : cases.entrySet()) {
-      Cli.Result r = run("sweep", "x", c.getKey().toArray(String[]::new));
-      assertEquals(2, r.exit(), c.getKey() + ": " + r.all());
-      assertTrue(r.err().contains(c.getValue()), c.getKey() + ": " + r.err());
-      assertFalse(r.out().contains("epoch 1:"), c.getKey() + ": trained\n" + r.out());
-    }
+    assertUsageErrors(cases);
   }
 
   @Test
