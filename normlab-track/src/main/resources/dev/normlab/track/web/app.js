@@ -176,6 +176,17 @@ function runFilters() {
   return p;
 }
 
+const FIXED_CONFIG_COLUMNS = new Set(['norm', 'optimizer', 'lr', 'batch_size']);
+
+/** A column for each other config key whose value differs between the listed runs (a sweep's). */
+function varyingConfigColumns() {
+  return state.keys.config
+    .filter((k) => !FIXED_CONFIG_COLUMNS.has(k) && !RUN_SPECIFIC.test(k)
+      && new Set(state.runs.map((r) => JSON.stringify(r.config[k] ?? null))).size > 1)
+    .map((k) => ({ title: k, sort: 'config.' + k, value: (r) => r.config[k],
+      num: state.runs.some((r) => typeof r.config[k] === 'number') }));
+}
+
 function runColumns() {
   const summary = state.keys.summary.map((k) => ({ title: k, sort: 'summary.' + k, value: (r) => r.summary[k], num: true }));
   return [
@@ -186,6 +197,7 @@ function runColumns() {
     { title: 'optimizer', sort: 'config.optimizer', value: (r) => r.config.optimizer },
     { title: 'lr', sort: 'config.lr', value: (r) => r.config.lr, num: true },
     { title: 'batch', sort: 'config.batch_size', value: (r) => r.config.batch_size, num: true },
+    ...varyingConfigColumns(),
     { title: 'tags', sort: null, value: (r) => r.tags },
     { title: 'group', sort: 'group', value: (r) => r.group },
     { title: 'started', sort: 'started_at', value: (r) => new Date(r.started_at * 1000).toLocaleString() },

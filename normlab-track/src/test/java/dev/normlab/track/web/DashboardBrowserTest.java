@@ -230,6 +230,15 @@ class DashboardBrowserTest {
     open(server.url().toString());
     List<String> names = runNames();
     assertEquals(6, names.size(), "rows: " + names);
+    // The fixed columns, then each config key that differs between the runs (the momentum), never
+    // the per-run checkpoint_dir or the constant epochs.
+    String headers =
+        (String)
+            js(
+                "return [...document.querySelectorAll('#runs-table thead th')]"
+                    + ".map(t => t.textContent).join(',')");
+    assertTrue(headers.contains(",lr,batch,optimizer.momentum,tags,"), headers);
+    assertFalse(headers.contains("checkpoint_dir") || headers.contains("epochs"), headers);
     for (String norm : StoreFixture.NORMS) {
       assertTrue(names.contains("mnist-" + norm), "names: " + names);
     }
@@ -357,12 +366,17 @@ class DashboardBrowserTest {
     String axes =
         "return echarts.getInstanceByDom(document.getElementById('parallel-chart'))"
             + ".getOption().parallelAxis.map(a => a.name).join(',')";
-    assertEquals("norm,batch_size,lr,test/accuracy,test/loss", js(axes));
+    assertEquals("norm,batch_size,lr,optimizer.momentum,test/accuracy,test/loss", js(axes));
     js(
         "const s = document.getElementById('p-keys');"
             + " [...s.options].find(o => o.value === 'train/loss').selected = true;"
             + " s.dispatchEvent(new Event('change'));");
-    waiting().until(d -> js(axes).equals("norm,batch_size,lr,test/accuracy,test/loss,train/loss"));
+    waiting()
+        .until(
+            d ->
+                js(axes)
+                    .equals(
+                        "norm,batch_size,lr,optimizer.momentum,test/accuracy,test/loss,train/loss"));
     // A swept lr (0.003 to 0.3) gets a log axis, seeds whole-number ticks.
     assertEquals("log", js("return window.normlabCharts.numericAxis([0.003, 0.03, 0.3]).type"));
     assertEquals("value", js("return window.normlabCharts.numericAxis([0.01, 0.1]).type"));

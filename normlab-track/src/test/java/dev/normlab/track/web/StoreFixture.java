@@ -120,7 +120,8 @@ final class StoreFixture {
     config(c, id, "lr", Double.toString(lr), lr);
     config(c, id, "batch_size", Integer.toString(batch), (double) batch);
     config(c, id, "epochs", "10", 10.0);
-    config(c, id, "optimizer.momentum", "0.9", 0.9);
+    double momentum = i < 4 ? 0.9 : 0.5; // a swept key beyond the fixed columns
+    config(c, id, "optimizer.momentum", Double.toString(momentum), momentum);
     config(c, id, "seed", "0", 0.0);
     config(c, id, "checkpoint_dir", "\"/runs/checkpoints/" + id + "\"", null); // differs per run
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO metrics VALUES (?, ?, ?, ?, ?)")) {
