@@ -70,6 +70,13 @@ final class RunSeries {
   record Point(Map<String, String> values) {
     static final Point NONE = new Point(Map.of());
 
+    /** For messages: {@code lr=0.01, batch_size=32}. */
+    String describe() {
+      return String.join(
+          ", ",
+          values.entrySet().stream().map(e -> configKey(e.getKey()) + "=" + e.getValue()).toList());
+    }
+
     /** The config keys and values, as run names show them: {@code -lr=0.01-batch_size=32}. */
     String suffix() {
       StringBuilder sb = new StringBuilder();

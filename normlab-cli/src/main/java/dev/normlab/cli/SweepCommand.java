@@ -103,7 +103,11 @@ final class SweepCommand implements Callable<Integer> {
     for (RunSeries.Point p : points) { // every combination is valid before anything trains
       apply(p);
       for (String n : series.norms) {
-        opts.config(n, "check");
+        try {
+          opts.config(n, "check");
+        } catch (ParameterException e) {
+          throw points.size() == 1 ? e : usage("at " + p.describe() + ": " + e.getMessage());
+        }
       }
     }
     List<Long> seeds = series.seedList(opts);

@@ -210,7 +210,10 @@ class SweepTest {
         "--lr is swept by --param lr; give its values there only");
     cases.put(
         List.of("--param", "optimizer=sgd,adam", "--momentum", "0.5"),
-        "--momentum does not apply to --optimizer adam");
+        "at optimizer=adam: --momentum does not apply to --optimizer adam");
+    cases.put(
+        List.of("--param", "nesterov=true,false", "--param", "momentum=0,0.9"),
+        "at nesterov=true, momentum=0: nesterov needs a momentum > 0");
     cases.put(List.of("--param", "lr=0.01,-1"), "lr must be > 0, got -1.0");
     cases.put(List.of(), "Missing required option: '--param=NAME=V1,V2,...'");
     cases.put(List.of("--param", "lr=0.1", "--norms", "batch"), "--norms repeats a norm");
