@@ -28,7 +28,7 @@ final class CompareCommand implements Callable<Integer> {
     String g = series.groupName(opts);
     try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
       List<RunSeries.Run> runs =
-          series.train(opts, g, List.of(RunSeries.Point.NONE), p -> {}, tracking, seeds);
+          series.train(opts, g, List.of(RunSeries.Point.NONE), p -> {}, tracking, seeds, null);
       RunSeries.printEnd(runs, seeds.size() > 1, g, opts, tracking);
       // The other norms still ran, but a compare with a diverged norm did not do its job.
       return runs.stream().anyMatch(RunSeries.Run::diverged) ? 1 : 0;

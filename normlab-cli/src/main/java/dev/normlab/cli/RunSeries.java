@@ -87,11 +87,13 @@ final class RunSeries {
 
   /**
    * A run of the series: its norm, seed and grid point, and its result — or, when its loss or
-   * weights went NaN/Inf, the step at which it diverged (result null).
+   * weights went NaN/Inf, the step at which it diverged (result null); {@code stoppedAfter}: the
+   * epoch after which early stopping ended it (0: it ran every epoch).
    */
-  record Run(String norm, long seed, Point point, TrainResult result, long divergedAt) {
-    static Run finished(String norm, long seed, Point point, TrainResult result) {
-      return new Run(norm, seed, point, result, 0);
+  record Run(
+      String norm, long seed, Point point, TrainResult result, long divergedAt, int stoppedAfter) {
+    static Run finished(String norm, long seed, Point point, TrainResult result, int stoppedAfter) {
+      return new Run(norm, seed, point, result, 0, stoppedAfter);
     }
 
     boolean diverged() {
@@ -176,7 +178,8 @@ final class RunSeries {
       List<Point> points,
       Consumer<Point> apply,
       Tracking tracking,
-      List<Long> seedList)
+      List<Long> seedList,
+      MedianStopping stopping)
       throws IOException {
     boolean perSeed = seedList.size() > 1;
     warmUp(opts);
@@ -189,17 +192,28 @@ final class RunSeries {
           String label = norm + p.suffix() + (perSeed ? "-s" + seed : "");
           String runName = g + "-" + label;
           TrainConfig config = opts.config(norm, runName);
+          MedianStopping.Rule rule = stopping == null ? null : stopping.rule(norm);
           TrainingListener l =
               TrainingListener.all(
                   new ConsoleListener(label, System.out, System.err),
                   new MetricsCsv(MetricsCsv.fileFor(opts.out, g), label),
-                  tracking.listener(runName, g, config));
+                  tracking.listener(runName, g, config),
+                  rule == null ? new TrainingListener() {} : rule);
           try {
-            runs.add(Run.finished(norm, seed, p, new Trainer(config, l).run()));
+            TrainResult result = new Trainer(config, l).run();
+            int stoppedAfter = rule == null ? 0 : rule.stoppedAfter();
+            if (stoppedAfter > 0) {
+              System.err.printf(
+                  "[%s] stopped early after epoch %d: %s%n", label, stoppedAfter, rule.why());
+            }
+            if (stopping != null) {
+              stopping.record(norm, result);
+            }
+            runs.add(Run.finished(norm, seed, p, result, stoppedAfter));
           } catch (NumericalFaultException e) {
             // A diverging run is a result of the series, not its end: record it and go on.
             System.err.printf("[%s] diverged: %s%n", label, e.getMessage());
-            runs.add(new Run(norm, seed, p, null, e.step()));
+            runs.add(new Run(norm, seed, p, null, e.step(), 0));
           }
         }
       }
@@ -272,11 +286,17 @@ final class RunSeries {
       }
       sb.append(
           String.format(
-              "%14.2f %10.4f %12s %12.0f%n",
+              "%14.2f %10.4f %12s %12.0f%s%n",
               run.accuracy(),
               run.loss(),
               ConsoleListener.hms(run.result().trainSeconds()),
-              run.result().last().imagesPerSecond()));
+              run.result().last().imagesPerSecond(),
+              run.stoppedAfter() == 0
+                  ? ""
+                  : "  stopped after epoch "
+                      + run.stoppedAfter()
+                      + " of "
+                      + run.result().config().epochs()));
     }
     return sb.toString();
   }

@@ -90,6 +90,20 @@ final class SweepCommand implements Callable<Integer> {
   Integer random;
 
   @Option(
+      names = "--stop-early",
+      description =
+          "median stopping: a run whose test accuracy after an epoch is below the median of the"
+              + " earlier runs of its norm after that epoch (at least 3 of them) stops there")
+  boolean stopEarly;
+
+  @Option(
+      names = "--stop-early-from",
+      paramLabel = "EPOCH",
+      description =
+          "with --stop-early: the first epoch after which a run may be stopped (default: 1)")
+  Integer stopEarlyFrom;
+
+  @Option(
       names = "--sweep-seed",
       defaultValue = "0",
       description = "seed of --random's draws (default: ${DEFAULT-VALUE})")
@@ -99,6 +113,7 @@ final class SweepCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     series.prepare(opts);
     Map<String, Param> grid = parseParams();
+    MedianStopping stopping = stopping(grid);
     List<RunSeries.Point> points = random == null ? points(grid) : randomPoints(grid);
     for (RunSeries.Point p : points) { // every combination is valid before anything trains
       apply(p);
@@ -123,12 +138,31 @@ final class SweepCommand implements Callable<Integer> {
         points.size() * series.norms.size() * seeds.size());
     String g = series.groupName(opts);
     try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
-      List<RunSeries.Run> runs = series.train(opts, g, points, this::apply, tracking, seeds);
+      List<RunSeries.Run> runs =
+          series.train(opts, g, points, this::apply, tracking, seeds, stopping);
       RunSeries.printEnd(runs, seeds.size() > 1, g, opts, tracking);
       System.out.println();
       System.out.print(byValue(runs, grid));
     }
     return 0;
+  }
+
+  /** The early-stopping rule, or null without --stop-early; its options checked. */
+  private MedianStopping stopping(Map<String, Param> grid) {
+    if (!stopEarly) {
+      if (stopEarlyFrom != null) {
+        throw usage("--stop-early-from needs --stop-early");
+      }
+      return null;
+    }
+    if (opts.epochs == 1 && !grid.containsKey("epochs")) {
+      throw usage("--stop-early stops runs between epochs: it needs --epochs 2 or more");
+    }
+    try {
+      return new MedianStopping(stopEarlyFrom == null ? 1 : stopEarlyFrom);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
   }
 
   /**

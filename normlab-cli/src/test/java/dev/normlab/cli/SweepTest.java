@@ -181,6 +181,77 @@ class SweepTest {
     }
   }
 
+  @Test
+  void stopEarlyEndsARunBelowTheMedianAndAResumeKeepsItStopped() throws Exception {
+    String[] args = {
+      "--epochs", "2", "--param", "lr=0.01,0.02,0.03,0.00001", "--stop-early", "--group", "g"
+    };
+    Path out = tmp.resolve("e");
+    Cli.Result r = Cli.smallSeries("sweep", "batch", out, args);
+    assertEquals(0, r.exit(), r.all());
+    assertTrue(
+        r.err().contains("[batch-lr=0.00001] stopped early after epoch 1: test accuracy"), r.err());
+    assertTrue(r.err().contains("below the median"), r.err());
+    assertTrue(
+        r.out().contains("[batch-lr=0.03] epoch 2:"), r.out()); // three earlier runs: no pool
+    assertFalse(r.out().contains("[batch-lr=0.00001] epoch 2:"), r.out());
+    String row =
+        r.out()
+            .lines()
+            .filter(l -> l.startsWith("batch ") && l.contains(" 0.00001 "))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(row.endsWith("stopped after epoch 1 of 2"), row);
+
+    List<String> again = new ArrayList<>(List.of(args));
+    again.add("--resume");
+    Cli.Result resumed = Cli.smallSeries("sweep", "batch", out, again.toArray(String[]::new));
+    assertEquals(0, resumed.exit(), resumed.all());
+    assertFalse(resumed.out().contains("epoch 2:"), resumed.out()); // nothing trains again
+    assertTrue(resumed.out().contains(row), resumed.out());
+
+    try (RunStore s = RunStore.openExisting(out.resolve("runs.db"))) {
+      RunQuery q = s.query();
+      for (RunQuery.RunInfo info : q.runs(RunQuery.Filter.all())) {
+        assertEquals("finished", info.status(), info.name());
+        int epochs = info.name().endsWith("lr=0.00001") ? 1 : 2;
+        assertEquals(epochs, q.history(info.id(), "test/accuracy").size(), info.name());
+        assertEquals(64, q.predictions(info.id(), false).size(), info.name());
+      }
+    }
+  }
+
+  @Test
+  void medianStoppingNeedsThreeEarlierRunsOfTheNormAndItsFirstEpoch() {
+    assertEquals(2.0, MedianStopping.median(List.of(3.0, 1.0, 2.0)));
+    assertEquals(2.5, MedianStopping.median(List.of(4.0, 1.0, 3.0, 2.0)));
+    MedianStopping m = new MedianStopping(2);
+    dev.normlab.train.EpochResult low1 = epoch(1, 10), low2 = epoch(2, 10);
+    for (double acc : new double[] {80, 90}) {
+      assertTrue(m.rule("batch").trainOn(low2)); // fewer than three earlier runs
+      m.record("batch", result(acc));
+    }
+    m.record("batch", result(85));
+    MedianStopping.Rule rule = m.rule("batch");
+    assertTrue(rule.trainOn(low1), "before --stop-early-from");
+    assertFalse(rule.trainOn(low2));
+    assertEquals(2, rule.stoppedAfter());
+    assertTrue(
+        rule.why().contains("below the median 85.00% of 3 earlier runs after epoch 2"), rule.why());
+    assertTrue(m.rule("group").trainOn(low2), "another norm's runs do not count");
+    assertTrue(m.rule("batch").trainOn(epoch(2, 85)), "at the median it trains on");
+  }
+
+  private static dev.normlab.train.EpochResult epoch(int epoch, double acc) {
+    return new dev.normlab.train.EpochResult(epoch, epoch * 10L, 1, 1, acc, null, 100, 1);
+  }
+
+  /** A two-epoch run whose test accuracy is {@code acc} after both epochs. */
+  private static dev.normlab.train.TrainResult result(double acc) {
+    return new dev.normlab.train.TrainResult(
+        null, List.of(epoch(1, acc), epoch(2, acc)), 2, null, null);
+  }
+
   /** Each argument list is a usage error (exit 2) whose message holds its text; none trains. */
   private void assertUsageErrors(Map<List<String>, String> cases) {
     for (Map.Entry<List<String>, String> c : cases.entrySet()) {
@@ -218,6 +289,11 @@ class SweepTest {
     cases.put(List.of(), "Missing required option: '--param=NAME=V1,V2,...'");
     cases.put(List.of("--param", "lr=0.1", "--norms", "batch"), "--norms repeats a norm");
     cases.put(List.of("--param", "lr=0.1", "--resume"), "--resume continues a series by its group");
+    cases.put(
+        List.of("--param", "lr=0.1", "--stop-early"), "--stop-early stops runs between epochs");
+    cases.put(
+        List.of("--param", "lr=0.1", "--stop-early-from", "2"),
+        "--stop-early-from needs --stop-early");
     assertUsageErrors(cases);
   }
 

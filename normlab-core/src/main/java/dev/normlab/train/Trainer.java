@@ -182,12 +182,19 @@ public final class Trainer {
       if (config.resume()) {
         listener.onResume(lastGood, startEpoch - 1, step); // lastGood: null when nothing resumed
       }
+      int lastEpoch = config.epochs();
+      for (EpochResult done : history) { // a run stopped early before a resume stays stopped
+        if (!listener.trainOn(done)) {
+          lastEpoch = done.epoch();
+          break;
+        }
+      }
       double trainSeconds = history.stream().mapToDouble(EpochResult::epochSeconds).sum();
       Map<Tensor, Anomaly.Owner> owners = config.detectAnomaly() ? anomalyOwners(model) : null;
       // The last epoch's evaluation is of the final model: it also collects the predictions,
       // which saves a second pass over the test set.
       Predictions.Builder finalPredictions = null;
-      for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
+      for (int epoch = startEpoch; epoch <= lastEpoch; epoch++) {
         model.train();
         long t0 = System.nanoTime();
         double lossSum = 0;
@@ -267,15 +274,18 @@ public final class Trainer {
         checkpoints.save(run, epoch, step, bestAcc, history, best);
         lastGood = checkpoints.last();
         listener.onCheckpoint(checkpoints.last(), epoch, best);
+        if (epoch < config.epochs() && !listener.trainOn(r)) {
+          break; // stopped early: ends finished with these epochs
+        }
       }
       if (history.isEmpty()) {
         throw new IllegalStateException(
             "nothing to do: the checkpoint already has all " + config.epochs() + " epochs");
       }
       if (finalPredictions == null) {
-        // Resumed with every epoch done (a sweep or compare run again with --resume): the last
-        // evaluation is the checkpoint's; the final model is evaluated once more for its
-        // predictions, so that the run ends finished with them as an uninterrupted run does.
+        // Resumed with every epoch done (a sweep or compare run again with --resume), or stopped
+        // early: the last evaluation did not collect predictions; the final model is evaluated
+        // once more for them, so that the run ends finished with them as a full run does.
         finalPredictions = new Predictions.Builder(test, which.classes().toArray(String[]::new));
         evaluate(model, testLoader, train.numClasses(), finalPredictions);
       }

@@ -22,6 +22,16 @@ public interface TrainingListener {
   /** After each epoch's evaluation, before that epoch's checkpoint is written. */
   default void onEpoch(EpochResult result) {}
 
+  /**
+   * Whether to train on after {@code result}'s epoch (a pruner's say: a sweep's early stopping).
+   * Asked after each epoch's checkpoint, and on {@code --resume} for each epoch the checkpoint
+   * holds, so that a run stopped early stays stopped. The run then ends as a finished one with the
+   * epochs it has (its predictions from the final model).
+   */
+  default boolean trainOn(EpochResult result) {
+    return true;
+  }
+
   /** The test-set predictions of the final model. */
   default void onPredictions(Predictions predictions) {}
 
@@ -53,6 +63,13 @@ public interface TrainingListener {
       @Override
       public void onEpoch(EpochResult r) {
         for (var l : ls) l.onEpoch(r);
+      }
+
+      @Override
+      public boolean trainOn(EpochResult r) {
+        boolean on = true;
+        for (var l : ls) on &= l.trainOn(r); // every listener sees every epoch
+        return on;
       }
 
       @Override
