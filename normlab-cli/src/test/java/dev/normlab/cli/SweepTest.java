@@ -215,6 +215,7 @@ class SweepTest {
       for (RunQuery.RunInfo info : q.runs(RunQuery.Filter.all())) {
         assertEquals("finished", info.status(), info.name());
         int epochs = info.name().endsWith("lr=0.00001") ? 1 : 2;
+        assertEquals(epochs == 1, info.tags().contains("stopped-early"), info.name() + info.tags());
         assertEquals(epochs, q.history(info.id(), "test/accuracy").size(), info.name());
         assertEquals(64, q.predictions(info.id(), false).size(), info.name());
       }

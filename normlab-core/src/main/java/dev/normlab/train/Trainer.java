@@ -186,6 +186,7 @@ public final class Trainer {
       for (EpochResult done : history) { // a run stopped early before a resume stays stopped
         if (!listener.trainOn(done)) {
           lastEpoch = done.epoch();
+          listener.onStoppedEarly(done);
           break;
         }
       }
@@ -275,7 +276,8 @@ public final class Trainer {
         lastGood = checkpoints.last();
         listener.onCheckpoint(checkpoints.last(), epoch, best);
         if (epoch < config.epochs() && !listener.trainOn(r)) {
-          break; // stopped early: ends finished with these epochs
+          listener.onStoppedEarly(r);
+          break; // ends finished with these epochs
         }
       }
       if (history.isEmpty()) {

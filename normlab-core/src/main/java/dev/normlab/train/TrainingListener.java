@@ -32,6 +32,9 @@ public interface TrainingListener {
     return true;
   }
 
+  /** When {@link #trainOn} said stop after {@code last}'s epoch (also again on a resume). */
+  default void onStoppedEarly(EpochResult last) {}
+
   /** The test-set predictions of the final model. */
   default void onPredictions(Predictions predictions) {}
 
@@ -70,6 +73,11 @@ public interface TrainingListener {
         boolean on = true;
         for (var l : ls) on &= l.trainOn(r); // every listener sees every epoch
         return on;
+      }
+
+      @Override
+      public void onStoppedEarly(EpochResult r) {
+        for (var l : ls) l.onStoppedEarly(r);
       }
 
       @Override

@@ -290,6 +290,28 @@ public final class RunWriter implements AutoCloseable {
     }
   }
 
+  /** Adds a tag to the run (again: no change), e.g. {@code stopped-early} when a pruner ends it. */
+  public void tag(String tag) {
+    lock.lock();
+    try {
+      checkOpen();
+      inTransaction(
+          () -> {
+            try (PreparedStatement ins =
+                conn.prepareStatement(
+                    "INSERT OR IGNORE INTO run_tags(run_id, tag) VALUES (?, ?)")) {
+              ins.setString(1, runId);
+              ins.setString(2, tag);
+              ins.executeUpdate();
+            }
+          });
+    } catch (SQLException e) {
+      throw fail(store.error("run " + runId + ": cannot add the tag " + tag, e));
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /**
    * Sets the rule of {@code key}'s summary (default {@link SummaryRule#LAST}); values already
    * logged are taken into account.

@@ -150,6 +150,11 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
   }
 
   @Override
+  public void onStoppedEarly(EpochResult last) {
+    writer.tag("stopped-early"); // the runs table and the tag filter show it
+  }
+
+  @Override
   public void onPredictions(Predictions predictions) {
     writer.writePredictions(predictions);
   }
