@@ -1,5 +1,6 @@
 package dev.normlab.cli;
 
+import dev.normlab.train.MedianStopping;
 import dev.normlab.train.NumericalFaultException;
 import dev.normlab.train.TrainBench;
 import dev.normlab.train.TrainConfig;

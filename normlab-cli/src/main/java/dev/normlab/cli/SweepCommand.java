@@ -1,5 +1,6 @@
 package dev.normlab.cli;
 
+import dev.normlab.train.MedianStopping;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.ArrayList;
@@ -155,14 +156,13 @@ final class SweepCommand implements Callable<Integer> {
       }
       return null;
     }
+    if (stopEarlyFrom != null && stopEarlyFrom < 1) {
+      throw usage("--stop-early-from must be >= 1, got " + stopEarlyFrom);
+    }
     if (opts.epochs == 1 && !grid.containsKey("epochs")) {
       throw usage("--stop-early stops runs between epochs: it needs --epochs 2 or more");
     }
-    try {
-      return new MedianStopping(stopEarlyFrom == null ? 1 : stopEarlyFrom);
-    } catch (IllegalArgumentException e) {
-      throw usage(e.getMessage());
-    }
+    return new MedianStopping(stopEarlyFrom == null ? 1 : stopEarlyFrom);
   }
 
   /**

@@ -222,37 +222,6 @@ class SweepTest {
     }
   }
 
-  @Test
-  void medianStoppingNeedsThreeEarlierRunsOfTheNormAndItsFirstEpoch() {
-    assertEquals(2.0, MedianStopping.median(List.of(3.0, 1.0, 2.0)));
-    assertEquals(2.5, MedianStopping.median(List.of(4.0, 1.0, 3.0, 2.0)));
-    MedianStopping m = new MedianStopping(2);
-    dev.normlab.train.EpochResult low1 = epoch(1, 10), low2 = epoch(2, 10);
-    for (double acc : new double[] {80, 90}) {
-      assertTrue(m.rule("batch").trainOn(low2)); // fewer than three earlier runs
-      m.record("batch", result(acc));
-    }
-    m.record("batch", result(85));
-    MedianStopping.Rule rule = m.rule("batch");
-    assertTrue(rule.trainOn(low1), "before --stop-early-from");
-    assertFalse(rule.trainOn(low2));
-    assertEquals(2, rule.stoppedAfter());
-    assertTrue(
-        rule.why().contains("below the median 85.00% of 3 earlier runs after epoch 2"), rule.why());
-    assertTrue(m.rule("group").trainOn(low2), "another norm's runs do not count");
-    assertTrue(m.rule("batch").trainOn(epoch(2, 85)), "at the median it trains on");
-  }
-
-  private static dev.normlab.train.EpochResult epoch(int epoch, double acc) {
-    return new dev.normlab.train.EpochResult(epoch, epoch * 10L, 1, 1, acc, null, 100, 1);
-  }
-
-  /** A two-epoch run whose test accuracy is {@code acc} after both epochs. */
-  private static dev.normlab.train.TrainResult result(double acc) {
-    return new dev.normlab.train.TrainResult(
-        null, List.of(epoch(1, acc), epoch(2, acc)), 2, null, null);
-  }
-
   /** Each argument list is a usage error (exit 2) whose message holds its text; none trains. */
   private void assertUsageErrors(Map<List<String>, String> cases) {
     for (Map.Entry<List<String>, String> c : cases.entrySet()) {

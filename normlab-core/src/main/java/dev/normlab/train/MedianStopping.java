@@ -1,36 +1,45 @@
-package dev.normlab.cli;
+package dev.normlab.train;
 
-import dev.normlab.train.EpochResult;
-import dev.normlab.train.TrainResult;
-import dev.normlab.train.TrainingListener;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The median stopping rule for a sweep: from epoch {@code fromEpoch} on, a run whose test accuracy
- * after an epoch is below the median that the series' earlier runs of the same norm had after that
- * epoch — once at least {@link #MIN_RUNS} of them got there — stops after it. Per norm, because the
- * norms train at different speeds and the sweep is about each norm's best settings. Decisions
- * depend only on earlier runs' histories, so a resumed sweep makes the same ones.
+ * The median stopping rule for a sweep (Golovin et al., "Google Vizier", 2017): from epoch {@code
+ * fromEpoch} on, a run whose test accuracy after an epoch is below the median that the series'
+ * earlier runs of the same norm had after that epoch — once at least {@link #MIN_RUNS} of them got
+ * there — stops after it. Per norm, because the norms train at different speeds and the sweep is
+ * about each norm's best settings. Decisions depend only on earlier runs' histories, so a resumed
+ * sweep makes the same ones.
+ *
+ * <pre>{@code
+ * MedianStopping stopping = new MedianStopping(1);
+ * for (TrainConfig c : configs) {
+ *   MedianStopping.Rule rule = stopping.rule(c.norm());
+ *   TrainResult r = new Trainer(c, TrainingListener.all(console, rule)).run();
+ *   stopping.record(c.norm(), r); // rule.stoppedAfter(): 0, or the epoch it stopped after
+ * }
+ * }</pre>
  */
-final class MedianStopping {
+public final class MedianStopping {
   /** Earlier runs of the norm that must have reached an epoch before it can stop a run. */
-  static final int MIN_RUNS = 3;
+  public static final int MIN_RUNS = 3;
 
   private final int fromEpoch;
   private final Map<String, Map<Integer, List<Double>>> accuracies = new HashMap<>();
 
-  MedianStopping(int fromEpoch) {
+  /** Runs may be stopped after epoch {@code fromEpoch} (>= 1) and later ones. */
+  public MedianStopping(int fromEpoch) {
     if (fromEpoch < 1) {
-      throw new IllegalArgumentException("--stop-early-from must be >= 1, got " + fromEpoch);
+      throw new IllegalArgumentException(
+          "the first epoch to stop after must be >= 1, got " + fromEpoch);
     }
     this.fromEpoch = fromEpoch;
   }
 
   /** Adds a finished (or early-stopped) run's accuracy after each of its epochs to the pool. */
-  void record(String norm, TrainResult result) {
+  public void record(String norm, TrainResult result) {
     Map<Integer, List<Double>> byEpoch = accuracies.computeIfAbsent(norm, k -> new HashMap<>());
     for (EpochResult e : result.epochs()) {
       byEpoch.computeIfAbsent(e.epoch(), k -> new ArrayList<>()).add(e.testAccuracy());
@@ -38,18 +47,19 @@ final class MedianStopping {
   }
 
   /** The median of the values (the mean of the middle two for an even count). */
-  static double median(List<Double> values) {
+  public static double median(List<Double> values) {
     List<Double> v = values.stream().sorted().toList();
     int n = v.size();
     return n % 2 == 1 ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2;
   }
 
   /** The rule for one run of {@code norm}, against the runs recorded so far. */
-  Rule rule(String norm) {
+  public Rule rule(String norm) {
     return new Rule(accuracies.getOrDefault(norm, Map.of()));
   }
 
-  final class Rule implements TrainingListener {
+  /** The rule as a run's listener. */
+  public final class Rule implements TrainingListener {
     private final Map<Integer, List<Double>> earlier;
     private int stoppedAfter;
     private String why = "";
@@ -79,11 +89,12 @@ final class MedianStopping {
     }
 
     /** The epoch after which this rule stopped the run, or 0. */
-    int stoppedAfter() {
+    public int stoppedAfter() {
       return stoppedAfter;
     }
 
-    String why() {
+    /** Why it stopped: the accuracy, the median and how many runs it came from. */
+    public String why() {
       return why;
     }
   }
