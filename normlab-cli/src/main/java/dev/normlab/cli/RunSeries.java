@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -73,16 +74,18 @@ final class RunSeries {
 
     /** For messages: {@code lr=0.01, batch_size=32}. */
     String describe() {
-      return String.join(
-          ", ",
-          values.entrySet().stream().map(e -> configKey(e.getKey()) + "=" + e.getValue()).toList());
+      return String.join(", ", pairs());
     }
 
     /** The config keys and values, as run names show them: {@code -lr=0.01-batch_size=32}. */
     String suffix() {
-      StringBuilder sb = new StringBuilder();
-      values.forEach((k, v) -> sb.append('-').append(configKey(k)).append('=').append(v));
-      return sb.toString();
+      return pairs().stream().map(p -> "-" + p).collect(Collectors.joining());
+    }
+
+    private List<String> pairs() {
+      return values.entrySet().stream()
+          .map(e -> configKey(e.getKey()) + "=" + e.getValue())
+          .toList();
     }
   }
 

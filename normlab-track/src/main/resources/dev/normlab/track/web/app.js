@@ -176,13 +176,34 @@ function runFilters() {
   return p;
 }
 
+// Different in every run by construction, so never a column or an axis.
+const RUN_SPECIFIC = /(^|\.)(checkpoint_dir|data_dir)$/;
+
+/** Whether config key {@code k} takes more than one value over {@code runs}. */
+function configVaries(runs, k) {
+  return new Set(runs.map((r) => JSON.stringify(r.config[k] ?? null))).size > 1;
+}
+
+/**
+ * Fills a multi-select of metric keys: the headline keys first and selected, the rest one click
+ * away (all selected when none of the headline keys exist); the user's choices are kept across
+ * refills. Returns the selected keys, in order.
+ */
+function fillKeySelect(select, keys, headlineKeys) {
+  const before = new Map([...select.options].map((o) => [o.value, o.selected]));
+  const headline = headlineKeys.filter((k) => keys.includes(k));
+  const ordered = [...headline, ...keys.filter((k) => !headline.includes(k))];
+  const shown = (k) => before.has(k) ? before.get(k) : headline.length === 0 || headline.includes(k);
+  select.replaceChildren(...ordered.map((k) => new Option(k, k, shown(k), shown(k))));
+  return ordered.filter(shown);
+}
+
 const FIXED_CONFIG_COLUMNS = new Set(['norm', 'optimizer', 'lr', 'batch_size']);
 
 /** A column for each other config key whose value differs between the listed runs (a sweep's). */
 function varyingConfigColumns() {
   return state.keys.config
-    .filter((k) => !FIXED_CONFIG_COLUMNS.has(k) && !RUN_SPECIFIC.test(k)
-      && new Set(state.runs.map((r) => JSON.stringify(r.config[k] ?? null))).size > 1)
+    .filter((k) => !FIXED_CONFIG_COLUMNS.has(k) && !RUN_SPECIFIC.test(k) && configVaries(state.runs, k))
     .map((k) => ({ title: k, sort: 'config.' + k, value: (r) => r.config[k],
       num: state.runs.some((r) => typeof r.config[k] === 'number') }));
 }
@@ -385,23 +406,7 @@ function aggregate(runs) {
 // ------------------------------------------------------------------ parallel coordinates
 
 const ALWAYS_AXES = /(^|\.)(norm|lr|batch_size)$/;
-// Different in every run by construction, so never a hyperparameter axis.
-const RUN_SPECIFIC = /(^|\.)(checkpoint_dir|data_dir)$/;
 const PARALLEL_METRICS = ['test/accuracy', 'test/loss'];
-
-/**
- * The summary metrics to draw as axes: the user's choice in #p-keys, kept across refreshes;
- * test accuracy and loss until then (all of them when a run logs neither).
- */
-function parallelMetrics(summaryKeys) {
-  const select = $('p-keys');
-  const before = new Map([...select.options].map((o) => [o.value, o.selected]));
-  const headline = PARALLEL_METRICS.filter((k) => summaryKeys.includes(k));
-  const ordered = [...headline, ...summaryKeys.filter((k) => !headline.includes(k))];
-  const shown = (k) => before.has(k) ? before.get(k) : headline.length === 0 || headline.includes(k);
-  select.replaceChildren(...ordered.map((k) => new Option(k, k, shown(k), shown(k))));
-  return ordered.filter(shown);
-}
 
 /**
  * A value axis; logarithmic for positive values spanning 20x or more (a swept lr), whole numbers
@@ -416,12 +421,11 @@ function numericAxis(values) {
 async function renderParallel() {
   const data = await api('parallel', $('f-group').value ? { group: $('f-group').value } : {});
   const runs = data.runs;
-  const varies = (k) => new Set(runs.map((r) => JSON.stringify(r.config[k] ?? null))).size > 1;
   const dims = [
     // The axes the comparison is about stay even when constant; other config keys when they vary.
-    ...data.keys.config.filter((k) => !RUN_SPECIFIC.test(k) && (ALWAYS_AXES.test(k) || varies(k)))
+    ...data.keys.config.filter((k) => !RUN_SPECIFIC.test(k) && (ALWAYS_AXES.test(k) || configVaries(runs, k)))
       .sort((a, b) => (b === 'norm') - (a === 'norm')).map((k) => ({ k, of: 'config' })),
-    ...parallelMetrics(data.keys.summary).map((k) => ({ k, of: 'summary' })),
+    ...fillKeySelect($('p-keys'), data.keys.summary, PARALLEL_METRICS).map((k) => ({ k, of: 'summary' })),
   ];
   const axes = dims.map((d, i) => {
     const values = runs.map((r) => r[d.of][d.k]).filter((v) => v !== undefined && v !== null);
@@ -642,11 +646,7 @@ async function init() {
   fillSelect($('f-group'), await api('groups'), 'all');
   const metricKeys = state.keys.metrics.filter((k) => k !== 'epoch');
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
-  const MAIN = ['test/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss'];
-  const main = MAIN.filter((k) => metricKeys.includes(k));
-  const ordered = [...main, ...metricKeys.filter((k) => !main.includes(k))];
-  const shown = (k) => main.length === 0 || main.includes(k);
-  $('c-keys').replaceChildren(...ordered.map((k) => new Option(k, k, shown(k), shown(k))));
+  fillKeySelect($('c-keys'), metricKeys, ['test/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']);
   await loadRuns();
   const fromHash = location.hash.slice(1);
   if (VIEWS.includes(fromHash) && fromHash !== 'runs') show(fromHash);
