@@ -185,6 +185,18 @@ final class TrainOptions {
               + " produced one (slower)")
   boolean detectAnomaly;
 
+  @Option(
+      names = "--watch",
+      arity = "0..1",
+      defaultValue = "0",
+      fallbackValue = "20",
+      paramLabel = "N",
+      description =
+          "record each layer's gradient, weight and update norms, its activations' mean and std"
+              + " and the dead ReLUs at step 1 and every N steps (default N: 20) as watch/*"
+              + " metrics; changes nothing the run computes")
+  int watchEvery;
+
   @Spec(Spec.Target.MIXEE)
   CommandSpec spec;
 
@@ -201,6 +213,13 @@ final class TrainOptions {
     try {
       MnistLike.parse(dataset);
       ReferenceCnn.Norm.parse(norm);
+      if (watchEvery < 0) {
+        throw new IllegalArgumentException("--watch N must be >= 1 (0: off), got " + watchEvery);
+      }
+      if (watchEvery > 0 && noTrack) {
+        throw new IllegalArgumentException(
+            "--watch records into the run store; it does nothing with --no-track");
+      }
       if (dataDir != null && !Files.isDirectory(dataDir)) {
         throw new IllegalArgumentException(
             "--data-dir " + dataDir + " is not a directory (it should hold <dataset>/*-ubyte.gz)");
@@ -293,6 +312,7 @@ final class TrainOptions {
         resume,
         checkpointEvery,
         detectAnomaly,
+        watchEvery,
         null);
   }
 }

@@ -249,6 +249,55 @@ class TrackingCliTest {
   }
 
   @Test
+  void watchRecordsLayerStatisticsAtTheWatchedStepsAlsoAcrossAResume() throws Exception {
+    Result r = train("--watch", "2", "--norm", "group");
+    assertEquals(0, r.code(), r.err());
+    Result more = train("--watch", "2", "--norm", "group", "--resume", "--epochs", "2");
+    assertEquals(0, more.code(), more.err());
+    try (RunStore s = RunStore.openExisting(dir.resolve("out").resolve("runs.db"))) {
+      RunQuery q = s.query();
+      var runs = q.runs(RunQuery.Filter.all());
+      assertEquals(1, runs.size(), "the resume continues the run");
+      String id = runs.get(0).id();
+      for (String key :
+          List.of(
+              "watch/act_std/conv2",
+              "watch/dead_relu/fc1",
+              "watch/grad_norm/total",
+              "watch/update_ratio/norm2.weight")) {
+        var steps = q.history(id, key).stream().map(p -> p.step()).toList();
+        assertEquals(List.of(1L, 2L, 4L, 6L, 8L), steps, key); // 4 steps per epoch
+      }
+      long keys = q.metricKeys(id).stream().filter(k -> k.startsWith("watch/")).count();
+      // 12 parameters x 3 norms and the total; 6 activations x 2 and 3 dead fractions
+      assertEquals(12 * 3 + 1 + 6 * 2 + 3, keys, q.metricKeys(id).toString());
+      double dead = q.summary(id).get("watch/dead_relu/fc1").value();
+      assertTrue(dead >= 0 && dead <= 1, "a fraction: " + dead);
+    }
+    Result unwatched = train("--norm", "layer");
+    try (RunStore s = RunStore.openExisting(dir.resolve("out").resolve("runs.db"))) {
+      var run =
+          s.query().runs(RunQuery.Filter.all()).stream()
+              .filter(x -> x.name().contains("layer"))
+              .findFirst()
+              .orElseThrow();
+      assertTrue(
+          s.query().metricKeys(run.id()).stream().noneMatch(k -> k.startsWith("watch/")),
+          unwatched.out());
+    }
+  }
+
+  @Test
+  void watchWithoutAStoreOrWithANegativeIntervalIsAUsageError() {
+    Result r = train("--watch", "--no-track");
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("--watch records into the run store"), r.err());
+    Result negative = train("--watch", "-3");
+    assertEquals(2, negative.code(), negative.out() + negative.err());
+    assertTrue(negative.err().contains("--watch N must be >= 1"), negative.err());
+  }
+
+  @Test
   void resumeSaysWhereItContinuesFrom() {
     Result fresh = train("--no-track", "--resume");
     assertEquals(0, fresh.code(), fresh.err());

@@ -1,5 +1,6 @@
 package dev.normlab.models;
 
+import dev.normlab.nn.ActivationProbe;
 import dev.normlab.nn.Conv2d;
 import dev.normlab.nn.Dropout;
 import dev.normlab.nn.Identity;
@@ -91,13 +92,33 @@ public final class ReferenceCnn extends Module {
 
   @Override
   public Tensor forward(Tensor x) {
-    x = F.relu(norm1.forward(conv1.forward(x)));
-    x = F.relu(norm2.forward(conv2.forward(x)));
-    x = ConvPool.maxPool2d(x, 2);
+    return forward(x, ActivationProbe.NONE);
+  }
+
+  /**
+   * Shows {@code probe} the convolutions' outputs ({@code conv1}, {@code conv2}: what the norms
+   * see), the norms' ({@code norm1}, {@code norm2}: what the ReLUs see, the same values as the
+   * convolutions' with norm {@code none}), {@code fc1}'s before its ReLU and the logits ({@code
+   * fc2}).
+   */
+  @Override
+  public Tensor forward(Tensor x, ActivationProbe probe) {
+    x = conv1.forward(x);
+    probe.observe("conv1", x, false);
+    x = norm1.forward(x);
+    probe.observe("norm1", x, true);
+    x = conv2.forward(F.relu(x));
+    probe.observe("conv2", x, false);
+    x = norm2.forward(x);
+    probe.observe("norm2", x, true);
+    x = ConvPool.maxPool2d(F.relu(x), 2);
     x = dropout1.forward(x);
     x = x.flatten(1, -1);
-    x = F.relu(fc1.forward(x));
-    x = dropout2.forward(x);
-    return fc2.forward(x);
+    x = fc1.forward(x);
+    probe.observe("fc1", x, true);
+    x = dropout2.forward(F.relu(x));
+    x = fc2.forward(x);
+    probe.observe("fc2", x, false);
+    return x;
   }
 }

@@ -37,6 +37,11 @@ public final class Activation extends Module {
     return new Activation("Tanh", "", F::tanh);
   }
 
+  /** Whether this is {@code ReLU()} (its zero outputs have zero gradient). */
+  public boolean isRelu() {
+    return name.equals("ReLU");
+  }
+
   @Override
   public Tensor forward(Tensor input) {
     return fn.apply(input);

@@ -22,6 +22,14 @@ public abstract class Module {
   /** Applies the module to one input. */
   public abstract Tensor forward(Tensor input);
 
+  /**
+   * Applies the module and shows {@code probe} its intermediate outputs; a module without named
+   * intermediate outputs shows none and computes exactly what {@link #forward(Tensor)} does.
+   */
+  public Tensor forward(Tensor input, ActivationProbe probe) {
+    return forward(input);
+  }
+
   /** Registers a trainable parameter (marked as requiring grad). A null value records "no such". */
   protected Tensor registerParameter(String name, Tensor value) {
     if (value != null) {

@@ -34,4 +34,20 @@ public class Sequential extends Module {
     }
     return x;
   }
+
+  /**
+   * Shows {@code probe} each child's output, named by the child's index (a nested one's inside).
+   */
+  @Override
+  public Tensor forward(Tensor input, ActivationProbe probe) {
+    Tensor x = input;
+    for (int i = 0; i < layers.size(); i++) {
+      String name = String.valueOf(i);
+      x = layers.get(i).forward(x, probe.nested(name));
+      boolean beforeRelu =
+          i + 1 < layers.size() && layers.get(i + 1) instanceof Activation a && a.isRelu();
+      probe.observe(name, x, beforeRelu);
+    }
+    return x;
+  }
 }

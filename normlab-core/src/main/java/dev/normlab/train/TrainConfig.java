@@ -19,6 +19,8 @@ import java.util.Map;
  * @param resume continue from the newest checkpoint in {@code checkpointDir}
  * @param checkpointEvery also checkpoint every N optimizer steps (0 = only at epoch ends)
  * @param detectAnomaly check every op's output and every gradient for NaN/Inf (slower)
+ * @param watchEvery record {@link Watch} statistics at step 1 and every N steps (0 = off); they
+ *     change nothing the run computes
  * @param runId the run store's id of this run, saved in checkpoints (may be null)
  */
 public record TrainConfig(
@@ -38,6 +40,7 @@ public record TrainConfig(
     boolean resume,
     int checkpointEvery,
     boolean detectAnomaly,
+    int watchEvery,
     String runId) {
 
   /** A config with SGD and no schedule, without step checkpoints, anomaly detection or run id. */
@@ -74,6 +77,7 @@ public record TrainConfig(
         resume,
         0,
         false,
+        0,
         null);
   }
 
@@ -86,6 +90,7 @@ public record TrainConfig(
     require(groups >= 1, "groups must be >= 1, got " + groups);
     require(limitTrain >= 0 && limitTest >= 0, "limits must be >= 0");
     require(checkpointEvery >= 0, "checkpoint-every must be >= 0, got " + checkpointEvery);
+    require(watchEvery >= 0, "watch interval must be >= 0, got " + watchEvery);
   }
 
   private static void require(boolean ok, String message) {
@@ -130,6 +135,11 @@ public record TrainConfig(
   /** The same run with anomaly detection on or off. */
   public TrainConfig withDetectAnomaly(boolean on) {
     return with(e -> e.detectAnomaly = on);
+  }
+
+  /** The same run with {@link Watch} statistics every {@code n} steps (0 = off). */
+  public TrainConfig withWatchEvery(int n) {
+    return with(e -> e.watchEvery = n);
   }
 
   /** The same run, resuming (or not) from its newest checkpoint. */
@@ -197,6 +207,7 @@ public record TrainConfig(
     boolean resume;
     int checkpointEvery;
     boolean detectAnomaly;
+    int watchEvery;
     String runId;
 
     Edit(TrainConfig c) {
@@ -216,6 +227,7 @@ public record TrainConfig(
       resume = c.resume;
       checkpointEvery = c.checkpointEvery;
       detectAnomaly = c.detectAnomaly;
+      watchEvery = c.watchEvery;
       runId = c.runId;
     }
 
@@ -237,6 +249,7 @@ public record TrainConfig(
           resume,
           checkpointEvery,
           detectAnomaly,
+          watchEvery,
           runId);
     }
   }

@@ -12,6 +12,7 @@ import dev.normlab.io.CheckpointException;
 import dev.normlab.kernels.BufferScope;
 import dev.normlab.kernels.Parallel;
 import dev.normlab.models.ReferenceCnn;
+import dev.normlab.nn.ActivationProbe;
 import dev.normlab.nn.Module;
 import dev.normlab.nn.functional.F;
 import dev.normlab.optim.LRScheduler;
@@ -63,6 +64,13 @@ public final class Trainer {
 
   /** The newest checkpoint written or resumed from in this run (null before the first). */
   private Path lastGood;
+
+  private Watch watch; // null unless the config watches
+
+  /** Step 1 (the network as initialized) and every watchEvery-th. */
+  private boolean watching(long step) {
+    return watch != null && (step == 1 || step % config.watchEvery() == 0);
+  }
 
   /** The stop message for a NaN/Inf: the step, what went wrong and the checkpoint to go back to. */
   private NumericalFaultException numericalFault(
@@ -192,6 +200,7 @@ public final class Trainer {
       }
       double trainSeconds = history.stream().mapToDouble(EpochResult::epochSeconds).sum();
       Map<Tensor, Anomaly.Owner> owners = config.detectAnomaly() ? anomalyOwners(model) : null;
+      watch = config.watchEvery() > 0 ? new Watch(model) : null;
       // The last epoch's evaluation is of the final model: it also collects the predictions,
       // which saves a second pass over the test set.
       Predictions.Builder finalPredictions = null;
@@ -215,12 +224,16 @@ public final class Trainer {
           try (var anomaly = owners != null ? Anomaly.detect(owners) : null;
               var buffers = BufferScope.open()) {
             opt.zeroGradRecycling();
-            Tensor loss = F.crossEntropy(model.forward(b.images()), b.labels());
+            ActivationProbe probe = watching(step) ? watch : ActivationProbe.NONE;
+            Tensor loss = F.crossEntropy(model.forward(b.images(), probe), b.labels());
             l = loss.item();
             if (!Double.isFinite(l)) {
               throw numericalFault("loss became " + l, step, epoch, null);
             }
             loss.backward();
+            if (probe != ActivationProbe.NONE) {
+              watch.afterBackward();
+            }
             opt.step();
           } catch (AnomalyException e) {
             throw numericalFault(e.getMessage(), step, epoch, e);
@@ -230,6 +243,9 @@ public final class Trainer {
           lossSum += l;
           double secs = earlierSeconds + (System.nanoTime() - t0) / 1e9;
           listener.onStep(step, epoch, l, lr(opt), images / Math.max(secs, 1e-9));
+          if (watching(step)) {
+            listener.onWatch(step, watch.afterStep());
+          }
           boolean midEpoch = loader.epoch() == epoch - 1;
           if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0 && midEpoch) {
             requireFiniteWeights(model, step, epoch);

@@ -19,6 +19,12 @@ public interface TrainingListener {
   /** After each optimizer step, before the step checkpoint of that step (if any) is written. */
   default void onStep(long step, int epoch, double loss, double lr, double imagesPerSecond) {}
 
+  /**
+   * With {@link TrainConfig#watchEvery()} on, right after {@link #onStep} of a watched step: the
+   * {@link Watch} statistics of that step (keys {@code watch/...}, in a fixed order).
+   */
+  default void onWatch(long step, java.util.Map<String, Double> stats) {}
+
   /** After each epoch's evaluation, before that epoch's checkpoint is written. */
   default void onEpoch(EpochResult result) {}
 
@@ -61,6 +67,11 @@ public interface TrainingListener {
       @Override
       public void onStep(long s, int e, double loss, double lr, double ips) {
         for (var l : ls) l.onStep(s, e, loss, lr, ips);
+      }
+
+      @Override
+      public void onWatch(long s, java.util.Map<String, Double> stats) {
+        for (var l : ls) l.onWatch(s, stats);
       }
 
       @Override

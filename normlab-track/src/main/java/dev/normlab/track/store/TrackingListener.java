@@ -14,8 +14,9 @@ import java.util.Map;
  * Records a {@link dev.normlab.train.Trainer} run in a {@link RunStore}: {@code train/loss}, {@code
  * train/lr} and {@code train/images_per_sec} per step; {@code test/loss}, {@code test/accuracy},
  * {@code test/accuracy_class_<k>}, {@code epoch}, {@code train/epoch_loss} and {@code
- * train/epoch_seconds} per epoch (at the epoch's last step); the final predictions; the config; and
- * the end status ({@code finished}, or {@code failed} with the error message).
+ * train/epoch_seconds} per epoch (at the epoch's last step); with {@link TrainConfig#watchEvery()}
+ * the {@code watch/...} statistics of the watched steps; the final predictions; the config; and the
+ * end status ({@code finished}, or {@code failed} with the error message).
  *
  * <p>With {@link TrainConfig#resume()} the latest run of the same name and group is reopened and
  * its history after the checkpoint's step (work the dead process did not checkpoint) is dropped, so
@@ -125,6 +126,13 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
       // The trainer writes its step checkpoint right after this call: the history up to it must
       // be on disk first, or a kill before the next timed flush would leave a gap on resume.
       writer.flush();
+    }
+  }
+
+  @Override
+  public void onWatch(long step, Map<String, Double> stats) {
+    for (var e : stats.entrySet()) {
+      writer.log(e.getKey(), step, e.getValue());
     }
   }
 
