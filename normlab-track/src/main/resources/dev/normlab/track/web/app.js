@@ -194,8 +194,24 @@ function fillKeySelect(select, keys, headlineKeys) {
   const headline = headlineKeys.filter((k) => keys.includes(k));
   const ordered = [...headline, ...keys.filter((k) => !headline.includes(k))];
   const shown = (k) => before.has(k) ? before.get(k) : headline.length === 0 || headline.includes(k);
-  select.replaceChildren(...ordered.map((k) => new Option(k, k, shown(k), shown(k))));
+  // --watch's fifty-odd diagnostics come in groups (watch/act_std, watch/grad_norm, ...)
+  const groups = new Map();
+  const children = [];
+  for (const k of ordered) {
+    const option = new Option(k, k, shown(k), shown(k));
+    const group = watchGroup(k);
+    if (!group) { children.push(option); continue; }
+    if (!groups.has(group)) children.push(groups.set(group, el('optgroup', { label: group })).get(group));
+    groups.get(group).append(option);
+  }
+  select.replaceChildren(...children);
   return ordered.filter(shown);
+}
+
+/** The group of a --watch key ('watch/act_std' for 'watch/act_std/conv2'); null for others. */
+function watchGroup(key) {
+  const m = /^(watch\/[^/]+)\//.exec(key);
+  return m ? m[1] : null;
 }
 
 const FIXED_CONFIG_COLUMNS = new Set(['norm', 'optimizer', 'lr', 'batch_size']);
@@ -209,7 +225,8 @@ function varyingConfigColumns() {
 }
 
 function runColumns() {
-  const summary = state.keys.summary.map((k) => ({ title: k, sort: 'summary.' + k, value: (r) => r.summary[k], num: true }));
+  // --watch's diagnostics are for charts and parallel axes, not fifty more columns
+  const summary = state.keys.summary.filter((k) => !watchGroup(k)).map((k) => ({ title: k, sort: 'summary.' + k, value: (r) => r.summary[k], num: true }));
   return [
     { title: 'name', sort: 'name', value: (r) => r.name },
     { title: 'id', sort: 'id', value: (r) => r.id },

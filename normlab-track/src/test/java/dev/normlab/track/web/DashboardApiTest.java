@@ -304,7 +304,15 @@ class DashboardApiTest {
   @SuppressWarnings("unchecked")
   void keysAndParallel() {
     Map<String, Object> keys = ok("/api/keys").json();
-    assertEquals(List.of("epoch", "test/accuracy", "test/loss", "train/loss"), keys.get("metrics"));
+    assertEquals(
+        List.of(
+            "epoch",
+            "test/accuracy",
+            "test/loss",
+            "train/loss",
+            "watch/act_std/conv2",
+            "watch/grad_norm/total"),
+        keys.get("metrics"));
     assertTrue(((List<String>) keys.get("config")).contains("optimizer.momentum"));
     Map<String, Object> p = ok("/api/parallel?group=" + StoreFixture.GROUP).json();
     assertEquals(6, ((List<?>) p.get("runs")).size());

@@ -239,6 +239,13 @@ class DashboardBrowserTest {
                     + ".map(t => t.textContent).join(',')");
     assertTrue(headers.contains(",lr,batch,optimizer.momentum,tags,"), headers);
     assertFalse(headers.contains("checkpoint_dir") || headers.contains("epochs"), headers);
+    assertFalse(headers.contains("watch/"), "--watch's diagnostics are not columns: " + headers);
+    // ... but grouped in the chart's metric list
+    assertEquals(
+        "watch/act_std:watch/act_std/conv2|watch/grad_norm:watch/grad_norm/total",
+        js(
+            "return [...document.querySelectorAll('#c-keys optgroup')]"
+                + ".map(g => g.label + ':' + [...g.children].map(o => o.value).join(',')).join('|')"));
     for (String norm : StoreFixture.NORMS) {
       assertTrue(names.contains("mnist-" + norm), "names: " + names);
     }

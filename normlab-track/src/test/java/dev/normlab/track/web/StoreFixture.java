@@ -132,6 +132,10 @@ final class StoreFixture {
           metric(ps, id, "train/loss", step, loss, start + step * 0.5);
           metric(ps, id, "epoch", step, e, start + step * 0.5);
         }
+        // --watch's diagnostics at the epoch's first step: grouped in the key lists, no columns
+        int first = e * STEPS_PER_EPOCH;
+        metric(ps, id, "watch/act_std/conv2", first, 1.5 + 0.1 * i - 0.05 * e, start + first * 0.5);
+        metric(ps, id, "watch/grad_norm/total", first, 2.0 / (e + 1), start + first * 0.5);
         int last = (e + 1) * STEPS_PER_EPOCH - 1;
         double acc = 1 - 0.5 * Math.exp(-(e + 1) / (1.0 + i * 0.3));
         metric(ps, id, "test/accuracy", last, acc, start + last * 0.5);
@@ -143,6 +147,9 @@ final class StoreFixture {
     summary(c, id, "test/accuracy", "best_max", acc, EPOCHS * STEPS_PER_EPOCH - 1);
     summary(c, id, "test/loss", "min", 1 - acc, EPOCHS * STEPS_PER_EPOCH - 1);
     summary(c, id, "train/loss", "last", 0.05 + 0.01 * i, EPOCHS * STEPS_PER_EPOCH - 1);
+    int lastWatched = (EPOCHS - 1) * STEPS_PER_EPOCH;
+    summary(c, id, "watch/act_std/conv2", "last", 1.5 + 0.1 * i - 0.05 * 9, lastWatched);
+    summary(c, id, "watch/grad_norm/total", "last", 2.0 / EPOCHS, lastWatched);
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?)")) {
       for (int x = 0; x < EXAMPLES; x++) {
