@@ -92,12 +92,25 @@ final class RunSeries {
   /**
    * A run of the series: its norm, seed and grid point, and its result — or, when its loss or
    * weights went NaN/Inf, the step at which it diverged (result null); {@code stoppedAfter}: the
-   * epoch after which early stopping ended it (0: it ran every epoch).
+   * epoch after which early stopping ended it (0: it ran every epoch); {@code watched}: with
+   * --watch, the statistics of its last watched step (empty otherwise).
    */
   record Run(
-      String norm, long seed, Point point, TrainResult result, long divergedAt, int stoppedAfter) {
-    static Run finished(String norm, long seed, Point point, TrainResult result, int stoppedAfter) {
-      return new Run(norm, seed, point, result, 0, stoppedAfter);
+      String norm,
+      long seed,
+      Point point,
+      TrainResult result,
+      long divergedAt,
+      int stoppedAfter,
+      LastWatch watched) {
+    static Run finished(
+        String norm,
+        long seed,
+        Point point,
+        TrainResult result,
+        int stoppedAfter,
+        LastWatch watched) {
+      return new Run(norm, seed, point, result, 0, stoppedAfter, watched);
     }
 
     boolean diverged() {
@@ -197,12 +210,14 @@ final class RunSeries {
           String runName = g + "-" + label;
           TrainConfig config = opts.config(norm, runName);
           MedianStopping.Rule rule = stopping == null ? null : stopping.rule(norm);
+          LastWatch watched = new LastWatch();
           TrainingListener l =
               TrainingListener.all(
                   new ConsoleListener(label, System.out, System.err),
                   new MetricsCsv(MetricsCsv.fileFor(opts.out, g), label),
                   tracking.listener(runName, g, config),
-                  rule == null ? new TrainingListener() {} : rule);
+                  rule == null ? new TrainingListener() {} : rule,
+                  watched);
           try {
             TrainResult result = new Trainer(config, l).run();
             int stoppedAfter = rule == null ? 0 : rule.stoppedAfter();
@@ -213,11 +228,11 @@ final class RunSeries {
             if (stopping != null) {
               stopping.record(norm, result);
             }
-            runs.add(Run.finished(norm, seed, p, result, stoppedAfter));
+            runs.add(Run.finished(norm, seed, p, result, stoppedAfter, watched));
           } catch (NumericalFaultException e) {
             // A diverging run is a result of the series, not its end: record it and go on.
             System.err.printf("[%s] diverged: %s%n", label, e.getMessage());
-            runs.add(new Run(norm, seed, p, null, e.step(), 0));
+            runs.add(new Run(norm, seed, p, null, e.step(), 0, watched));
           }
         }
       }
@@ -250,6 +265,9 @@ final class RunSeries {
     System.out.println(table(runs, perSeed));
     if (perSeed) {
       System.out.println(seedSummary(runs));
+    }
+    if (opts.watchEvery > 0) {
+      System.out.println(watchTable(runs, perSeed));
     }
     String diverged = divergedNote(runs);
     if (!diverged.isEmpty()) {
@@ -301,6 +319,71 @@ final class RunSeries {
                       + run.stoppedAfter()
                       + " of "
                       + run.result().config().epochs()));
+    }
+    return sb.toString();
+  }
+
+  /** Keeps a run's last {@code --watch} statistics, for the table at the end. */
+  static final class LastWatch implements TrainingListener {
+    long step;
+    Map<String, Double> stats = Map.of();
+
+    @Override
+    public void onWatch(long s, Map<String, Double> st) {
+      step = s;
+      stats = st;
+    }
+  }
+
+  /** The watch table's columns: heading and key. */
+  private static final String[][] WATCHED = {
+    {"conv2 std", "watch/act_std/conv2"},
+    {"norm2 std", "watch/act_std/norm2"},
+    {"dead norm2", "watch/dead_relu/norm2"},
+    {"dead fc1", "watch/dead_relu/fc1"},
+    {"grad norm", "watch/grad_norm/total"},
+    {"fc1 update", "watch/update_ratio/fc1.weight"},
+  };
+
+  /**
+   * With --watch, what each run's network looked like at its last watched step: the scale the
+   * second norm receives and gives, the share of dead ReLUs after it and after fc1, the gradient's
+   * norm and how far a step moved fc1's weights (their update ratio).
+   */
+  static String watchTable(List<Run> runs, boolean withSeed) {
+    List<String> keys = keys(runs);
+    StringBuilder sb = new StringBuilder("inside the network at the last watched step (--watch)\n");
+    sb.append(String.format("%-10s ", "norm"));
+    keys.forEach(k -> sb.append(String.format("%12s ", configKey(k))));
+    if (withSeed) {
+      sb.append(String.format("%6s ", "seed"));
+    }
+    sb.append(String.format("%7s", "step"));
+    for (String[] c : WATCHED) {
+      sb.append(String.format(" %11s", c[0]));
+    }
+    sb.append('\n');
+    for (Run run : runs) {
+      sb.append(String.format("%-10s ", run.norm()));
+      keys.forEach(k -> sb.append(String.format("%12s ", run.point().values().get(k))));
+      if (withSeed) {
+        sb.append(String.format("%6d ", run.seed()));
+      }
+      Map<String, Double> st = run.watched().stats;
+      sb.append(String.format("%7s", st.isEmpty() ? "-" : Long.toString(run.watched().step)));
+      for (String[] c : WATCHED) {
+        Double v = st.get(c[1]);
+        String cell =
+            v == null
+                ? "-"
+                : c[1].contains("dead_relu")
+                    ? String.format("%.1f %%", 100 * v)
+                    : c[1].contains("update_ratio")
+                        ? String.format("%.2e", v)
+                        : String.format("%.3f", v);
+        sb.append(String.format(" %11s", cell));
+      }
+      sb.append('\n');
     }
     return sb.toString();
   }

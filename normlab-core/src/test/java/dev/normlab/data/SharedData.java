@@ -7,10 +7,10 @@ import java.util.Optional;
 /**
  * Finds {@code ../shared/datasets} beside the repository (present on developer machines and CI).
  */
-final class SharedData {
+public final class SharedData {
   private SharedData() {}
 
-  static Optional<Path> datasets() {
+  public static Optional<Path> datasets() {
     for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
       Path parent = d.getParent();
       if (parent != null && Files.exists(d.resolve("mvnw"))) {
