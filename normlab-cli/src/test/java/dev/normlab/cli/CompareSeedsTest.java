@@ -3,6 +3,8 @@ package dev.normlab.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.normlab.track.store.RunQuery;
+import dev.normlab.track.store.RunStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -71,5 +73,39 @@ class CompareSeedsTest {
     r = compare("x", "--seeds", "0,1,0", "--no-track");
     assertEquals(2, r.exit(), r.all());
     assertTrue(r.err().contains("--seeds repeats a seed: [0, 1, 0]"), r.err());
+  }
+
+  @Test
+  void watchAddsATableOfEachRunsLastWatchedStepAsTheStoreHasIt() throws Exception {
+    Cli.Result r = compare("w", "--watch", "1", "--group", "w");
+    assertEquals(0, r.exit(), r.all());
+    List<String> table =
+        r.out()
+            .lines()
+            .dropWhile(l -> !l.startsWith("inside the network"))
+            .skip(2)
+            .limit(2)
+            .toList();
+    assertEquals(2, table.size(), r.out());
+    try (RunStore s = RunStore.openExisting(tmp.resolve("w/runs.db"))) {
+      RunQuery q = s.query();
+      for (String row : table) {
+        String[] f = row.trim().split("\\s+");
+        String norm = f[0];
+        assertEquals("20", f[1], row); // 10 epochs of 128 images in batches of 64
+        String id =
+            q.runs(RunQuery.Filter.all()).stream()
+                .filter(x -> x.name().equals("w-" + norm))
+                .findFirst()
+                .orElseThrow()
+                .id();
+        double conv2 = q.history(id, "watch/act_std/conv2").get(19).value();
+        assertEquals(String.format("%.3f", conv2), f[2], row);
+        double deadFc1 = q.history(id, "watch/dead_relu/fc1").get(19).value();
+        assertEquals(String.format("%.1f", 100 * deadFc1), f[7], row);
+      }
+    }
+    Cli.Result plain = compare("p", "--no-track");
+    assertTrue(!plain.out().contains("inside the network"), plain.out());
   }
 }
