@@ -377,7 +377,7 @@ final class RunSeries {
             v == null
                 ? "-"
                 : c[1].contains("dead_relu")
-                    ? String.format("%.1f %%", 100 * v)
+                    ? String.format("%.1f%%", 100 * v)
                     : c[1].contains("update_ratio")
                         ? String.format("%.2e", v)
                         : String.format("%.3f", v);

@@ -102,7 +102,7 @@ class CompareSeedsTest {
         double conv2 = q.history(id, "watch/act_std/conv2").get(19).value();
         assertEquals(String.format("%.3f", conv2), f[2], row);
         double deadFc1 = q.history(id, "watch/dead_relu/fc1").get(19).value();
-        assertEquals(String.format("%.1f", 100 * deadFc1), f[7], row);
+        assertEquals(String.format("%.1f%%", 100 * deadFc1), f[5], row);
       }
     }
     Cli.Result plain = compare("p", "--no-track");
