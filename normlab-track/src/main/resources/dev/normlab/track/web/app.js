@@ -208,6 +208,12 @@ function fillKeySelect(select, keys, headlineKeys) {
   return ordered.filter(shown);
 }
 
+/** The metrics the page's link names, if any of them is among {@code keys}; else {@code defaults}. */
+function linkedOr(keys, defaults) {
+  const linked = (state.linkedMetrics || []).filter((k) => keys.includes(k));
+  return linked.length ? linked : defaults;
+}
+
 /** The group of a --watch key ('watch/act_std' for 'watch/act_std/conv2'); null for others. */
 function watchGroup(key) {
   const m = /^(watch\/[^/]+)\//.exec(key);
@@ -442,7 +448,7 @@ async function renderParallel() {
     // The axes the comparison is about stay even when constant; other config keys when they vary.
     ...data.keys.config.filter((k) => !RUN_SPECIFIC.test(k) && (ALWAYS_AXES.test(k) || configVaries(runs, k)))
       .sort((a, b) => (b === 'norm') - (a === 'norm')).map((k) => ({ k, of: 'config' })),
-    ...fillKeySelect($('p-keys'), data.keys.summary, PARALLEL_METRICS).map((k) => ({ k, of: 'summary' })),
+    ...fillKeySelect($('p-keys'), data.keys.summary, linkedOr(data.keys.summary, PARALLEL_METRICS)).map((k) => ({ k, of: 'summary' })),
   ];
   const axes = dims.map((d, i) => {
     const values = runs.map((r) => r[d.of][d.k]).filter((v) => v !== undefined && v !== null);
@@ -662,10 +668,13 @@ async function init() {
   fillSelect($('c-group'), state.keys.config, 'nothing (a line per run)');
   fillSelect($('f-group'), await api('groups'), 'all');
   const metricKeys = state.keys.metrics.filter((k) => k !== 'epoch');
+  // A link can name the metrics to show: #runs?metrics=watch/dead_relu/fc1,test/accuracy
+  const [fromHash, hashQuery] = location.hash.slice(1).split('?');
+  state.linkedMetrics = (new URLSearchParams(hashQuery || '').get('metrics') || '').split(',').filter(Boolean);
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
-  fillKeySelect($('c-keys'), metricKeys, ['test/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']);
+  fillKeySelect($('c-keys'), metricKeys,
+    linkedOr(metricKeys, ['test/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']));
   await loadRuns();
-  const fromHash = location.hash.slice(1);
   if (VIEWS.includes(fromHash) && fromHash !== 'runs') show(fromHash);
   else await renderCharts();
   setStatus(REPORT ? '' : 'updated ' + new Date().toLocaleTimeString());

@@ -99,6 +99,7 @@ class DashboardBrowserTest {
   }
 
   static void open(String url) {
+    driver.get("about:blank"); // from the same page, a new hash alone would not load it again
     driver.get(url);
     waiting().until(d -> "1".equals(js("return document.body.dataset.ready")));
     String status = driver.findElement(By.id("status")).getText();
@@ -164,6 +165,24 @@ class DashboardBrowserTest {
       out.put(xy.get(0).doubleValue(), xy.get(1).doubleValue());
     }
     return out;
+  }
+
+  /** A link names the metrics to draw: the charts' and the parallel axes'. */
+  @Test
+  void aLinkNamesTheMetricsToShow() {
+    String charts =
+        "return [...document.querySelectorAll('#charts .chart')].map(c => c.dataset.key).join(',')";
+    open(server.url() + "#runs?metrics=watch/act_std/conv2,test/accuracy,no/such");
+    waiting().until(d -> "watch/act_std/conv2,test/accuracy".equals(js(charts)));
+    open(server.url() + "#parallel?metrics=watch/grad_norm/total");
+    waiting().until(d -> paintedPixels("#parallel-chart") > 1000);
+    assertEquals(
+        "norm,batch_size,lr,optimizer.momentum,watch/grad_norm/total",
+        js(
+            "return echarts.getInstanceByDom(document.getElementById('parallel-chart'))"
+                + ".getOption().parallelAxis.map(a => a.name).join(',')"));
+    open(server.url() + "#runs?metrics=no/such");
+    waiting().until(d -> "test/accuracy,test/loss,train/loss".equals(js(charts)));
   }
 
   @Test
