@@ -1,6 +1,7 @@
 package dev.normlab.examples;
 
 import dev.normlab.nn.Activation;
+import dev.normlab.nn.ActivationProbe;
 import dev.normlab.nn.Conv2d;
 import dev.normlab.nn.Flatten;
 import dev.normlab.nn.Linear;
@@ -46,6 +47,14 @@ public final class CustomGroupNormModel {
     @Override
     public Tensor forward(Tensor x) {
       return classifier.forward(features.forward(x));
+    }
+
+    /** The same, showing a probe (--watch's) each layer's output: features.0, ..., classifier. */
+    @Override
+    public Tensor forward(Tensor x, ActivationProbe probe) {
+      Tensor logits = classifier.forward(features.forward(x, probe.nested("features")));
+      probe.observe("classifier", logits, false);
+      return logits;
     }
   }
 

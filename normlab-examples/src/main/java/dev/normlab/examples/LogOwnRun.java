@@ -1,5 +1,6 @@
 package dev.normlab.examples;
 
+import dev.normlab.nn.ActivationProbe;
 import dev.normlab.nn.functional.F;
 import dev.normlab.optim.SGD;
 import dev.normlab.tensor.Rng;
@@ -7,6 +8,7 @@ import dev.normlab.tensor.Tensor;
 import dev.normlab.track.store.RunStore;
 import dev.normlab.track.store.RunWriter;
 import dev.normlab.track.store.SummaryRule;
+import dev.normlab.train.Watch;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -37,6 +39,38 @@ public final class LogOwnRun {
       return run.runId(); // the run's id in the store, e.g. 3f9a2c1b
     }
     // doc:log-own-run end
+  }
+
+  /** The same run with --watch's statistics every tenth step, as {@code watch/...} metrics. */
+  public static String runWatched(Path storeFile, int steps) {
+    Rng rng = new Rng(0);
+    CustomGroupNormModel.GroupNormNet model = new CustomGroupNormModel.GroupNormNet(4, rng);
+    SGD opt = new SGD(model.parameters(), 0.05, 0.9);
+    try (RunStore store = RunStore.open(storeFile);
+        RunWriter run = store.newRun("gn-net-watched").group("my-experiments").start()) {
+      // doc:watch-own-run begin
+      Watch watch = new Watch(model);
+      for (int step = 1; step <= steps; step++) {
+        Tensor[] batch = CustomGroupNormModel.stripes(rng, 32);
+        boolean watched = step % 10 == 1; // steps 1, 11, 21, ...
+        opt.zeroGrad();
+        Tensor logits = model.forward(batch[0], watched ? watch : ActivationProbe.NONE);
+        Tensor loss = F.crossEntropy(logits, batch[1]);
+        loss.backward();
+        if (watched) {
+          watch.afterBackward(); // gradient norms; the weights before the step
+        }
+        opt.step();
+        run.log("train/loss", step, loss.item());
+        if (watched) { // weight norms and update ratios, and the activations' statistics
+          long at = step;
+          watch.afterStep().forEach((key, value) -> run.log(key, at, value));
+        }
+      }
+      // doc:watch-own-run end
+      run.finish();
+      return run.runId();
+    }
   }
 
   public static void main(String[] args) throws Exception {

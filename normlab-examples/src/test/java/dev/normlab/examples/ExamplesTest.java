@@ -11,6 +11,7 @@ import dev.normlab.train.TrainResult;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +55,29 @@ class ExamplesTest {
       assertEquals("min", loss.rule());
       double first = q.history(id, "train/loss").get(0).value();
       assertTrue(loss.value() < first, "the minimum loss is below the first: " + loss);
+    }
+  }
+
+  @Test
+  void ownRunIsWatchedEveryTenthStep(@TempDir Path dir) {
+    Path file = dir.resolve("runs.db");
+    String id = LogOwnRun.runWatched(file, 25);
+    try (RunStore store = RunStore.open(file)) {
+      RunQuery q = store.query();
+      var keys = q.metricKeys(id);
+      for (String key :
+          List.of(
+              "watch/act_std/features.1", // the first GroupNorm's output
+              "watch/dead_relu/features.1", // a ReLU follows it
+              "watch/act_std/classifier",
+              "watch/grad_norm/features.0.weight",
+              "watch/update_ratio/classifier.weight")) {
+        assertTrue(keys.contains(key), key + " in " + keys);
+        assertEquals(
+            List.of(1L, 11L, 21L), q.history(id, key).stream().map(p -> p.step()).toList(), key);
+      }
+      // GroupNorm's output at initialization: mean 0, std 1
+      assertEquals(1.0, q.history(id, "watch/act_std/features.1").get(0).value(), 1e-3);
     }
   }
 
