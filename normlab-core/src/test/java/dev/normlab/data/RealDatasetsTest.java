@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -22,10 +21,7 @@ class RealDatasetsTest {
 
   @Test
   void mnistTrainAndTest() throws Exception {
-    Path shared = SharedData.datasets().orElse(null);
-    assertTrue(
-        shared != null && Files.isDirectory(shared.resolve("mnist")),
-        "the shared datasets (../shared/datasets/mnist) are required");
+    Path shared = SharedData.require("mnist");
     Datasets ds = offline(shared);
     Dataset train = ds.loadSplit(MnistLike.MNIST, true);
     Dataset test = ds.loadSplit(MnistLike.MNIST, false);
@@ -52,10 +48,7 @@ class RealDatasetsTest {
 
   @Test
   void fashionMnistAndSharedLookup() throws Exception {
-    Path shared = SharedData.datasets().orElse(null);
-    assertTrue(
-        shared != null && Files.isDirectory(shared.resolve("fashion-mnist")),
-        "the shared datasets (../shared/datasets/fashion-mnist) are required");
+    Path shared = SharedData.require("fashion-mnist");
     // Found through the repository root, with no explicit dir and no environment variable.
     Datasets ds =
         Datasets.builder()

@@ -10,6 +10,19 @@ import java.util.Optional;
 public final class SharedData {
   private SharedData() {}
 
+  /**
+   * The shared datasets directory holding {@code dataset} (e.g. {@code mnist}); fails the test when
+   * it is missing: the tests that need real data are never skipped.
+   */
+  public static Path require(String dataset) {
+    Path shared = datasets().orElse(null);
+    if (shared == null || !Files.isDirectory(shared.resolve(dataset))) {
+      throw new AssertionError(
+          "the shared datasets (../shared/datasets/" + dataset + ") are required");
+    }
+    return shared;
+  }
+
   public static Optional<Path> datasets() {
     for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
       Path parent = d.getParent();

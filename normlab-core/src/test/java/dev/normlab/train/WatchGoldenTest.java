@@ -1,13 +1,11 @@
 package dev.normlab.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.normlab.data.SharedData;
 import dev.normlab.io.Json;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,10 +25,7 @@ class WatchGoldenTest {
 
   @Test
   void watchedStatisticsMatchPyTorchsTwin() throws Exception {
-    Path shared = SharedData.datasets().orElse(null);
-    assertTrue(
-        shared != null && Files.isDirectory(shared.resolve("mnist")),
-        "the shared datasets (../shared/datasets/mnist) are required");
+    Path shared = SharedData.require("mnist");
     Map<String, Map<Long, Map<String, Object>>> twin = fixture();
     assertEquals(
         List.of("none", "batch", "instance", "layer", "group"), List.copyOf(twin.keySet()));
