@@ -288,20 +288,12 @@ final class RunSeries {
   static String table(List<Run> runs, boolean withSeed) {
     List<String> keys = keys(runs);
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format("%-10s ", "norm"));
-    keys.forEach(k -> sb.append(String.format("%12s ", configKey(k))));
-    if (withSeed) {
-      sb.append(String.format("%6s ", "seed"));
-    }
+    headingStart(sb, keys, withSeed);
     sb.append(
         String.format(
             "%14s %10s %12s %12s%n", "test acc (%)", "test loss", "train time", "images/s"));
     for (Run run : runs) {
-      sb.append(String.format("%-10s ", run.norm()));
-      keys.forEach(k -> sb.append(String.format("%12s ", run.point().values().get(k))));
-      if (withSeed) {
-        sb.append(String.format("%6d ", run.seed()));
-      }
+      rowStart(sb, run, keys, withSeed);
       if (run.diverged()) {
         sb.append(String.format("%14s %10s%n", "diverged", "step " + run.divergedAt()));
         continue;
@@ -321,6 +313,24 @@ final class RunSeries {
                       + run.result().config().epochs()));
     }
     return sb.toString();
+  }
+
+  /** A table's first columns: norm, the swept options, the seed (with several). */
+  private static void headingStart(StringBuilder sb, List<String> keys, boolean withSeed) {
+    sb.append(String.format("%-10s ", "norm"));
+    keys.forEach(k -> sb.append(String.format("%12s ", configKey(k))));
+    if (withSeed) {
+      sb.append(String.format("%6s ", "seed"));
+    }
+  }
+
+  /** A run's row in those columns. */
+  private static void rowStart(StringBuilder sb, Run run, List<String> keys, boolean withSeed) {
+    sb.append(String.format("%-10s ", run.norm()));
+    keys.forEach(k -> sb.append(String.format("%12s ", run.point().values().get(k))));
+    if (withSeed) {
+      sb.append(String.format("%6d ", run.seed()));
+    }
   }
 
   /** Keeps a run's last {@code --watch} statistics, for the table at the end. */
@@ -353,22 +363,14 @@ final class RunSeries {
   static String watchTable(List<Run> runs, boolean withSeed) {
     List<String> keys = keys(runs);
     StringBuilder sb = new StringBuilder("inside the network at the last watched step (--watch)\n");
-    sb.append(String.format("%-10s ", "norm"));
-    keys.forEach(k -> sb.append(String.format("%12s ", configKey(k))));
-    if (withSeed) {
-      sb.append(String.format("%6s ", "seed"));
-    }
+    headingStart(sb, keys, withSeed);
     sb.append(String.format("%7s", "step"));
     for (String[] c : WATCHED) {
       sb.append(String.format(" %11s", c[0]));
     }
     sb.append('\n');
     for (Run run : runs) {
-      sb.append(String.format("%-10s ", run.norm()));
-      keys.forEach(k -> sb.append(String.format("%12s ", run.point().values().get(k))));
-      if (withSeed) {
-        sb.append(String.format("%6d ", run.seed()));
-      }
+      rowStart(sb, run, keys, withSeed);
       Map<String, Double> st = run.watched().stats;
       sb.append(String.format("%7s", st.isEmpty() ? "-" : Long.toString(run.watched().step)));
       for (String[] c : WATCHED) {
