@@ -7,7 +7,7 @@ The fixture: python3 scripts/torch/watch_reference.py --limit-train 320 --every 
 Trains the twin (same seed, so the same initial weights, batches and dropout masks as normlab's
 run with the same options: SGD lr 0.01, momentum 0.9, batch 64) for one epoch on the first
 --limit-train images and records, at step 1 and every --every steps, what normlab's Watch records:
-each activation's mean and std (forward hooks), the dead-ReLU fractions, each parameter's gradient
+each activation's mean, std and 5/25/50/75/95th percentiles (forward hooks), the dead-ReLU fractions, each parameter's gradient
 norm, weight norm after the step and update ratio. Writes one JSON object per norm and step to
 --out (the fixture normlab-core/src/test/resources/fixtures/watch/twin_watch.jsonl) or prints it.
 """
@@ -65,11 +65,15 @@ def main():
             if step != 1 and step % a.every:
                 opt.step()
                 continue
-            stats = {}
+            stats, ranges = {}, {}
             for name in POINTS:
                 act = seen[name]
+                ranges[name] = (act.max() - act.min()).item()  # the tolerance of the percentiles
                 stats[f"watch/act_mean/{name}"] = act.mean().item()
                 stats[f"watch/act_std/{name}"] = act.std(unbiased=False).item()
+                flat = act.flatten()
+                for q in (5, 25, 50, 75, 95):
+                    stats[f"watch/act_p{q:02d}/{name}"] = torch.quantile(flat, q / 100.0).item()
                 if name in BEFORE_RELU:
                     stats[f"watch/dead_relu/{name}"] = dead_fraction(act)
             before = {n: w.detach().double().clone() for n, w in model.named_parameters()}
@@ -85,7 +89,8 @@ def main():
                 stats[f"watch/param_norm/{n}"] = now.norm().item()
                 if before[n].norm().item() > 0:
                     stats[f"watch/update_ratio/{n}"] = ((now - before[n]).norm() / before[n].norm()).item()
-            lines.append(json.dumps({"norm": norm, "step": step, "loss": loss.item(), "stats": stats}))
+            lines.append(json.dumps({"norm": norm, "step": step, "loss": loss.item(), "stats": stats,
+                                     "ranges": ranges}))
     text = "\n".join(lines) + "\n"
     if a.out:
         with open(a.out, "w") as f:

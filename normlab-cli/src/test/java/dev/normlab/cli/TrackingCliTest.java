@@ -269,8 +269,9 @@ class TrackingCliTest {
         assertEquals(List.of(1L, 2L, 4L, 6L, 8L), steps, key); // 4 steps per epoch
       }
       long keys = q.metricKeys(id).stream().filter(k -> k.startsWith("watch/")).count();
-      // 12 parameters x 3 norms and the total; 6 activations x 2 and 3 dead fractions
-      assertEquals(12 * 3 + 1 + 6 * 2 + 3, keys, q.metricKeys(id).toString());
+      // 12 parameters x 3 norms and the total; 6 activations x (mean, std, 5 percentiles) and 3
+      // dead fractions
+      assertEquals(12 * 3 + 1 + 6 * 7 + 3, keys, q.metricKeys(id).toString());
       double dead = q.summary(id).get("watch/dead_relu/fc1").value();
       assertTrue(dead >= 0 && dead <= 1, "a fraction: " + dead);
     }

@@ -14,10 +14,12 @@ import java.util.Map;
  * the step ({@code watch/param_norm/...}) and how far the step moved it relative to that ({@code
  * watch/update_ratio/...}, {@code ||w' - w|| / ||w||}); for each activation the model shows (see
  * {@link Module#forward(Tensor, ActivationProbe)}) its mean and standard deviation over the batch
- * ({@code watch/act_mean/conv2}, {@code watch/act_std/conv2}) and, before a ReLU, the fraction of
- * its units (channels or features) at or below zero for every example: dead for this batch ({@code
- * watch/dead_relu/fc1}). Sums are in double; nothing the step computes is changed, so a watched run
- * trains bit for bit as an unwatched one.
+ * ({@code watch/act_mean/conv2}, {@code watch/act_std/conv2}), its 5th, 25th, 50th, 75th and 95th
+ * percentiles ({@code watch/act_p05/conv2}, ...; from a histogram of 2,048 bins over the batch's
+ * range, to about 1/2,048 of that range) and, before a ReLU, the fraction of its units (channels or
+ * features) at or below zero for every example: dead for this batch ({@code watch/dead_relu/fc1}).
+ * Sums are in double; nothing the step computes is changed, so a watched run trains bit for bit as
+ * an unwatched one.
  *
  * <p>Use per step: {@link #observe} through the forward, {@link #afterBackward()} before the
  * optimizer's step, {@link #afterStep()} after it.
@@ -25,6 +27,12 @@ import java.util.Map;
 public final class Watch implements ActivationProbe {
   /** The prefix of every key, so that stores and dashboards can tell the diagnostics apart. */
   public static final String PREFIX = "watch/";
+
+  /** The percentiles recorded of each activation ({@code watch/act_p05/conv2}, ...). */
+  static final int[] QUANTILES = {5, 25, 50, 75, 95};
+
+  /** Histogram bins for the percentiles: each is good to about 1/2048 of the batch's range. */
+  static final int BINS = 2048;
 
   private final List<Map.Entry<String, Tensor>> params;
   private final float[][] before;
@@ -46,20 +54,58 @@ public final class Watch implements ActivationProbe {
       return;
     }
     double sum = 0;
+    float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < n; i++) {
       sum += a[i];
+      min = Math.min(min, a[i]);
+      max = Math.max(max, a[i]);
     }
     double mean = sum / n;
     double squares = 0; // two passes: a large common offset keeps its precision
+    long[] histogram = new long[BINS];
+    double binsPerUnit = max > min ? BINS / ((double) max - min) : 0;
     for (int i = 0; i < n; i++) {
       double d = a[i] - mean;
       squares += d * d;
+      histogram[Math.min(BINS - 1, (int) ((a[i] - (double) min) * binsPerUnit))]++;
     }
     stats.put(PREFIX + "act_mean/" + point, mean);
     stats.put(PREFIX + "act_std/" + point, Math.sqrt(squares / n));
+    for (int q : QUANTILES) {
+      stats.put(
+          String.format("%sact_p%02d/%s", PREFIX, q, point),
+          quantile(histogram, n, min, max, q / 100.0));
+    }
     if (beforeRelu && activation.dim() >= 2) {
       stats.put(PREFIX + "dead_relu/" + point, deadFraction(a, activation.shape()));
     }
+  }
+
+  /**
+   * The {@code q}-quantile of {@code n} values in [min, max] from their histogram over equal bins,
+   * interpolated linearly between the two order statistics around the rank (as numpy's and torch's
+   * default), each placed within its bin: within {@code (max - min) / BINS} of the exact quantile.
+   */
+  static double quantile(long[] histogram, long n, float min, float max, double q) {
+    if (!(max > min)) {
+      return min;
+    }
+    double rank = q * (n - 1); // 0-based
+    long below = (long) Math.floor(rank);
+    double low = orderStatistic(histogram, min, max, below);
+    double high = below + 1 < n ? orderStatistic(histogram, min, max, below + 1) : low;
+    return low + (rank - below) * (high - low);
+  }
+
+  /** Where the {@code k}-th smallest value (0-based) lies, spreading a bin's values evenly. */
+  private static double orderStatistic(long[] histogram, float min, float max, long k) {
+    long before = 0;
+    int b = 0;
+    while (b < histogram.length - 1 && before + histogram[b] <= k) {
+      before += histogram[b++];
+    }
+    double width = ((double) max - min) / histogram.length;
+    return min + (b + (k - before + 0.5) / histogram[b]) * width;
   }
 
   /** The fraction of the units along dimension 1 whose every value in the batch is <= 0. */

@@ -82,6 +82,35 @@ class WatchTest {
   }
 
   @Test
+  void percentilesAreThoseOfTheSortedValuesToABinOfTheRange() {
+    Rng rng = new Rng(11);
+    Tensor t = Tensor.randn(rng, 40, 3, 7, 11); // 9,240 values
+    float[] a = t.data();
+    for (int i = 0; i < a.length; i++) {
+      a[i] = 1e4f + a[i] * (i % 5 == 0 ? 3 : 1); // a large common offset, a wider fifth
+    }
+    Watch watch = new Watch(new Sequential());
+    watch.observe("x", t, false);
+    Map<String, Double> s = watch.afterStep();
+    float[] sorted = a.clone();
+    java.util.Arrays.sort(sorted);
+    double width = ((double) sorted[sorted.length - 1] - sorted[0]) / Watch.BINS;
+    for (int q : new int[] {5, 25, 50, 75, 95}) {
+      double rank = q / 100.0 * (sorted.length - 1);
+      int lo = (int) Math.floor(rank);
+      double exact = sorted[lo] + (rank - lo) * ((double) sorted[lo + 1] - sorted[lo]);
+      assertEquals(exact, s.get(String.format("watch/act_p%02d/x", q)), width, "p" + q);
+    }
+    assertTrue(s.get("watch/act_p05/x") < s.get("watch/act_p25/x"));
+    // a constant: every percentile is the constant
+    watch.observe("c", Tensor.full(-2.5f, 4, 4), true);
+    Map<String, Double> c = watch.afterStep();
+    assertEquals(-2.5, c.get("watch/act_p50/c"));
+    assertEquals(-2.5, c.get("watch/act_p95/c"));
+    assertEquals(1.0, c.get("watch/dead_relu/c"));
+  }
+
+  @Test
   void deadFractionCountsUnitsAlongDimensionOne() {
     // [2, 3, 2]: unit 0 all <= 0, unit 1 positive in one place of one example, unit 2 all 0
     float[] a = {-1, -2, 0, 5, 0, 0, /* example 2 */ 0, -3, -1, -1, 0, -4};
