@@ -350,8 +350,13 @@ async function renderCharts() {
       state.charts.set(key, chart);
     }
     const width = chart.getDom().clientWidth || 600;
+    const maxPoints = Math.max(100, Math.min(2000, width));
+    if (DIST.test(key)) {
+      chart.setOption(await distributionOption(key, runs, x, maxPoints), true);
+      return;
+    }
     const data = runs.length
-      ? await api('metrics', { run: runs.join(','), key, x, max_points: Math.max(100, Math.min(2000, width)) })
+      ? await api('metrics', { run: runs.join(','), key, x, max_points: maxPoints })
       : { series: [] };
     chart.setOption({
       animation: false,
@@ -372,6 +377,61 @@ async function renderCharts() {
   }));
 }
 
+const PALETTE = ['#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272', '#fc8452', '#9a60b4', '#ea7ccc'];
+
+// A distribution chart: watch/act_dist/<point> stands for the point's percentile metrics.
+const DIST = /^watch\/act_dist\/(.+)$/;
+const PERCENTILES = ['05', '25', '50', '75', '95'];
+
+/** The distribution keys the percentile metrics make possible, one per watched activation. */
+function distributionKeys(metricKeys) {
+  return metricKeys.map((k) => /^watch\/act_p50\/(.+)$/.exec(k)).filter(Boolean).map((m) => 'watch/act_dist/' + m[1]);
+}
+
+/**
+ * Each run's activation distribution over the steps, as TensorBoard draws one: its median as a line,
+ * the 25th to 75th percentile as a darker band, the 5th to 95th as a lighter one, in the run's colour.
+ */
+async function distributionOption(key, runs, x, maxPoints) {
+  const point = DIST.exec(key)[1];
+  const byPercentile = await Promise.all(PERCENTILES.map((p) => runs.length
+    ? api('metrics', { run: runs.join(','), key: `watch/act_p${p}/${point}`, x, max_points: maxPoints })
+    : { series: [] }));
+  const pointsOf = (p, run) => {
+    const s = byPercentile[PERCENTILES.indexOf(p)].series.find((q) => q.run === run);
+    return s ? s.points.filter(([, y]) => y !== null) : [];
+  };
+  const band = (run, color, lo, hi, opacity) => {
+    const lower = pointsOf(lo, run), upper = pointsOf(hi, run);
+    return {
+      type: 'custom', name: runLabel(run), silent: true, tooltip: { show: false }, z: 1,
+      data: [...lower, ...upper], encode: { x: 0, y: 1 }, // both edges: the axes' extent
+      renderItem: (params, api) => params.dataIndex > 0 || !lower.length ? null : {
+        type: 'polygon',
+        shape: { points: [...lower, ...upper.slice().reverse()].map((p) => api.coord(p)) },
+        style: { fill: color, opacity },
+      },
+    };
+  };
+  return {
+    animation: false,
+    title: { text: `${key} (median, 25–75th and 5–95th percentile)`, left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis', renderMode: 'richText' },
+    legend: { type: 'scroll', bottom: 0 },
+    grid: { left: 60, right: 20, top: 32, bottom: 56 },
+    xAxis: { type: 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax', axisLabel: { formatter: (v) => fmt(v) } },
+    yAxis: { type: 'value', scale: true },
+    series: runs.flatMap((run, i) => {
+      const color = PALETTE[i % PALETTE.length];
+      return [
+        band(run, color, '05', '95', 0.12),
+        band(run, color, '25', '75', 0.25),
+        { type: 'line', name: runLabel(run), color, showSymbol: false, z: 2, data: pointsOf('50', run) },
+      ];
+    }),
+  };
+}
+
 /**
  * Runs that share a value of config key `by` (one norm over several seeds, say) as one line, their
  * mean, with thin lines of the same colour at the lowest and highest run: the spread a difference
@@ -385,12 +445,11 @@ function groupedSeries(series, by, weight, log) {
     if (!groups.has(v)) groups.set(v, []);
     groups.get(v).push(smooth(s.points.filter(([, y]) => y !== null), weight));
   }
-  const palette = ['#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272', '#fc8452', '#9a60b4', '#ea7ccc'];
   const keep = ([, y]) => !log || y > 0;
   return [...groups].flatMap(([v, runs], g) => {
     const rows = aggregate(runs);
     const name = `${by}=${v} (${runs.length} run${runs.length === 1 ? '' : 's'})`;
-    const color = palette[g % palette.length];
+    const color = PALETTE[g % PALETTE.length];
     const mean = { type: 'line', name, color, showSymbol: rows.length < 30, data: rows.map((p) => [p.x, p.mean]).filter(keep) };
     if (runs.length < 2) return [mean];
     const edge = (which) => ({
@@ -668,6 +727,7 @@ async function init() {
   fillSelect($('c-group'), state.keys.config, 'nothing (a line per run)');
   fillSelect($('f-group'), await api('groups'), 'all');
   const metricKeys = state.keys.metrics.filter((k) => k !== 'epoch');
+  metricKeys.push(...distributionKeys(metricKeys));
   // A link can name the metrics to show: #runs?metrics=watch/dead_relu/fc1,test/accuracy
   const [fromHash, hashQuery] = location.hash.slice(1).split('?');
   state.linkedMetrics = (new URLSearchParams(hashQuery || '').get('metrics') || '').split(',').filter(Boolean);

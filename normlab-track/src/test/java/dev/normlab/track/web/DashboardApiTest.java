@@ -310,6 +310,11 @@ class DashboardApiTest {
             "test/accuracy",
             "test/loss",
             "train/loss",
+            "watch/act_p05/conv2",
+            "watch/act_p25/conv2",
+            "watch/act_p50/conv2",
+            "watch/act_p75/conv2",
+            "watch/act_p95/conv2",
             "watch/act_std/conv2",
             "watch/grad_norm/total"),
         keys.get("metrics"));

@@ -181,6 +181,22 @@ class DashboardBrowserTest {
         js(
             "return echarts.getInstanceByDom(document.getElementById('parallel-chart'))"
                 + ".getOption().parallelAxis.map(a => a.name).join(',')"));
+    // A distribution: each run's median line and two percentile bands, drawn as polygons.
+    open(server.url() + "#runs?metrics=watch/act_dist/conv2");
+    waiting().until(d -> "watch/act_dist/conv2".equals(js(charts)));
+    waiting().until(d -> paintedPixels("#charts") > 5000);
+    String series =
+        "const o = echarts.getInstanceByDom(document.querySelector('#charts .chart')).getOption();"
+            + "return o.series.map(s => s.type).join(',');";
+    assertEquals( // one per run shown (another test may have added one)
+        String.join(",", java.util.Collections.nCopies(runNames().size(), "custom,custom,line")),
+        js(series));
+    // the first run's median is its 50th percentile: 0 at every watched step
+    assertEquals(
+        "0,0,0,0,0,0,0,0,0,0",
+        js(
+            "const o = echarts.getInstanceByDom(document.querySelector('#charts .chart')).getOption();"
+                + "return o.series[2].data.map(p => p[1]).join(',');"));
     open(server.url() + "#runs?metrics=no/such");
     waiting().until(d -> "test/accuracy,test/loss,train/loss".equals(js(charts)));
   }
@@ -261,7 +277,10 @@ class DashboardBrowserTest {
     assertFalse(headers.contains("watch/"), "--watch's diagnostics are not columns: " + headers);
     // ... but grouped in the chart's metric list
     assertEquals(
-        "watch/act_std:watch/act_std/conv2|watch/grad_norm:watch/grad_norm/total",
+        "watch/act_p05:watch/act_p05/conv2|watch/act_p25:watch/act_p25/conv2"
+            + "|watch/act_p50:watch/act_p50/conv2|watch/act_p75:watch/act_p75/conv2"
+            + "|watch/act_p95:watch/act_p95/conv2|watch/act_std:watch/act_std/conv2"
+            + "|watch/grad_norm:watch/grad_norm/total|watch/act_dist:watch/act_dist/conv2",
         js(
             "return [...document.querySelectorAll('#c-keys optgroup')]"
                 + ".map(g => g.label + ':' + [...g.children].map(o => o.value).join(',')).join('|')"));

@@ -136,6 +136,12 @@ final class StoreFixture {
         int first = e * STEPS_PER_EPOCH;
         metric(ps, id, "watch/act_std/conv2", first, 1.5 + 0.1 * i - 0.05 * e, start + first * 0.5);
         metric(ps, id, "watch/grad_norm/total", first, 2.0 / (e + 1), start + first * 0.5);
+        double[] spread = {-1.6, -0.7, 0, 0.7, 1.6}; // the 5th to 95th percentile of a normal
+        String[] percentiles = {"05", "25", "50", "75", "95"};
+        for (int q = 0; q < 5; q++) {
+          double v = 0.1 * i + spread[q] * (1 + 0.2 * e); // widening over the epochs
+          metric(ps, id, "watch/act_p" + percentiles[q] + "/conv2", first, v, start + first * 0.5);
+        }
         int last = (e + 1) * STEPS_PER_EPOCH - 1;
         double acc = 1 - 0.5 * Math.exp(-(e + 1) / (1.0 + i * 0.3));
         metric(ps, id, "test/accuracy", last, acc, start + last * 0.5);
