@@ -293,7 +293,9 @@ async function loadRuns() {
   state.allRuns = allRuns;
   state.runs = runs;
   if (state.firstLoad) {
-    state.runs.slice(0, 10).forEach((r) => state.selected.add(r.id));
+    // the runs a link names (by id or name), else the first ten
+    const linked = state.runs.filter((r) => (state.linkedRuns || []).some((x) => x === r.id || x === r.name));
+    (linked.length ? linked : state.runs.slice(0, 10)).forEach((r) => state.selected.add(r.id));
     state.firstLoad = false;
   }
   const known = new Set(state.allRuns.map((r) => r.id));
@@ -728,9 +730,11 @@ async function init() {
   fillSelect($('f-group'), await api('groups'), 'all');
   const metricKeys = state.keys.metrics.filter((k) => k !== 'epoch');
   metricKeys.push(...distributionKeys(metricKeys));
-  // A link can name the metrics to show: #runs?metrics=watch/dead_relu/fc1,test/accuracy
+  // A link can name the metrics and the runs to show: #runs?metrics=test/accuracy&runs=3f9a2c1b
   const [fromHash, hashQuery] = location.hash.slice(1).split('?');
-  state.linkedMetrics = (new URLSearchParams(hashQuery || '').get('metrics') || '').split(',').filter(Boolean);
+  const linked = new URLSearchParams(hashQuery || '');
+  state.linkedMetrics = (linked.get('metrics') || '').split(',').filter(Boolean);
+  state.linkedRuns = (linked.get('runs') || '').split(',').filter(Boolean);
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
   fillKeySelect($('c-keys'), metricKeys,
     linkedOr(metricKeys, ['test/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']));

@@ -181,16 +181,21 @@ class DashboardBrowserTest {
         js(
             "return echarts.getInstanceByDom(document.getElementById('parallel-chart'))"
                 + ".getOption().parallelAxis.map(a => a.name).join(',')"));
-    // A distribution: each run's median line and two percentile bands, drawn as polygons.
-    open(server.url() + "#runs?metrics=watch/act_dist/conv2");
+    // A distribution: each run's median line and two percentile bands, drawn as polygons; the
+    // link names two runs, by id and by name.
+    open(
+        server.url()
+            + "#runs?metrics=watch/act_dist/conv2&runs="
+            + StoreFixture.runId(0)
+            + ",mnist-batch,no-such-run");
     waiting().until(d -> "watch/act_dist/conv2".equals(js(charts)));
     waiting().until(d -> paintedPixels("#charts") > 5000);
     String series =
         "const o = echarts.getInstanceByDom(document.querySelector('#charts .chart')).getOption();"
             + "return o.series.map(s => s.type).join(',');";
-    assertEquals( // one per run shown (another test may have added one)
-        String.join(",", java.util.Collections.nCopies(runNames().size(), "custom,custom,line")),
-        js(series));
+    assertEquals("custom,custom,line,custom,custom,line", js(series));
+    assertEquals(
+        2L, js("return document.querySelectorAll('#runs-table tbody input:checked').length"));
     // the first run's median is its 50th percentile: 0 at every watched step
     assertEquals(
         "0,0,0,0,0,0,0,0,0,0",
