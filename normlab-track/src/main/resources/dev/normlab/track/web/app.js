@@ -722,6 +722,9 @@ async function init() {
   for (const id of ['pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
   for (const id of ['cp-run', 'cp-which']) $(id).addEventListener('change', () => { state.cmp.page = 0; loadComparison().catch(showError); });
   $('rc-diff').addEventListener('change', renderComparer);
+  // A link pasted into an open tab changes only the hash: load the page again to apply it. (The
+  // tabs rewrite the hash with replaceState, which fires no hashchange.)
+  window.addEventListener('hashchange', () => location.reload());
   window.addEventListener('resize', () => { for (const c of [...state.charts.values(), state.parallel, state.confusion]) if (c) c.resize(); });
 
   state.keys = await api('keys');

@@ -202,6 +202,10 @@ class DashboardBrowserTest {
         js(
             "const o = echarts.getInstanceByDom(document.querySelector('#charts .chart')).getOption();"
                 + "return o.series[2].data.map(p => p[1]).join(',');"));
+    // The same page given another link (a hash change only) applies it too.
+    js("document.body.dataset.ready = ''; location.hash = '#runs?metrics=watch/grad_norm/total';");
+    waiting().until(d -> "1".equals(js("return document.body.dataset.ready")));
+    waiting().until(d -> "watch/grad_norm/total".equals(js(charts)));
     open(server.url() + "#runs?metrics=no/such");
     waiting().until(d -> "test/accuracy,test/loss,train/loss".equals(js(charts)));
   }
