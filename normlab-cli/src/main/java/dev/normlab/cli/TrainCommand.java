@@ -37,10 +37,12 @@ final class TrainCommand implements Callable<Integer> {
     String runName = name != null ? name : opts.dataset + "-" + norm + "-s" + opts.seed;
     TrainConfig config = opts.config(norm, runName);
     try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
+      RunSeries.LastWatch watched = new RunSeries.LastWatch();
       TrainingListener listener =
           TrainingListener.all(
               new ConsoleListener(norm, System.out, System.err),
-              tracking.listener(runName, group, config));
+              tracking.listener(runName, group, config),
+              watched);
       TrainResult r = new Trainer(config, listener).run();
       System.out.printf(
           "final: norm %s  test acc %.2f%%  test loss %.4f  train time %s%n",
@@ -48,6 +50,10 @@ final class TrainCommand implements Callable<Integer> {
           r.last().testAccuracy(),
           r.last().testLoss(),
           ConsoleListener.hms(r.trainSeconds()));
+      if (opts.watchEvery > 0) {
+        var run = RunSeries.Run.finished(norm, opts.seed, RunSeries.Point.NONE, r, 0, watched);
+        System.out.print(RunSeries.watchTable(java.util.List.of(run), false));
+      }
       tracking.printWhere(System.out);
       System.out.println("checkpoints: " + r.checkpointDir().toAbsolutePath());
     }

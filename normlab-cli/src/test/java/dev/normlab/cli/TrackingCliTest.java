@@ -254,6 +254,8 @@ class TrackingCliTest {
     assertEquals(0, r.code(), r.err());
     Result more = train("--watch", "2", "--norm", "group", "--resume", "--epochs", "2");
     assertEquals(0, more.code(), more.err());
+    // train ends with the last watched step too
+    assertTrue(more.out().matches("(?s).*inside the network.*\ngroup +8 +[0-9.]+ .*"), more.out());
     try (RunStore s = RunStore.openExisting(dir.resolve("out").resolve("runs.db"))) {
       RunQuery q = s.query();
       var runs = q.runs(RunQuery.Filter.all());
