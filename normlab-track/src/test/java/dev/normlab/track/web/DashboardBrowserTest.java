@@ -199,7 +199,8 @@ class DashboardBrowserTest {
         2L, js("return document.querySelectorAll('#runs-table tbody input:checked').length"));
     // the first run's median is its 50th percentile: 0 at every watched step
     assertEquals(
-        "0,0,0,0,0,0,0,0,0,0", js(firstChart + "return o.series[2].data.map(p => p[1]).join(',');"));"));
+        "0,0,0,0,0,0,0,0,0,0",
+        js(firstChart + "return o.series[2].data.map(p => p[1]).join(',');"));
     // The same page given another link (a hash change only) applies it too.
     js("document.body.dataset.ready = ''; location.hash = '#runs?metrics=watch/grad_norm/total';");
     waiting().until(d -> "1".equals(js("return document.body.dataset.ready")));
