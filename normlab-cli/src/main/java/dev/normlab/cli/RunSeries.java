@@ -387,6 +387,9 @@ final class RunSeries {
       }
       sb.append('\n');
     }
+    if (runs.stream().anyMatch(r -> !r.diverged() && r.watched().stats.isEmpty())) {
+      sb.append("(-: no step watched in this command: the run was complete before it resumed)\n");
+    }
     return sb.toString();
   }
 

@@ -105,6 +105,11 @@ class CompareSeedsTest {
         assertEquals(String.format("%.1f%%", 100 * deadFc1), f[5], row);
       }
     }
+    // resumed when complete: nothing trains, nothing is watched, and the table says so
+    Cli.Result again = compare("w", "--watch", "1", "--group", "w", "--resume");
+    assertEquals(0, again.exit(), again.all());
+    assertTrue(again.out().matches("(?s).*\nbatch +- +- .*"), again.out());
+    assertTrue(again.out().contains("(-: no step watched in this command"), again.out());
     Cli.Result plain = compare("p", "--no-track");
     assertTrue(!plain.out().contains("inside the network"), plain.out());
   }
