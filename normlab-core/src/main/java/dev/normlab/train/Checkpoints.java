@@ -28,6 +28,9 @@ import java.util.Set;
  */
 final class Checkpoints {
   private static final String HISTORY = "normlab.history";
+  // Apart from the history (whose records end with the per-class accuracies): older checkpoints
+  // have none, and their epochs' training accuracy is then unknown.
+  private static final String TRAIN_ACCURACY = "normlab.train_accuracy";
   private static final String BEST = "normlab.best_accuracy";
   private static final String PARTIAL = "normlab.epoch_progress";
 
@@ -61,8 +64,11 @@ final class Checkpoints {
     return dir.resolve("step.safetensors");
   }
 
-  /** The running sums of an unfinished epoch, restored bit for bit on resume. */
-  record Partial(double lossSum, int batches, long images, double seconds) {
+  /**
+   * The running sums of an unfinished epoch, restored bit for bit on resume; {@code correct} is -1
+   * when unknown (a checkpoint from before normlab counted it).
+   */
+  record Partial(double lossSum, int batches, long images, double seconds, long correct) {
     String encode() {
       return Long.toHexString(Double.doubleToRawLongBits(lossSum))
           + ","
@@ -70,19 +76,22 @@ final class Checkpoints {
           + ","
           + images
           + ","
-          + Long.toHexString(Double.doubleToRawLongBits(seconds));
+          + Long.toHexString(Double.doubleToRawLongBits(seconds))
+          + ","
+          + correct;
     }
 
     static Partial decode(String s) {
       String[] p = s.split(",");
-      if (p.length != 4) {
+      if (p.length != 4 && p.length != 5) {
         throw new IllegalArgumentException("bad epoch progress '" + s + "'");
       }
       return new Partial(
           Double.longBitsToDouble(Long.parseUnsignedLong(p[0], 16)),
           Integer.parseInt(p[1]),
           Long.parseLong(p[2]),
-          Double.longBitsToDouble(Long.parseUnsignedLong(p[3], 16)));
+          Double.longBitsToDouble(Long.parseUnsignedLong(p[3], 16)),
+          p.length == 5 ? Long.parseLong(p[4]) : -1);
     }
   }
 
@@ -152,6 +161,11 @@ final class Checkpoints {
       Partial partial) {
     Map<String, String> extra = new LinkedHashMap<>();
     extra.put(HISTORY, encode(history));
+    extra.put(
+        TRAIN_ACCURACY,
+        history.stream()
+            .map(r -> Double.toString(r.trainAccuracy()))
+            .collect(java.util.stream.Collectors.joining(",")));
     extra.put(BEST, Double.toString(bestAccuracy));
     if (partial != null) {
       extra.put(PARTIAL, partial.encode());
@@ -209,7 +223,9 @@ final class Checkpoints {
           (int) info.epoch(),
           info.step(),
           Double.parseDouble(best),
-          decode(c.metadata().getOrDefault(HISTORY, "")),
+          withTrainAccuracy(
+              decode(c.metadata().getOrDefault(HISTORY, "")),
+              c.metadata().getOrDefault(TRAIN_ACCURACY, "")),
           partial == null ? null : Partial.decode(partial));
     } catch (IllegalArgumentException e) {
       throw new CheckpointException(file + ": bad resume state: " + e.getMessage(), e);
@@ -283,6 +299,28 @@ final class Checkpoints {
       }
     }
     return sb.toString();
+  }
+
+  /** The history with each epoch's training accuracy from {@code list} (NaN when missing). */
+  static List<EpochResult> withTrainAccuracy(List<EpochResult> history, String list) {
+    String[] f = list.isBlank() ? new String[0] : list.split(",");
+    List<EpochResult> out = new ArrayList<>();
+    for (int i = 0; i < history.size(); i++) {
+      EpochResult r = history.get(i);
+      double acc = f.length == history.size() ? Double.parseDouble(f[i]) : Double.NaN;
+      out.add(
+          new EpochResult(
+              r.epoch(),
+              r.step(),
+              r.trainLoss(),
+              r.testLoss(),
+              r.testAccuracy(),
+              r.perClassAccuracy(),
+              r.imagesPerSecond(),
+              r.epochSeconds(),
+              acc));
+    }
+    return out;
   }
 
   static List<EpochResult> decode(String s) {

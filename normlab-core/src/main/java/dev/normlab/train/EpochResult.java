@@ -8,6 +8,9 @@ package dev.normlab.train;
  * @param testAccuracy percent correct on the test set
  * @param perClassAccuracy percent correct per class
  * @param imagesPerSecond training throughput of this epoch
+ * @param trainAccuracy percent of the epoch's training images that the model classified right as it
+ *     trained on them (train mode, each batch before its step); NaN when unknown (an epoch resumed
+ *     from a checkpoint written before normlab recorded it)
  */
 public record EpochResult(
     int epoch,
@@ -17,4 +20,28 @@ public record EpochResult(
     double testAccuracy,
     double[] perClassAccuracy,
     double imagesPerSecond,
-    double epochSeconds) {}
+    double epochSeconds,
+    double trainAccuracy) {
+
+  /** An epoch without its training accuracy. */
+  public EpochResult(
+      int epoch,
+      long step,
+      double trainLoss,
+      double testLoss,
+      double testAccuracy,
+      double[] perClassAccuracy,
+      double imagesPerSecond,
+      double epochSeconds) {
+    this(
+        epoch,
+        step,
+        trainLoss,
+        testLoss,
+        testAccuracy,
+        perClassAccuracy,
+        imagesPerSecond,
+        epochSeconds,
+        Double.NaN);
+  }
+}

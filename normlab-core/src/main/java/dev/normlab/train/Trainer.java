@@ -210,11 +210,13 @@ public final class Trainer {
         double lossSum = 0;
         int batches = 0;
         long images = 0;
+        long correct = 0; // training images classified right, as trained on; -1: unknown
         double earlierSeconds = 0; // of this epoch, before a resume
         if (partial != null) {
           lossSum = partial.lossSum();
           batches = partial.batches();
           images = partial.images();
+          correct = partial.correct();
           earlierSeconds = partial.seconds();
           partial = null;
         }
@@ -225,8 +227,12 @@ public final class Trainer {
               var buffers = BufferScope.open()) {
             opt.zeroGradRecycling();
             ActivationProbe probe = watching(step) ? watch : ActivationProbe.NONE;
-            Tensor loss = F.crossEntropy(model.forward(b.images(), probe), b.labels());
+            Tensor logits = model.forward(b.images(), probe);
+            Tensor loss = F.crossEntropy(logits, b.labels());
             l = loss.item();
+            if (correct >= 0) { // unknown stays unknown (resumed from an older checkpoint)
+              correct += correctPredictions(logits, b.labels());
+            }
             if (!Double.isFinite(l)) {
               throw numericalFault("loss became " + l, step, epoch, null);
             }
@@ -255,7 +261,7 @@ public final class Trainer {
                 step,
                 bestAcc,
                 history,
-                new Checkpoints.Partial(lossSum, batches, images, secs));
+                new Checkpoints.Partial(lossSum, batches, images, secs, correct));
             lastGood = checkpoints.step();
           }
         }
@@ -276,7 +282,8 @@ public final class Trainer {
                 ev.accuracy(),
                 ev.perClassAccuracy(),
                 images / secs,
-                secs);
+                secs,
+                correct < 0 ? Double.NaN : 100.0 * correct / Math.max(1, images));
         history.add(r);
         listener.onEpoch(r);
         boolean best = r.testAccuracy() > bestAcc;
@@ -319,6 +326,30 @@ public final class Trainer {
       listener.onFinish(result);
       return result;
     }
+  }
+
+  /**
+   * How many rows of {@code logits} [N, classes] have their largest value (the first of equal ones,
+   * as {@code torch.argmax}) at the row's label.
+   */
+  static long correctPredictions(Tensor logits, Tensor labels) {
+    float[] z = logits.data();
+    float[] y = labels.data();
+    int n = logits.size(0);
+    int classes = logits.size(1);
+    long correct = 0;
+    for (int i = 0; i < n; i++) {
+      int best = 0;
+      for (int k = 1; k < classes; k++) {
+        if (z[i * classes + k] > z[i * classes + best]) {
+          best = k;
+        }
+      }
+      if (best == (int) y[i]) {
+        correct++;
+      }
+    }
+    return correct;
   }
 
   /** The learning rate of the optimizer's (only) parameter group, as the schedule set it. */

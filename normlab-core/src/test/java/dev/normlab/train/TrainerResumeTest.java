@@ -108,6 +108,7 @@ class TrainerResumeTest {
         assertEquals(a.trainLoss(), b.trainLoss(), 0.0, "train loss, epoch " + a.epoch());
         assertEquals(a.testLoss(), b.testLoss(), 0.0, "test loss, epoch " + a.epoch());
         assertEquals(a.testAccuracy(), b.testAccuracy(), 0.0);
+        assertEquals(a.trainAccuracy(), b.trainAccuracy(), 0.0, "train accuracy");
         assertArrayEquals(a.perClassAccuracy(), b.perClassAccuracy());
       }
     }

@@ -13,10 +13,11 @@ import java.util.Map;
 /**
  * Records a {@link dev.normlab.train.Trainer} run in a {@link RunStore}: {@code train/loss}, {@code
  * train/lr} and {@code train/images_per_sec} per step; {@code test/loss}, {@code test/accuracy},
- * {@code test/accuracy_class_<k>}, {@code epoch}, {@code train/epoch_loss} and {@code
- * train/epoch_seconds} per epoch (at the epoch's last step); with {@link TrainConfig#watchEvery()}
- * the {@code watch/...} statistics of the watched steps; the final predictions; the config; and the
- * end status ({@code finished}, or {@code failed} with the error message).
+ * {@code test/accuracy_class_<k>}, {@code epoch}, {@code train/epoch_loss}, {@code train/accuracy}
+ * and {@code train/epoch_seconds} per epoch (at the epoch's last step); with {@link
+ * TrainConfig#watchEvery()} the {@code watch/...} statistics of the watched steps; the final
+ * predictions; the config; and the end status ({@code finished}, or {@code failed} with the error
+ * message).
  *
  * <p>With {@link TrainConfig#resume()} the latest run of the same name and group is reopened and
  * its history after the checkpoint's step (work the dead process did not checkpoint) is dropped, so
@@ -153,6 +154,9 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
     }
     writer.log("epoch", step, r.epoch());
     writer.log("train/epoch_loss", step, r.trainLoss());
+    if (!Double.isNaN(r.trainAccuracy())) {
+      writer.log("train/accuracy", step, r.trainAccuracy());
+    }
     writer.log("train/epoch_seconds", step, r.epochSeconds());
     writer.flush();
   }
