@@ -79,10 +79,12 @@ final class ConsoleListener implements dev.normlab.train.TrainingListener {
       err.print("\r");
     }
     out.printf(
-        "[%s] epoch %d: train loss %.4f  test loss %.4f  test acc %.2f%%  %.0f img/s  (%.1f s)%s%n",
+        "[%s] epoch %d: train loss %.4f  train acc %s  test loss %.4f  test acc %.2f%%  %.0f img/s"
+            + "  (%.1f s)%s%n",
         label,
         r.epoch(),
         r.trainLoss(),
+        Double.isNaN(r.trainAccuracy()) ? "-" : String.format("%.2f%%", r.trainAccuracy()),
         r.testLoss(),
         r.testAccuracy(),
         r.imagesPerSecond(),

@@ -100,6 +100,9 @@ class TrackingCliTest {
       assertEquals(4, q.history(id, "train/loss").size()); // 256 images / batch 64
       assertEquals(4, q.history(id, "train/lr").size());
       assertEquals(1, q.history(id, "test/accuracy").size());
+      double trainAcc = q.history(id, "train/accuracy").get(0).value();
+      assertEquals(Math.rint(trainAcc * 2.56), trainAcc * 2.56, 1e-9, "of 256 images");
+      assertTrue(r.out().contains(String.format("train acc %.2f%%", trainAcc)), r.out());
       assertEquals(4L, q.history(id, "test/accuracy").get(0).step());
       assertEquals(
           10, q.metricKeys(id).stream().filter(k -> k.startsWith("test/accuracy_class_")).count());

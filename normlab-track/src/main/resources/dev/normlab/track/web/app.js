@@ -740,7 +740,7 @@ async function init() {
   state.linkedRuns = (linked.get('runs') || '').split(',').filter(Boolean);
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
   fillKeySelect($('c-keys'), metricKeys,
-    linkedOr(metricKeys, ['test/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']));
+    linkedOr(metricKeys, ['test/accuracy', 'train/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']));
   await loadRuns();
   if (VIEWS.includes(fromHash) && fromHash !== 'runs') show(fromHash);
   else await renderCharts();
