@@ -192,9 +192,9 @@ final class TrainOptions {
       fallbackValue = "20",
       paramLabel = "N",
       description =
-          "record each layer's gradient, weight and update norms, its activations' mean and std"
-              + " and the dead ReLUs at step 1 and every N steps (default N: 20) as watch/*"
-              + " metrics; changes nothing the run computes")
+          "record each layer's gradient, weight and update norms, its activations' mean, std and"
+              + " percentiles and the dead ReLUs at step 1 and every N steps (default N: 20; 0:"
+              + " off) as watch/* metrics; changes nothing the run computes")
   int watchEvery;
 
   @Spec(Spec.Target.MIXEE)
