@@ -7,7 +7,8 @@ The fixture: python3 scripts/torch/watch_reference.py --limit-train 320 --every 
 Trains the twin (same seed, so the same initial weights, batches and dropout masks as normlab's
 run with the same options: SGD lr 0.01, momentum 0.9, batch 64) for one epoch on the first
 --limit-train images and records, at step 1 and every --every steps, what normlab's Watch records:
-each activation's mean, std and 5/25/50/75/95th percentiles (forward hooks), the dead-ReLU fractions, each parameter's gradient
+each activation's mean, std and 5/25/50/75/95th percentiles (forward hooks), the dead-ReLU fractions,
+Batch Norm's batch statistics against its running ones (before the step), each parameter's gradient
 norm, weight norm after the step and update ratio. Writes one JSON object per norm and step to
 --out (the fixture normlab-core/src/test/resources/fixtures/watch/twin_watch.jsonl) or prints it.
 """
@@ -59,6 +60,11 @@ def main():
         for step, i in enumerate(range(0, len(xtr), 64), start=1):
             idx = perm[i : i + 64]
             seen.clear()
+            running = {  # what eval mode would normalize with, before this step updates it
+                n: (m.running_mean.double().clone(), m.running_var.double().clone(), m.eps)
+                for n, m in ((n, getattr(model, n)) for n in ("norm1", "norm2"))
+                if getattr(m, "running_mean", None) is not None
+            }
             opt.zero_grad()
             loss = F.cross_entropy(model(xtr[idx]), ytr[idx])
             loss.backward()
@@ -76,6 +82,12 @@ def main():
                     stats[f"watch/act_p{q:02d}/{name}"] = torch.quantile(flat, q / 100.0).item()
                 if name in BEFORE_RELU:
                     stats[f"watch/dead_relu/{name}"] = dead_fraction(act)
+            for name, (rm, rv, eps) in running.items():
+                x = seen["conv" + name[-1]]  # the norm's input
+                mean = x.mean(dim=(0, 2, 3))
+                var = x.var(dim=(0, 2, 3), unbiased=False)
+                stats[f"watch/running_mean_gap/{name}"] = ((mean - rm) ** 2 / (rv + eps)).mean().sqrt().item()
+                stats[f"watch/running_std_ratio/{name}"] = ((var + eps) / (rv + eps)).sqrt().mean().item()
             before = {n: w.detach().double().clone() for n, w in model.named_parameters()}
             total = 0.0
             for n, w in model.named_parameters():

@@ -2,6 +2,7 @@ package dev.normlab.train;
 
 import dev.normlab.nn.ActivationProbe;
 import dev.normlab.nn.Module;
+import dev.normlab.nn.norm.NormBase;
 import dev.normlab.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,9 +18,13 @@ import java.util.Map;
  * ({@code watch/act_mean/conv2}, {@code watch/act_std/conv2}), its 5th, 25th, 50th, 75th and 95th
  * percentiles ({@code watch/act_p05/conv2}, ...; from a histogram of 2,048 bins over the batch's
  * range, to about 1/2,048 of that range) and, before a ReLU, the fraction of its units (channels or
- * features) at or below zero for every example: dead for this batch ({@code watch/dead_relu/fc1}).
- * Sums are in double; nothing the step computes is changed, so a watched run trains bit for bit as
- * an unwatched one.
+ * features) at or below zero for every example: dead for this batch ({@code watch/dead_relu/fc1});
+ * for a norm with running statistics (Batch Norm's), how far its input batch's statistics sit from
+ * the running ones eval mode uses ({@code watch/running_mean_gap/norm2}, {@code
+ * watch/running_std_ratio/norm2}: batch mean minus running mean in running standard deviations, RMS
+ * over the channels; batch over running standard deviation, mean over the channels). Sums are in
+ * double; nothing the step computes is changed, so a watched run trains bit for bit as an unwatched
+ * one.
  *
  * <p>Use per step: {@link #observe} through the forward, {@link #afterBackward()} before the
  * optimizer's step, {@link #afterStep()} after it.
@@ -40,19 +45,49 @@ public final class Watch implements ActivationProbe {
   private boolean kept; // before[] holds this step's weights
   private final Map<String, Double> stats = new LinkedHashMap<>();
 
+  /** The norms with running statistics, by their path (their output's point name). */
+  private final Map<String, NormBase> tracked = new LinkedHashMap<>();
+
+  /** Their running statistics as the step found them, taken at its first observation. */
+  private final Map<String, double[][]> runningBefore = new LinkedHashMap<>();
+
+  /** Per-unit (dim 1) means and biased variances of the last observed activation. */
+  private double[][] lastUnits;
+
   public Watch(Module model) {
     params = List.copyOf(model.namedParameters().entrySet());
     before = new float[params.size()][];
     beforeNorm = new double[params.size()];
+    findTracked(model, "");
+  }
+
+  private void findTracked(Module m, String path) {
+    for (var c : m.namedChildren().entrySet()) {
+      String p = path.isEmpty() ? c.getKey() : path + "." + c.getKey();
+      if (c.getValue() instanceof NormBase n && n.trackRunningStats()) {
+        tracked.put(p, n);
+      }
+      findTracked(c.getValue(), p);
+    }
   }
 
   @Override
   public void observe(String point, Tensor activation, boolean beforeRelu) {
+    if (runningBefore.isEmpty() && !tracked.isEmpty()) { // the step's first look: no norm ran yet
+      tracked.forEach(
+          (p, norm) ->
+              runningBefore.put(
+                  p, new double[][] {doubles(norm.runningMean()), doubles(norm.runningVar())}));
+    }
     float[] a = activation.data();
     int n = activation.numel();
     if (n == 0) {
       return;
     }
+    if (tracked.containsKey(point) && lastUnits != null) {
+      runningGap(point, tracked.get(point).eps());
+    }
+    lastUnits = activation.dim() >= 2 ? unitStats(a, activation.shape()) : null;
     double sum = 0;
     float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < n; i++) {
@@ -79,6 +114,70 @@ public final class Watch implements ActivationProbe {
     if (beforeRelu && activation.dim() >= 2) {
       stats.put(PREFIX + "dead_relu/" + point, deadFraction(a, activation.shape()));
     }
+  }
+
+  /**
+   * How far a norm's input batch sits from the running statistics that eval mode would use in its
+   * place: the RMS over channels of {@code (batch mean - running mean) / sqrt(running var + eps)}
+   * ({@code watch/running_mean_gap/<norm>}) and the mean over channels of {@code sqrt((batch var +
+   * eps) / (running var + eps))} ({@code watch/running_std_ratio/<norm>}; the batch variance
+   * biased, as training normalizes with it), against the running statistics before this step
+   * updated them.
+   */
+  private void runningGap(String point, double eps) {
+    double[][] running = runningBefore.get(point);
+    double[] mean = lastUnits[0], var = lastUnits[1];
+    int c = running[0].length;
+    if (mean.length != c) {
+      return; // not this norm's input after all
+    }
+    double gaps = 0, ratios = 0;
+    for (int i = 0; i < c; i++) {
+      double d = mean[i] - running[0][i];
+      gaps += d * d / (running[1][i] + eps);
+      ratios += Math.sqrt((var[i] + eps) / (running[1][i] + eps));
+    }
+    stats.put(PREFIX + "running_mean_gap/" + point, Math.sqrt(gaps / c));
+    stats.put(PREFIX + "running_std_ratio/" + point, ratios / c);
+  }
+
+  /** Each unit's (dim 1's) mean and biased variance over the batch and any further dims. */
+  static double[][] unitStats(float[] a, int[] shape) {
+    int batch = shape[0], units = shape[1];
+    int inner = 1;
+    for (int d = 2; d < shape.length; d++) {
+      inner *= shape[d];
+    }
+    double[] mean = new double[units], var = new double[units];
+    double count = (double) batch * inner;
+    for (int u = 0; u < units; u++) {
+      double sum = 0;
+      for (int b = 0; b < batch; b++) {
+        int base = (b * units + u) * inner;
+        for (int i = 0; i < inner; i++) {
+          sum += a[base + i];
+        }
+      }
+      mean[u] = sum / count;
+      double squares = 0;
+      for (int b = 0; b < batch; b++) {
+        int base = (b * units + u) * inner;
+        for (int i = 0; i < inner; i++) {
+          double d = a[base + i] - mean[u];
+          squares += d * d;
+        }
+      }
+      var[u] = squares / count;
+    }
+    return new double[][] {mean, var};
+  }
+
+  private static double[] doubles(Tensor t) {
+    double[] d = new double[t.numel()];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = t.data()[i];
+    }
+    return d;
   }
 
   /**
@@ -180,6 +279,8 @@ public final class Watch implements ActivationProbe {
     Map<String, Double> out = new LinkedHashMap<>(stats);
     stats.clear();
     kept = false;
+    runningBefore.clear();
+    lastUnits = null;
     return out;
   }
 

@@ -11,6 +11,7 @@ import dev.normlab.nn.Activation;
 import dev.normlab.nn.Linear;
 import dev.normlab.nn.Sequential;
 import dev.normlab.nn.functional.F;
+import dev.normlab.nn.norm.BatchNorm1d;
 import dev.normlab.optim.SGD;
 import dev.normlab.tensor.Rng;
 import dev.normlab.tensor.Tensor;
@@ -108,6 +109,36 @@ class WatchTest {
     assertEquals(-2.5, c.get("watch/act_p50/c"));
     assertEquals(-2.5, c.get("watch/act_p95/c"));
     assertEquals(1.0, c.get("watch/dead_relu/c"));
+  }
+
+  @Test
+  void batchNormsRunningStatisticsAreComparedWithTheBatchItNormalizes() {
+    Rng rng = new Rng(2);
+    Linear fc = new Linear(3, 2, true, rng);
+    BatchNorm1d bn = new BatchNorm1d(2);
+    Sequential net = new Sequential(fc, bn, Activation.relu());
+    float[] rm = {0.5f, -1f}, rv = {4f, 0.25f};
+    System.arraycopy(rm, 0, bn.runningMean().data(), 0, 2);
+    System.arraycopy(rv, 0, bn.runningVar().data(), 0, 2);
+    Tensor x = Tensor.rand(rng, 6, 3);
+    Watch watch = new Watch(net);
+    net.forward(x, watch);
+    Map<String, Double> s = watch.afterStep();
+    // the batch BN normalized: fc's output, per feature (biased variance)
+    Tensor h = fc.forward(x);
+    double gaps = 0, ratios = 0;
+    for (int f = 0; f < 2; f++) {
+      double mean = 0, var = 0;
+      for (int n = 0; n < 6; n++) mean += h.data()[n * 2 + f] / 6.0;
+      for (int n = 0; n < 6; n++) var += Math.pow(h.data()[n * 2 + f] - mean, 2) / 6;
+      gaps += (mean - rm[f]) * (mean - rm[f]) / (rv[f] + 1e-5);
+      ratios += Math.sqrt((var + 1e-5) / (rv[f] + 1e-5));
+    }
+    // against the running statistics before the forward updated them
+    assertEquals(Math.sqrt(gaps / 2), s.get("watch/running_mean_gap/1"), 1e-5);
+    assertEquals(ratios / 2, s.get("watch/running_std_ratio/1"), 1e-5);
+    assertTrue(bn.runningMean().data()[0] != rm[0], "the forward did update them");
+    assertFalse(s.containsKey("watch/running_mean_gap/0"), "only norms with running statistics");
   }
 
   @Test
