@@ -306,19 +306,8 @@ final class Checkpoints {
     String[] f = list.isBlank() ? new String[0] : list.split(",");
     List<EpochResult> out = new ArrayList<>();
     for (int i = 0; i < history.size(); i++) {
-      EpochResult r = history.get(i);
       double acc = f.length == history.size() ? Double.parseDouble(f[i]) : Double.NaN;
-      out.add(
-          new EpochResult(
-              r.epoch(),
-              r.step(),
-              r.trainLoss(),
-              r.testLoss(),
-              r.testAccuracy(),
-              r.perClassAccuracy(),
-              r.imagesPerSecond(),
-              r.epochSeconds(),
-              acc));
+      out.add(history.get(i).withTrainAccuracy(acc));
     }
     return out;
   }
@@ -343,7 +332,8 @@ final class Checkpoints {
               Double.parseDouble(f[4]),
               per,
               Double.parseDouble(f[5]),
-              Double.parseDouble(f[6])));
+              Double.parseDouble(f[6]),
+              Double.NaN)); // kept apart: see TRAIN_ACCURACY
     }
     return out;
   }

@@ -23,17 +23,9 @@ public record EpochResult(
     double epochSeconds,
     double trainAccuracy) {
 
-  /** An epoch without its training accuracy. */
-  public EpochResult(
-      int epoch,
-      long step,
-      double trainLoss,
-      double testLoss,
-      double testAccuracy,
-      double[] perClassAccuracy,
-      double imagesPerSecond,
-      double epochSeconds) {
-    this(
+  /** The same epoch with {@code acc} as its training accuracy. */
+  public EpochResult withTrainAccuracy(double acc) {
+    return new EpochResult(
         epoch,
         step,
         trainLoss,
@@ -42,6 +34,6 @@ public record EpochResult(
         perClassAccuracy,
         imagesPerSecond,
         epochSeconds,
-        Double.NaN);
+        acc);
   }
 }

@@ -32,7 +32,7 @@ class MedianStoppingTest {
   }
 
   private static EpochResult epoch(int epoch, double acc) {
-    return new EpochResult(epoch, epoch * 10L, 1, 1, acc, null, 100, 1);
+    return new EpochResult(epoch, epoch * 10L, 1, 1, acc, null, 100, 1, Double.NaN);
   }
 
   /** A two-epoch run whose test accuracy is {@code acc} after both epochs. */

@@ -37,7 +37,7 @@ class TrackingListenerTest {
 
   private static EpochResult epoch(int e, long step, double acc) {
     return new EpochResult(
-        e, step, 0.5 / e, 0.4 / e, acc, new double[] {acc - 1, acc + 1}, 900, 2.5);
+        e, step, 0.5 / e, 0.4 / e, acc, new double[] {acc - 1, acc + 1}, 900, 2.5, Double.NaN);
   }
 
   @Test
