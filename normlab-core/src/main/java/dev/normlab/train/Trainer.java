@@ -328,10 +328,7 @@ public final class Trainer {
     }
   }
 
-  /**
-   * How many rows of {@code logits} [N, classes] have their largest value (the first of equal ones,
-   * as {@code torch.argmax}) at the row's label.
-   */
+  /** How many rows of {@code logits} [N, classes] predict the row's label. */
   static long correctPredictions(Tensor logits, Tensor labels) {
     float[] z = logits.data();
     float[] y = labels.data();
@@ -339,17 +336,24 @@ public final class Trainer {
     int classes = logits.size(1);
     long correct = 0;
     for (int i = 0; i < n; i++) {
-      int best = 0;
-      for (int k = 1; k < classes; k++) {
-        if (z[i * classes + k] > z[i * classes + best]) {
-          best = k;
-        }
-      }
-      if (best == (int) y[i]) {
+      if (predictedClass(z, i, classes) == (int) y[i]) {
         correct++;
       }
     }
     return correct;
+  }
+
+  /**
+   * The class of row {@code i}'s largest logit, the first of equal ones as {@code torch.argmax}.
+   */
+  private static int predictedClass(float[] logits, int i, int classes) {
+    int best = 0;
+    for (int c = 1; c < classes; c++) {
+      if (logits[i * classes + c] > logits[i * classes + best]) {
+        best = c;
+      }
+    }
+    return best;
   }
 
   /** The learning rate of the optimizer's (only) parameter group, as the schedule set it. */
@@ -374,12 +378,7 @@ public final class Trainer {
         float[] lg = logits.data();
         float[] lab = b.labels().data();
         for (int i = 0; i < b.size(); i++) {
-          int best = 0;
-          for (int c = 1; c < classes; c++) {
-            if (lg[i * classes + c] > lg[i * classes + best]) {
-              best = c;
-            }
-          }
+          int best = predictedClass(lg, i, classes);
           int y = (int) lab[i];
           classTotal[y]++;
           if (best == y) {

@@ -54,6 +54,8 @@ public final class Watch implements ActivationProbe {
   /** Per-unit (dim 1) means and biased variances of the last observed activation. */
   private double[][] lastUnits;
 
+  private final long[] histogram = new long[BINS]; // the percentiles', reused
+
   public Watch(Module model) {
     params = List.copyOf(model.namedParameters().entrySet());
     before = new float[params.size()][];
@@ -87,7 +89,9 @@ public final class Watch implements ActivationProbe {
     if (tracked.containsKey(point) && lastUnits != null) {
       runningGap(point, tracked.get(point).eps());
     }
-    lastUnits = activation.dim() >= 2 ? unitStats(a, activation.shape()) : null;
+    // per-channel statistics only for a model with running statistics to hold them against
+    lastUnits =
+        !tracked.isEmpty() && activation.dim() >= 2 ? unitStats(a, activation.shape()) : null;
     double sum = 0;
     float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < n; i++) {
@@ -97,7 +101,7 @@ public final class Watch implements ActivationProbe {
     }
     double mean = sum / n;
     double squares = 0; // two passes: a large common offset keeps its precision
-    long[] histogram = new long[BINS];
+    java.util.Arrays.fill(histogram, 0);
     double binsPerUnit = max > min ? BINS / ((double) max - min) : 0;
     for (int i = 0; i < n; i++) {
       double d = a[i] - mean;

@@ -333,6 +333,22 @@ function chartKeys() {
   return [...$('c-keys').selectedOptions].map((o) => o.value);
 }
 
+/** What every metric chart shares: title, tooltip, legend, margins, the x axis and a y axis. */
+function chartFrame(title, x, yType) {
+  return {
+    animation: false,
+    title: { text: title, left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis', renderMode: 'richText' },
+    legend: { type: 'scroll', bottom: 0 },
+    grid: { left: 60, right: 20, top: 32, bottom: 56 },
+    xAxis: {
+      type: 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax',
+      axisLabel: { formatter: (v) => fmt(v) }, // the first epoch's first step is at 0.05, not 0.04999…
+    },
+    yAxis: { type: yType, scale: true },
+  };
+}
+
 async function renderCharts() {
   const keys = chartKeys();
   const container = $('charts');
@@ -361,16 +377,7 @@ async function renderCharts() {
       ? await api('metrics', { run: runs.join(','), key, x, max_points: maxPoints })
       : { series: [] };
     chart.setOption({
-      animation: false,
-      title: { text: key, left: 'center', textStyle: { fontSize: 13 } },
-      tooltip: { trigger: 'axis', renderMode: 'richText' },
-      legend: { type: 'scroll', bottom: 0 },
-      grid: { left: 60, right: 20, top: 32, bottom: 56 },
-      xAxis: {
-        type: 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax',
-        axisLabel: { formatter: (v) => fmt(v) }, // the first epoch's first step is at 0.05, not 0.04999…
-      },
-      yAxis: { type: log ? 'log' : 'value', scale: true },
+      ...chartFrame(key, x, log ? 'log' : 'value'),
       series: by ? groupedSeries(data.series, by, weight, log) : data.series.map((s) => ({
         type: 'line', name: runLabel(s.run), showSymbol: s.points.length < 30,
         data: smooth(s.points, weight).filter(([, y]) => !log || y > 0),
@@ -416,13 +423,7 @@ async function distributionOption(key, runs, x, maxPoints) {
     };
   };
   return {
-    animation: false,
-    title: { text: `${key} (median, 25–75th and 5–95th percentile)`, left: 'center', textStyle: { fontSize: 13 } },
-    tooltip: { trigger: 'axis', renderMode: 'richText' },
-    legend: { type: 'scroll', bottom: 0 },
-    grid: { left: 60, right: 20, top: 32, bottom: 56 },
-    xAxis: { type: 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax', axisLabel: { formatter: (v) => fmt(v) } },
-    yAxis: { type: 'value', scale: true },
+    ...chartFrame(`${key} (median, 25–75th and 5–95th percentile)`, x, 'value'),
     series: runs.flatMap((run, i) => {
       const color = PALETTE[i % PALETTE.length];
       return [
