@@ -1,6 +1,7 @@
 package dev.normlab.cli;
 
 import dev.normlab.track.store.StoreException;
+import dev.normlab.track.system.RunEnvironment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.UnmatchedArgumentException;
@@ -53,6 +54,8 @@ public final class Main implements Runnable {
   }
 
   private static int execute(String... args) {
+    // what each run's record shows as its command (env.command)
+    System.setProperty(RunEnvironment.COMMAND_PROPERTY, commandLine(args));
     CommandLine cl = new CommandLine(new Main());
     cl.setParameterExceptionHandler(
         (ex, a) -> {
@@ -77,6 +80,20 @@ public final class Main implements Runnable {
           return 1;
         });
     return cl.execute(args);
+  }
+
+  /** {@code normlab} and the arguments, quoted for a shell where they need it. */
+  static String commandLine(String... args) {
+    StringBuilder sb = new StringBuilder("normlab");
+    for (String a : args) {
+      sb.append(' ');
+      if (a.isEmpty() || !a.matches("[A-Za-z0-9_./:=,+@%-]+")) {
+        sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
+      } else {
+        sb.append(a);
+      }
+    }
+    return sb.toString();
   }
 
   static String describe(Throwable ex) {

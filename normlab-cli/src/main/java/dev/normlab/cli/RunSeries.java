@@ -1,5 +1,6 @@
 package dev.normlab.cli;
 
+import dev.normlab.track.system.ProcessSample;
 import dev.normlab.train.MedianStopping;
 import dev.normlab.train.NumericalFaultException;
 import dev.normlab.train.TrainBench;
@@ -273,12 +274,23 @@ final class RunSeries {
     if (!diverged.isEmpty()) {
       System.out.println(diverged);
     }
+    printPeakMemory(System.out);
     tracking.printWhere(System.out);
     if (!opts.noTrack) {
       System.out.println("report:      ./normlab report --group " + g + " --out report.html");
     }
     System.out.println("checkpoints: " + opts.out.resolve("checkpoints").toAbsolutePath());
     System.out.println("metrics:     " + MetricsCsv.fileFor(opts.out, g).toAbsolutePath());
+  }
+
+  /**
+   * The process's peak resident memory so far (Linux), on the lines that say where results went.
+   */
+  static void printPeakMemory(java.io.PrintStream out) {
+    long peak = ProcessSample.now().peakRssBytes();
+    if (peak >= 0) {
+      out.printf("peak memory: %d MiB resident (this process, all its runs)%n", peak >> 20);
+    }
   }
 
   /**

@@ -54,6 +54,7 @@ final class TrainCommand implements Callable<Integer> {
         var run = RunSeries.Run.finished(norm, opts.seed, RunSeries.Point.NONE, r, 0, watched);
         System.out.print(RunSeries.watchTable(java.util.List.of(run), false));
       }
+      RunSeries.printPeakMemory(System.out);
       tracking.printWhere(System.out);
       System.out.println("checkpoints: " + r.checkpointDir().toAbsolutePath());
     }

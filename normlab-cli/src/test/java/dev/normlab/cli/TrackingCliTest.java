@@ -113,6 +113,17 @@ class TrackingCliTest {
       assertEquals("last", q.summary(id).get("train/loss").rule());
       assertEquals("\"instance\"", q.config(id).get("norm").json());
       assertEquals(256.0, q.config(id).get("limit_train").number());
+      // where it ran and the command that ran it; the process's resources from the first step on
+      String command = q.config(id).get("env.command").json();
+      assertTrue(command.startsWith("\"normlab train --norm instance --limit-train 256"), command);
+      assertEquals(1L, q.history(id, "system/rss_mib").get(0).step());
+      double peak = q.summary(id).get("system/peak_rss_mib").value();
+      assertTrue(
+          r.out()
+              .matches(
+                  "(?s).*\npeak memory: \\d+ MiB resident \\(this process, all its runs\\)\n.*"),
+          r.out());
+      assertTrue(peak > 1, "MiB: " + peak);
       var preds = q.predictions(id, true);
       assertEquals(128, preds.size());
       assertEquals(0, preds.get(0).exampleId());

@@ -1,10 +1,13 @@
 package dev.normlab.track.store;
 
+import dev.normlab.track.system.RunEnvironment;
+import dev.normlab.track.system.SystemMetrics;
 import dev.normlab.train.EpochResult;
 import dev.normlab.train.Predictions;
 import dev.normlab.train.TrainConfig;
 import dev.normlab.train.TrainResult;
 import dev.normlab.train.TrainingListener;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,8 +18,10 @@ import java.util.Map;
  * train/lr} and {@code train/images_per_sec} per step; {@code test/loss}, {@code test/accuracy},
  * {@code test/accuracy_class_<k>}, {@code epoch}, {@code train/epoch_loss}, {@code train/accuracy}
  * and {@code train/epoch_seconds} per epoch (at the epoch's last step); with {@link
- * TrainConfig#watchEvery()} the {@code watch/...} statistics of the watched steps; the final
- * predictions; the config; and the end status ({@code finished}, or {@code failed} with the error
+ * TrainConfig#watchEvery()} the {@code watch/...} statistics of the watched steps; the process's
+ * {@link SystemMetrics} ({@code system/...}) at the first step, every 5 seconds and at each epoch's
+ * end; the final predictions; the config, with where it ran under {@code env.*} ({@link
+ * RunEnvironment}); and the end status ({@code finished}, or {@code failed} with the error
  * message).
  *
  * <p>With {@link TrainConfig#resume()} the latest run of the same name and group is reopened and
@@ -35,6 +40,10 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
   private RunWriter writer;
   private boolean rewindPending;
   private int checkpointEvery;
+  private long systemEveryNanos = Duration.ofSeconds(5).toNanos();
+  private SystemMetrics system;
+  private long systemWall;
+  private long systemStep = -1;
 
   /**
    * @param config the config the run will have (recorded even if training fails before it starts);
@@ -51,6 +60,19 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
 
   public TrackingListener(RunStore store, String name, String group) {
     this(store, name, group, List.of(), null);
+  }
+
+  /**
+   * Samples the {@code system/...} metrics every {@code every} (5 seconds unless set) besides the
+   * first step and each epoch's end; {@link Duration#ZERO} samples at every step. Call before
+   * {@link #onStart}.
+   */
+  public TrackingListener systemMetricsEvery(Duration every) {
+    if (every.isNegative()) {
+      throw new IllegalArgumentException("system metrics interval must be >= 0, got " + every);
+    }
+    systemEveryNanos = every.toNanos();
+    return this;
   }
 
   /** The run being written, or null before {@link #onStart}. */
@@ -96,22 +118,36 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
       allTags.add(config.norm());
       allTags.add(config.dataset());
     }
-    writer =
-        store
-            .newRun(name)
-            .group(group)
-            .tags(allTags)
-            .config(config == null ? Map.of() : configMap(config))
-            .start();
+    Map<String, Object> stored = config == null ? new LinkedHashMap<>() : configMap(config);
+    stored.put("env", RunEnvironment.describe());
+    writer = store.newRun(name).group(group).tags(allTags).config(stored).start();
     writer.summaryRule("test/accuracy", SummaryRule.BEST_MAX);
     writer.summaryRule("test/loss", SummaryRule.BEST_MIN);
     writer.summaryRule("train/loss", SummaryRule.LAST);
+    writer.summaryRule("system/rss_mib", SummaryRule.MAX);
+    writer.summaryRule("system/peak_rss_mib", SummaryRule.MAX);
   }
 
   @Override
   public void onStart(TrainConfig config, long totalSteps) {
     open(config);
     checkpointEvery = config.checkpointEvery();
+    system = SystemMetrics.startingNow();
+  }
+
+  /** Logs the system metrics at {@code step} when it is the first, or the interval has passed. */
+  private void sampleSystem(long step, boolean due) {
+    long now = System.nanoTime();
+    if (system == null
+        || step == systemStep
+        || !(due || systemStep < 0 || now - systemWall >= systemEveryNanos)) {
+      return;
+    }
+    for (var e : system.sample().entrySet()) {
+      writer.log(e.getKey(), step, e.getValue());
+    }
+    systemWall = now;
+    systemStep = step;
   }
 
   @Override
@@ -123,6 +159,7 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
     writer.log("train/loss", step, loss);
     writer.log("train/lr", step, lr);
     writer.log("train/images_per_sec", step, imagesPerSecond);
+    sampleSystem(step, false);
     if (checkpointEvery > 0 && step % checkpointEvery == 0) {
       // The trainer writes its step checkpoint right after this call: the history up to it must
       // be on disk first, or a kill before the next timed flush would leave a gap on resume.
@@ -158,6 +195,7 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
       writer.log("train/accuracy", step, r.trainAccuracy());
     }
     writer.log("train/epoch_seconds", step, r.epochSeconds());
+    sampleSystem(step, true); // after the evaluation: its memory and time count
     writer.flush();
   }
 

@@ -176,8 +176,9 @@ function runFilters() {
   return p;
 }
 
-// Different in every run by construction, so never a column or an axis.
-const RUN_SPECIFIC = /(^|\.)(checkpoint_dir|data_dir)$/;
+// Different in every run by construction, or where it ran rather than what it trained (env.*:
+// the comparer shows them), so never a column or an axis.
+const RUN_SPECIFIC = /(^|\.)(checkpoint_dir|data_dir)$|^env\./;
 
 /** Whether config key {@code k} takes more than one value over {@code runs}. */
 function configVaries(runs, k) {
@@ -194,12 +195,13 @@ function fillKeySelect(select, keys, headlineKeys) {
   const headline = headlineKeys.filter((k) => keys.includes(k));
   const ordered = [...headline, ...keys.filter((k) => !headline.includes(k))];
   const shown = (k) => before.has(k) ? before.get(k) : headline.length === 0 || headline.includes(k);
-  // --watch's fifty-odd diagnostics come in groups (watch/act_std, watch/grad_norm, ...)
+  // --watch's fifty-odd diagnostics come in groups (watch/act_std, watch/grad_norm, ...), the
+  // process's in one (system)
   const groups = new Map();
   const children = [];
   for (const k of ordered) {
     const option = new Option(k, k, shown(k), shown(k));
-    const group = watchGroup(k);
+    const group = metricGroup(k);
     if (!group) { children.push(option); continue; }
     if (!groups.has(group)) children.push(groups.set(group, el('optgroup', { label: group })).get(group));
     groups.get(group).append(option);
@@ -214,11 +216,18 @@ function linkedOr(keys, defaults) {
   return linked.length ? linked : defaults;
 }
 
-/** The group of a --watch key ('watch/act_std' for 'watch/act_std/conv2'); null for others. */
-function watchGroup(key) {
+/**
+ * The group of a --watch key ('watch/act_std' for 'watch/act_std/conv2') or of a system metric
+ * ('system'); null for others.
+ */
+function metricGroup(key) {
+  if (key.startsWith('system/')) return 'system';
   const m = /^(watch\/[^/]+)\//.exec(key);
   return m ? m[1] : null;
 }
+
+// Of the diagnostics, only the process's peak memory gets a runs-table column.
+const SUMMARY_COLUMN_DIAGNOSTICS = new Set(['system/peak_rss_mib']);
 
 const FIXED_CONFIG_COLUMNS = new Set(['norm', 'optimizer', 'lr', 'batch_size']);
 
@@ -231,8 +240,10 @@ function varyingConfigColumns() {
 }
 
 function runColumns() {
-  // --watch's diagnostics are for charts and parallel axes, not fifty more columns
-  const summary = state.keys.summary.filter((k) => !watchGroup(k)).map((k) => ({ title: k, sort: 'summary.' + k, value: (r) => r.summary[k], num: true }));
+  // --watch's and the system's diagnostics are for charts and parallel axes, not fifty more columns
+  // (the peak memory after the run's results)
+  const keys = state.keys.summary;
+  const summary = [...keys.filter((k) => !metricGroup(k)), ...keys.filter((k) => SUMMARY_COLUMN_DIAGNOSTICS.has(k))].map((k) => ({ title: k, sort: 'summary.' + k, value: (r) => r.summary[k], num: true }));
   return [
     { title: 'name', sort: 'name', value: (r) => r.name },
     { title: 'id', sort: 'id', value: (r) => r.id },

@@ -307,6 +307,8 @@ class DashboardApiTest {
     assertEquals(
         List.of(
             "epoch",
+            "system/peak_rss_mib",
+            "system/rss_mib",
             "test/accuracy",
             "test/loss",
             "train/loss",

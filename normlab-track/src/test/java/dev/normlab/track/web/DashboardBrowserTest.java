@@ -283,9 +283,14 @@ class DashboardBrowserTest {
     assertTrue(headers.contains(",lr,batch,optimizer.momentum,tags,"), headers);
     assertFalse(headers.contains("checkpoint_dir") || headers.contains("epochs"), headers);
     assertFalse(headers.contains("watch/"), "--watch's diagnostics are not columns: " + headers);
+    // where a run ran is no column either, and of the process's metrics only its peak memory is
+    assertFalse(headers.contains("env."), headers);
+    assertTrue(headers.endsWith(",system/peak_rss_mib"), headers);
+    assertFalse(headers.contains("system/rss_mib"), headers);
     // ... but grouped in the chart's metric list
     assertEquals(
-        "watch/act_p05:watch/act_p05/conv2|watch/act_p25:watch/act_p25/conv2"
+        "system:system/peak_rss_mib,system/rss_mib"
+            + "|watch/act_p05:watch/act_p05/conv2|watch/act_p25:watch/act_p25/conv2"
             + "|watch/act_p50:watch/act_p50/conv2|watch/act_p75:watch/act_p75/conv2"
             + "|watch/act_p95:watch/act_p95/conv2|watch/act_std:watch/act_std/conv2"
             + "|watch/grad_norm:watch/grad_norm/total|watch/act_dist:watch/act_dist/conv2",
@@ -401,6 +406,11 @@ class DashboardBrowserTest {
     assertTrue(
         driver
             .findElement(By.cssSelector("#rc-table tbody tr[data-key='config.epochs']"))
+            .isDisplayed());
+    // where each run ran is compared too
+    assertTrue(
+        driver
+            .findElement(By.cssSelector("#rc-table tbody tr[data-key='config.env.cpu']"))
             .isDisplayed());
     driver.findElement(By.id("rc-diff")).click();
     List<WebElement> diffRows = driver.findElements(By.cssSelector("#rc-table tbody tr"));

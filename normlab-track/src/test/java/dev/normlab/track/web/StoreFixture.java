@@ -124,6 +124,9 @@ final class StoreFixture {
     config(c, id, "optimizer.momentum", Double.toString(momentum), momentum);
     config(c, id, "seed", "0", 0.0);
     config(c, id, "checkpoint_dir", "\"/runs/checkpoints/" + id + "\"", null); // differs per run
+    // where it ran: in the comparer, never a column or an axis
+    config(c, id, "env.cpu", i % 2 == 0 ? "\"AMD EPYC\"" : "\"Intel Xeon\"", null);
+    config(c, id, "env.vector_bits", i % 2 == 0 ? "256" : "512", i % 2 == 0 ? 256.0 : 512.0);
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO metrics VALUES (?, ?, ?, ?, ?)")) {
       for (int e = 0; e < EPOCHS; e++) {
         for (int s = 0; s < STEPS_PER_EPOCH; s++) {
@@ -146,6 +149,9 @@ final class StoreFixture {
         double acc = 1 - 0.5 * Math.exp(-(e + 1) / (1.0 + i * 0.3));
         metric(ps, id, "test/accuracy", last, acc, start + last * 0.5);
         metric(ps, id, "test/loss", last, 1 - acc, start + last * 0.5);
+        // the process's memory at each epoch's end: grouped as "system", only the peak a column
+        metric(ps, id, "system/rss_mib", last, 600 + 10 * i + e, start + last * 0.5);
+        metric(ps, id, "system/peak_rss_mib", last, 700 + 10 * i + e, start + last * 0.5);
       }
       ps.executeBatch();
     }
@@ -156,6 +162,15 @@ final class StoreFixture {
     int lastWatched = (EPOCHS - 1) * STEPS_PER_EPOCH;
     summary(c, id, "watch/act_std/conv2", "last", 1.5 + 0.1 * i - 0.05 * 9, lastWatched);
     summary(c, id, "watch/grad_norm/total", "last", 2.0 / EPOCHS, lastWatched);
+    summary(
+        c, id, "system/rss_mib", "max", 600 + 10 * i + EPOCHS - 1, EPOCHS * STEPS_PER_EPOCH - 1);
+    summary(
+        c,
+        id,
+        "system/peak_rss_mib",
+        "max",
+        700 + 10 * i + EPOCHS - 1,
+        EPOCHS * STEPS_PER_EPOCH - 1);
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?)")) {
       for (int x = 0; x < EXAMPLES; x++) {
