@@ -72,7 +72,7 @@ public final class Main implements Runnable {
     cl.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
           // A user gets one clear line; the stack trace only with NORMLAB_DEBUG=1.
-          cmd.getErr().println("normlab " + cmd.getCommandName() + ": error: " + describe(ex));
+          cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": error: " + describe(ex));
           if ("1".equals(System.getenv("NORMLAB_DEBUG"))) {
             ex.printStackTrace(cmd.getErr());
           }

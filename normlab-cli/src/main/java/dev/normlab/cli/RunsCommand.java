@@ -15,7 +15,16 @@ import picocli.CommandLine.Option;
 @Command(
     name = "runs",
     mixinStandardHelpOptions = true,
-    description = "List the runs in the store: id, name, group, status, test accuracy, start.")
+    description = {
+      "List the runs in the store: id, name, group, status, test accuracy, start.",
+      "Edit them: normlab runs delete|tag|untag|note ... (see normlab runs <command> --help)."
+    },
+    subcommands = {
+      RunsEditCommands.Delete.class,
+      RunsEditCommands.Tag.class,
+      RunsEditCommands.Untag.class,
+      RunsEditCommands.Note.class
+    })
 final class RunsCommand implements Callable<Integer> {
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());

@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -194,27 +195,185 @@ public final class RunStore implements AutoCloseable {
         if (dead.isEmpty()) {
           return 0;
         }
-        int n = 0;
-        try (Statement tx = conn.createStatement()) {
-          tx.execute("BEGIN IMMEDIATE");
-          try (PreparedStatement up =
-              conn.prepareStatement(
-                  "UPDATE runs SET status = 'killed', ended_at = COALESCE(heartbeat, started_at)"
-                      + " WHERE id = ? AND status = 'running'")) {
-            for (String[] d : dead) {
-              up.setString(1, d[0]);
-              n += up.executeUpdate();
-            }
-            tx.execute("COMMIT");
-          } catch (SQLException e) {
-            tx.execute("ROLLBACK");
-            throw e;
-          }
-        }
-        return n;
+        int[] n = {0};
+        inTransaction(
+            conn,
+            () -> {
+              try (PreparedStatement up =
+                  conn.prepareStatement(
+                      "UPDATE runs SET status = 'killed', ended_at = COALESCE(heartbeat, started_at)"
+                          + " WHERE id = ? AND status = 'running'")) {
+                for (String[] d : dead) {
+                  up.setString(1, d[0]);
+                  n[0] += up.executeUpdate();
+                }
+              }
+            });
+        return n[0];
       } catch (SQLException e) {
         throw error("cannot mark dead runs", e);
       }
+    }
+  }
+
+  /**
+   * Deletes the runs {@code runIds} (exact ids) with everything they logged, all of them or none: a
+   * run that is still {@code running} with a live writer, or an id the store does not have, stops
+   * the deletion before anything is deleted. Returns how many runs were deleted. The file keeps its
+   * size until {@link #vacuum()}.
+   */
+  public int delete(Collection<String> runIds) {
+    markDeadRuns(); // a run whose writer died is killed, and may go
+    synchronized (conn) {
+      try {
+        int[] n = {0};
+        inTransaction(
+            conn,
+            () -> {
+              for (String id : runIds) {
+                String status = status(id);
+                if ("running".equals(status)) {
+                  throw new IllegalStateException(
+                      "run " + id + " is still running; stop it (or let it end) first");
+                }
+              }
+              try (PreparedStatement del = conn.prepareStatement("DELETE FROM runs WHERE id = ?")) {
+                for (String id : runIds) {
+                  del.setString(1, id);
+                  n[0] += del.executeUpdate();
+                }
+              }
+            });
+        return n[0];
+      } catch (SQLException e) {
+        throw error("cannot delete runs " + runIds, e);
+      }
+    }
+  }
+
+  /** Adds {@code tags} to run {@code runId} (those it has already are left as they are). */
+  public void tag(String runId, Collection<String> tags) {
+    for (String t : tags) {
+      if (t == null || t.isBlank()) {
+        throw new IllegalArgumentException("a tag must not be blank");
+      }
+    }
+    edit(
+        runId,
+        "cannot tag run " + runId,
+        "INSERT OR IGNORE INTO run_tags(run_id, tag) VALUES (?, ?)",
+        tags);
+  }
+
+  /** Removes {@code tags} from run {@code runId} (those it does not have are ignored). */
+  public void untag(String runId, Collection<String> tags) {
+    edit(
+        runId,
+        "cannot untag run " + runId,
+        "DELETE FROM run_tags WHERE run_id = ? AND tag = ?",
+        tags);
+  }
+
+  /** Sets run {@code runId}'s notes; null or blank clears them. */
+  public void setNotes(String runId, String notes) {
+    edit(
+        runId,
+        "cannot set the notes of run " + runId,
+        "UPDATE runs SET notes = ? WHERE id = ?",
+        null,
+        notes == null || notes.isBlank() ? null : notes);
+  }
+
+  /** {@code sql} with (runId, value) for each value, or (extra, runId) once, in one transaction. */
+  private void edit(
+      String runId, String what, String sql, Collection<String> values, String... extra) {
+    synchronized (conn) {
+      try {
+        inTransaction(
+            conn,
+            () -> {
+              status(runId);
+              try (PreparedStatement ps = conn.prepareStatement(sql)) {
+                if (values == null) {
+                  ps.setString(1, extra[0]);
+                  ps.setString(2, runId);
+                  ps.executeUpdate();
+                  return;
+                }
+                for (String v : values) {
+                  ps.setString(1, runId);
+                  ps.setString(2, v);
+                  ps.executeUpdate();
+                }
+              }
+            });
+      } catch (SQLException e) {
+        throw error(what, e);
+      }
+    }
+  }
+
+  /** The status of run {@code id}; an id the store does not have is an error naming it. */
+  private String status(String id) throws SQLException {
+    try (PreparedStatement q = conn.prepareStatement("SELECT status FROM runs WHERE id = ?")) {
+      q.setString(1, id);
+      try (ResultSet rs = q.executeQuery()) {
+        if (!rs.next()) {
+          throw new IllegalArgumentException("no run " + id + " in " + file);
+        }
+        return rs.getString(1);
+      }
+    }
+  }
+
+  /**
+   * Rewrites the file without the space deleted runs left ({@code VACUUM}; it waits for other
+   * writers' transactions) and folds the write-ahead log into it. Returns the store's size on disk
+   * (the file and its {@code -wal}) before and after, in bytes.
+   */
+  public long[] vacuum() {
+    synchronized (conn) {
+      try (Statement st = conn.createStatement()) {
+        long before = sizeOnDisk();
+        st.execute("VACUUM");
+        st.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+        return new long[] {before, sizeOnDisk()};
+      } catch (SQLException e) {
+        throw error("cannot compact the store", e);
+      } catch (IOException e) {
+        throw new StoreException(file, "cannot read its size: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private long sizeOnDisk() throws IOException {
+    Path wal = file.resolveSibling(file.getFileName() + "-wal");
+    return Files.size(file) + (Files.exists(wal) ? Files.size(wal) : 0);
+  }
+
+  interface SqlWork {
+    void run() throws SQLException;
+  }
+
+  /** Runs {@code work} in one write transaction (taken at once, so writers queue, not deadlock). */
+  static void inTransaction(Connection conn, SqlWork work) throws SQLException {
+    try (Statement tx = conn.createStatement()) {
+      tx.execute("BEGIN IMMEDIATE");
+      try {
+        work.run();
+        tx.execute("COMMIT");
+      } catch (SQLException | RuntimeException e) {
+        rollback(tx);
+        throw e;
+      }
+    }
+  }
+
+  static void rollback(Statement tx) {
+    try {
+      tx.execute("ROLLBACK");
+    } catch (SQLException ignored) {
+      // no transaction left to roll back
     }
   }
 

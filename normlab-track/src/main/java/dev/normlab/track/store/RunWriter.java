@@ -134,7 +134,7 @@ public final class RunWriter implements AutoCloseable {
           }
           tx.execute("COMMIT");
         } catch (SQLException | RuntimeException e) {
-          rollback(tx);
+          RunStore.rollback(tx);
           throw e;
         }
       }
@@ -173,7 +173,7 @@ public final class RunWriter implements AutoCloseable {
           w.loadHistory();
           tx.execute("COMMIT");
         } catch (SQLException | RuntimeException e) {
-          rollback(tx);
+          RunStore.rollback(tx);
           throw e;
         }
       }
@@ -677,30 +677,9 @@ public final class RunWriter implements AutoCloseable {
     }
   }
 
-  interface SqlWork {
-    void run() throws SQLException;
-  }
-
   /** Runs {@code work} in one write transaction (taken at once, so writers queue, not deadlock). */
-  void inTransaction(SqlWork work) throws SQLException {
-    try (Statement tx = conn.createStatement()) {
-      tx.execute("BEGIN IMMEDIATE");
-      try {
-        work.run();
-        tx.execute("COMMIT");
-      } catch (SQLException | RuntimeException e) {
-        rollback(tx);
-        throw e;
-      }
-    }
-  }
-
-  private static void rollback(Statement tx) {
-    try {
-      tx.execute("ROLLBACK");
-    } catch (SQLException ignored) {
-      // no transaction left to roll back
-    }
+  void inTransaction(RunStore.SqlWork work) throws SQLException {
+    RunStore.inTransaction(conn, work);
   }
 
   Connection connection() {

@@ -254,6 +254,8 @@ function runColumns() {
     { title: 'batch', sort: 'config.batch_size', value: (r) => r.config.batch_size, num: true },
     ...varyingConfigColumns(),
     { title: 'tags', sort: null, value: (r) => r.tags },
+    // notes set with `normlab runs note`, when a listed run has some
+    ...(state.runs.some((r) => r.notes) ? [{ title: 'notes', sort: null, value: (r) => r.notes }] : []),
     { title: 'group', sort: 'group', value: (r) => r.group },
     { title: 'started', sort: 'started_at', value: (r) => new Date(r.started_at * 1000).toLocaleString() },
     ...summary,
@@ -663,7 +665,7 @@ function renderComparer() {
   const runs = state.allRuns.filter((r) => state.selected.has(r.id));
   $('rc-table').tHead.rows[0].replaceChildren(el('th', {}, 'key'), ...runs.map((r) => el('th', {}, `${r.name} (${r.id})`)));
   const rows = [
-    ['status', (r) => r.status], ['group', (r) => r.group], ['tags', (r) => r.tags],
+    ['status', (r) => r.status], ['group', (r) => r.group], ['tags', (r) => r.tags], ['notes', (r) => r.notes],
     ...[...new Set(runs.flatMap((r) => Object.keys(r.config)))].sort().map((k) => ['config.' + k, (r) => r.config[k]]),
     ...[...new Set(runs.flatMap((r) => Object.keys(r.summary)))].sort().map((k) => ['summary.' + k, (r) => r.summary[k]]),
   ];

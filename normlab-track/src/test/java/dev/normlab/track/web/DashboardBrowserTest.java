@@ -144,6 +144,7 @@ class DashboardBrowserTest {
     String tags =
         driver.findElement(By.cssSelector("tr[data-run='" + StoreFixture.XSS_ID + "']")).getText();
     assertTrue(tags.contains("<script>alert(2)</script>"), tags);
+    assertTrue(tags.contains("<img src=x onerror=alert(3)>"), "notes as text: " + tags);
     assertThrows(NoAlertPresentException.class, () -> driver.switchTo().alert());
   }
 
@@ -280,7 +281,12 @@ class DashboardBrowserTest {
             js(
                 "return [...document.querySelectorAll('#runs-table thead th')]"
                     + ".map(t => t.textContent).join(',')");
-    assertTrue(headers.contains(",lr,batch,optimizer.momentum,tags,"), headers);
+    assertTrue(headers.contains(",lr,batch,optimizer.momentum,tags,notes,group,"), headers);
+    assertTrue(
+        driver
+            .findElement(By.cssSelector("tr[data-run='" + StoreFixture.runId(0) + "']"))
+            .getText()
+            .contains("baseline, no norm"));
     assertFalse(headers.contains("checkpoint_dir") || headers.contains("epochs"), headers);
     assertFalse(headers.contains("watch/"), "--watch's diagnostics are not columns: " + headers);
     // where a run ran is no column either, and of the process's metrics only its peak memory is

@@ -57,6 +57,15 @@ final class StoreFixture {
         ps.setString(2, "<script>alert(2)</script>");
         ps.executeUpdate();
       }
+      // notes, as `normlab runs note` sets them: a column when a listed run has some
+      try (PreparedStatement ps = c.prepareStatement("UPDATE runs SET notes = ? WHERE id = ?")) {
+        ps.setString(1, "baseline, no norm");
+        ps.setString(2, runId(0));
+        ps.executeUpdate();
+        ps.setString(1, "<img src=x onerror=alert(3)>");
+        ps.setString(2, XSS_ID);
+        ps.executeUpdate();
+      }
       c.commit();
     } catch (SQLException e) {
       throw new IllegalStateException(e);

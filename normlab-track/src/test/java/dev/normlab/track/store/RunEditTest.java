@@ -1,0 +1,116 @@
+package dev.normlab.track.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Deleting runs, and editing their tags and notes, as `normlab runs delete|tag|untag|note` do. */
+class RunEditTest {
+  @TempDir Path dir;
+
+  private static final List<String> TABLES =
+      List.of(
+          "runs",
+          "run_tags",
+          "run_config",
+          "metrics",
+          "summary",
+          "tables",
+          "table_rows",
+          "predictions");
+
+  /** A finished run with rows in every table. */
+  private static String finishedRun(RunStore s, String name) {
+    try (RunWriter w = s.newRun(name).group("g").tags("batch").config(Map.of("lr", 0.01)).start()) {
+      for (long step = 1; step <= 500; step++) {
+        w.log("train/loss", step, 1.0 / step);
+      }
+      w.writePredictions(RunWriterTest.predictions(200));
+      w.finish();
+      return w.runId();
+    }
+  }
+
+  private static long rows(Path file, String table, String runId) throws Exception {
+    String column = table.equals("runs") ? "id" : "run_id";
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM " + table + " WHERE " + column + " = '" + runId + "'")) {
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void deletingRunsRemovesTheirRowsEverywhereAndVacuumShrinksTheFile() throws Exception {
+    try (RunStore s = RunStore.open(dir.resolve("runs.db"))) {
+      String a = finishedRun(s, "a");
+      String b = finishedRun(s, "b");
+      String c = finishedRun(s, "c");
+      for (String t : TABLES) {
+        assertTrue(rows(s.file(), t, a) > 0, t);
+      }
+      assertEquals(2, s.delete(List.of(a, b)));
+      for (String t : TABLES) {
+        assertEquals(0, rows(s.file(), t, a), t);
+        assertEquals(0, rows(s.file(), t, b), t);
+        assertTrue(rows(s.file(), t, c) > 0, "the run that stays keeps its " + t);
+      }
+      long[] size = s.vacuum();
+      assertTrue(size[1] < size[0], "the file shrinks: " + size[0] + " -> " + size[1]);
+      assertEquals("ok", s.integrityCheck());
+      assertEquals(500, s.query().history(c, "train/loss").size());
+    }
+  }
+
+  @Test
+  void aRunningRunOrAnUnknownIdStopsTheDeletionBeforeAnythingGoes() {
+    try (RunStore s = RunStore.open(dir.resolve("runs.db"))) {
+      String done = finishedRun(s, "done");
+      try (RunWriter live = s.newRun("live").start()) { // this process writes it: alive
+        var e =
+            assertThrows(IllegalStateException.class, () -> s.delete(List.of(done, live.runId())));
+        assertTrue(
+            e.getMessage().contains("run " + live.runId() + " is still running"), e.getMessage());
+        var unknown =
+            assertThrows(IllegalArgumentException.class, () -> s.delete(List.of(done, "0000beef")));
+        assertEquals("no run 0000beef in " + s.file(), unknown.getMessage());
+        assertTrue(s.query().run(done).isPresent(), "all or nothing");
+        live.finish();
+        assertEquals(2, s.delete(List.of(done, live.runId())));
+      }
+      assertEquals(List.of(), s.query().runs(RunQuery.Filter.all()));
+    }
+  }
+
+  @Test
+  void tagsAndNotesAreEdited() {
+    try (RunStore s = RunStore.open(dir.resolve("runs.db"))) {
+      String id = finishedRun(s, "a");
+      s.tag(id, List.of("keep", "batch", "paper"));
+      assertEquals(List.of("batch", "keep", "paper"), s.query().run(id).orElseThrow().tags());
+      s.untag(id, List.of("paper", "never-had"));
+      assertEquals(List.of("batch", "keep"), s.query().run(id).orElseThrow().tags());
+      assertEquals(1, s.query().runs(new RunQuery.Filter(null, null, "keep")).size());
+      assertThrows(IllegalArgumentException.class, () -> s.tag(id, List.of(" ")));
+      s.setNotes(id, "lr too high; see step 40");
+      assertEquals("lr too high; see step 40", s.query().run(id).orElseThrow().notes());
+      s.setNotes(id, "  ");
+      assertNull(s.query().run(id).orElseThrow().notes());
+      var e = assertThrows(IllegalArgumentException.class, () -> s.setNotes("0000beef", "x"));
+      assertTrue(e.getMessage().startsWith("no run 0000beef"), e.getMessage());
+    }
+  }
+}
