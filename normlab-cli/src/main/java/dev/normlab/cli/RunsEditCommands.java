@@ -224,50 +224,48 @@ final class RunsEditCommands {
     }
   }
 
-  @Command(
-      name = "tag",
-      mixinStandardHelpOptions = true,
-      description = "Add tags to a run (shown in the runs list and filtered by --tag).")
-  static final class Tag implements Callable<Integer> {
+  /**
+   * A run id and tags, given to the store ({@code tag} or {@code untag}); prints the run's tags.
+   */
+  abstract static class TagEdit implements Callable<Integer> {
     @picocli.CommandLine.Mixin StoreOption store = new StoreOption();
 
     @Parameters(index = "0", paramLabel = "ID", description = "run id or unique id prefix")
     String id;
 
-    @Parameters(index = "1..*", arity = "1..*", paramLabel = "TAG", description = "tags to add")
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "TAG", description = "tags")
     List<String> tags;
+
+    abstract void apply(RunStore s, String runId, List<String> tags);
 
     @Override
     public Integer call() {
       try (RunStore s = RunStore.openExisting(store.store)) {
         String runId = resolve(s.query(), List.of(id)).get(0);
-        s.tag(runId, tags);
-        System.out.println(
-            runId + ": " + String.join(", ", s.query().run(runId).orElseThrow().tags()));
+        apply(s, runId, tags);
+        List<String> now = s.query().run(runId).orElseThrow().tags();
+        System.out.println(runId + ": " + (now.isEmpty() ? "(no tags)" : String.join(", ", now)));
       }
       return 0;
     }
   }
 
-  @Command(name = "untag", mixinStandardHelpOptions = true, description = "Remove tags from a run.")
-  static final class Untag implements Callable<Integer> {
-    @picocli.CommandLine.Mixin StoreOption store = new StoreOption();
-
-    @Parameters(index = "0", paramLabel = "ID", description = "run id or unique id prefix")
-    String id;
-
-    @Parameters(index = "1..*", arity = "1..*", paramLabel = "TAG", description = "tags to remove")
-    List<String> tags;
-
+  @Command(
+      name = "tag",
+      mixinStandardHelpOptions = true,
+      description = "Add tags to a run (shown in the runs list and filtered by --tag).")
+  static final class Tag extends TagEdit {
     @Override
-    public Integer call() {
-      try (RunStore s = RunStore.openExisting(store.store)) {
-        String runId = resolve(s.query(), List.of(id)).get(0);
-        s.untag(runId, tags);
-        System.out.println(
-            runId + ": " + String.join(", ", s.query().run(runId).orElseThrow().tags()));
-      }
-      return 0;
+    void apply(RunStore s, String runId, List<String> tags) {
+      s.tag(runId, tags);
+    }
+  }
+
+  @Command(name = "untag", mixinStandardHelpOptions = true, description = "Remove tags from a run.")
+  static final class Untag extends TagEdit {
+    @Override
+    void apply(RunStore s, String runId, List<String> tags) {
+      s.untag(runId, tags);
     }
   }
 

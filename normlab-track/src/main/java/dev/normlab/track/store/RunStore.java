@@ -50,7 +50,9 @@ public final class RunStore implements AutoCloseable {
 
   private static final byte[] SQLITE_MAGIC =
       "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
-  private static final Set<String> OUR_TABLES =
+
+  /** The store's tables. */
+  static final Set<String> OUR_TABLES =
       Set.of(
           "runs",
           "run_tags",

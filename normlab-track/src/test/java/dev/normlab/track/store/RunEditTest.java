@@ -59,11 +59,11 @@ class RunEditTest {
       String a = finishedRun(s, "a");
       String b = finishedRun(s, "b");
       String c = finishedRun(s, "c");
-      for (String t : TABLES) {
+      for (String t : RunStore.OUR_TABLES) {
         assertTrue(rows(s.file(), t, a) > 0, t);
       }
       assertEquals(2, s.delete(List.of(a, b)));
-      for (String t : TABLES) {
+      for (String t : RunStore.OUR_TABLES) {
         assertEquals(0, rows(s.file(), t, a), t);
         assertEquals(0, rows(s.file(), t, b), t);
         assertTrue(rows(s.file(), t, c) > 0, "the run that stays keeps its " + t);
