@@ -138,9 +138,14 @@ public final class StoreReader implements AutoCloseable {
         run.put("group", rs.getString(3));
         String status = rs.getString(4);
         run.put("status", status);
-        run.put("started_at", rs.getDouble(5));
-        run.put("ended_at", nullableDouble(rs, 6));
+        double started = rs.getDouble(5);
+        run.put("started_at", started);
+        Double ended = nullableDouble(rs, 6);
+        run.put("ended_at", ended);
         Double heartbeat = nullableDouble(rs, 7);
+        // how long it ran: to its end, or while running to its writer's last sign of life
+        Double until = ended != null ? ended : heartbeat;
+        run.put("runtime", until == null ? null : Math.max(0, until - started));
         run.put(
             "stale",
             "running".equals(status) && (heartbeat == null || now - heartbeat > STALE_SECONDS));

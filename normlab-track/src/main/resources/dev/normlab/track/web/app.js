@@ -34,6 +34,14 @@ function fmt(v) {
   return String(v);
 }
 
+/** Seconds as h:mm:ss (m:ss under an hour). */
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return null;
+  const t = Math.round(seconds), h = Math.floor(t / 3600), m = Math.floor(t / 60) % 60, sec = t % 60;
+  const mm = h > 0 ? String(m).padStart(2, '0') : String(m);
+  return (h > 0 ? h + ':' : '') + mm + ':' + String(sec).padStart(2, '0');
+}
+
 function runLabel(id) {
   const r = state.allRuns.find((x) => x.id === id);
   if (!r) return id;
@@ -258,6 +266,7 @@ function runColumns() {
     ...(state.runs.some((r) => r.notes) ? [{ title: 'notes', sort: null, value: (r) => r.notes }] : []),
     { title: 'group', sort: 'group', value: (r) => r.group },
     { title: 'started', sort: 'started_at', value: (r) => new Date(r.started_at * 1000).toLocaleString() },
+    { title: 'runtime', sort: null, value: (r) => duration(r.runtime), num: true },
     ...summary,
   ];
 }
@@ -291,7 +300,9 @@ function renderRunsTable() {
       selectionChanged();
     } });
     return el('tr', { dataset: { run: r.id } }, el('td', {}, box),
-      ...cols.map((c) => el('td', { class: (c.num ? 'num ' : '') + (c.title === 'status' ? 'status-' + r.status : '') }, fmt(c.value(r)))));
+      ...cols.map((c) => el('td', { class: (c.num ? 'num ' : '') + (c.title === 'status' ? 'status-' + r.status : ''),
+        // a failed run says why when its status is pointed at
+        title: c.title === 'status' && r.error ? r.error : '' }, fmt(c.value(r)))));
   }));
   if (state.runs.length === 0) body.append(el('tr', {}, el('td', { colSpan: cols.length + 1, class: 'hint' }, 'no runs match')));
 }
@@ -665,7 +676,7 @@ function renderComparer() {
   const runs = state.allRuns.filter((r) => state.selected.has(r.id));
   $('rc-table').tHead.rows[0].replaceChildren(el('th', {}, 'key'), ...runs.map((r) => el('th', {}, `${r.name} (${r.id})`)));
   const rows = [
-    ['status', (r) => r.status], ['group', (r) => r.group], ['tags', (r) => r.tags], ['notes', (r) => r.notes],
+    ['status', (r) => r.status], ['group', (r) => r.group], ['tags', (r) => r.tags], ['notes', (r) => r.notes], ['error', (r) => r.error], ['runtime', (r) => duration(r.runtime)],
     ...[...new Set(runs.flatMap((r) => Object.keys(r.config)))].sort().map((k) => ['config.' + k, (r) => r.config[k]]),
     ...[...new Set(runs.flatMap((r) => Object.keys(r.summary)))].sort().map((k) => ['summary.' + k, (r) => r.summary[k]]),
   ];

@@ -67,6 +67,18 @@ class DashboardApiTest {
   }
 
   @Test
+  void aRunsRuntimeIsToItsEndOrWhileRunningToItsLastHeartbeat() {
+    var byId = new java.util.HashMap<String, Map<String, Object>>();
+    for (var r : runs("")) {
+      byId.put((String) r.get("id"), r);
+    }
+    // the fixture's runs end, or last beat, 500 s after they start
+    assertEquals(500.0, ((Number) byId.get("run1batch").get("runtime")).doubleValue(), 1e-6);
+    assertEquals(
+        500.0, ((Number) byId.get(StoreFixture.XSS_ID).get("runtime")).doubleValue(), 1e-6);
+  }
+
+  @Test
   @SuppressWarnings("unchecked")
   void runsSortBySummaryMetric() {
     List<Map<String, Object>> desc = runs("?sort=summary.test/accuracy&order=desc");

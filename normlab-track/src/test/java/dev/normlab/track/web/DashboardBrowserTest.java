@@ -145,6 +145,10 @@ class DashboardBrowserTest {
         driver.findElement(By.cssSelector("tr[data-run='" + StoreFixture.XSS_ID + "']")).getText();
     assertTrue(tags.contains("<script>alert(2)</script>"), tags);
     assertTrue(tags.contains("<img src=x onerror=alert(3)>"), "notes as text: " + tags);
+    WebElement status =
+        driver.findElement(
+            By.cssSelector("tr[data-run='" + StoreFixture.XSS_ID + "'] td.status-running"));
+    assertEquals("<b>loss became NaN at step 3</b>", status.getDomProperty("title"));
     assertThrows(NoAlertPresentException.class, () -> driver.switchTo().alert());
   }
 
@@ -287,6 +291,14 @@ class DashboardBrowserTest {
             .findElement(By.cssSelector("tr[data-run='" + StoreFixture.runId(0) + "']"))
             .getText()
             .contains("baseline, no norm"));
+    // how long each ran, after when it started
+    assertTrue(headers.contains(",started,runtime,"), headers);
+    assertTrue(
+        driver
+            .findElement(By.cssSelector("tr[data-run='" + StoreFixture.runId(0) + "']"))
+            .getText()
+            .contains(" 8:20"),
+        "500 s");
     assertFalse(headers.contains("checkpoint_dir") || headers.contains("epochs"), headers);
     assertFalse(headers.contains("watch/"), "--watch's diagnostics are not columns: " + headers);
     // where a run ran is no column either, and of the process's metrics only its peak memory is

@@ -66,6 +66,11 @@ final class StoreFixture {
         ps.setString(2, XSS_ID);
         ps.executeUpdate();
       }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE runs SET error = ? WHERE id = ?")) {
+        ps.setString(1, "<b>loss became NaN at step 3</b>"); // shown when its status is pointed at
+        ps.setString(2, XSS_ID);
+        ps.executeUpdate();
+      }
       c.commit();
     } catch (SQLException e) {
       throw new IllegalStateException(e);
