@@ -9,13 +9,17 @@ import dev.normlab.io.Checkpoint;
 import dev.normlab.io.Json;
 import dev.normlab.models.ReferenceCnn;
 import dev.normlab.tensor.Rng;
+import dev.normlab.track.store.RunStore;
 import dev.normlab.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code normlab eval}: test-set accuracy and loss of a checkpoint. */
 @Command(
@@ -25,9 +29,30 @@ import picocli.CommandLine.Option;
 final class EvalCommand implements Callable<Integer> {
   @Option(
       names = "--checkpoint",
-      required = true,
       description = "a .safetensors checkpoint written by train/compare")
   Path checkpoint;
+
+  @Option(
+      names = "--run",
+      paramLabel = "ID",
+      description =
+          "instead of --checkpoint: a run in the store (id or unique prefix), its best"
+              + " checkpoint (see --which)")
+  String run;
+
+  @Option(
+      names = "--which",
+      defaultValue = "best",
+      description = "with --run: best (the best epoch's) or last (default: ${DEFAULT-VALUE})")
+  String which;
+
+  @Option(
+      names = "--store",
+      defaultValue = "normlab-runs/runs.db",
+      description = "with --run: the run store file (default: ${DEFAULT-VALUE})")
+  Path store;
+
+  @Spec CommandSpec spec;
 
   @Option(names = "--dataset", description = "override the dataset recorded in the checkpoint")
   String dataset;
@@ -41,9 +66,41 @@ final class EvalCommand implements Callable<Integer> {
       description = "evaluate on the first N test images (0 = all)")
   int limitTest;
 
+  /** The run's {@code best.safetensors} (or last) in the checkpoint directory its config names. */
+  private Path checkpointOf(String idOrPrefix) throws Json.ParseException {
+    try (RunStore s = RunStore.openExisting(store)) {
+      String id =
+          s.query()
+              .run(idOrPrefix)
+              .orElseThrow(
+                  () -> new IllegalArgumentException("no run with id or prefix " + idOrPrefix))
+              .id();
+      var dir = s.query().config(id).get("checkpoint_dir");
+      if (dir == null || !dir.json().startsWith("\"")) {
+        throw new IllegalArgumentException("run " + id + " records no checkpoint directory");
+      }
+      Path file = Path.of((String) Json.parse(dir.json())).resolve(which + ".safetensors");
+      if (!Files.isRegularFile(file)) {
+        throw new IllegalArgumentException(
+            "run " + id + " has no " + which + " checkpoint: " + file + " is missing");
+      }
+      return file;
+    }
+  }
+
   @Override
   @SuppressWarnings("unchecked")
   public Integer call() throws Exception {
+    if ((checkpoint == null) == (run == null)) {
+      throw new ParameterException(spec.commandLine(), "give --checkpoint FILE or --run ID");
+    }
+    if (!which.equals("best") && !which.equals("last")) {
+      throw new ParameterException(
+          spec.commandLine(), "--which must be best or last, got " + which);
+    }
+    if (run != null) {
+      checkpoint = checkpointOf(run);
+    }
     if (Files.isDirectory(checkpoint)) {
       // a run's checkpoint folder: name its files rather than say there is nothing
       try (var files = Files.list(checkpoint)) {

@@ -56,7 +56,9 @@ class CliErrorsTest {
         "--data-dir",
         "/nonexistent/normlab-data",
         "--no-track");
-    usage("Missing required option: '--checkpoint=<checkpoint>'", "eval");
+    usage("give --checkpoint FILE or --run ID", "eval");
+    usage("give --checkpoint FILE or --run ID", "eval", "--checkpoint", "a", "--run", "b");
+    usage("--which must be best or last, got first", "eval", "--run", "b", "--which", "first");
     usage("Unmatched argument at index 0: 'trian'", "trian");
     usage("unknown norm 'nope'", "compare", "--norms", "batch,nope", "--no-track");
     // An option of another optimizer or schedule is refused, not silently ignored.

@@ -60,6 +60,12 @@ class TrackingCliTest {
     return List.of();
   }
 
+  private static String[] concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all.toArray(String[]::new);
+  }
+
   /** A tiny training run; {@code extra} options replace the defaults of the same name. */
   private Result train(String... extra) {
     List<String> args = new ArrayList<>(List.of("train"));
@@ -132,6 +138,57 @@ class TrackingCliTest {
       assertEquals(128, q.tableRows(id, "predictions"));
       assertEquals("ok", s.integrityCheck());
     }
+
+    // the run's checkpoints, found through the store
+    Result ev =
+        cli(
+            concat(
+                List.of(
+                    "eval",
+                    "--run",
+                    id.substring(0, 5),
+                    "--store",
+                    db.toString(),
+                    "--limit-test",
+                    "128"),
+                dataDirArgs()));
+    assertEquals(0, ev.code(), ev.err());
+    assertTrue(ev.out().contains("best.safetensors (norm instance, epoch 1): test acc "), ev.out());
+    Path best = dir.resolve("out/checkpoints/mnist-instance-s0/best.safetensors");
+    Files.delete(best);
+    Result missing = cli("eval", "--run", id, "--store", db.toString());
+    assertEquals(1, missing.code(), missing.out());
+    assertTrue(
+        missing
+                .err()
+                .contains(
+                    "run "
+                        + id
+                        + " has no best checkpoint: "
+                        + best.toAbsolutePath()
+                        + " is missing")
+            || missing
+                .err()
+                .contains("run " + id + " has no best checkpoint: " + best + " is missing"),
+        missing.err());
+    Result last =
+        cli(
+            concat(
+                List.of(
+                    "eval",
+                    "--run",
+                    id,
+                    "--which",
+                    "last",
+                    "--store",
+                    db.toString(),
+                    "--limit-test",
+                    "16"),
+                dataDirArgs()));
+    assertEquals(0, last.code(), last.err());
+    assertTrue(last.out().contains("last.safetensors"), last.out());
+    Result gone = cli("eval", "--run", "ffff", "--store", db.toString());
+    assertTrue(gone.err().contains("no run with id or prefix ffff"), gone.err());
 
     Result runs = cli("runs", "--store", db.toString());
     assertEquals(0, runs.code(), runs.err());
