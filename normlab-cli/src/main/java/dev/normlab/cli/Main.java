@@ -16,6 +16,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       TrainCommand.class,
       CompareCommand.class,
       SweepCommand.class,
+      LrFindCommand.class,
       EvalCommand.class,
       BenchCommand.class,
       ServeCommand.class,

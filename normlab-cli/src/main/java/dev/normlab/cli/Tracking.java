@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Connects training runs to the run store (or to nothing, with --no-track). The store is opened at
@@ -28,10 +29,17 @@ final class Tracking implements AutoCloseable {
   }
 
   TrainingListener listener(String runName, String group, TrainConfig config) {
+    return listener(runName, group, config, Map.of());
+  }
+
+  /** With {@code extraConfig} over the config's entries (a null value drops the key). */
+  TrainingListener listener(
+      String runName, String group, TrainConfig config, Map<String, Object> extraConfig) {
     if (store == null) {
       return new TrainingListener() {};
     }
-    TrackingListener l = new TrackingListener(store, runName, group, List.of(), config);
+    TrackingListener l =
+        new TrackingListener(store, runName, group, List.of(), config).config(extraConfig);
     listeners.add(l);
     return l;
   }

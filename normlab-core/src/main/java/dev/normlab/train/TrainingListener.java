@@ -25,6 +25,12 @@ public interface TrainingListener {
    */
   default void onWatch(long step, java.util.Map<String, Double> stats) {}
 
+  /**
+   * Other metrics of a step, after its {@link #onStep}: {@link LrFinder}'s smoothed loss and, at
+   * its last step, its result ({@code lr_find/...}).
+   */
+  default void onMetrics(long step, java.util.Map<String, Double> metrics) {}
+
   /** After each epoch's evaluation, before that epoch's checkpoint is written. */
   default void onEpoch(EpochResult result) {}
 
@@ -72,6 +78,11 @@ public interface TrainingListener {
       @Override
       public void onWatch(long s, java.util.Map<String, Double> stats) {
         for (var l : ls) l.onWatch(s, stats);
+      }
+
+      @Override
+      public void onMetrics(long s, java.util.Map<String, Double> metrics) {
+        for (var l : ls) l.onMetrics(s, metrics);
       }
 
       @Override

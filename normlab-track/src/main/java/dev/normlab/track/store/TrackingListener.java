@@ -44,6 +44,7 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
   private SystemMetrics system;
   private long systemWall;
   private long systemStep = -1;
+  private final Map<String, Object> extraConfig = new LinkedHashMap<>();
 
   /**
    * @param config the config the run will have (recorded even if training fails before it starts);
@@ -72,6 +73,15 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
       throw new IllegalArgumentException("system metrics interval must be >= 0, got " + every);
     }
     systemEveryNanos = every.toNanos();
+    return this;
+  }
+
+  /**
+   * Config entries beside (or instead of) the {@link TrainConfig}'s, e.g. the lr range test's
+   * range; a null value removes a key that does not apply. Call before {@link #onStart}.
+   */
+  public TrackingListener config(Map<String, Object> extra) {
+    extraConfig.putAll(extra);
     return this;
   }
 
@@ -119,6 +129,13 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
       allTags.add(config.dataset());
     }
     Map<String, Object> stored = config == null ? new LinkedHashMap<>() : configMap(config);
+    for (var e : extraConfig.entrySet()) {
+      if (e.getValue() == null) {
+        stored.remove(e.getKey());
+      } else {
+        stored.put(e.getKey(), e.getValue());
+      }
+    }
     stored.put("env", RunEnvironment.describe());
     writer = store.newRun(name).group(group).tags(allTags).config(stored).start();
     writer.summaryRule("test/accuracy", SummaryRule.BEST_MAX);
@@ -169,7 +186,12 @@ public final class TrackingListener implements TrainingListener, AutoCloseable {
 
   @Override
   public void onWatch(long step, Map<String, Double> stats) {
-    for (var e : stats.entrySet()) {
+    onMetrics(step, stats);
+  }
+
+  @Override
+  public void onMetrics(long step, Map<String, Double> metrics) {
+    for (var e : metrics.entrySet()) {
       writer.log(e.getKey(), step, e.getValue());
     }
   }

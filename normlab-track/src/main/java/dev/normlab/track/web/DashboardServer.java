@@ -384,7 +384,7 @@ public final class DashboardServer implements AutoCloseable {
     String runList = p.required("run", Params.RUN_LIST);
     String key = p.required("key", Params.KEY);
     StoreReader.XAxis x =
-        StoreReader.XAxis.parse(p.oneOf("x", Set.of("step", "epoch", "time"), "step"));
+        StoreReader.XAxis.parse(p.oneOf("x", Set.of("step", "epoch", "time", "lr"), "step"));
     int maxPoints = p.intOr("max_points", 1000, 2, 10_000);
     String[] runs = runList.split(",");
     if (runs.length > MAX_RUNS_PER_CHART) {

@@ -304,14 +304,17 @@ public final class StoreReader implements AutoCloseable {
   public enum XAxis {
     STEP,
     EPOCH,
-    TIME;
+    TIME,
+    /** The lr of the same step ({@code train/lr}): an lr range test's curve (log scale). */
+    LR;
 
     public static XAxis parse(String s) {
       return switch (s) {
         case "step" -> STEP;
         case "epoch" -> EPOCH;
         case "time" -> TIME;
-        default -> throw new BadRequest("x must be step, epoch or time, got '" + s + "'");
+        case "lr" -> LR;
+        default -> throw new BadRequest("x must be step, epoch, time or lr, got '" + s + "'");
       };
     }
   }
@@ -340,8 +343,20 @@ public final class StoreReader implements AutoCloseable {
     }
   }
 
-  /** The full history of one metric of one run, finite values only, ordered by x. */
+  /**
+   * The full history of one metric of one run, finite values only, in step order (so ordered by x,
+   * but for the lr of a run whose schedule lowers it; steps without a logged lr have no point
+   * then).
+   */
   public Series metric(String run, String key, XAxis axis) throws SQLException {
+    if (axis == XAxis.LR) {
+      return query(
+          run,
+          "SELECT l.value, m.value, m.step FROM metrics m JOIN metrics l ON l.run_id = m.run_id"
+              + " AND l.key = 'train/lr' AND l.step = m.step WHERE m.run_id = ? AND m.key = ?"
+              + " AND m.value IS NOT NULL ORDER BY m.step",
+          key);
+    }
     String xExpr =
         axis == XAxis.TIME
             ? "m.wall - (SELECT started_at FROM runs WHERE id = m.run_id)"

@@ -366,7 +366,8 @@ function chartFrame(title, x, yType) {
     legend: { type: 'scroll', bottom: 0 },
     grid: { left: 60, right: 20, top: 32, bottom: 56 },
     xAxis: {
-      type: 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax',
+      // an lr range test's lr grows exponentially: decades apart
+      type: x === 'lr' ? 'log' : 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax',
       axisLabel: { formatter: (v) => fmt(v) }, // the first epoch's first step is at 0.05, not 0.04999…
     },
     yAxis: { type: yType, scale: true },
@@ -763,6 +764,8 @@ async function init() {
   const linked = new URLSearchParams(hashQuery || '');
   state.linkedMetrics = (linked.get('metrics') || '').split(',').filter(Boolean);
   state.linkedRuns = (linked.get('runs') || '').split(',').filter(Boolean);
+  // ... and the x axis: &x=lr for an lr range test (normlab lr-find prints such a link)
+  if ([...$('c-x').options].some((o) => o.value === linked.get('x'))) $('c-x').value = linked.get('x');
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
   fillKeySelect($('c-keys'), metricKeys,
     linkedOr(metricKeys, ['test/accuracy', 'train/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']));
