@@ -102,15 +102,16 @@ public final class ReportWriter {
     Map<String, Object> confusion = new LinkedHashMap<>();
     List<String> images = new ArrayList<>();
     Map<String, Integer> imageIndex = new HashMap<>();
-    boolean lrRangeTest = ((List<?>) keys.get("metrics")).contains("lr_find/smoothed_loss");
     for (Map<String, Object> run : runs) {
       String id = (String) run.get("id");
       Map<String, Object> byKey = new LinkedHashMap<>();
+      boolean lrRangeTest =
+          reader.metric(id, "lr_find/smoothed_loss", StoreReader.XAxis.STEP).size() > 0;
       for (String key : (List<String>) keys.get("metrics")) {
         Map<String, Object> byX = new LinkedHashMap<>();
         for (StoreReader.XAxis x : StoreReader.XAxis.values()) {
           if (x == StoreReader.XAxis.LR && !lrRangeTest) {
-            continue; // an lr axis only where a range test swept it: the file stays smaller
+            continue; // an lr axis only for a range test's runs: the file stays smaller
           }
           StoreReader.Series s = reader.metric(id, key, x).downsample(REPORT_POINTS);
           List<Object> points = new ArrayList<>(s.size());
