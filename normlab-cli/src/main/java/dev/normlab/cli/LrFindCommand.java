@@ -151,7 +151,7 @@ final class LrFindCommand implements Callable<Integer> {
       if (!opts.noTrack) {
         System.out.println(
             "curves:      ./normlab serve, then"
-                + " http://127.0.0.1:8080/#runs?metrics=lr_find/smoothed_loss,train/loss&x=lr");
+                + " http://127.0.0.1:8080/#runs?metrics=lr_find/smoothed_loss,train/loss&x=lr&log=1");
         System.out.println("report:      ./normlab report --group " + g + " --out report.html");
       }
     }

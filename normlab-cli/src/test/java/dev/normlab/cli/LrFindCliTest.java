@@ -35,7 +35,8 @@ class LrFindCliTest {
             "(?s)norm +lowest loss at +suggested \\(/10\\) +steepest at"
                 + " +diverged at +last loss\nnone .*\ngroup .*"),
         table);
-    assertTrue(r.out().contains("#runs?metrics=lr_find/smoothed_loss,train/loss&x=lr"), r.out());
+    assertTrue(
+        r.out().contains("#runs?metrics=lr_find/smoothed_loss,train/loss&x=lr&log=1"), r.out());
     try (RunStore s = RunStore.openExisting(dir.resolve("runs.db"))) {
       RunQuery q = s.query();
       var runs = q.runs(RunQuery.Filter.all());

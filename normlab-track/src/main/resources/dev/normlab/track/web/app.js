@@ -764,8 +764,9 @@ async function init() {
   const linked = new URLSearchParams(hashQuery || '');
   state.linkedMetrics = (linked.get('metrics') || '').split(',').filter(Boolean);
   state.linkedRuns = (linked.get('runs') || '').split(',').filter(Boolean);
-  // ... and the x axis: &x=lr for an lr range test (normlab lr-find prints such a link)
+  // ... and the axes: &x=lr for an lr range test (normlab lr-find prints such a link)
   if ([...$('c-x').options].some((o) => o.value === linked.get('x'))) $('c-x').value = linked.get('x');
+  if (linked.get('log') === '1') $('c-log').checked = true; // &log=1: a log y axis
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
   fillKeySelect($('c-keys'), metricKeys,
     linkedOr(metricKeys, ['test/accuracy', 'train/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']));

@@ -213,7 +213,7 @@ class DashboardBrowserTest {
     open(server.url() + "#runs?metrics=no/such");
     waiting().until(d -> "test/accuracy,test/loss,train/loss".equals(js(charts)));
     // ... and the x axis: an lr range test's link draws against the lr, on a log axis
-    open(server.url() + "#runs?metrics=train/loss&x=lr");
+    open(server.url() + "#runs?metrics=train/loss&x=lr&log=1");
     waiting().until(d -> "train/loss".equals(js(charts)));
     assertEquals("lr", js("return document.getElementById('c-x').value"));
     assertEquals(
@@ -221,6 +221,11 @@ class DashboardBrowserTest {
         js(
             "return echarts.getInstanceByDom(document.querySelector('#charts .chart'))"
                 + ".getOption().xAxis[0].type"));
+    assertEquals(
+        "log",
+        js(
+            "return echarts.getInstanceByDom(document.querySelector('#charts .chart'))"
+                + ".getOption().yAxis[0].type"));
     open(server.url() + "#runs?metrics=train/loss&x=bogus");
     waiting().until(d -> "1".equals(js("return document.body.dataset.ready")));
     assertEquals("step", js("return document.getElementById('c-x').value"));
