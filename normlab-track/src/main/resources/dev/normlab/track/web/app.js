@@ -368,7 +368,8 @@ function chartFrame(title, x, yType) {
     xAxis: {
       // an lr range test's lr grows exponentially: decades apart
       type: x === 'lr' ? 'log' : 'value', name: x, nameLocation: 'middle', nameGap: 24, min: 'dataMin', max: 'dataMax',
-      axisLabel: { formatter: (v) => fmt(v) }, // the first epoch's first step is at 0.05, not 0.04999…
+      // the first epoch's first step is at 0.05, not 0.04999…; a log axis's decades read 1e-6
+      axisLabel: { formatter: (v) => fmt(v).replace(/\.?0+e/, 'e') },
     },
     yAxis: { type: yType, scale: true },
   };
