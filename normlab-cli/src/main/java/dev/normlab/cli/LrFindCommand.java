@@ -21,10 +21,11 @@ import picocli.CommandLine.Spec;
     name = "lr-find",
     mixinStandardHelpOptions = true,
     description = {
-      "The learning-rate range test, once per norm: a fresh reference CNN trained for --steps"
-          + " steps while the lr grows exponentially from --start-lr to --end-lr; prints where"
-          + " the smoothed training loss falls fastest, where it is lowest (a tenth of that is"
-          + " the classic lr to train with) and where it blows up.",
+      "The learning-rate range test, once per norm: where the loss falls fastest, is lowest and"
+          + " blows up.",
+      "A fresh reference CNN is trained for --steps steps while the lr grows exponentially from"
+          + " --start-lr to --end-lr; the smoothed training loss says where to train (a tenth of"
+          + " the lr where it is lowest is the classic choice).",
       "Example: normlab lr-find --norms none,batch,group --steps 200"
     })
 final class LrFindCommand implements Callable<Integer> {
