@@ -23,10 +23,13 @@ import java.util.concurrent.Future;
  */
 public final class DataLoader implements Iterable<DataLoader.Batch>, AutoCloseable {
 
-  /** One batch: images {@code [B, 1, rows, cols]}, INT64 labels {@code [B]}, dataset indices. */
+  /**
+   * One batch: images {@code [B, 1, rows, cols]}, INT64 labels {@code [B]}, dataset indices (null
+   * for a batch made on the fly, not drawn from a dataset).
+   */
   public record Batch(Tensor images, Tensor labels, int[] indices) {
     public int size() {
-      return indices.length;
+      return images.shape()[0];
     }
   }
 

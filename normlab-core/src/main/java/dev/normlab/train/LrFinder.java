@@ -7,14 +7,17 @@ import dev.normlab.data.MnistLike;
 import dev.normlab.kernels.BufferScope;
 import dev.normlab.kernels.Parallel;
 import dev.normlab.models.ReferenceCnn;
+import dev.normlab.nn.Module;
 import dev.normlab.nn.functional.F;
 import dev.normlab.optim.Optimizer;
 import dev.normlab.tensor.Rng;
 import dev.normlab.tensor.Tensor;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /**
  * The learning-rate range test (Smith, "Cyclical Learning Rates for Training Neural Networks",
@@ -24,8 +27,10 @@ import java.util.Map;
  * of where it is lowest, is a good lr to train with; where it blows up is the edge of stability —
  * which the normalization layers move.
  *
- * <p>The model, data order, optimizer (its momentum etc.; its lr is the test's) and threads come
- * from a {@link TrainConfig}, as a training run's would; nothing is checkpointed or evaluated.
+ * <p>{@link #run()} tests the reference CNN: its model, data order, optimizer (its momentum etc.;
+ * its lr is the test's) and threads come from a {@link TrainConfig}, as a training run's would;
+ * nothing is checkpointed or evaluated. {@link #search} tests a model of one's own and leaves it as
+ * it was.
  */
 public final class LrFinder {
   /** The loss smoothing of fastai and torch-lr-finder (an exponential moving average). */
@@ -133,12 +138,8 @@ public final class LrFinder {
     ReferenceCnn model =
         new ReferenceCnn(ReferenceCnn.Norm.parse(config.norm()), config.groups(), rng);
     Optimizer opt = config.optim().create(model.parameters());
-    List<Point> points = new ArrayList<>();
-    double average = 0;
-    double lowest = Double.POSITIVE_INFINITY;
-    double diverged = Double.NaN;
     long t0 = System.nanoTime();
-    long images = 0;
+    Result r;
     try (DataLoader loader =
         DataLoader.builder(train)
             .batchSize(config.batchSize())
@@ -148,50 +149,110 @@ public final class LrFinder {
             .prefetch(true)
             .build()) {
       listener.onStart(config, options.steps());
-      model.train();
-      int i = 0;
-      while (i < options.steps() && Double.isNaN(diverged)) {
-        int epoch = loader.epoch() + 1;
-        for (DataLoader.Batch b : loader) {
-          double lr = options.lr(i);
-          for (Optimizer.ParamGroup g : opt.paramGroups()) {
-            g.setLr(lr);
-          }
-          double loss;
-          try (var buffers = BufferScope.open()) {
-            opt.zeroGradRecycling();
-            Tensor l = F.crossEntropy(model.forward(b.images()), b.labels());
-            loss = l.item();
-            if (Double.isFinite(loss)) {
-              l.backward();
-              opt.step();
-            }
-          }
-          images += b.size();
-          long step = i + 1;
-          double secs = (System.nanoTime() - t0) / 1e9;
-          listener.onStep(step, epoch, loss, lr, images / Math.max(secs, 1e-9));
-          average = SMOOTHING * average + (1 - SMOOTHING) * loss;
-          double smoothed = average / (1 - Math.pow(SMOOTHING, step));
-          points.add(new Point(step, lr, loss, smoothed));
-          listener.onMetrics(step, Map.of("lr_find/smoothed_loss", smoothed));
-          lowest = Math.min(lowest, smoothed);
-          i++;
-          if (!Double.isFinite(smoothed) || smoothed > options.divergeFactor() * lowest) {
-            diverged = lr;
-            break;
-          }
-          if (i == options.steps()) {
-            break;
-          }
-        }
-      }
+      r = sweep(model, opt, loader, F::crossEntropy, options, listener);
     }
-    Result r = analyse(points, diverged);
-    listener.onMetrics(points.get(points.size() - 1).step(), r.metrics());
+    listener.onMetrics(r.points().get(r.points().size() - 1).step(), r.metrics());
     listener.onFinish(
         new TrainResult(config, List.of(), (System.nanoTime() - t0) / 1e9, null, null));
     return r;
+  }
+
+  /**
+   * The range test on a model of one's own, as torch-lr-finder's {@code range_test}: {@code model}
+   * trained with {@code opt} on {@code loader}'s batches (epoch after epoch while the steps last),
+   * the lr of {@code opt}'s groups set step by step. Afterwards the model's parameters and buffers,
+   * the optimizer's state and its groups' lr are what they were before: the test only looks. {@code
+   * listener} (may be null) hears {@code onStep} and {@code onMetrics} of each step.
+   */
+  public static Result search(
+      Module model,
+      Optimizer opt,
+      Iterable<DataLoader.Batch> batches,
+      BiFunction<Tensor, Tensor, Tensor> loss,
+      Options options,
+      TrainingListener listener) {
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    for (var e : model.stateDict().entrySet()) {
+      weights.put(e.getKey(), e.getValue().copy());
+    }
+    Map<String, Tensor> state = opt.state();
+    String groups = opt.paramGroupsJson();
+    boolean training = model.isTraining();
+    try {
+      return sweep(
+          model,
+          opt,
+          batches,
+          loss,
+          options,
+          listener == null ? new TrainingListener() {} : listener);
+    } finally {
+      model.loadStateDict(weights, true);
+      opt.loadState(state);
+      opt.loadParamGroupsJson(groups);
+      model.train(training);
+    }
+  }
+
+  /** The test's steps: one lr each, until the last or the loss blows up. */
+  private static Result sweep(
+      Module model,
+      Optimizer opt,
+      Iterable<DataLoader.Batch> batches,
+      BiFunction<Tensor, Tensor, Tensor> lossFn,
+      Options options,
+      TrainingListener listener) {
+    List<Point> points = new ArrayList<>();
+    double average = 0;
+    double lowest = Double.POSITIVE_INFINITY;
+    double diverged = Double.NaN;
+    long t0 = System.nanoTime();
+    long images = 0;
+    model.train();
+    int i = 0;
+    int epoch = 0;
+    while (i < options.steps() && Double.isNaN(diverged)) {
+      epoch++;
+      boolean any = false;
+      for (DataLoader.Batch b : batches) {
+        any = true;
+        double lr = options.lr(i);
+        for (Optimizer.ParamGroup g : opt.paramGroups()) {
+          g.setLr(lr);
+        }
+        double loss;
+        try (var buffers = BufferScope.open()) {
+          opt.zeroGradRecycling();
+          Tensor l = lossFn.apply(model.forward(b.images()), b.labels());
+          loss = l.item();
+          if (Double.isFinite(loss)) {
+            l.backward();
+            opt.step();
+          }
+        }
+        images += b.size();
+        long step = i + 1;
+        double secs = (System.nanoTime() - t0) / 1e9;
+        listener.onStep(step, epoch, loss, lr, images / Math.max(secs, 1e-9));
+        average = SMOOTHING * average + (1 - SMOOTHING) * loss;
+        double smoothed = average / (1 - Math.pow(SMOOTHING, step));
+        points.add(new Point(step, lr, loss, smoothed));
+        listener.onMetrics(step, Map.of("lr_find/smoothed_loss", smoothed));
+        lowest = Math.min(lowest, smoothed);
+        i++;
+        if (!Double.isFinite(smoothed) || smoothed > options.divergeFactor() * lowest) {
+          diverged = lr;
+          break;
+        }
+        if (i == options.steps()) {
+          break;
+        }
+      }
+      if (!any) {
+        throw new IllegalArgumentException("the range test's batches are empty");
+      }
+    }
+    return analyse(points, diverged);
   }
 
   /** The lowest smoothed loss's lr and the steepest descent's, from the test's points. */

@@ -1,11 +1,18 @@
 package dev.normlab.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.normlab.data.DataLoader;
 import dev.normlab.data.Datasets;
+import dev.normlab.models.ReferenceCnn;
+import dev.normlab.nn.functional.F;
+import dev.normlab.optim.SGD;
+import dev.normlab.tensor.Rng;
+import dev.normlab.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,6 +110,55 @@ class LrFinderTest {
     // same seed, same test
     LrFinder.Result again = new LrFinder(c, o, new Recorder(), data).run();
     assertEquals(r.points(), again.points());
+  }
+
+  @Test
+  void searchOnAModelOfOnesOwnLeavesModelAndOptimizerAsTheyWere() {
+    Rng rng = new Rng(3);
+    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.BATCH, rng); // weights and buffers
+    SGD opt = new SGD(model.parameters(), 0.01, 0.9);
+    List<DataLoader.Batch> batches = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      batches.add(
+          new DataLoader.Batch(
+              Tensor.randn(rng, 8, 1, 28, 28), Tensor.randint(rng, 0, 10, 8), null));
+    }
+    // one real step first: the optimizer has momentum buffers, the norm running statistics
+    opt.zeroGrad();
+    F.crossEntropy(model.forward(batches.get(0).images()), batches.get(0).labels()).backward();
+    opt.step();
+    model.eval();
+    Map<String, float[]> before = new java.util.LinkedHashMap<>();
+    model.stateDict().forEach((k, t) -> before.put(k, t.toArray()));
+    Map<String, float[]> stateBefore = new java.util.LinkedHashMap<>();
+    opt.state().forEach((k, t) -> stateBefore.put(k, t.toArray()));
+    List<Long> seen = new ArrayList<>();
+    var r =
+        LrFinder.search(
+            model,
+            opt,
+            batches,
+            F::crossEntropy,
+            new LrFinder.Options(1e-4, 1, 10, 100),
+            new TrainingListener() {
+              @Override
+              public void onStep(long step, int epoch, double loss, double lr, double ips) {
+                seen.add((long) epoch); // three batches a pass: passes 1, 1, 1, 2, ...
+              }
+            });
+    assertEquals(10, r.points().size());
+    assertEquals(List.of(1L, 1L, 1L, 2L, 2L, 2L, 3L, 3L, 3L, 4L), seen);
+    model.stateDict().forEach((k, t) -> assertArrayEquals(before.get(k), t.toArray(), k));
+    opt.state().forEach((k, t) -> assertArrayEquals(stateBefore.get(k), t.toArray(), k));
+    assertEquals(0.01, opt.paramGroups().get(0).lr());
+    assertFalse(model.isTraining(), "eval mode, as before");
+    var empty =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                LrFinder.search(
+                    model, opt, List.of(), F::crossEntropy, LrFinder.Options.defaults(), null));
+    assertEquals("the range test's batches are empty", empty.getMessage());
   }
 
   @Test

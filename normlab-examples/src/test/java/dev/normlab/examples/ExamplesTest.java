@@ -59,6 +59,17 @@ class ExamplesTest {
   }
 
   @Test
+  void rangeTestOnOwnModelFindsWhereItsLossIsLowest() {
+    var r = FindLearningRate.find(60);
+    assertTrue(r.points().size() >= 10 && r.points().size() <= 60, "" + r.points().size());
+    assertTrue(r.minLossLr() > 1e-5 && r.minLossLr() < 10, "lowest loss at " + r.minLossLr());
+    assertEquals(r.minLossLr() / 10, r.suggestedLr(), 0);
+    double first = r.points().get(0).smoothedLoss();
+    double lowest = r.points().stream().mapToDouble(p -> p.smoothedLoss()).min().orElseThrow();
+    assertTrue(lowest < 0.9 * first, "the stripes are learned: " + first + " -> " + lowest);
+  }
+
+  @Test
   void ownRunIsWatchedEveryTenthStep(@TempDir Path dir) {
     Path file = dir.resolve("runs.db");
     String id = LogOwnRun.runWatched(file, 25);
