@@ -140,14 +140,7 @@ public final class LrFinder {
     Optimizer opt = config.optim().create(model.parameters());
     long t0 = System.nanoTime();
     Result r;
-    try (DataLoader loader =
-        DataLoader.builder(train)
-            .batchSize(config.batchSize())
-            .shuffle(true)
-            .seed(config.seed())
-            .transform(config.augment().trainTransform(which))
-            .prefetch(true)
-            .build()) {
+    try (DataLoader loader = Trainer.trainLoader(config, train, which)) {
       listener.onStart(config, options.steps());
       r = sweep(model, opt, loader, F::crossEntropy, options, listener);
     }

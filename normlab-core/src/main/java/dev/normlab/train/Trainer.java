@@ -47,6 +47,19 @@ public final class Trainer {
     this.datasets = datasets;
   }
 
+  /**
+   * The training batches as {@code config} says: its batch size, shuffled from its seed, augmented.
+   */
+  static DataLoader trainLoader(TrainConfig config, Dataset train, MnistLike which) {
+    return DataLoader.builder(train)
+        .batchSize(config.batchSize())
+        .shuffle(true)
+        .seed(config.seed())
+        .transform(config.augment().trainTransform(which))
+        .prefetch(true)
+        .build();
+  }
+
   /** Loads the dataset split, limited as the config says. */
   private Dataset load(MnistLike which, boolean train, int limit) throws IOException {
     Dataset d = datasets.loadSplit(which, train);
@@ -141,14 +154,7 @@ public final class Trainer {
     // Built before a resume restores the optimizer's groups (their lr and initial_lr).
     LRScheduler schedule = config.optim().schedule(opt, config.epochs());
     Checkpoints checkpoints = new Checkpoints(config.checkpointDir());
-    try (DataLoader loader =
-            DataLoader.builder(train)
-                .batchSize(config.batchSize())
-                .shuffle(true)
-                .seed(config.seed())
-                .transform(config.augment().trainTransform(which))
-                .prefetch(true)
-                .build();
+    try (DataLoader loader = trainLoader(config, train, which);
         DataLoader testLoader =
             DataLoader.builder(test)
                 .batchSize(256)

@@ -19,17 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 class RunEditTest {
   @TempDir Path dir;
 
-  private static final List<String> TABLES =
-      List.of(
-          "runs",
-          "run_tags",
-          "run_config",
-          "metrics",
-          "summary",
-          "tables",
-          "table_rows",
-          "predictions");
-
   /** A finished run with rows in every table. */
   private static String finishedRun(RunStore s, String name) {
     try (RunWriter w = s.newRun(name).group("g").tags("batch").config(Map.of("lr", 0.01)).start()) {
