@@ -86,7 +86,8 @@ final class LrFindCommand implements Callable<Integer> {
           "--resume",
           "--checkpoint-every",
           "--detect-anomaly",
-          "--watch");
+          "--watch",
+          "--lr-find");
 
   @Override
   public Integer call() throws Exception {

@@ -210,13 +210,19 @@ final class RunSeries {
           String label = norm + p.suffix() + (perSeed ? "-s" + seed : "");
           String runName = g + "-" + label;
           TrainConfig config = opts.config(norm, runName);
+          Map<String, Object> recorded = Map.of();
+          if (opts.lrFind) {
+            var found = LrFromRangeTest.find(config, label, System.out);
+            config = found.config();
+            recorded = found.recorded();
+          }
           MedianStopping.Rule rule = stopping == null ? null : stopping.rule(norm);
           LastWatch watched = new LastWatch();
           TrainingListener l =
               TrainingListener.all(
                   new ConsoleListener(label, System.out, System.err),
                   new MetricsCsv(MetricsCsv.fileFor(opts.out, g), label),
-                  tracking.listener(runName, g, config),
+                  tracking.listener(runName, g, config, recorded),
                   rule == null ? new TrainingListener() {} : rule,
                   watched);
           try {
@@ -270,6 +276,9 @@ final class RunSeries {
     if (opts.watchEvery > 0) {
       System.out.println(watchTable(runs, perSeed));
     }
+    if (opts.lrFind) {
+      System.out.println(foundLrs(runs));
+    }
     String diverged = divergedNote(runs);
     if (!diverged.isEmpty()) {
       System.out.println(diverged);
@@ -281,6 +290,20 @@ final class RunSeries {
     }
     System.out.println("checkpoints: " + opts.out.resolve("checkpoints").toAbsolutePath());
     System.out.println("metrics:     " + MetricsCsv.fileFor(opts.out, g).toAbsolutePath());
+  }
+
+  /** With --lr-find: the lr each run trained at. */
+  static String foundLrs(List<Run> runs) {
+    StringBuilder sb = new StringBuilder("lr from the range test:");
+    for (Run r : runs) {
+      if (!r.diverged()) {
+        sb.append(' ')
+            .append(r.norm())
+            .append(' ')
+            .append(LrFindCommand.lr(r.result().config().optim().lr()));
+      }
+    }
+    return sb.toString();
   }
 
   /**

@@ -37,11 +37,17 @@ final class TrainCommand implements Callable<Integer> {
     String runName = name != null ? name : opts.dataset + "-" + norm + "-s" + opts.seed;
     TrainConfig config = opts.config(norm, runName);
     try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
+      java.util.Map<String, Object> recorded = java.util.Map.of();
+      if (opts.lrFind) {
+        var found = LrFromRangeTest.find(config, norm, System.out);
+        config = found.config();
+        recorded = found.recorded();
+      }
       RunSeries.LastWatch watched = new RunSeries.LastWatch();
       TrainingListener listener =
           TrainingListener.all(
               new ConsoleListener(norm, System.out, System.err),
-              tracking.listener(runName, group, config),
+              tracking.listener(runName, group, config, recorded),
               watched);
       TrainResult r = new Trainer(config, listener).run();
       System.out.printf(

@@ -197,6 +197,13 @@ final class TrainOptions {
               + " off) as watch/* metrics; changes nothing the run computes")
   int watchEvery;
 
+  @Option(
+      names = "--lr-find",
+      description =
+          "choose each run's lr by the lr range test (normlab lr-find's, on the same model, data"
+              + " and seed) before it trains: a tenth of the lr where its smoothed loss is lowest")
+  boolean lrFind;
+
   @Spec(Spec.Target.MIXEE)
   CommandSpec spec;
 
@@ -215,6 +222,9 @@ final class TrainOptions {
       ReferenceCnn.Norm.parse(norm);
       if (watchEvery < 0) {
         throw new IllegalArgumentException("--watch N must be >= 1 (0: off), got " + watchEvery);
+      }
+      if (lrFind && lr != null) {
+        throw new IllegalArgumentException("--lr and --lr-find both set the lr; give one");
       }
       if (watchEvery > 0 && noTrack) {
         throw new IllegalArgumentException(

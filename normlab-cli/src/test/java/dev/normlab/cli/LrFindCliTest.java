@@ -70,6 +70,50 @@ class LrFindCliTest {
   }
 
   @Test
+  void lrFindOnTrainChoosesTheRunsLrByTheRangeTest() {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "train",
+                "--norm",
+                "group",
+                "--lr-find",
+                "--limit-train",
+                "256",
+                "--limit-test",
+                "64",
+                "--epochs",
+                "1",
+                "--threads",
+                "2",
+                "--out",
+                dir.toString()));
+    args.addAll(TrackingCliTest.dataDirArgs());
+    Cli.Result r = Cli.inProcess(args.toArray(String[]::new)).assertNoStackTrace();
+    assertEquals(0, r.exit(), r.all());
+    var m =
+        java.util.regex.Pattern.compile(
+                "\\[group\\] lr range test: lowest smoothed loss at lr (\\S+), training at lr (\\S+) \\(")
+            .matcher(r.out());
+    assertTrue(m.find(), r.out());
+    double lowest = Double.parseDouble(m.group(1));
+    double lr = Double.parseDouble(m.group(2));
+    assertEquals(lowest / 10, lr, lowest * 1e-2, "a tenth, to three digits");
+    assertTrue(r.out().contains("sgd lr " + m.group(2) + ","), "it trains at that lr: " + r.out());
+    try (RunStore s = RunStore.openExisting(dir.resolve("runs.db"))) {
+      RunQuery q = s.query();
+      String id = q.runs(RunQuery.Filter.all()).get(0).id();
+      assertEquals(lr, q.config(id).get("lr").number());
+      assertEquals(lowest, q.config(id).get("lr_find.min_loss_lr").number(), lowest * 5e-3);
+      assertEquals(lr, q.history(id, "train/lr").get(0).value());
+    }
+    Cli.Result both =
+        Cli.inProcess("train", "--lr", "0.1", "--lr-find", "--no-track").assertNoStackTrace();
+    assertEquals(2, both.exit());
+    assertTrue(both.err().contains("--lr and --lr-find both set the lr; give one"), both.err());
+  }
+
+  @Test
   void optionsThatMeanNothingToARangeTestAreUsageErrors() {
     Cli.Result lr = lrFind("--lr", "0.1");
     assertEquals(2, lr.exit());
@@ -85,5 +129,6 @@ class LrFindCliTest {
         range.err().contains("the lr range must be 0 < start < end, got 1.0 to 0.1"), range.err());
     assertEquals(2, lrFind("--steps", "5").exit());
     assertEquals(2, lrFind("--norms", "batch,batch").exit());
+    assertEquals(2, lrFind("--lr-find").exit());
   }
 }
