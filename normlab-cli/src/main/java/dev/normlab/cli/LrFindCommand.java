@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -88,6 +89,18 @@ final class LrFindCommand implements Callable<Integer> {
           "--detect-anomaly",
           "--watch",
           "--lr-find");
+
+  /**
+   * Keeps train's options that a range test refuses out of lr-find's help (they stay parsed, so
+   * that giving one says why it does not apply instead of "Unknown option").
+   */
+  static void hideTrainOnlyOptions(CommandSpec spec) {
+    for (String name : NOT_FOR_A_RANGE_TEST) {
+      OptionSpec o = spec.findOption(name);
+      spec.remove(o);
+      spec.addOption(OptionSpec.builder(o).hidden(true).build());
+    }
+  }
 
   @Override
   public Integer call() throws Exception {

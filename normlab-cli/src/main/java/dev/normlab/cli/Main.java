@@ -58,6 +58,7 @@ public final class Main implements Runnable {
     // what each run's record shows as its command (env.command)
     System.setProperty(RunEnvironment.COMMAND_PROPERTY, commandLine(args));
     CommandLine cl = new CommandLine(new Main());
+    LrFindCommand.hideTrainOnlyOptions(cl.getSubcommands().get("lr-find").getCommandSpec());
     cl.setParameterExceptionHandler(
         (ex, a) -> {
           // One line and a pointer to --help, not the whole usage text.
