@@ -47,7 +47,68 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "kernel threads (default: all cores)")
   Integer threads;
 
+  @Option(
+      names = "--profile",
+      description =
+          "instead of the throughput: where a step's time goes, each op's forward and backward by"
+              + " module, the optimizer, and what is left (as torch.profiler's key averages)")
+  boolean profile;
+
   @Spec CommandSpec spec;
+
+  /**
+   * The profile per step: the most expensive (module, op) first, then the optimizer and the rest.
+   */
+  static String profileTable(TrainBench.Profile p) {
+    double perStep = 1e6 * p.steps(); // nanoseconds of all steps -> milliseconds per step
+    double step = p.stepNanos() / perStep;
+    StringBuilder sb = new StringBuilder();
+    String f = "%-30s %-22s %6s %10s %10s %10s %7s%n";
+    sb.append(String.format(f, "module", "op", "calls", "fwd ms", "bwd ms", "total ms", "share"));
+    double accounted = 0;
+    for (var e : p.entries()) {
+      double total = e.totalNanos() / perStep;
+      accounted += total;
+      sb.append(
+          String.format(
+              f,
+              e.module(),
+              e.op(),
+              e.calls() == 0 ? "-" : String.valueOf(e.calls() / p.steps()),
+              ms(e.forwardNanos() / perStep),
+              ms(e.backwardNanos() / perStep),
+              ms(total),
+              String.format("%.1f%%", 100 * total / step)));
+    }
+    double opt = p.optimizerNanos() / perStep;
+    sb.append(
+        String.format(
+            f,
+            "(optimizer)",
+            "zero_grad + step",
+            "-",
+            "-",
+            "-",
+            ms(opt),
+            String.format("%.1f%%", 100 * opt / step)));
+    double rest = step - accounted - opt;
+    sb.append(
+        String.format(
+            f,
+            "(the rest)",
+            "between ops, scopes",
+            "-",
+            "-",
+            "-",
+            ms(rest),
+            String.format("%.1f%%", 100 * rest / step)));
+    sb.append(String.format("step: %s ms (wall time, everything above)", ms(step)));
+    return sb.toString();
+  }
+
+  private static String ms(double v) {
+    return String.format("%.3f", v);
+  }
 
   @Override
   public Integer call() {
@@ -57,6 +118,24 @@ final class BenchCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), e.getMessage(), e);
       }
+    }
+    if (steps < 1 || warmup < 0 || batchSize < 1) {
+      throw new ParameterException(
+          spec.commandLine(), "--steps and --batch-size must be >= 1, --warmup >= 0");
+    }
+    int t = threads == null ? dev.normlab.kernels.Parallel.threads() : threads;
+    if (profile) {
+      for (String n : norms) {
+        System.out.printf(
+            "[%s] batch %d, %d threads, %d steps after %d untimed%n%s%n",
+            n,
+            batchSize,
+            t,
+            steps,
+            warmup,
+            profileTable(TrainBench.profile(n, batchSize, warmup, steps, t)));
+      }
+      return 0;
     }
     for (String n : norms) {
       TrainBench.Result r =

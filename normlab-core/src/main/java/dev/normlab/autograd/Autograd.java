@@ -30,6 +30,14 @@ public final class Autograd {
     if (!GradMode.isEnabled()) {
       return output;
     }
+    Profiler profiler = Profiler.active();
+    if (profiler != null) {
+      String where = profiler.locate(inputs);
+      profiler.forward(where, op);
+      if (module == null) {
+        module = where;
+      }
+    }
     boolean any = false;
     for (Tensor t : inputs) {
       if (t != null && t.requiresGrad()) {
@@ -91,6 +99,7 @@ public final class Autograd {
   private static void backwardWalk(
       Tensor root, Tensor gradOutput, boolean retainGraph, boolean anomaly) {
     List<Tensor> order = topologicalOrder(root);
+    Profiler profiler = Profiler.active();
     Map<Tensor, Tensor> grads = new IdentityHashMap<>();
     grads.put(root, gradOutput); // the caller's tensor: never owned
     // gradients whose storage nothing else shares: a leaf may take them over without a copy
@@ -105,7 +114,11 @@ public final class Autograd {
         boolean gradOwned = owned.remove(grad);
         Node node = t.gradFn();
         if (node == null) {
+          long t0 = profiler == null ? 0 : System.nanoTime();
           t.accumulateGrad(grad, gradOwned);
+          if (profiler != null) {
+            profiler.backward(profiler.moduleOf(t), "accumulate_grad", System.nanoTime() - t0);
+          }
           continue;
         }
         if (node.released()) {
@@ -117,10 +130,15 @@ public final class Autograd {
                   + node.op()
                   + ")");
         }
+        long t0 = profiler == null ? 0 : System.nanoTime();
         Tensor[] inputGrads =
             node.backward() instanceof InPlaceBackward inPlace
                 ? inPlace.apply(grad, gradOwned)
                 : node.backward().apply(grad);
+        if (profiler != null) {
+          String where = node.module() == null ? "(no module)" : node.module();
+          profiler.backward(where, node.op(), System.nanoTime() - t0);
+        }
         Tensor[] inputs = node.inputs();
         if (inputGrads.length != inputs.length) {
           throw new IllegalStateException(

@@ -19,7 +19,10 @@ public final class Node {
     this.module = module;
   }
 
-  /** The module the op ran in, when {@link Anomaly} detection was on to record it; else null. */
+  /**
+   * The module the op ran in, when {@link Anomaly} detection or the {@link Profiler} was on to
+   * record it; else null.
+   */
   public String module() {
     return module;
   }

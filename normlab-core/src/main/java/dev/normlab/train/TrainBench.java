@@ -1,5 +1,6 @@
 package dev.normlab.train;
 
+import dev.normlab.autograd.Profiler;
 import dev.normlab.kernels.BufferScope;
 import dev.normlab.kernels.Parallel;
 import dev.normlab.models.ReferenceCnn;
@@ -7,6 +8,7 @@ import dev.normlab.nn.functional.F;
 import dev.normlab.optim.SGD;
 import dev.normlab.tensor.Rng;
 import dev.normlab.tensor.Tensor;
+import java.util.List;
 
 /**
  * Training throughput of the reference CNN on fixed random batches (SGD lr 0.01 momentum 0.9, cross
@@ -50,6 +52,40 @@ public final class TrainBench {
     s.steps(steps);
     double secs = (System.nanoTime() - t0) / 1e9;
     return new Result(batch * steps / secs, secs * 1000 / steps);
+  }
+
+  /**
+   * Where a training step's time goes: {@code steps} steps after {@code warmup} untimed ones, each
+   * op's forward and backward by module ({@link Profiler}), the optimizer's zeroing and update, and
+   * the steps' wall time.
+   *
+   * @param optimizerNanos the optimizer's {@code zeroGrad} and {@code step} over all the steps
+   * @param stepNanos the steps' wall time
+   */
+  public record Profile(
+      List<Profiler.Entry> entries, long optimizerNanos, long stepNanos, int steps) {}
+
+  public static Profile profile(String norm, int batch, int warmup, int steps, int threads) {
+    Setup s = Setup.of(norm, batch, threads);
+    s.steps(warmup);
+    long optimizer = 0;
+    long t0 = System.nanoTime();
+    try (Profiler p = Profiler.start(Trainer.anomalyOwners(s.model()))) {
+      for (int i = 0; i < steps; i++) {
+        try (var buffers = BufferScope.open()) {
+          long a = System.nanoTime();
+          s.opt().zeroGradRecycling();
+          optimizer += System.nanoTime() - a;
+          p.mark();
+          Tensor loss = F.crossEntropy(s.model().forward(s.x()), s.y());
+          loss.backward();
+          a = System.nanoTime();
+          s.opt().step();
+          optimizer += System.nanoTime() - a;
+        }
+      }
+      return new Profile(p.entries(), optimizer, System.nanoTime() - t0, steps);
+    }
   }
 
   private static void step(ReferenceCnn model, SGD opt, Tensor x, Tensor y) {
