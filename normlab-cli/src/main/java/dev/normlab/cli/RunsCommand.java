@@ -17,13 +17,15 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "List the runs in the store: id, name, group, status, test accuracy, start.",
-      "Edit them: normlab runs delete|tag|untag|note ... (see normlab runs <command> --help)."
+      "Edit and compare them: normlab runs delete|tag|untag|note|diff ... (see normlab runs"
+          + " <command> --help)."
     },
     subcommands = {
       RunsEditCommands.Delete.class,
       RunsEditCommands.Tag.class,
       RunsEditCommands.Untag.class,
-      RunsEditCommands.Note.class
+      RunsEditCommands.Note.class,
+      RunsDiffCommand.class
     })
 final class RunsCommand implements Callable<Integer> {
   private static final DateTimeFormatter TIME =

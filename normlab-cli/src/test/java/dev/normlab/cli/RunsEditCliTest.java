@@ -113,6 +113,23 @@ class RunsEditCliTest {
   }
 
   @Test
+  void diffShowsWhatDiffersBetweenTwoRuns() {
+    String s = db.toString();
+    Cli.Result d = Cli.inProcess("runs", "diff", oldA, newA.substring(0, 5), "--store", s);
+    assertEquals(0, d.exit(), d.all());
+    String[] lines = d.out().split("\n");
+    assertTrue(lines[0].matches("key +" + oldA + "  \\|  " + newA), lines[0]);
+    assertTrue(d.out().matches("(?s).*\ngroup +old  \\|  new\n.*"), d.out());
+    assertFalse(d.out().contains("\nname "), "the same name is no difference: " + d.out());
+    assertTrue(lines[lines.length - 1].matches("1 of \\d+ rows differ"), d.out());
+    Cli.Result all = Cli.inProcess("runs", "diff", oldA, newA, "--all", "--store", s);
+    assertTrue(all.out().matches("(?s).*\nname +a  \\|  a\n.*"), all.out());
+    Cli.Result same = Cli.inProcess("runs", "diff", oldA, oldA, "--store", s).assertNoStackTrace();
+    assertEquals(1, same.exit());
+    assertTrue(same.err().contains("are the same run"), same.err());
+  }
+
+  @Test
   void tagUntagAndNote() {
     String s = db.toString();
     Cli.Result t = Cli.inProcess("runs", "tag", oldA, "keep", "paper", "--store", s);

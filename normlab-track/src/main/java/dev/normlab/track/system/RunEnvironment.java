@@ -1,7 +1,9 @@
 package dev.normlab.track.system;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import dev.normlab.kernels.VectorWidth;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -41,10 +43,27 @@ public final class RunEnvironment {
     m.put("cpu", cpuModel());
     m.put("cores", Runtime.getRuntime().availableProcessors());
     m.put("vector_bits", VectorWidth.bits());
-    m.put("max_heap_mib", Runtime.getRuntime().maxMemory() >> 20);
+    m.put("max_heap_mib", maxHeapBytes() >> 20);
     putIfSet(m, "commit", COMMIT_PROPERTY);
     putIfSet(m, "command", COMMAND_PROPERTY);
     return m;
+  }
+
+  /**
+   * The heap limit the JVM was given ({@code -Xmx}, the {@code MaxHeapSize} flag): {@link
+   * Runtime#maxMemory()} moves as the collector resizes its spaces, so two runs of one process
+   * would differ there.
+   */
+  static long maxHeapBytes() {
+    try {
+      var hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+      if (hotspot != null) {
+        return Long.parseLong(hotspot.getVMOption("MaxHeapSize").getValue());
+      }
+    } catch (RuntimeException notHotSpot) {
+      // fall through
+    }
+    return Runtime.getRuntime().maxMemory();
   }
 
   private static void putIfSet(Map<String, Object> m, String key, String property) {
