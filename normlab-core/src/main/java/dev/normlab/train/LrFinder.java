@@ -152,10 +152,12 @@ public final class LrFinder {
 
   /**
    * The range test on a model of one's own, as torch-lr-finder's {@code range_test}: {@code model}
-   * trained with {@code opt} on {@code loader}'s batches (epoch after epoch while the steps last),
-   * the lr of {@code opt}'s groups set step by step. Afterwards the model's parameters and buffers,
-   * the optimizer's state and its groups' lr are what they were before: the test only looks. {@code
-   * listener} (may be null) hears {@code onStep} and {@code onMetrics} of each step.
+   * trained with {@code opt} on {@code batches} (a {@link DataLoader}, or any iterable of batches,
+   * gone through again while the steps last), the lr of {@code opt}'s groups set step by step.
+   * Afterwards the model's parameters and buffers, its train/eval mode, the optimizer's state and
+   * its groups' lr are what they were before, as after torch-lr-finder's {@code reset()} (random
+   * generators the model draws from, such as its dropout's, have moved on, as after any forward).
+   * {@code listener} (may be null) hears {@code onStep} and {@code onMetrics} of each step.
    */
   public static Result search(
       Module model,

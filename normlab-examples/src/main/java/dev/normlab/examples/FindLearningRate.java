@@ -33,7 +33,7 @@ public final class FindLearningRate {
         LrFinder.search(
             model, opt, batches, F::crossEntropy, new LrFinder.Options(1e-5, 10, steps, 4), null);
     System.out.printf("lowest loss at lr %.3g: train at %.3g%n", r.minLossLr(), r.suggestedLr());
-    // the test only looked: model and optimizer are as they were, and now train at its suggestion
+    // the weights and the optimizer's state are as before the test: train at its suggestion
     opt.paramGroups().get(0).setLr(r.suggestedLr());
     // doc:lr-find-own-model end
     return r;
