@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
     name = "runs",
     mixinStandardHelpOptions = true,
     description = {
-      "List the runs in the store: id, name, group, status, test accuracy, start.",
+      "List the runs in the store: id, name, group, status, test accuracy, start, runtime.",
       "Edit and compare them: normlab runs delete|tag|untag|note|diff ... (see normlab runs"
           + " <command> --help)."
     },
@@ -72,9 +72,11 @@ final class RunsCommand implements Callable<Integer> {
 
   static String table(RunQuery q, List<RunQuery.RunInfo> runs) {
     List<String[]> rows = new java.util.ArrayList<>();
-    rows.add(new String[] {"id", "name", "group", "status", "test acc (%)", "started"});
+    rows.add(new String[] {"id", "name", "group", "status", "test acc (%)", "started", "runtime"});
     for (RunQuery.RunInfo r : runs) {
       var acc = q.summary(r.id()).get("test/accuracy");
+      // to its end, or while it runs to its writer's last heartbeat
+      Double until = r.endedAt() != null ? r.endedAt() : r.heartbeat();
       rows.add(
           new String[] {
             r.id(),
@@ -82,10 +84,11 @@ final class RunsCommand implements Callable<Integer> {
             r.group() == null ? "-" : r.group(),
             r.status(),
             acc == null || acc.value() == null ? "-" : String.format("%.2f", acc.value()),
-            TIME.format(Instant.ofEpochMilli(Math.round(r.startedAt() * 1000)))
+            TIME.format(Instant.ofEpochMilli(Math.round(r.startedAt() * 1000))),
+            until == null ? "-" : ConsoleListener.hms(Math.max(0, until - r.startedAt()))
           });
     }
-    int[] width = new int[6];
+    int[] width = new int[7];
     for (String[] row : rows) {
       for (int i = 0; i < row.length; i++) {
         width[i] = Math.max(width[i], row[i].length());
@@ -94,7 +97,7 @@ final class RunsCommand implements Callable<Integer> {
     StringBuilder sb = new StringBuilder();
     for (String[] row : rows) {
       for (int i = 0; i < row.length; i++) {
-        boolean right = i == 4; // numbers right-aligned
+        boolean right = i == 4 || i == 6; // numbers right-aligned
         String cell = right ? " ".repeat(width[i] - row[i].length()) + row[i] : row[i];
         sb.append(cell);
         if (i < row.length - 1) {

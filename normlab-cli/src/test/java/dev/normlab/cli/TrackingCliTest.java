@@ -195,6 +195,18 @@ class TrackingCliTest {
     assertTrue(runs.out().contains(id), runs.out());
     assertTrue(runs.out().contains("mnist-instance-s0"), runs.out());
     assertTrue(runs.out().contains("finished"), runs.out());
+    // each run's runtime, to its end, last
+    assertTrue(
+        runs.out().lines().findFirst().orElseThrow().endsWith("started              runtime"),
+        runs.out());
+    assertTrue(
+        runs.out()
+            .lines()
+            .anyMatch(
+                l ->
+                    l.startsWith(id)
+                        && l.matches(".* finished +[0-9.]+ +[0-9-]+ [0-9:]+ +[0-9]+:[0-9]{2}")),
+        runs.out());
     Result none = cli("runs", "--store", db.toString(), "--status", "killed");
     assertTrue(none.out().startsWith("no runs match"), none.out());
 
