@@ -414,15 +414,15 @@ public final class RunWriter implements AutoCloseable {
   }
 
   /**
-   * Writes the {@code predictions} table of this run (replacing earlier ones) twice: as plain
-   * columns in {@code predictions}, and as the typed table {@code predictions} in {@code tables} /
-   * {@code table_rows} (example_id, image, label, predicted, confidence, probs).
+   * Writes the {@code predictions} table of this run (replacing earlier ones): as plain columns in
+   * {@code predictions}, images included, and as the typed table {@code predictions} in {@code
+   * tables} / {@code table_rows} (example_id, label, predicted, confidence, probs with the class
+   * names) — without the images, which would double the store's size a second time over.
    */
   public void writePredictions(Predictions p) {
     List<Column> cols =
         List.of(
             Column.number("example_id"),
-            Column.image("image"),
             Column.number("label"),
             Column.number("predicted"),
             Column.number("confidence"),
@@ -465,7 +465,6 @@ public final class RunWriter implements AutoCloseable {
             rows.add(
                 new Object[] {
                   p.exampleIds()[i],
-                  new EncodedImage(p.cols(), p.rows(), png),
                   p.labels()[i],
                   p.predicted()[i],
                   shortest(p.confidence(i)),

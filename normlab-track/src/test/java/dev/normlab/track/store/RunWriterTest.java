@@ -381,6 +381,27 @@ class RunWriterTest {
       assertEquals("[0.1,0.1,0.8]", r.probsJson());
       assertArrayEquals(p.images()[5], greyPixels(r.png()));
       assertEquals(1100, s.query().tableRows(w.runId(), "predictions"));
+      // the typed table: the class names, no second copy of the images
+      try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + s.file())) {
+        String columns =
+            one(
+                c,
+                "SELECT columns FROM tables WHERE run_id = '"
+                    + w.runId()
+                    + "' AND name = 'predictions'");
+        assertEquals(
+            "[{\"name\":\"example_id\",\"type\":\"number\"},{\"name\":\"label\",\"type\":\"number\"},"
+                + "{\"name\":\"predicted\",\"type\":\"number\"},{\"name\":\"confidence\",\"type\":\"number\"},"
+                + "{\"name\":\"probs\",\"type\":\"probabilities\",\"classes\":[\"zero\",\"one\",\"two\"]}]",
+            columns);
+        assertEquals(
+            "[105,2,2,0.8,[0.1,0.1,0.8]]",
+            one(
+                c,
+                "SELECT data FROM table_rows WHERE run_id = '"
+                    + w.runId()
+                    + "' AND name = 'predictions' AND row = 5"));
+      }
       w.finish();
     }
   }
