@@ -67,19 +67,14 @@ final class EvalCommand implements Callable<Integer> {
   int limitTest;
 
   /** The run's {@code best.safetensors} (or last) in the checkpoint directory its config names. */
-  private Path checkpointOf(String idOrPrefix) throws Json.ParseException {
+  private Path checkpointOf(String idOrPrefix) {
     try (RunStore s = RunStore.openExisting(store)) {
-      String id =
-          s.query()
-              .run(idOrPrefix)
-              .orElseThrow(
-                  () -> new IllegalArgumentException("no run with id or prefix " + idOrPrefix))
-              .id();
-      var dir = s.query().config(id).get("checkpoint_dir");
-      if (dir == null || !dir.json().startsWith("\"")) {
+      String id = RunsEditCommands.resolve(s.query(), idOrPrefix).id();
+      Path dir = RunsEditCommands.checkpointDir(s.query(), id);
+      if (dir == null) {
         throw new IllegalArgumentException("run " + id + " records no checkpoint directory");
       }
-      Path file = Path.of((String) Json.parse(dir.json())).resolve(which + ".safetensors");
+      Path file = dir.resolve(which + ".safetensors");
       if (!Files.isRegularFile(file)) {
         throw new IllegalArgumentException(
             "run " + id + " has no " + which + " checkpoint: " + file + " is missing");

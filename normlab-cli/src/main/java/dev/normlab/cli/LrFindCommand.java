@@ -125,13 +125,7 @@ final class LrFindCommand implements Callable<Integer> {
     for (String n : norms) {
       opts.config(n, "check"); // a typo fails before any training
     }
-    String g =
-        group != null
-            ? group
-            : "lr-find-"
-                + opts.dataset
-                + "-"
-                + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-');
+    String g = group != null ? group : RunSeries.defaultGroup("lr-find", opts.dataset);
     Map<String, Object> rangeConfig = new LinkedHashMap<>();
     rangeConfig.put(
         "lr_find",

@@ -176,13 +176,16 @@ final class RunSeries {
 
   /** --group, or {@code <command>-<dataset>-<time>}. */
   String groupName(TrainOptions opts) {
-    return group != null
-        ? group
-        : spec.name()
-            + "-"
-            + opts.dataset
-            + "-"
-            + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-');
+    return group != null ? group : defaultGroup(spec.name(), opts.dataset);
+  }
+
+  /** {@code <command>-<dataset>-<time>}: a series' group when none is given. */
+  static String defaultGroup(String command, String dataset) {
+    return command
+        + "-"
+        + dataset
+        + "-"
+        + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-');
   }
 
   /**
@@ -209,20 +212,15 @@ final class RunSeries {
         for (String norm : norms) {
           String label = norm + p.suffix() + (perSeed ? "-s" + seed : "");
           String runName = g + "-" + label;
-          TrainConfig config = opts.config(norm, runName);
-          Map<String, Object> recorded = Map.of();
-          if (opts.lrFind) {
-            var found = LrFromRangeTest.find(config, label, System.out);
-            config = found.config();
-            recorded = found.recorded();
-          }
+          var found = LrFromRangeTest.ifAsked(opts, opts.config(norm, runName), label, System.out);
+          TrainConfig config = found.config();
           MedianStopping.Rule rule = stopping == null ? null : stopping.rule(norm);
           LastWatch watched = new LastWatch();
           TrainingListener l =
               TrainingListener.all(
                   new ConsoleListener(label, System.out, System.err),
                   new MetricsCsv(MetricsCsv.fileFor(opts.out, g), label),
-                  tracking.listener(runName, g, config, recorded),
+                  tracking.listener(runName, g, config, found.recorded()),
                   rule == null ? new TrainingListener() {} : rule,
                   watched);
           try {

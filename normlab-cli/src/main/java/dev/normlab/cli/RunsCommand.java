@@ -75,8 +75,7 @@ final class RunsCommand implements Callable<Integer> {
     rows.add(new String[] {"id", "name", "group", "status", "test acc (%)", "started", "runtime"});
     for (RunQuery.RunInfo r : runs) {
       var acc = q.summary(r.id()).get("test/accuracy");
-      // to its end, or while it runs to its writer's last heartbeat
-      Double until = r.endedAt() != null ? r.endedAt() : r.heartbeat();
+      Double runtime = r.runtimeSeconds();
       rows.add(
           new String[] {
             r.id(),
@@ -85,7 +84,7 @@ final class RunsCommand implements Callable<Integer> {
             r.status(),
             acc == null || acc.value() == null ? "-" : String.format("%.2f", acc.value()),
             TIME.format(Instant.ofEpochMilli(Math.round(r.startedAt() * 1000))),
-            until == null ? "-" : ConsoleListener.hms(Math.max(0, until - r.startedAt()))
+            runtime == null ? "-" : ConsoleListener.hms(runtime)
           });
     }
     int[] width = new int[7];

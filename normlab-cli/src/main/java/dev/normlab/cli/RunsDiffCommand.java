@@ -38,14 +38,14 @@ final class RunsDiffCommand implements Callable<Integer> {
   public Integer call() {
     try (RunStore s = RunStore.openExisting(store.store)) {
       RunQuery q = s.query();
-      List<String> ids = RunsEditCommands.resolve(q, List.of(a, b));
-      if (ids.size() < 2) {
+      List<RunQuery.RunInfo> runs = RunsEditCommands.resolve(q, List.of(a, b));
+      if (runs.size() < 2) {
         throw new IllegalArgumentException(a + " and " + b + " are the same run");
       }
       Map<String, String[]> rows = new TreeMap<>();
       for (int i = 0; i < 2; i++) {
-        String id = ids.get(i);
-        RunQuery.RunInfo r = q.run(id).orElseThrow();
+        RunQuery.RunInfo r = runs.get(i);
+        String id = r.id();
         put(rows, "name", i, r.name());
         put(rows, "group", i, r.group());
         put(rows, "status", i, r.status());
@@ -65,7 +65,7 @@ final class RunsDiffCommand implements Callable<Integer> {
         width = Math.max(width, k.length());
       }
       String f = "%-" + width + "s  %s  |  %s%n";
-      System.out.printf(f, "key", ids.get(0), ids.get(1));
+      System.out.printf(f, "key", runs.get(0).id(), runs.get(1).id());
       int differ = 0;
       for (var e : rows.entrySet()) {
         String[] v = e.getValue();

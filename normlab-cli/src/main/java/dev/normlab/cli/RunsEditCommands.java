@@ -37,16 +37,34 @@ final class RunsEditCommands {
     Path store;
   }
 
-  /** Resolves ids or unique id prefixes to run ids, naming the first that matches nothing. */
-  static List<String> resolve(RunQuery q, List<String> idsOrPrefixes) {
-    Set<String> ids = new LinkedHashSet<>();
+  /** The runs of ids or unique id prefixes (each once), naming the first that matches nothing. */
+  static List<RunQuery.RunInfo> resolve(RunQuery q, List<String> idsOrPrefixes) {
+    Map<String, RunQuery.RunInfo> runs = new LinkedHashMap<>();
     for (String p : idsOrPrefixes) {
-      ids.add(
-          q.run(p)
-              .orElseThrow(() -> new IllegalArgumentException("no run with id or prefix " + p))
-              .id());
+      RunQuery.RunInfo r = resolve(q, p);
+      runs.putIfAbsent(r.id(), r);
     }
-    return List.copyOf(ids);
+    return List.copyOf(runs.values());
+  }
+
+  /** The run of an id or unique id prefix. */
+  static RunQuery.RunInfo resolve(RunQuery q, String idOrPrefix) {
+    return q.run(idOrPrefix)
+        .orElseThrow(() -> new IllegalArgumentException("no run with id or prefix " + idOrPrefix));
+  }
+
+  /** The checkpoint directory a run's config names (absolute), or null when it names none. */
+  static Path checkpointDir(RunQuery q, String runId) {
+    var v = q.config(runId).get("checkpoint_dir");
+    if (v == null || !v.json().startsWith("\"")) {
+      return null;
+    }
+    try {
+      return Path.of((String) Json.parse(v.json())).toAbsolutePath().normalize();
+    } catch (Json.ParseException e) {
+      throw new IllegalStateException(
+          "run " + runId + ": its checkpoint_dir is not a JSON string: " + v.json(), e);
+    }
   }
 
   @Command(
@@ -107,9 +125,7 @@ final class RunsEditCommands {
         if (filtered) {
           runs.addAll(q.runs(new RunQuery.Filter(group, status, tag)));
         } else {
-          for (String id : resolve(q, ids)) {
-            runs.add(q.run(id).orElseThrow());
-          }
+          runs.addAll(resolve(q, ids));
         }
         if (runs.isEmpty()) {
           System.out.println("no runs match in " + s.file());
@@ -184,19 +200,6 @@ final class RunsEditCommands {
       return out;
     }
 
-    private static Path checkpointDir(RunQuery q, String runId) {
-      var v = q.config(runId).get("checkpoint_dir");
-      if (v == null || !v.json().startsWith("\"")) {
-        return null;
-      }
-      try {
-        return Path.of((String) Json.parse(v.json())).toAbsolutePath().normalize();
-      } catch (Json.ParseException e) {
-        throw new IllegalStateException(
-            "run " + runId + ": its checkpoint_dir is not a JSON string: " + v.json(), e);
-      }
-    }
-
     private static long sizeOf(Path p) {
       try {
         return Files.size(p);
@@ -241,7 +244,7 @@ final class RunsEditCommands {
     @Override
     public Integer call() {
       try (RunStore s = RunStore.openExisting(store.store)) {
-        String runId = resolve(s.query(), List.of(id)).get(0);
+        String runId = resolve(s.query(), id).id();
         apply(s, runId, tags);
         List<String> now = s.query().run(runId).orElseThrow().tags();
         System.out.println(runId + ": " + (now.isEmpty() ? "(no tags)" : String.join(", ", now)));
@@ -285,7 +288,7 @@ final class RunsEditCommands {
     @Override
     public Integer call() {
       try (RunStore s = RunStore.openExisting(store.store)) {
-        String runId = resolve(s.query(), List.of(id)).get(0);
+        String runId = resolve(s.query(), id).id();
         s.setNotes(runId, text);
         String notes = s.query().run(runId).orElseThrow().notes();
         System.out.println(runId + ": " + (notes == null ? "(no notes)" : notes));

@@ -35,19 +35,15 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     String runName = name != null ? name : opts.dataset + "-" + norm + "-s" + opts.seed;
-    TrainConfig config = opts.config(norm, runName);
+    TrainConfig planned = opts.config(norm, runName);
     try (Tracking tracking = Tracking.open(opts.noTrack ? null : opts.storePath())) {
-      java.util.Map<String, Object> recorded = java.util.Map.of();
-      if (opts.lrFind) {
-        var found = LrFromRangeTest.find(config, norm, System.out);
-        config = found.config();
-        recorded = found.recorded();
-      }
+      var found = LrFromRangeTest.ifAsked(opts, planned, norm, System.out);
+      TrainConfig config = found.config();
       RunSeries.LastWatch watched = new RunSeries.LastWatch();
       TrainingListener listener =
           TrainingListener.all(
               new ConsoleListener(norm, System.out, System.err),
-              tracking.listener(runName, group, config, recorded),
+              tracking.listener(runName, group, config, found.recorded()),
               watched);
       TrainResult r = new Trainer(config, listener).run();
       System.out.printf(

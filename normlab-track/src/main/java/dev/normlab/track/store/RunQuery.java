@@ -33,7 +33,13 @@ public final class RunQuery {
       String host,
       String notes,
       String error,
-      List<String> tags) {}
+      List<String> tags) {
+    /** Seconds from its start to its end, or while running to its writer's last heartbeat. */
+    public Double runtimeSeconds() {
+      Double until = endedAt != null ? endedAt : heartbeat;
+      return until == null ? null : Math.max(0, until - startedAt);
+    }
+  }
 
   /** Which runs to list; null fields match everything. */
   public record Filter(String group, String status, String tag) {

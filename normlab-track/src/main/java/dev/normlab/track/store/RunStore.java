@@ -264,7 +264,7 @@ public final class RunStore implements AutoCloseable {
         runId,
         "cannot tag run " + runId,
         "INSERT OR IGNORE INTO run_tags(run_id, tag) VALUES (?, ?)",
-        tags);
+        tags.stream().map(t -> new String[] {runId, t}).toList());
   }
 
   /** Removes {@code tags} from run {@code runId} (those it does not have are ignored). */
@@ -273,22 +273,21 @@ public final class RunStore implements AutoCloseable {
         runId,
         "cannot untag run " + runId,
         "DELETE FROM run_tags WHERE run_id = ? AND tag = ?",
-        tags);
+        tags.stream().map(t -> new String[] {runId, t}).toList());
   }
 
   /** Sets run {@code runId}'s notes; null or blank clears them. */
   public void setNotes(String runId, String notes) {
+    String[] row = {notes == null || notes.isBlank() ? null : notes, runId};
     edit(
         runId,
         "cannot set the notes of run " + runId,
         "UPDATE runs SET notes = ? WHERE id = ?",
-        null,
-        notes == null || notes.isBlank() ? null : notes);
+        List.<String[]>of(row));
   }
 
-  /** {@code sql} with (runId, value) for each value, or (extra, runId) once, in one transaction. */
-  private void edit(
-      String runId, String what, String sql, Collection<String> values, String... extra) {
+  /** {@code sql} once per row of parameters, in one transaction, after checking the run exists. */
+  private void edit(String runId, String what, String sql, List<String[]> rows) {
     synchronized (conn) {
       try {
         inTransaction(
@@ -296,15 +295,10 @@ public final class RunStore implements AutoCloseable {
             () -> {
               status(runId);
               try (PreparedStatement ps = conn.prepareStatement(sql)) {
-                if (values == null) {
-                  ps.setString(1, extra[0]);
-                  ps.setString(2, runId);
-                  ps.executeUpdate();
-                  return;
-                }
-                for (String v : values) {
-                  ps.setString(1, runId);
-                  ps.setString(2, v);
+                for (String[] row : rows) {
+                  for (int i = 0; i < row.length; i++) {
+                    ps.setString(i + 1, row[i]);
+                  }
                   ps.executeUpdate();
                 }
               }
