@@ -9,6 +9,7 @@ import dev.normlab.io.Checkpoint;
 import dev.normlab.io.Json;
 import dev.normlab.models.ReferenceCnn;
 import dev.normlab.tensor.Rng;
+import dev.normlab.track.store.RunQuery;
 import dev.normlab.track.store.RunStore;
 import dev.normlab.train.Trainer;
 import java.nio.file.Files;
@@ -69,22 +70,29 @@ final class EvalCommand implements Callable<Integer> {
   /** The run's {@code best.safetensors} (or last) in the checkpoint directory its config names. */
   private Path checkpointOf(String idOrPrefix) {
     try (RunStore s = RunStore.openExisting(store)) {
-      String id = RunsEditCommands.resolve(s.query(), idOrPrefix).id();
-      Path dir = RunsEditCommands.checkpointDir(s.query(), id);
-      if (dir == null) {
-        throw new IllegalArgumentException("run " + id + " records no checkpoint directory");
-      }
-      Path file = dir.resolve(which + ".safetensors");
-      if (!Files.isRegularFile(file)) {
-        throw new IllegalArgumentException(
-            "run " + id + " has no " + which + " checkpoint: " + file + " is missing");
-      }
-      return file;
+      RunQuery q = s.query();
+      return RunsEditCommands.checkpointFile(
+          q, RunsEditCommands.resolve(q, idOrPrefix).id(), which);
     }
   }
 
-  @Override
+  /** A checkpoint's reference CNN, with the norm and dataset its config records. */
+  record Restored(ReferenceCnn model, String norm, String dataset) {}
+
   @SuppressWarnings("unchecked")
+  static Restored restore(Checkpoint c) throws Exception {
+    Map<String, Object> config =
+        c.info().configJson() == null
+            ? Map.of()
+            : (Map<String, Object>) Json.parse(c.info().configJson());
+    String norm = String.valueOf(config.getOrDefault("norm", "batch"));
+    int groups = ((Number) config.getOrDefault("groups", 8)).intValue();
+    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.parse(norm), groups, new Rng(0));
+    c.restoreModel(model, true);
+    return new Restored(model, norm, String.valueOf(config.getOrDefault("dataset", "mnist")));
+  }
+
+  @Override
   public Integer call() throws Exception {
     if ((checkpoint == null) == (run == null)) {
       throw new ParameterException(spec.commandLine(), "give --checkpoint FILE or --run ID");
@@ -117,15 +125,10 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("no such checkpoint: " + checkpoint);
     }
     Checkpoint c = Checkpoint.load(checkpoint);
-    Map<String, Object> config =
-        c.info().configJson() == null
-            ? Map.of()
-            : (Map<String, Object>) Json.parse(c.info().configJson());
-    String norm = String.valueOf(config.getOrDefault("norm", "batch"));
-    int groups = ((Number) config.getOrDefault("groups", 8)).intValue();
-    String ds = dataset != null ? dataset : String.valueOf(config.getOrDefault("dataset", "mnist"));
-    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.parse(norm), groups, new Rng(0));
-    c.restoreModel(model, true);
+    Restored restored = restore(c);
+    ReferenceCnn model = restored.model();
+    String norm = restored.norm();
+    String ds = dataset != null ? dataset : restored.dataset();
     MnistLike which = MnistLike.parse(ds);
     Dataset test = Datasets.builder().dataDir(dataDir).build().loadSplit(which, false);
     if (limitTest > 0 && limitTest < test.size()) {

@@ -18,6 +18,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       SweepCommand.class,
       LrFindCommand.class,
       EvalCommand.class,
+      RobustnessCommand.class,
       SummaryCommand.class,
       BenchCommand.class,
       ServeCommand.class,

@@ -67,6 +67,23 @@ final class RunsEditCommands {
     }
   }
 
+  /**
+   * The run's {@code best.safetensors} or {@code last.safetensors} ({@code which}) in the
+   * checkpoint directory its config names; a run without one is an error naming what is missing.
+   */
+  static Path checkpointFile(RunQuery q, String runId, String which) {
+    Path dir = checkpointDir(q, runId);
+    if (dir == null) {
+      throw new IllegalArgumentException("run " + runId + " records no checkpoint directory");
+    }
+    Path file = dir.resolve(which + ".safetensors");
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(
+          "run " + runId + " has no " + which + " checkpoint: " + file + " is missing");
+    }
+    return file;
+  }
+
   @Command(
       name = "delete",
       mixinStandardHelpOptions = true,

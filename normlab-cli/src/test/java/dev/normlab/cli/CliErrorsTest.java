@@ -59,6 +59,10 @@ class CliErrorsTest {
     usage("give --checkpoint FILE or --run ID", "eval");
     usage("give --checkpoint FILE or --run ID", "eval", "--checkpoint", "a", "--run", "b");
     usage("--which must be best or last, got first", "eval", "--run", "b", "--which", "first");
+    usage("name the runs: run ids, or --group", "robustness");
+    usage("name the runs: run ids, or --group", "robustness", "ab12", "--group", "g");
+    usage("unknown shift 'blur=2'", "robustness", "--group", "g", "--shifts", "blur=2");
+    usage("--which must be best or last, got first", "robustness", "ab12", "--which", "first");
     usage("Unmatched argument at index 0: 'trian'", "trian");
     usage("unknown norm 'nope'", "compare", "--norms", "batch,nope", "--no-track");
     // An option of another optimizer or schedule is refused, not silently ignored.

@@ -11,10 +11,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteErrorCode;
@@ -284,6 +286,47 @@ public final class RunStore implements AutoCloseable {
         "cannot set the notes of run " + runId,
         "UPDATE runs SET notes = ? WHERE id = ?",
         List.<String[]>of(row));
+  }
+
+  /**
+   * Sets summary values of a run that has ended (W&B's {@code run.summary.update} through its API):
+   * each key's value with rule {@code last} and no step, replacing what the key had. For results
+   * computed afterwards, such as {@code normlab robustness}'s. A run still {@code running} is
+   * refused (its writer owns its summary).
+   */
+  public void updateSummary(String runId, Map<String, Double> values) {
+    markDeadRuns(); // a run whose writer died is killed, and may be updated
+    synchronized (conn) {
+      try {
+        inTransaction(
+            conn,
+            () -> {
+              if ("running".equals(status(runId))) {
+                throw new IllegalStateException(
+                    "run " + runId + " is still running; its summary is its writer's");
+              }
+              try (PreparedStatement ps =
+                  conn.prepareStatement(
+                      "INSERT INTO summary(run_id, key, rule, value, step)"
+                          + " VALUES (?, ?, 'last', ?, NULL) ON CONFLICT(run_id, key) DO UPDATE"
+                          + " SET rule = 'last', value = excluded.value, step = NULL")) {
+                for (var e : values.entrySet()) {
+                  ps.setString(1, runId);
+                  ps.setString(2, e.getKey());
+                  Double v = e.getValue();
+                  if (v == null || !Double.isFinite(v)) {
+                    ps.setNull(3, Types.REAL);
+                  } else {
+                    ps.setDouble(3, v);
+                  }
+                  ps.executeUpdate();
+                }
+              }
+            });
+      } catch (SQLException e) {
+        throw error("cannot update the summary of run " + runId, e);
+      }
+    }
   }
 
   /** {@code sql} once per row of parameters, in one transaction, after checking the run exists. */

@@ -102,4 +102,39 @@ class RunEditTest {
       assertTrue(e.getMessage().startsWith("no run 0000beef"), e.getMessage());
     }
   }
+
+  @Test
+  void summaryValuesComputedAfterTheRunAreAddedOrReplaced() {
+    try (RunStore s = RunStore.open(dir.resolve("runs.db"))) {
+      String done = finishedRun(s, "done");
+      var loss = s.query().summary(done).get("train/loss");
+      java.util.Map<String, Double> values = new java.util.LinkedHashMap<>();
+      values.put("robustness/clean", 97.5);
+      values.put("robustness/invert", Double.NaN);
+      s.updateSummary(done, values);
+      var summary = s.query().summary(done);
+      assertEquals(97.5, summary.get("robustness/clean").value());
+      assertEquals("last", summary.get("robustness/clean").rule());
+      assertNull(summary.get("robustness/clean").step());
+      assertNull(summary.get("robustness/invert").value(), "not a number is stored as none");
+      assertEquals(loss, summary.get("train/loss"), "the run's own summary is untouched");
+      s.updateSummary(done, Map.of("robustness/clean", 98.25));
+      assertEquals(98.25, s.query().summary(done).get("robustness/clean").value());
+      try (RunWriter live = s.newRun("live").start()) {
+        var e =
+            assertThrows(
+                IllegalStateException.class,
+                () -> s.updateSummary(live.runId(), Map.of("robustness/clean", 1.0)));
+        assertEquals(
+            "run " + live.runId() + " is still running; its summary is its writer's",
+            e.getMessage());
+        live.finish();
+      }
+      var unknown =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> s.updateSummary("0000beef", Map.of("robustness/clean", 1.0)));
+      assertEquals("no run 0000beef in " + s.file(), unknown.getMessage());
+    }
+  }
 }

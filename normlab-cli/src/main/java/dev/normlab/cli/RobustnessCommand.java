@@ -1,0 +1,197 @@
+package dev.normlab.cli;
+
+import dev.normlab.data.Dataset;
+import dev.normlab.data.Datasets;
+import dev.normlab.data.InputShift;
+import dev.normlab.data.MnistLike;
+import dev.normlab.io.Checkpoint;
+import dev.normlab.track.store.RunQuery;
+import dev.normlab.track.store.RunStore;
+import dev.normlab.train.Robustness;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code normlab robustness}: stored runs' test accuracy when the test images' brightness or
+ * contrast changes, noise is added or they are inverted; the accuracies go into each run's summary
+ * as {@code robustness/<shift>}.
+ */
+@Command(
+    name = "robustness",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Test accuracy of stored runs' checkpoints on shifted test images (darker, lower or higher"
+          + " contrast, noisy, inverted): how each norm takes inputs unlike its training data.",
+      "Each accuracy goes into the run's summary as robustness/<shift> (dashboard columns and"
+          + " parallel axes).",
+      "Example: normlab robustness --group compare-mnist-2026-12-02T03-10-00"
+    })
+final class RobustnessCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Mixin RunsEditCommands.StoreOption store = new RunsEditCommands.StoreOption();
+
+  @Parameters(paramLabel = "ID", description = "run ids or unique id prefixes")
+  List<String> ids = new ArrayList<>();
+
+  @Option(names = "--group", description = "instead of ids: every finished run of this group")
+  String group;
+
+  @Option(
+      names = "--shifts",
+      paramLabel = "LIST",
+      description =
+          "comma-separated: brightness=F (F·x), contrast=F (F·x + (1-F)·mean), noise=SIGMA"
+              + " (x + SIGMA·N(0,1)), invert (1-x), on pixels in [0,1], clipped to [0,1]"
+              + " (default: "
+              + InputShift.DEFAULT_SPECS
+              + ")")
+  String shifts;
+
+  @Option(
+      names = "--which",
+      defaultValue = "best",
+      description =
+          "each run's best (the best epoch's) or last checkpoint (default: ${DEFAULT-VALUE})")
+  String which;
+
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "seed of the noise, the same for every run (default: ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(names = "--data-dir", description = "directory holding <dataset>/*-ubyte(.gz)")
+  Path dataDir;
+
+  @Option(
+      names = "--limit-test",
+      defaultValue = "0",
+      description = "evaluate on the first N test images (0 = all); not saved to the store")
+  int limitTest;
+
+  @Override
+  public Integer call() throws Exception {
+    if (ids.isEmpty() == (group == null)) {
+      throw new ParameterException(spec.commandLine(), "name the runs: run ids, or --group");
+    }
+    if (!which.equals("best") && !which.equals("last")) {
+      throw new ParameterException(
+          spec.commandLine(), "--which must be best or last, got " + which);
+    }
+    List<InputShift> shiftList;
+    try {
+      shiftList = shifts == null ? InputShift.defaults() : InputShift.parseList(shifts);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    boolean save = limitTest == 0;
+    try (RunStore s = RunStore.openExisting(store.store)) {
+      RunQuery q = s.query();
+      List<RunQuery.RunInfo> runs;
+      if (group != null) { // in the order they trained, as compare printed them
+        runs = new ArrayList<>(q.runs(new RunQuery.Filter(group, "finished", null)));
+        java.util.Collections.reverse(runs);
+      } else {
+        runs = RunsEditCommands.resolve(q, ids);
+      }
+      if (runs.isEmpty()) {
+        System.out.println("no finished runs in group " + group + " in " + s.file());
+        return 1;
+      }
+      // every checkpoint is found before anything is evaluated: a missing one stops it at once
+      Map<String, Path> files = new LinkedHashMap<>();
+      for (RunQuery.RunInfo r : runs) {
+        files.put(r.id(), RunsEditCommands.checkpointFile(q, r.id(), which));
+      }
+      Map<String, Dataset> testSets = new HashMap<>();
+      List<String[]> rows = new ArrayList<>();
+      List<InputShift> columns = null;
+      for (RunQuery.RunInfo r : runs) {
+        System.out.printf(
+            "[%d/%d] %s: %d evaluations%n",
+            rows.size() + 1, runs.size(), r.name(), shiftList.size() + 1);
+        EvalCommand.Restored m = EvalCommand.restore(Checkpoint.load(files.get(r.id())));
+        MnistLike ds = MnistLike.parse(m.dataset());
+        Dataset test = testSets.get(m.dataset());
+        if (test == null) {
+          test = load(ds);
+          testSets.put(m.dataset(), test);
+        }
+        List<Robustness.Result> results = Robustness.evaluate(m.model(), test, ds, shiftList, seed);
+        columns = results.stream().map(Robustness.Result::shift).toList();
+        List<String> row = new ArrayList<>(List.of(r.name(), m.norm()));
+        Map<String, Double> summary = new LinkedHashMap<>();
+        for (Robustness.Result res : results) {
+          row.add(String.format("%.2f", res.evaluation().accuracy()));
+          summary.put("robustness/" + res.shift().key(), res.evaluation().accuracy());
+        }
+        rows.add(row.toArray(String[]::new));
+        if (save) {
+          s.updateSummary(r.id(), summary);
+        }
+      }
+      System.out.println();
+      System.out.printf(
+          "test accuracy (%%) of each run's %s checkpoint on %s test images, clean and shifted"
+              + " (pixels in [0,1]; noise seed %d):%n",
+          which, limitTest > 0 ? "the first " + limitTest : "all", seed);
+      System.out.print(table(columns, rows));
+      if (save) {
+        String keys =
+            columns.stream().map(c -> "robustness/" + c.key()).collect(Collectors.joining(","));
+        System.out.printf(
+            "saved:       robustness/<shift> in the summaries of %d runs in %s%n",
+            runs.size(), s.file());
+        System.out.println(
+            "compare:     ./normlab serve, then http://127.0.0.1:8080/#parallel?metrics=" + keys);
+      } else {
+        System.out.println("not saved:   --limit-test evaluates part of the test set");
+      }
+    }
+    return 0;
+  }
+
+  private Dataset load(MnistLike ds) throws java.io.IOException {
+    Dataset test = Datasets.builder().dataDir(dataDir).build().loadSplit(ds, false);
+    return limitTest > 0 && limitTest < test.size() ? test.head(limitTest) : test;
+  }
+
+  /** Run, norm, then one column per shift, each as wide as its name. */
+  static String table(List<InputShift> shifts, List<String[]> rows) {
+    List<String> head = new ArrayList<>(List.of("run", "norm"));
+    shifts.forEach(s -> head.add(s.spec()));
+    int[] width = new int[head.size()];
+    for (int i = 0; i < width.length; i++) {
+      width[i] = head.get(i).length();
+      for (String[] r : rows) {
+        width[i] = Math.max(width[i], r[i].length());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    List<String[]> all = new ArrayList<>();
+    all.add(head.toArray(String[]::new));
+    all.addAll(rows);
+    for (String[] r : all) {
+      for (int i = 0; i < r.length; i++) {
+        String f = i < 2 ? "%-" + width[i] + "s" : "%" + width[i] + "s";
+        sb.append(i == 0 ? "" : "  ").append(String.format(f, r[i]));
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+}

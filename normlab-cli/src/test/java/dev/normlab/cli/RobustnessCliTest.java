@@ -1,0 +1,97 @@
+package dev.normlab.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.normlab.track.store.RunQuery;
+import dev.normlab.track.store.RunStore;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `normlab robustness` over the runs of a small comparison on real MNIST. */
+class RobustnessCliTest {
+  @TempDir Path dir;
+
+  private Cli.Result robustness(String... args) {
+    List<String> all = new ArrayList<>(List.of("robustness", "--store", db().toString()));
+    all.addAll(List.of(args));
+    all.addAll(TrackingCliTest.dataDirArgs());
+    return Cli.inProcess(all.toArray(String[]::new)).assertNoStackTrace();
+  }
+
+  private Path db() {
+    return dir.resolve("runs.db");
+  }
+
+  /** The accuracy columns of the table's row for {@code norm}. */
+  private static double[] row(String out, String norm) {
+    String line =
+        out.lines()
+            .filter(l -> l.matches("\\S+-" + norm + " +" + norm + " .*"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no row for " + norm + " in\n" + out));
+    String[] f = line.trim().split(" +");
+    double[] acc = new double[f.length - 2];
+    for (int i = 0; i < acc.length; i++) {
+      acc[i] = Double.parseDouble(f[i + 2]);
+    }
+    return acc;
+  }
+
+  @Test
+  void eachRunIsEvaluatedCleanAndShiftedAndTheAccuraciesAreStored() {
+    Cli.Result c = Cli.smallSeries("compare", "none,instance", dir, "--group", "g");
+    assertEquals(0, c.exit(), c.all());
+
+    // a part of the test set: printed, not stored
+    Cli.Result part =
+        robustness("--group", "g", "--limit-test", "64", "--shifts", "brightness=0.2,invert");
+    assertEquals(0, part.exit(), part.all());
+    String table = part.out().substring(part.out().indexOf("\nrun "));
+    assertTrue(
+        table.matches(
+            "(?s)\nrun +norm +clean +brightness=0.2 +invert\ng-none +none .*\ng-instance +instance .*"),
+        "one row per run, in the order they trained:\n" + part.out());
+    double[] in = row(part.out(), "instance");
+    assertEquals(in[0], in[1], 100.0 / 64 + 1e-9, "Instance Norm does not see the darker images");
+    assertTrue(part.out().contains("not saved:   --limit-test evaluates part of the test set"));
+    String instanceId;
+    try (RunStore s = RunStore.openExisting(db())) {
+      RunQuery q = s.query();
+      instanceId = q.latestNamed(runName(q, "instance"), "g").orElseThrow().id();
+      assertFalse(q.summary(instanceId).containsKey("robustness/clean"));
+      // clean, on the same 64 images, it is the run's own evaluation of its best epoch
+      assertEquals(q.summary(instanceId).get("test/accuracy").value(), in[0], 0.005);
+    }
+
+    // one run by its id prefix, the whole test set: stored in its summary
+    Cli.Result whole = robustness(instanceId.substring(0, 6), "--shifts", "brightness=0.2");
+    assertEquals(0, whole.exit(), whole.all());
+    assertTrue(
+        whole.out().contains("saved:       robustness/<shift> in the summaries of 1 runs in "),
+        whole.out());
+    assertTrue(
+        whole.out().contains("#parallel?metrics=robustness/clean,robustness/brightness_0.2"),
+        whole.out());
+    try (RunStore s = RunStore.openExisting(db())) {
+      Map<String, RunQuery.SummaryValue> summary = s.query().summary(instanceId);
+      double clean = summary.get("robustness/clean").value();
+      double darker = summary.get("robustness/brightness_0.2").value();
+      assertEquals(row(whole.out(), "instance")[0], clean, 0.005);
+      assertEquals(clean, darker, 100.0 / 10_000 + 1e-9);
+    }
+  }
+
+  private static String runName(RunQuery q, String norm) {
+    return q.runs(new RunQuery.Filter("g", null, null)).stream()
+        .map(RunQuery.RunInfo::name)
+        .filter(n -> n.endsWith("-" + norm))
+        .findFirst()
+        .orElseThrow();
+  }
+}

@@ -1,0 +1,142 @@
+package dev.normlab.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.normlab.autograd.GradMode;
+import dev.normlab.data.DataLoader;
+import dev.normlab.data.Dataset;
+import dev.normlab.data.InputShift;
+import dev.normlab.data.MnistLike;
+import dev.normlab.data.Transforms;
+import dev.normlab.models.ReferenceCnn;
+import dev.normlab.tensor.Rng;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the robustness test is for: a network with Instance Norm after its first convolution does
+ * not see an affine change of each image's intensities (brightness, contrast below 1), one with
+ * Batch Norm in eval mode does; an inversion reaches both.
+ */
+class RobustnessTest {
+  /** 40 raw MNIST-shaped images: dark backgrounds with bright blobs, random labels. */
+  private static Dataset images() {
+    SplittableRandom r = new SplittableRandom(3);
+    int n = 40;
+    float[] px = new float[n * 784];
+    int[] labels = new int[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = r.nextInt(10);
+      int cy = 6 + r.nextInt(16), cx = 6 + r.nextInt(16);
+      for (int y = 0; y < 28; y++) {
+        for (int x = 0; x < 28; x++) {
+          double d2 = (y - cy) * (y - cy) + (x - cx) * (x - cx);
+          px[i * 784 + y * 28 + x] = (float) Math.floor(255 * Math.exp(-d2 / 20) * r.nextDouble());
+        }
+      }
+    }
+    return new Dataset("blobs", px, labels, 28, 28, MnistLike.MNIST.classes(), false);
+  }
+
+  /** The model's logits for every image, shifted as {@link Robustness} shifts them. */
+  private static float[] logits(ReferenceCnn model, String shift) {
+    Dataset d = images();
+    try (DataLoader l =
+            DataLoader.builder(d)
+                .batchSize(d.size())
+                .shuffle(false)
+                .transform(
+                    Transforms.compose(
+                        Transforms.toUnit(),
+                        InputShift.parse(shift).transform(),
+                        Transforms.normalize(MnistLike.MNIST.mean(), MnistLike.MNIST.std())))
+                .build();
+        var g = GradMode.noGrad()) {
+      model.eval();
+      return model.forward(l.iterator().next().images()).data().clone();
+    }
+  }
+
+  /** How far the logits moved, relative to their spread over the images and classes. */
+  private static double moved(float[] clean, float[] shifted) {
+    double mean = 0;
+    for (float v : clean) {
+      mean += v / clean.length;
+    }
+    double spread = 0, diff = 0;
+    for (int i = 0; i < clean.length; i++) {
+      spread += (clean[i] - mean) * (clean[i] - mean);
+      diff += (shifted[i] - clean[i]) * (shifted[i] - clean[i]);
+    }
+    return Math.sqrt(diff / spread);
+  }
+
+  @Test
+  void instanceNormDoesNotSeeAnAffineChangeOfTheImage() {
+    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.INSTANCE, 8, new Rng(5));
+    float[] clean = logits(model, "clean");
+    // the norm's eps is all that moves them: 1e-5 against the first convolution's channel
+    // variances, which brightness 0.2 takes to a twenty-fifth (0.3 % here)
+    for (String shift : List.of("brightness=0.2", "contrast=0.2", "contrast=0.5")) {
+      double moved = moved(clean, logits(model, shift));
+      assertTrue(moved < 0.01, shift + ": " + moved);
+    }
+    // clipped (contrast above 1), inverted or noisy, the image is not an affine map with a > 0
+    for (String shift : List.of("invert", "contrast=3", "noise=0.5")) {
+      double moved = moved(clean, logits(model, shift));
+      assertTrue(moved > 0.05, shift + ": " + moved);
+    }
+  }
+
+  @Test
+  void batchNormInEvalModeSeesIt() {
+    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.BATCH, 8, new Rng(5));
+    float[] clean = logits(model, "clean");
+    for (String shift : List.of("brightness=0.2", "contrast=0.2", "contrast=0.5")) {
+      double moved = moved(clean, logits(model, shift));
+      assertTrue(moved > 0.05, shift + ": " + moved);
+    }
+  }
+
+  @Test
+  void cleanComesFirstThenEachShiftOnce() {
+    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.INSTANCE, 8, new Rng(5));
+    var results =
+        Robustness.evaluate(
+            model,
+            images(),
+            MnistLike.MNIST,
+            InputShift.parseList("brightness=0.2,clean,invert,brightness=0.2"),
+            0);
+    assertEquals(
+        List.of("clean", "brightness=0.2", "invert"),
+        results.stream().map(r -> r.shift().spec()).toList());
+    // the clean evaluation is the trainer's, with the dataset's standard transform
+    try (DataLoader l =
+        DataLoader.builder(images())
+            .batchSize(1000)
+            .shuffle(false)
+            .transform(Transforms.standard(MnistLike.MNIST))
+            .build()) {
+      Trainer.Evaluation ev = Trainer.evaluate(model, l, 10, null);
+      assertEquals(ev.loss(), results.get(0).evaluation().loss(), 0.0);
+      assertEquals(ev.accuracy(), results.get(0).evaluation().accuracy(), 0.0);
+    }
+  }
+
+  @Test
+  void theNoiseIsTheSameForTheSameSeed() {
+    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.GROUP, 8, new Rng(5));
+    var shifts = InputShift.parseList("noise=0.5");
+    double a =
+        Robustness.evaluate(model, images(), MnistLike.MNIST, shifts, 1).get(1).evaluation().loss();
+    double b =
+        Robustness.evaluate(model, images(), MnistLike.MNIST, shifts, 1).get(1).evaluation().loss();
+    double c =
+        Robustness.evaluate(model, images(), MnistLike.MNIST, shifts, 2).get(1).evaluation().loss();
+    assertEquals(a, b, 0.0);
+    assertTrue(a != c, "another seed, other noise");
+  }
+}
