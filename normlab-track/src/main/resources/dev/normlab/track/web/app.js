@@ -225,17 +225,19 @@ function linkedOr(keys, defaults) {
 }
 
 /**
- * The group of a --watch key ('watch/act_std' for 'watch/act_std/conv2') or of a system metric
- * ('system'); null for others.
+ * The group of a --watch key ('watch/act_std' for 'watch/act_std/conv2'), of a system metric
+ * ('system') or of `normlab robustness`'s accuracies ('robustness'); null for others.
  */
 function metricGroup(key) {
   if (key.startsWith('system/')) return 'system';
+  if (key.startsWith('robustness/')) return 'robustness';
   const m = /^(watch\/[^/]+)\//.exec(key);
   return m ? m[1] : null;
 }
 
-// Of the diagnostics, only the process's peak memory gets a runs-table column.
-const SUMMARY_COLUMN_DIAGNOSTICS = new Set(['system/peak_rss_mib']);
+// Of the grouped keys, the robustness accuracies (results) and the process's peak memory get
+// runs-table columns.
+const isSummaryColumn = (k) => !metricGroup(k) || metricGroup(k) === 'robustness' || k === 'system/peak_rss_mib';
 
 const FIXED_CONFIG_COLUMNS = new Set(['norm', 'optimizer', 'lr', 'batch_size']);
 
@@ -249,9 +251,9 @@ function varyingConfigColumns() {
 
 function runColumns() {
   // --watch's and the system's diagnostics are for charts and parallel axes, not fifty more columns
-  // (the peak memory after the run's results)
+  // (the robustness accuracies, clean first, and the peak memory after the run's results)
   const keys = state.keys.summary;
-  const summary = [...keys.filter((k) => !metricGroup(k)), ...keys.filter((k) => SUMMARY_COLUMN_DIAGNOSTICS.has(k))].map((k) => ({ title: k, sort: 'summary.' + k, value: (r) => r.summary[k], num: true }));
+  const summary = [...keys.filter((k) => !metricGroup(k)), ...keys.filter((k) => metricGroup(k) && isSummaryColumn(k)).sort((a, b) => (b === 'robustness/clean') - (a === 'robustness/clean'))].map((k) => ({ title: k, sort: 'summary.' + k, value: (r) => r.summary[k], num: true }));
   return [
     { title: 'name', sort: 'name', value: (r) => r.name },
     { title: 'id', sort: 'id', value: (r) => r.id },

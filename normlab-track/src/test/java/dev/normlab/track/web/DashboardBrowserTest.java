@@ -320,7 +320,10 @@ class DashboardBrowserTest {
     assertFalse(headers.contains("watch/"), "--watch's diagnostics are not columns: " + headers);
     // where a run ran is no column either, and of the process's metrics only its peak memory is
     assertFalse(headers.contains("env."), headers);
-    assertTrue(headers.endsWith(",system/peak_rss_mib"), headers);
+    assertTrue(
+        headers.endsWith(
+            ",train/loss,robustness/clean,robustness/brightness_0.2,system/peak_rss_mib"),
+        headers);
     assertFalse(headers.contains("system/rss_mib"), headers);
     // ... but grouped in the chart's metric list
     assertEquals(

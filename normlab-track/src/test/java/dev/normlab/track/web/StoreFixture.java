@@ -185,6 +185,9 @@ final class StoreFixture {
         "max",
         700 + 10 * i + EPOCHS - 1,
         EPOCHS * STEPS_PER_EPOCH - 1);
+    // `normlab robustness` afterwards: columns after the results, clean first; no step
+    summary(c, id, "robustness/clean", "last", 100 * acc, -1);
+    summary(c, id, "robustness/brightness_0.2", "last", 100 * acc - 5 * i, -1);
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?)")) {
       for (int x = 0; x < EXAMPLES; x++) {
@@ -233,7 +236,11 @@ final class StoreFixture {
       ps.setString(2, key);
       ps.setString(3, rule);
       ps.setDouble(4, v);
-      ps.setInt(5, step);
+      if (step < 0) {
+        ps.setNull(5, java.sql.Types.INTEGER);
+      } else {
+        ps.setInt(5, step);
+      }
       ps.executeUpdate();
     }
   }
