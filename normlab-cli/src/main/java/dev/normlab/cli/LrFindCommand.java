@@ -161,7 +161,11 @@ final class LrFindCommand implements Callable<Integer> {
         System.out.println(
             "curves:      ./normlab serve, then"
                 + " http://127.0.0.1:8080/#runs?metrics=lr_find/smoothed_loss,train/loss&x=lr&log=1");
-        System.out.println("report:      ./normlab report --group " + g + " --out report.html");
+        System.out.println(
+            "report:      ./normlab report --group "
+                + g
+                + tracking.storeOption()
+                + " --out report.html");
       }
     }
     return 0;

@@ -90,14 +90,16 @@ public final class Main implements Runnable {
   static String commandLine(String... args) {
     StringBuilder sb = new StringBuilder("normlab");
     for (String a : args) {
-      sb.append(' ');
-      if (a.isEmpty() || !a.matches("[A-Za-z0-9_./:=,+@%-]+")) {
-        sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
-      } else {
-        sb.append(a);
-      }
+      sb.append(' ').append(shellWord(a));
     }
     return sb.toString();
+  }
+
+  /** {@code a} as one word for a shell: as it is, or in single quotes where it needs them. */
+  static String shellWord(String a) {
+    return a.isEmpty() || !a.matches("[A-Za-z0-9_./:=,+@%-]+")
+        ? "'" + a.replace("'", "'\\''") + "'"
+        : a;
   }
 
   static String describe(Throwable ex) {

@@ -284,7 +284,10 @@ final class RunSeries {
     printPeakMemory(System.out);
     tracking.printWhere(System.out);
     if (!opts.noTrack) {
-      System.out.println("report:      ./normlab report --group " + g + " --out report.html");
+      String store = tracking.storeOption();
+      System.out.println(
+          "report:      ./normlab report --group " + g + store + " --out report.html");
+      System.out.println("robustness:  ./normlab robustness --group " + g + store);
     }
     System.out.println("checkpoints: " + opts.out.resolve("checkpoints").toAbsolutePath());
     System.out.println("metrics:     " + MetricsCsv.fileFor(opts.out, g).toAbsolutePath());

@@ -50,6 +50,20 @@ final class Tracking implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code " --store FILE"} for the commands printed after a run when its store is not the one they
+   * open by default ({@code normlab-runs/runs.db} here); empty otherwise.
+   */
+  String storeOption() {
+    if (store == null) {
+      return "";
+    }
+    Path file = store.file().toAbsolutePath().normalize();
+    return file.equals(RunStore.DEFAULT_FILE.toAbsolutePath().normalize())
+        ? ""
+        : " --store " + Main.shellWord(file.toString());
+  }
+
   @Override
   public void close() {
     for (TrackingListener l : listeners) {

@@ -47,6 +47,12 @@ class RobustnessCliTest {
   void eachRunIsEvaluatedCleanAndShiftedAndTheAccuraciesAreStored() {
     Cli.Result c = Cli.smallSeries("compare", "none,instance", dir, "--group", "g");
     assertEquals(0, c.exit(), c.all());
+    // the comparison names the command, with its store (not the default one)
+    String store = db().toAbsolutePath().normalize().toString();
+    assertTrue(
+        c.out().contains("\nrobustness:  ./normlab robustness --group g --store " + store + "\n"),
+        c.out());
+    assertTrue(c.out().contains("report --group g --store " + store + " --out report.html"));
 
     // a part of the test set: printed, not stored
     Cli.Result part =
