@@ -119,6 +119,9 @@ final class RobustnessCommand implements Callable<Integer> {
       }
       Map<String, Dataset> testSets = new HashMap<>();
       List<String[]> rows = new ArrayList<>();
+      // the runs that differ only in their seed (compare --seeds: <group>-<norm>-s<seed>)
+      Map<String, List<double[]>> bySetting = new LinkedHashMap<>();
+      Map<String, String> normOf = new HashMap<>();
       List<InputShift> columns = null;
       for (RunQuery.RunInfo r : runs) {
         System.out.printf(
@@ -135,11 +138,17 @@ final class RobustnessCommand implements Callable<Integer> {
         columns = results.stream().map(Robustness.Result::shift).toList();
         List<String> row = new ArrayList<>(List.of(r.name(), m.norm()));
         Map<String, Double> summary = new LinkedHashMap<>();
-        for (Robustness.Result res : results) {
-          row.add(String.format("%.2f", res.evaluation().accuracy()));
-          summary.put("robustness/" + res.shift().key(), res.evaluation().accuracy());
+        double[] acc = new double[results.size()];
+        for (int i = 0; i < acc.length; i++) {
+          Robustness.Result res = results.get(i);
+          acc[i] = res.evaluation().accuracy();
+          row.add(String.format("%.2f", acc[i]));
+          summary.put("robustness/" + res.shift().key(), acc[i]);
         }
         rows.add(row.toArray(String[]::new));
+        String setting = r.name().replaceFirst("-s\\d+$", "");
+        bySetting.computeIfAbsent(setting, k -> new ArrayList<>()).add(acc);
+        normOf.put(setting, m.norm());
         if (save) {
           s.updateSummary(r.id(), summary);
         }
@@ -150,6 +159,11 @@ final class RobustnessCommand implements Callable<Integer> {
               + " (pixels in [0,1]; noise seed %d):%n",
           which, limitTest > 0 ? "the first " + limitTest : "all", seed);
       System.out.print(table(columns, rows));
+      if (bySetting.values().stream().anyMatch(l -> l.size() > 1)) {
+        System.out.println();
+        System.out.println("mean ±standard deviation over the seeds:");
+        System.out.print(table(columns, seedMeans(bySetting, normOf)));
+      }
       if (save) {
         String keys =
             columns.stream().map(c -> "robustness/" + c.key()).collect(Collectors.joining(","));
@@ -168,6 +182,31 @@ final class RobustnessCommand implements Callable<Integer> {
   private Dataset load(MnistLike ds) throws java.io.IOException {
     Dataset test = Datasets.builder().dataDir(dataDir).build().loadSplit(ds, false);
     return limitTest > 0 && limitTest < test.size() ? test.head(limitTest) : test;
+  }
+
+  /** One row per setting: its name with the seeds' count, the norm, each column's mean ±sd. */
+  static List<String[]> seedMeans(
+      Map<String, List<double[]>> bySetting, Map<String, String> norms) {
+    List<String[]> out = new ArrayList<>();
+    bySetting.forEach(
+        (setting, accs) -> {
+          int n = accs.size();
+          List<String> row = new ArrayList<>(List.of(setting + " (" + n + ")", norms.get(setting)));
+          for (int c = 0; c < accs.get(0).length; c++) {
+            double mean = 0;
+            for (double[] a : accs) {
+              mean += a[c] / n;
+            }
+            double ss = 0;
+            for (double[] a : accs) {
+              ss += (a[c] - mean) * (a[c] - mean);
+            }
+            double sd = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+            row.add(String.format("%.2f ±%.2f", mean, sd));
+          }
+          out.add(row.toArray(String[]::new));
+        });
+    return out;
   }
 
   /** Run, norm, then one column per shift, each as wide as its name. */

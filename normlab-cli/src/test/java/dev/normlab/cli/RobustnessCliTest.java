@@ -93,6 +93,30 @@ class RobustnessCliTest {
     }
   }
 
+  @Test
+  void runsThatDifferInTheirSeedAreAveraged() {
+    Map<String, List<double[]>> bySetting = new java.util.LinkedHashMap<>();
+    bySetting.put(
+        "g-batch", List.of(new double[] {98, 70}, new double[] {97, 80}, new double[] {99, 90}));
+    bySetting.put("g-instance", List.of(new double[] {97.5, 97.5}));
+    var rows =
+        RobustnessCommand.seedMeans(
+            bySetting, Map.of("g-batch", "batch", "g-instance", "instance"));
+    assertEquals(
+        List.of(
+            "g-batch (3)|batch|98.00 ±1.00|80.00 ±10.00",
+            "g-instance (1)|instance|97.50 ±0.00|97.50 ±0.00"),
+        rows.stream().map(r -> String.join("|", r)).toList());
+    String table =
+        RobustnessCommand.table(
+            dev.normlab.data.InputShift.parseList("clean,brightness=0.2"), rows);
+    assertEquals(
+        "run             norm            clean  brightness=0.2\n"
+            + "g-batch (3)     batch     98.00 ±1.00    80.00 ±10.00\n"
+            + "g-instance (1)  instance  97.50 ±0.00     97.50 ±0.00\n",
+        table);
+  }
+
   private static String runName(RunQuery q, String norm) {
     return q.runs(new RunQuery.Filter("g", null, null)).stream()
         .map(RunQuery.RunInfo::name)

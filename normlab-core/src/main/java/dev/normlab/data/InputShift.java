@@ -53,7 +53,7 @@ public record InputShift(Kind kind, double amount) {
 
   /** The shifts a robustness test runs when none are named, as {@link #parseList} takes them. */
   public static final String DEFAULT_SPECS =
-      "brightness=0.2,contrast=0.2,contrast=3,noise=0.5,invert";
+      "brightness=0.5,brightness=0.2,contrast=0.2,noise=0.5,invert";
 
   public static List<InputShift> defaults() {
     return parseList(DEFAULT_SPECS);

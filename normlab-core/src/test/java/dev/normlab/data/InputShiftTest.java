@@ -36,7 +36,7 @@ class InputShiftTest {
         List.of(InputShift.parse("invert"), InputShift.parse("brightness=0.2")),
         InputShift.parseList("invert,brightness=0.2,,invert"));
     assertEquals(
-        InputShift.parseList("brightness=0.2,contrast=0.2,contrast=3,noise=0.5,invert"),
+        InputShift.parseList("brightness=0.5,brightness=0.2,contrast=0.2,noise=0.5,invert"),
         InputShift.defaults());
   }
 
