@@ -554,7 +554,8 @@ async function renderParallel() {
   const numeric = dims.map((d, i) => ({ d, i })).filter(({ d }) => !d.categorical);
   fillSelect($('p-color'), numeric.map(({ d }) => d.k));
   if (!state.colourChosen && numeric.length) {
-    const acc = numeric.find(({ d }) => d.k.includes('accuracy'));
+    // an accuracy, else the first result drawn (a config axis such as batch_size may not vary)
+    const acc = numeric.find(({ d }) => d.k.includes('accuracy')) || numeric.find(({ d }) => d.of === 'summary');
     $('p-color').value = (acc || numeric[0]).d.k;
   }
   const colour = numeric.find(({ d }) => d.k === $('p-color').value);
