@@ -124,9 +124,8 @@ final class RobustnessCommand implements Callable<Integer> {
       Map<String, String> normOf = new HashMap<>();
       List<InputShift> columns = null;
       for (RunQuery.RunInfo r : runs) {
-        System.out.printf(
-            "[%d/%d] %s: %d evaluations%n",
-            rows.size() + 1, runs.size(), r.name(), shiftList.size() + 1);
+        System.out.printf("[%d/%d] %s:", rows.size() + 1, runs.size(), r.name());
+        System.out.flush();
         EvalCommand.Restored m = EvalCommand.restore(Checkpoint.load(files.get(r.id())));
         MnistLike ds = MnistLike.parse(m.dataset());
         Dataset test = testSets.get(m.dataset());
@@ -134,7 +133,18 @@ final class RobustnessCommand implements Callable<Integer> {
           test = load(ds);
           testSets.put(m.dataset(), test);
         }
-        List<Robustness.Result> results = Robustness.evaluate(m.model(), test, ds, shiftList, seed);
+        List<Robustness.Result> results =
+            Robustness.evaluate(
+                m.model(),
+                test,
+                ds,
+                shiftList,
+                seed,
+                res -> {
+                  System.out.printf(" %s %.2f", res.shift().spec(), res.evaluation().accuracy());
+                  System.out.flush();
+                });
+        System.out.println();
         columns = results.stream().map(Robustness.Result::shift).toList();
         List<String> row = new ArrayList<>(List.of(r.name(), m.norm()));
         Map<String, Double> summary = new LinkedHashMap<>();

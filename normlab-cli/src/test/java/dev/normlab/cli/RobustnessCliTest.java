@@ -63,6 +63,13 @@ class RobustnessCliTest {
         table.matches(
             "(?s)\nrun +norm +clean +brightness=0.2 +invert\ng-none +none .*\ng-instance +instance .*"),
         "one row per run, in the order they trained:\n" + part.out());
+    // each evaluation as soon as it is done
+    assertTrue(
+        part.out()
+            .matches(
+                "(?s).*\\[2/2\\] g-instance: clean \\d+\\.\\d\\d brightness=0.2 \\d+\\.\\d\\d"
+                    + " invert \\d+\\.\\d\\d\n.*"),
+        part.out());
     double[] in = row(part.out(), "instance");
     assertEquals(in[0], in[1], 100.0 / 64 + 1e-9, "Instance Norm does not see the darker images");
     assertTrue(part.out().contains("not saved:   --limit-test evaluates part of the test set"));

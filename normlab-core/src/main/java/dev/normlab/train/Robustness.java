@@ -8,6 +8,7 @@ import dev.normlab.data.Transforms;
 import dev.normlab.models.ReferenceCnn;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * A trained model's test accuracy and loss on the clean test set and under each {@link InputShift}
@@ -28,6 +29,17 @@ public final class Robustness {
    */
   public static List<Result> evaluate(
       ReferenceCnn model, Dataset test, MnistLike which, List<InputShift> shifts, long seed) {
+    return evaluate(model, test, which, shifts, seed, r -> {});
+  }
+
+  /** The same, telling {@code onResult} each result as soon as it is known. */
+  public static List<Result> evaluate(
+      ReferenceCnn model,
+      Dataset test,
+      MnistLike which,
+      List<InputShift> shifts,
+      long seed,
+      Consumer<Result> onResult) {
     List<InputShift> all = new ArrayList<>();
     all.add(InputShift.CLEAN);
     for (InputShift s : shifts) {
@@ -39,7 +51,7 @@ public final class Robustness {
     for (InputShift s : all) {
       try (DataLoader l =
           DataLoader.builder(test)
-              .batchSize(1000)
+              .batchSize(256)
               .shuffle(false)
               .seed(seed)
               .transform(
@@ -48,7 +60,9 @@ public final class Robustness {
                       s.transform(),
                       Transforms.normalize(which.mean(), which.std())))
               .build()) {
-        out.add(new Result(s, Trainer.evaluate(model, l, test.numClasses(), null)));
+        Result r = new Result(s, Trainer.evaluate(model, l, test.numClasses(), null));
+        out.add(r);
+        onResult.accept(r);
       }
     }
     return out;
