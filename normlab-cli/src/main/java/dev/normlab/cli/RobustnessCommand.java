@@ -5,6 +5,7 @@ import dev.normlab.data.Datasets;
 import dev.normlab.data.InputShift;
 import dev.normlab.data.MnistLike;
 import dev.normlab.io.Checkpoint;
+import dev.normlab.models.ReferenceCnn;
 import dev.normlab.track.store.RunQuery;
 import dev.normlab.track.store.RunStore;
 import dev.normlab.train.Robustness;
@@ -74,6 +75,14 @@ final class RobustnessCommand implements Callable<Integer> {
       description = "seed of the noise, the same for every run (default: ${DEFAULT-VALUE})")
   long seed;
 
+  @Option(
+      names = "--adapt-bn",
+      description =
+          "also evaluate each Batch Norm run with its running statistics re-estimated on the"
+              + " shifted test images themselves (no labels; AdaBN): rows '(adapted)', keys"
+              + " robustness/adapted/<shift>")
+  boolean adaptBn;
+
   @Option(names = "--data-dir", description = "directory holding <dataset>/*-ubyte(.gz)")
   Path dataDir;
 
@@ -123,9 +132,9 @@ final class RobustnessCommand implements Callable<Integer> {
       Map<String, List<double[]>> bySetting = new LinkedHashMap<>();
       Map<String, String> normOf = new HashMap<>();
       List<InputShift> columns = null;
+      int done = 0;
       for (RunQuery.RunInfo r : runs) {
-        System.out.printf("[%d/%d] %s:", rows.size() + 1, runs.size(), r.name());
-        System.out.flush();
+        done++;
         EvalCommand.Restored m = EvalCommand.restore(Checkpoint.load(files.get(r.id())));
         MnistLike ds = MnistLike.parse(m.dataset());
         Dataset test = testSets.get(m.dataset());
@@ -133,32 +142,42 @@ final class RobustnessCommand implements Callable<Integer> {
           test = load(ds);
           testSets.put(m.dataset(), test);
         }
-        List<Robustness.Result> results =
-            Robustness.evaluate(
-                m.model(),
-                test,
-                ds,
-                shiftList,
-                seed,
-                res -> {
-                  System.out.printf(" %s %.2f", res.shift().spec(), res.evaluation().accuracy());
-                  System.out.flush();
-                });
-        System.out.println();
-        columns = results.stream().map(Robustness.Result::shift).toList();
-        List<String> row = new ArrayList<>(List.of(r.name(), m.norm()));
-        Map<String, Double> summary = new LinkedHashMap<>();
-        double[] acc = new double[results.size()];
-        for (int i = 0; i < acc.length; i++) {
-          Robustness.Result res = results.get(i);
-          acc[i] = res.evaluation().accuracy();
-          row.add(String.format("%.2f", acc[i]));
-          summary.put("robustness/" + res.shift().key(), acc[i]);
-        }
-        rows.add(row.toArray(String[]::new));
         String setting = r.name().replaceFirst("-s\\d+$", "");
-        bySetting.computeIfAbsent(setting, k -> new ArrayList<>()).add(acc);
-        normOf.put(setting, m.norm());
+        List<Boolean> passes =
+            adaptBn && m.model().norm() == ReferenceCnn.Norm.BATCH
+                ? List.of(false, true)
+                : List.of(false);
+        Map<String, Double> summary = new LinkedHashMap<>();
+        for (boolean adapt : passes) {
+          String suffix = adapt ? " (adapted)" : "";
+          System.out.printf("[%d/%d] %s%s:", done, runs.size(), r.name(), suffix);
+          System.out.flush();
+          List<Robustness.Result> results =
+              Robustness.evaluate(
+                  m.model(),
+                  test,
+                  ds,
+                  shiftList,
+                  seed,
+                  adapt,
+                  res -> {
+                    System.out.printf(" %s %.2f", res.shift().spec(), res.evaluation().accuracy());
+                    System.out.flush();
+                  });
+          System.out.println();
+          columns = results.stream().map(Robustness.Result::shift).toList();
+          List<String> row = new ArrayList<>(List.of(r.name() + suffix, m.norm()));
+          double[] acc = new double[results.size()];
+          for (int i = 0; i < acc.length; i++) {
+            Robustness.Result res = results.get(i);
+            acc[i] = res.evaluation().accuracy();
+            row.add(String.format("%.2f", acc[i]));
+            summary.put("robustness/" + (adapt ? "adapted/" : "") + res.shift().key(), acc[i]);
+          }
+          rows.add(row.toArray(String[]::new));
+          bySetting.computeIfAbsent(setting + suffix, k -> new ArrayList<>()).add(acc);
+          normOf.put(setting + suffix, m.norm());
+        }
         if (save) {
           s.updateSummary(r.id(), summary);
         }
