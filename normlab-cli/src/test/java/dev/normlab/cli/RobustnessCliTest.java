@@ -45,7 +45,7 @@ class RobustnessCliTest {
 
   @Test
   void eachRunIsEvaluatedCleanAndShiftedAndTheAccuraciesAreStored() {
-    Cli.Result c = Cli.smallSeries("compare", "none,instance", dir, "--group", "g");
+    Cli.Result c = Cli.smallSeries("compare", "none,batch,instance", dir, "--group", "g");
     assertEquals(0, c.exit(), c.all());
     // the comparison names the command, with its store (not the default one)
     String store = db().toAbsolutePath().normalize().toString();
@@ -56,18 +56,25 @@ class RobustnessCliTest {
 
     // a part of the test set: printed, not stored
     Cli.Result part =
-        robustness("--group", "g", "--limit-test", "64", "--shifts", "brightness=0.2,invert");
+        robustness(
+            "--group",
+            "g",
+            "--limit-test",
+            "64",
+            "--shifts",
+            "brightness=0.2,invert",
+            "--adapt-bn");
     assertEquals(0, part.exit(), part.all());
     String table = part.out().substring(part.out().indexOf("\nrun "));
     assertTrue(
         table.matches(
-            "(?s)\nrun +norm +clean +brightness=0.2 +invert\ng-none +none .*\ng-instance +instance .*"),
+            "(?s)\nrun +norm +clean +brightness=0.2 +invert\ng-none +none .*\ng-batch +batch .*\ng-batch \\(adapted\\) +batch .*\ng-instance +instance .*"),
         "one row per run, in the order they trained:\n" + part.out());
     // each evaluation as soon as it is done
     assertTrue(
         part.out()
             .matches(
-                "(?s).*\\[2/2\\] g-instance: clean \\d+\\.\\d\\d brightness=0.2 \\d+\\.\\d\\d"
+                "(?s).*\\[3/3\\] g-instance: clean \\d+\\.\\d\\d brightness=0.2 \\d+\\.\\d\\d"
                     + " invert \\d+\\.\\d\\d\n.*"),
         part.out());
     double[] in = row(part.out(), "instance");

@@ -1,5 +1,6 @@
 package dev.normlab.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +11,9 @@ import dev.normlab.data.InputShift;
 import dev.normlab.data.MnistLike;
 import dev.normlab.data.Transforms;
 import dev.normlab.models.ReferenceCnn;
+import dev.normlab.nn.norm.BatchNormBase;
 import dev.normlab.tensor.Rng;
+import dev.normlab.tensor.Tensor;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -21,10 +24,13 @@ import org.junit.jupiter.api.Test;
  * Batch Norm in eval mode does; an inversion reaches both.
  */
 class RobustnessTest {
-  /** 40 raw MNIST-shaped images: dark backgrounds with bright blobs, random labels. */
+  /** Raw MNIST-shaped images: dark backgrounds with bright blobs, random labels. */
   private static Dataset images() {
+    return images(40);
+  }
+
+  private static Dataset images(int n) {
     SplittableRandom r = new SplittableRandom(3);
-    int n = 40;
     float[] px = new float[n * 784];
     int[] labels = new int[n];
     for (int i = 0; i < n; i++) {
@@ -97,6 +103,83 @@ class RobustnessTest {
     for (String shift : List.of("brightness=0.2", "contrast=0.2", "contrast=0.5")) {
       double moved = moved(clean, logits(model, shift));
       assertTrue(moved > 0.05, shift + ": " + moved);
+    }
+  }
+
+  @Test
+  void adaptedBatchNormStatisticsAreTheShiftedImagesOwnAndArePutBack() {
+    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.BATCH, 8, new Rng(5));
+    var norm1 = (BatchNormBase) model.namedChildren().get("norm1");
+    var norm2 = (BatchNormBase) model.namedChildren().get("norm2");
+    Dataset d = images(600); // three batches of the loader: 256, 256, 88
+    InputShift darker = InputShift.parse("brightness=0.2");
+    Robustness.adaptBatchNorm(model, d, MnistLike.MNIST, darker, 0);
+    // norm1's: conv1's output over all 600 images at once, per channel, in double
+    Tensor x = shiftedBatch(d, darker);
+    float[] y;
+    try (var g = GradMode.noGrad()) {
+      y = model.namedChildren().get("conv1").forward(x).data();
+    }
+    int c = 32, hw = 26 * 26;
+    for (int ch = 0; ch < c; ch++) {
+      double sum = 0;
+      for (int i = 0; i < 600; i++) {
+        for (int j = 0; j < hw; j++) {
+          sum += y[(i * c + ch) * hw + j];
+        }
+      }
+      double mean = sum / (600.0 * hw);
+      double ss = 0;
+      for (int i = 0; i < 600; i++) {
+        for (int j = 0; j < hw; j++) {
+          double e = y[(i * c + ch) * hw + j] - mean;
+          ss += e * e;
+        }
+      }
+      assertEquals(mean, norm1.runningMean().data()[ch], 1e-6 * (1 + Math.abs(mean)));
+      assertEquals(ss / (600.0 * hw - 1), norm1.runningVar().data()[ch], 1e-6 * ss / (600.0 * hw));
+    }
+    assertTrue(norm2.runningVar().data()[0] != 1f, "norm2 adapted too");
+
+    // through evaluate: the statistics before are back afterwards, bit for bit
+    ReferenceCnn fresh = new ReferenceCnn(ReferenceCnn.Norm.BATCH, 8, new Rng(5));
+    var f1 = (BatchNormBase) fresh.namedChildren().get("norm1");
+    f1.runningMean().data()[3] = 0.25f;
+    float[] mean1 = f1.runningMean().data().clone();
+    float[] var2 = ((BatchNormBase) fresh.namedChildren().get("norm2")).runningVar().data().clone();
+    Robustness.evaluate(fresh, images(), MnistLike.MNIST, List.of(darker), 0, true, r -> {});
+    assertArrayEquals(mean1, f1.runningMean().data());
+    assertArrayEquals(
+        var2, ((BatchNormBase) fresh.namedChildren().get("norm2")).runningVar().data());
+  }
+
+  @Test
+  void adaptedBatchNormDoesNotSeeABrightnessChange() {
+    // a change of every image's brightness by one factor is one affine map per channel for the
+    // whole test set: statistics taken on the shifted set cancel it, as Instance Norm's do per
+    // image
+    Dataset d = images();
+    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.BATCH, 8, new Rng(5));
+    Robustness.adaptBatchNorm(model, d, MnistLike.MNIST, InputShift.CLEAN, 0);
+    float[] clean = logits(model, "clean");
+    Robustness.adaptBatchNorm(model, d, MnistLike.MNIST, InputShift.parse("brightness=0.2"), 0);
+    double moved = moved(clean, logits(model, "brightness=0.2"));
+    assertTrue(moved < 0.01, "adapted: " + moved);
+  }
+
+  /** All of {@code d}'s images, shifted and normalized, as one batch. */
+  private static Tensor shiftedBatch(Dataset d, InputShift s) {
+    try (DataLoader l =
+        DataLoader.builder(d)
+            .batchSize(d.size())
+            .shuffle(false)
+            .transform(
+                Transforms.compose(
+                    Transforms.toUnit(),
+                    s.transform(),
+                    Transforms.normalize(MnistLike.MNIST.mean(), MnistLike.MNIST.std())))
+            .build()) {
+      return l.iterator().next().images();
     }
   }
 
