@@ -11,6 +11,7 @@ import dev.normlab.track.store.RunStore;
 import dev.normlab.train.Robustness;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -110,13 +111,7 @@ final class RobustnessCommand implements Callable<Integer> {
     boolean save = limitTest == 0;
     try (RunStore s = RunStore.openExisting(store.store)) {
       RunQuery q = s.query();
-      List<RunQuery.RunInfo> runs;
-      if (group != null) { // in the order they trained, as compare printed them
-        runs = new ArrayList<>(q.runs(new RunQuery.Filter(group, "finished", null)));
-        java.util.Collections.reverse(runs);
-      } else {
-        runs = RunsEditCommands.resolve(q, ids);
-      }
+      List<RunQuery.RunInfo> runs = selectRuns(q);
       if (runs.isEmpty()) {
         System.out.println("no finished runs in group " + group + " in " + s.file());
         return 1;
@@ -150,21 +145,9 @@ final class RobustnessCommand implements Callable<Integer> {
         Map<String, Double> summary = new LinkedHashMap<>();
         for (boolean adapt : passes) {
           String suffix = adapt ? " (adapted)" : "";
-          System.out.printf("[%d/%d] %s%s:", done, runs.size(), r.name(), suffix);
-          System.out.flush();
+          String progress = String.format("[%d/%d] %s%s:", done, runs.size(), r.name(), suffix);
           List<Robustness.Result> results =
-              Robustness.evaluate(
-                  m.model(),
-                  test,
-                  ds,
-                  shiftList,
-                  seed,
-                  adapt,
-                  res -> {
-                    System.out.printf(" %s %.2f", res.shift().spec(), res.evaluation().accuracy());
-                    System.out.flush();
-                  });
-          System.out.println();
+              evaluate(progress, m.model(), test, ds, shiftList, adapt);
           columns = results.stream().map(Robustness.Result::shift).toList();
           List<String> row = new ArrayList<>(List.of(r.name() + suffix, m.norm()));
           double[] acc = new double[results.size()];
@@ -206,6 +189,45 @@ final class RobustnessCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** The runs named by id, or the group's finished runs in the order they trained (compare's). */
+  private List<RunQuery.RunInfo> selectRuns(RunQuery q) {
+    if (group == null) {
+      return RunsEditCommands.resolve(q, ids);
+    }
+    List<RunQuery.RunInfo> runs =
+        new ArrayList<>(q.runs(new RunQuery.Filter(group, "finished", null)));
+    Collections.reverse(runs); // the store lists the newest first
+    return runs;
+  }
+
+  /**
+   * One pass over the shifts, each result printed after {@code progress} as soon as it is known.
+   */
+  private List<Robustness.Result> evaluate(
+      String progress,
+      ReferenceCnn model,
+      Dataset test,
+      MnistLike ds,
+      List<InputShift> shifts,
+      boolean adapt) {
+    System.out.print(progress);
+    System.out.flush();
+    List<Robustness.Result> results =
+        Robustness.evaluate(
+            model,
+            test,
+            ds,
+            shifts,
+            seed,
+            adapt,
+            res -> {
+              System.out.printf(" %s %.2f", res.shift().spec(), res.evaluation().accuracy());
+              System.out.flush();
+            });
+    System.out.println();
+    return results;
   }
 
   private Dataset load(MnistLike ds) throws java.io.IOException {
