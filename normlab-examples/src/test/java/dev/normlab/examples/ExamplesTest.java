@@ -150,6 +150,30 @@ class ExamplesTest {
   }
 
   @Test
+  void instanceNormDoesNotSeeDarkerTestImagesAndAdaptedBatchNormNeither(@TempDir Path dir)
+      throws Exception {
+    var r = ShiftedTestImages.run(Repo.datasets(), 640, 500, dir);
+    assertEquals(List.of("instance", "batch", "batch+adapted"), List.copyOf(r.keySet()));
+    for (var results : r.values()) {
+      assertEquals(
+          List.of("clean", "brightness=0.2", "contrast=0.2", "invert"),
+          results.stream().map(x -> x.shift().spec()).toList());
+    }
+    var in = r.get("instance");
+    double clean = in.get(0).evaluation().accuracy();
+    assertTrue(clean > 40, "ten steps of SGD beat chance: " + clean);
+    // one image of 500 is 0.2 points
+    assertEquals(clean, in.get(1).evaluation().accuracy(), 0.2 + 1e-9, "darker");
+    assertEquals(clean, in.get(2).evaluation().accuracy(), 0.2 + 1e-9, "lower contrast");
+    var adapted = r.get("batch+adapted");
+    assertEquals(
+        adapted.get(0).evaluation().accuracy(),
+        adapted.get(1).evaluation().accuracy(),
+        0.2 + 1e-9,
+        "adapted Batch Norm: darker");
+  }
+
+  @Test
   void scopedTrainingStepsLearn() throws Exception {
     // 16 steps of SGD on real digits: the mean loss must fall below chance's ln(10) = 2.30
     double loss = ScopedTrainingSteps.run(Repo.datasets(), 1024);
