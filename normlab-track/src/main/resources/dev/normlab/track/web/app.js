@@ -249,11 +249,16 @@ function varyingConfigColumns() {
       num: state.runs.some((r) => typeof r.config[k] === 'number') }));
 }
 
+// robustness's columns: clean, the shifts, then Batch Norm's adapted ones (clean first again);
+// the sort is stable, so each rank keeps the store's key order
+const robustnessRank = (k) => !k.startsWith('robustness/') ? 4
+  : (k.startsWith('robustness/adapted/') ? 2 : 0) + (/\/clean$/.test(k) ? 0 : 1);
+
 function runColumns() {
   // --watch's and the system's diagnostics are for charts and parallel axes, not fifty more columns
   // (the robustness accuracies, clean first, and the peak memory after the run's results)
   const keys = state.keys.summary;
-  const summary = [...keys.filter((k) => !metricGroup(k)), ...keys.filter((k) => metricGroup(k) && isSummaryColumn(k)).sort((a, b) => (b === 'robustness/clean') - (a === 'robustness/clean'))].map((k) => ({ title: k, sort: 'summary.' + k, value: (r) => r.summary[k], num: true }));
+  const summary = [...keys.filter((k) => !metricGroup(k)), ...keys.filter((k) => metricGroup(k) && isSummaryColumn(k)).sort((a, b) => robustnessRank(a) - robustnessRank(b))].map((k) => ({ title: k, sort: 'summary.' + k, value: (r) => r.summary[k], num: true }));
   return [
     { title: 'name', sort: 'name', value: (r) => r.name },
     { title: 'id', sort: 'id', value: (r) => r.id },

@@ -322,7 +322,8 @@ class DashboardBrowserTest {
     assertFalse(headers.contains("env."), headers);
     assertTrue(
         headers.endsWith(
-            ",train/loss,robustness/clean,robustness/brightness_0.2,system/peak_rss_mib"),
+            ",train/loss,robustness/clean,robustness/brightness_0.2,robustness/adapted/clean,"
+                + "robustness/adapted/brightness_0.2,system/peak_rss_mib"),
         headers);
     assertFalse(headers.contains("system/rss_mib"), headers);
     // ... but grouped in the chart's metric list

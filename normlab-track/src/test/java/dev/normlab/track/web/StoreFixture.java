@@ -188,6 +188,8 @@ final class StoreFixture {
     // `normlab robustness` afterwards: columns after the results, clean first; no step
     summary(c, id, "robustness/clean", "last", 100 * acc, -1);
     summary(c, id, "robustness/brightness_0.2", "last", 100 * acc - 5 * i, -1);
+    summary(c, id, "robustness/adapted/clean", "last", 100 * acc, -1);
+    summary(c, id, "robustness/adapted/brightness_0.2", "last", 100 * acc, -1);
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?)")) {
       for (int x = 0; x < EXAMPLES; x++) {
