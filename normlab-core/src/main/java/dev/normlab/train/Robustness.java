@@ -6,6 +6,7 @@ import dev.normlab.data.Dataset;
 import dev.normlab.data.InputShift;
 import dev.normlab.data.MnistLike;
 import dev.normlab.data.Transforms;
+import dev.normlab.kernels.NormKernels;
 import dev.normlab.models.ReferenceCnn;
 import dev.normlab.nn.Module;
 import dev.normlab.nn.norm.BatchNormBase;
@@ -56,30 +57,28 @@ public final class Robustness {
         all.add(s);
       }
     }
+    boolean adapt = adaptBatchNorm && model.norm() == ReferenceCnn.Norm.BATCH;
+    List<float[]> trained = new ArrayList<>(); // the running statistics, put back at the end
+    for (BatchNormBase bn : adapt ? batchNorms(model) : List.<BatchNormBase>of()) {
+      trained.add(bn.runningMean().data().clone());
+      trained.add(bn.runningVar().data().clone());
+    }
     List<Result> out = new ArrayList<>();
-    for (InputShift s : all) {
-      Result r;
-      if (adaptBatchNorm && model.norm() == ReferenceCnn.Norm.BATCH) {
-        List<float[]> saved = new ArrayList<>();
-        for (BatchNormBase bn : batchNorms(model)) {
-          saved.add(bn.runningMean().data().clone());
-          saved.add(bn.runningVar().data().clone());
-        }
-        try {
+    try {
+      for (InputShift s : all) {
+        if (adapt) {
           adaptBatchNorm(model, test, which, s, seed);
-          r = evaluateOne(model, test, which, s, seed);
-        } finally {
-          int i = 0;
-          for (BatchNormBase bn : batchNorms(model)) {
-            System.arraycopy(saved.get(i++), 0, bn.runningMean().data(), 0, bn.numFeatures());
-            System.arraycopy(saved.get(i++), 0, bn.runningVar().data(), 0, bn.numFeatures());
-          }
         }
-      } else {
-        r = evaluateOne(model, test, which, s, seed);
+        Result r = evaluateOne(model, test, which, s, seed);
+        out.add(r);
+        onResult.accept(r);
       }
-      out.add(r);
-      onResult.accept(r);
+    } finally {
+      int i = 0;
+      for (BatchNormBase bn : adapt ? batchNorms(model) : List.<BatchNormBase>of()) {
+        System.arraycopy(trained.get(i++), 0, bn.runningMean().data(), 0, bn.numFeatures());
+        System.arraycopy(trained.get(i++), 0, bn.runningVar().data(), 0, bn.numFeatures());
+      }
     }
     return out;
   }
@@ -121,8 +120,8 @@ public final class Robustness {
    * Sets each Batch Norm's running mean and variance to its input's per-channel mean and unbiased
    * variance over all of {@code test}, shifted by {@code s}: norm1's from one pass, then norm2's
    * from a second pass that already normalizes with norm1's new statistics — what eval mode would
-   * have used had these been the training images. The sums are in double, batch by batch two-pass
-   * and merged exactly (Chan et al.).
+   * have used had these been the training images. Each batch's statistics are Batch Norm's own
+   * training-mode ones (its kernel, in double), merged exactly across batches (Chan et al.).
    */
   static void adaptBatchNorm(
       ReferenceCnn model, Dataset test, MnistLike which, InputShift s, long seed) {
@@ -132,10 +131,7 @@ public final class Robustness {
     for (int k = 0; k < norms.size(); k++) {
       BatchNormBase bn = norms.get(k);
       String point = inputs[k];
-      int c = bn.numFeatures();
-      double[] count = {0};
-      double[] mean = new double[c];
-      double[] m2 = new double[c];
+      ChannelStats stats = new ChannelStats(bn.numFeatures());
       try (DataLoader l = loader(test, which, s, seed);
           var g = GradMode.noGrad()) {
         for (DataLoader.Batch b : l) {
@@ -143,49 +139,55 @@ public final class Robustness {
               b.images(),
               (p, x, beforeRelu) -> {
                 if (p.equals(point)) {
-                  merge(x, count, mean, m2);
+                  stats.add(x);
                 }
               });
         }
       }
       float[] rm = bn.runningMean().data();
       float[] rv = bn.runningVar().data();
-      for (int ch = 0; ch < c; ch++) {
-        rm[ch] = (float) mean[ch];
-        rv[ch] = (float) (m2[ch] / Math.max(1, count[0] - 1));
+      for (int ch = 0; ch < rm.length; ch++) {
+        rm[ch] = (float) stats.mean[ch];
+        rv[ch] = (float) (stats.m2[ch] / Math.max(1, stats.count - 1));
       }
     }
     model.train();
   }
 
-  /**
-   * Folds an (N, C, H, W) batch's per-channel mean and squared deviations into the running ones.
-   */
-  private static void merge(Tensor x, double[] count, double[] mean, double[] m2) {
-    int n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
-    float[] d = x.data();
-    double nb = (double) n * hw;
-    for (int ch = 0; ch < c; ch++) {
-      double sum = 0;
-      for (int i = 0; i < n; i++) {
-        for (int j = 0, off = (i * c + ch) * hw; j < hw; j++) {
-          sum += d[off + j];
-        }
-      }
-      double mb = sum / nb;
-      double ss = 0;
-      for (int i = 0; i < n; i++) {
-        for (int j = 0, off = (i * c + ch) * hw; j < hw; j++) {
-          double e = d[off + j] - mb;
-          ss += e * e;
-        }
-      }
-      double na = count[0];
-      double delta = mb - mean[ch];
-      double total = na + nb;
-      mean[ch] += delta * nb / total;
-      m2[ch] += ss + delta * delta * na * nb / total;
+  /** Per-channel count, mean and sum of squared deviations of (N, C, H, W) batches, merged. */
+  private static final class ChannelStats {
+    final double[] mean;
+    final double[] m2;
+    double count;
+    private final double[] batchMean;
+    private final double[] batchVar;
+    private final double[] batchRstd;
+    private float[] scratch = new float[0]; // the kernel's normalized output, not used
+
+    ChannelStats(int c) {
+      mean = new double[c];
+      m2 = new double[c];
+      batchMean = new double[c];
+      batchVar = new double[c];
+      batchRstd = new double[c];
     }
-    count[0] += nb;
+
+    void add(Tensor x) {
+      int n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+      float[] d = x.data();
+      if (scratch.length < d.length) {
+        scratch = new float[d.length];
+      }
+      NormKernels.batchNormForward(
+          d, scratch, n, c, hw, null, null, 0, true, batchMean, batchVar, batchRstd);
+      double nb = (double) n * hw;
+      double total = count + nb;
+      for (int ch = 0; ch < c; ch++) {
+        double delta = batchMean[ch] - mean[ch];
+        mean[ch] += delta * nb / total;
+        m2[ch] += batchVar[ch] * nb + delta * delta * count * nb / total;
+      }
+      count = total;
+    }
   }
 }

@@ -11,7 +11,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -266,7 +265,8 @@ public final class RunStore implements AutoCloseable {
         runId,
         "cannot tag run " + runId,
         "INSERT OR IGNORE INTO run_tags(run_id, tag) VALUES (?, ?)",
-        tags.stream().map(t -> new String[] {runId, t}).toList());
+        tags.stream().map(t -> new Object[] {runId, t}).toList(),
+        null);
   }
 
   /** Removes {@code tags} from run {@code runId} (those it does not have are ignored). */
@@ -275,17 +275,19 @@ public final class RunStore implements AutoCloseable {
         runId,
         "cannot untag run " + runId,
         "DELETE FROM run_tags WHERE run_id = ? AND tag = ?",
-        tags.stream().map(t -> new String[] {runId, t}).toList());
+        tags.stream().map(t -> new Object[] {runId, t}).toList(),
+        null);
   }
 
   /** Sets run {@code runId}'s notes; null or blank clears them. */
   public void setNotes(String runId, String notes) {
-    String[] row = {notes == null || notes.isBlank() ? null : notes, runId};
+    Object[] row = {notes == null || notes.isBlank() ? null : notes, runId};
     edit(
         runId,
         "cannot set the notes of run " + runId,
         "UPDATE runs SET notes = ? WHERE id = ?",
-        List.<String[]>of(row));
+        List.<Object[]>of(row),
+        null);
   }
 
   /**
@@ -296,51 +298,44 @@ public final class RunStore implements AutoCloseable {
    */
   public void updateSummary(String runId, Map<String, Double> values) {
     markDeadRuns(); // a run whose writer died is killed, and may be updated
-    synchronized (conn) {
-      try {
-        inTransaction(
-            conn,
-            () -> {
-              if ("running".equals(status(runId))) {
-                throw new IllegalStateException(
-                    "run " + runId + " is still running; its summary is its writer's");
-              }
-              try (PreparedStatement ps =
-                  conn.prepareStatement(
-                      "INSERT INTO summary(run_id, key, rule, value, step)"
-                          + " VALUES (?, ?, 'last', ?, NULL) ON CONFLICT(run_id, key) DO UPDATE"
-                          + " SET rule = 'last', value = excluded.value, step = NULL")) {
-                for (var e : values.entrySet()) {
-                  ps.setString(1, runId);
-                  ps.setString(2, e.getKey());
+    edit(
+        runId,
+        "cannot update the summary of run " + runId,
+        "INSERT INTO summary(run_id, key, rule, value, step) VALUES (?, ?, 'last', ?, NULL)"
+            + " ON CONFLICT(run_id, key) DO UPDATE SET rule = 'last', value = excluded.value,"
+            + " step = NULL",
+        values.entrySet().stream()
+            .map(
+                e -> {
                   Double v = e.getValue();
-                  if (v == null || !Double.isFinite(v)) {
-                    ps.setNull(3, Types.REAL);
-                  } else {
-                    ps.setDouble(3, v);
-                  }
-                  ps.executeUpdate();
-                }
-              }
-            });
-      } catch (SQLException e) {
-        throw error("cannot update the summary of run " + runId, e);
-      }
-    }
+                  return new Object[] {
+                    runId, e.getKey(), v != null && Double.isFinite(v) ? v : null
+                  };
+                })
+            .toList(),
+        "run " + runId + " is still running; its summary is its writer's");
   }
 
-  /** {@code sql} once per row of parameters, in one transaction, after checking the run exists. */
-  private void edit(String runId, String what, String sql, List<String[]> rows) {
+  /**
+   * {@code sql} once per row of parameters (a null parameter binds SQL NULL), in one transaction,
+   * after checking the run exists — and, when {@code whileRunning} is not null, that it is not
+   * running, else {@code whileRunning} is the error.
+   */
+  private void edit(
+      String runId, String what, String sql, List<Object[]> rows, String whileRunning) {
     synchronized (conn) {
       try {
         inTransaction(
             conn,
             () -> {
-              status(runId);
+              String status = status(runId);
+              if (whileRunning != null && "running".equals(status)) {
+                throw new IllegalStateException(whileRunning);
+              }
               try (PreparedStatement ps = conn.prepareStatement(sql)) {
-                for (String[] row : rows) {
+                for (Object[] row : rows) {
                   for (int i = 0; i < row.length; i++) {
-                    ps.setString(i + 1, row[i]);
+                    ps.setObject(i + 1, row[i]);
                   }
                   ps.executeUpdate();
                 }
