@@ -88,7 +88,8 @@ final class LrFindCommand implements Callable<Integer> {
           "--checkpoint-every",
           "--detect-anomaly",
           "--watch",
-          "--lr-find");
+          "--lr-find",
+          "--lr-for-batch");
 
   /**
    * Keeps train's options that a range test refuses out of lr-find's help (they stay parsed, so

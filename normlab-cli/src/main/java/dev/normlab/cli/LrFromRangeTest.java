@@ -17,10 +17,13 @@ final class LrFromRangeTest {
   /** The config to train with and what the run's record adds to its config. */
   record Found(TrainConfig config, Map<String, Object> recorded) {}
 
-  /** With {@code --lr-find}, {@link #find}; without, the config as it is and nothing to record. */
+  /**
+   * With {@code --lr-find}, {@link #find}; without, the config as it is and what {@code
+   * --lr-for-batch} records (the two exclude each other).
+   */
   static Found ifAsked(TrainOptions opts, TrainConfig config, String label, PrintStream out)
       throws IOException {
-    return opts.lrFind ? find(config, label, out) : new Found(config, Map.of());
+    return opts.lrFind ? find(config, label, out) : new Found(config, opts.lrScalingRecord());
   }
 
   /** Runs the test (lr-find's defaults) for {@code config} and returns it at the suggested lr. */

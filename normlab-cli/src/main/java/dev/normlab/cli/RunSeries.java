@@ -277,6 +277,9 @@ final class RunSeries {
     if (opts.lrFind) {
       System.out.println(foundLrs(runs));
     }
+    if (opts.lrForBatch != null) {
+      System.out.println(scaledLrs(runs, opts.lrScalingRecord()));
+    }
     String diverged = divergedNote(runs);
     if (!diverged.isEmpty()) {
       System.out.println(diverged);
@@ -304,6 +307,26 @@ final class RunSeries {
             .append(LrFindCommand.lr(r.result().config().optim().lr()));
       }
     }
+    return sb.toString();
+  }
+
+  /** With --lr-for-batch: the lr each batch size trained at, smallest batch first. */
+  static String scaledLrs(List<Run> runs, Map<String, Object> record) {
+    Map<?, ?> scaling = (Map<?, ?>) record.get("lr_scaling");
+    java.util.TreeMap<Integer, Double> byBatch = new java.util.TreeMap<>();
+    for (Run r : runs) {
+      if (!r.diverged()) {
+        TrainConfig c = r.result().config();
+        byBatch.put(c.batchSize(), c.optim().lr());
+      }
+    }
+    StringBuilder sb =
+        new StringBuilder(
+            String.format(
+                "lr by the linear scaling rule (%s for a batch of %s):",
+                LrFindCommand.lr((Double) scaling.get("base_lr")), scaling.get("base_batch")));
+    byBatch.forEach(
+        (b, lr) -> sb.append(" batch ").append(b).append(' ').append(LrFindCommand.lr(lr)));
     return sb.toString();
   }
 

@@ -8,6 +8,7 @@ import dev.normlab.train.TrainConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -37,6 +38,15 @@ final class TrainOptions {
       names = "--lr",
       description = "learning rate (default: 0.01 with sgd, 0.001 with adam and adamw)")
   Double lr;
+
+  @Option(
+      names = "--lr-for-batch",
+      paramLabel = "B",
+      description =
+          "--lr is the lr for a batch of B images: the run trains at lr * batch-size / B, the"
+              + " linear scaling rule (Goyal et al. 2017), so that a sweep over --batch-size keeps"
+              + " the lr per image")
+  Integer lrForBatch;
 
   @Option(names = "--momentum", description = "SGD momentum (default: 0.9)")
   Double momentum;
@@ -226,6 +236,14 @@ final class TrainOptions {
       if (lrFind && lr != null) {
         throw new IllegalArgumentException("--lr and --lr-find both set the lr; give one");
       }
+      if (lrFind && lrForBatch != null) {
+        throw new IllegalArgumentException(
+            "--lr-for-batch scales --lr, and --lr-find chooses the lr at the run's own batch"
+                + " size; give one");
+      }
+      if (lrForBatch != null && lrForBatch < 1) {
+        throw new IllegalArgumentException("--lr-for-batch must be >= 1, got " + lrForBatch);
+      }
       if (watchEvery > 0 && noTrack) {
         throw new IllegalArgumentException(
             "--watch records into the run store; it does nothing with --no-track");
@@ -261,7 +279,7 @@ final class TrainOptions {
     double[] b = betas == null ? new double[] {0.9, 0.999} : parseBetas(betas);
     return new OptimizerConfig(
         opt,
-        or(lr, sgd ? 0.01 : 0.001),
+        baseLr(sgd) * lrScale(),
         or(momentum, 0.9),
         or(dampening, 0.0),
         nesterov,
@@ -274,6 +292,28 @@ final class TrainOptions {
         or(gamma, 0.1),
         tMax == null ? 0 : tMax,
         or(etaMin, 0.0));
+  }
+
+  /** The lr as given, for a batch of {@code --lr-for-batch} when that is given. */
+  private double baseLr(boolean sgd) {
+    return or(lr, sgd ? 0.01 : 0.001);
+  }
+
+  /** The linear scaling rule's factor: batch size over {@code --lr-for-batch}, else 1. */
+  private double lrScale() {
+    return lrForBatch == null ? 1 : batchSize / (double) lrForBatch;
+  }
+
+  /**
+   * What the run's record adds to its config for {@code --lr-for-batch}: the lr as given and the
+   * batch it was given for (its {@code lr} is the one it trains with); nothing without it.
+   */
+  Map<String, Object> lrScalingRecord() {
+    if (lrForBatch == null) {
+      return Map.of();
+    }
+    boolean sgd = optimizer.toLowerCase(Locale.ROOT).equals("sgd");
+    return Map.of("lr_scaling", Map.of("base_lr", baseLr(sgd), "base_batch", lrForBatch));
   }
 
   /** Refuses options (name, value pairs; null = not given) that do not apply to {@code what}. */
