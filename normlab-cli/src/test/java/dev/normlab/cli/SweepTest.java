@@ -106,6 +106,53 @@ class SweepTest {
   }
 
   @Test
+  void lrForBatchScalesEachBatchSizesLrLinearlyAndRecordsTheLrAsGiven() throws Exception {
+    Cli.Result sweep =
+        runNorms(
+            "sweep",
+            "batch",
+            "lfb",
+            "--param",
+            "batch-size=16,32",
+            "--lr",
+            "0.02",
+            "--lr-for-batch",
+            "64");
+    assertEquals(0, sweep.exit(), sweep.all());
+    assertTrue(
+        sweep
+            .out()
+            .contains(
+                "lr by the linear scaling rule (0.0200 for a batch of 64): batch 16 0.00500 batch"
+                    + " 32 0.0100"),
+        sweep.out());
+    // A batch size's run is the run its scaled lr gives without the rule.
+    Cli.Result alone =
+        run("compare", "lfb-alone", "--batch-size", "16", "--lr", "0.005", "--no-track");
+    assertEquals(0, alone.exit(), alone.all());
+    String[] single = row(alone.out(), "batch");
+    String[] swept = row(sweep.out(), "batch", "16");
+    assertEquals(single[1] + " " + single[2], swept[2] + " " + swept[3], sweep.out());
+    try (RunStore s = RunStore.openExisting(tmp.resolve("lfb/runs.db"))) {
+      RunQuery q = s.query();
+      Map<String, String> seen = new LinkedHashMap<>();
+      for (RunQuery.RunInfo r : q.runs(RunQuery.Filter.all())) {
+        var c = q.config(r.id());
+        seen.put(
+            r.name().substring(r.group().length() + 1),
+            c.get("lr").number()
+                + " "
+                + c.get("lr_scaling.base_lr").number()
+                + " "
+                + c.get("lr_scaling.base_batch").number());
+      }
+      assertEquals(
+          Map.of("batch-batch_size=16", "0.005 0.02 64.0", "batch-batch_size=32", "0.01 0.02 64.0"),
+          seen);
+    }
+  }
+
+  @Test
   void seedsMultiplyThePointsAndEachSettingGetsItsSpread() {
     Cli.Result r = runNorms("sweep", "batch", "s", "--param", "batch_size=16,32", "--seeds", "1,2");
     assertEquals(0, r.exit(), r.all());
@@ -256,6 +303,11 @@ class SweepTest {
         List.of("--param", "nesterov=true,false", "--param", "momentum=0,0.9"),
         "at nesterov=true, momentum=0: nesterov needs a momentum > 0");
     cases.put(List.of("--param", "lr=0.01,-1"), "lr must be > 0, got -1.0");
+    cases.put(
+        List.of("--param", "lr=0.01", "--lr-for-batch", "0"), "--lr-for-batch must be >= 1, got 0");
+    cases.put(
+        List.of("--param", "momentum=0.5", "--lr-for-batch", "64", "--lr-find"),
+        "--lr-for-batch scales --lr, and --lr-find chooses the lr");
     cases.put(List.of(), "Missing required option: '--param=NAME=V1,V2,...'");
     cases.put(List.of("--param", "lr=0.1", "--norms", "batch"), "--norms repeats a norm");
     cases.put(List.of("--param", "lr=0.1", "--resume"), "--resume continues a series by its group");

@@ -159,7 +159,7 @@ const state = {
   allRuns: [], runs: [], keys: { metrics: [], config: [], summary: [] },
   selected: new Set(), sort: null, order: 'asc', view: 'runs',
   pred: { page: 0, predicted: null }, cmp: { page: 0 },
-  charts: new Map(), parallel: null, confusion: null, firstLoad: true,
+  charts: new Map(), parallel: null, versus: null, confusion: null, firstLoad: true,
 };
 
 function setStatus(text, isError = false) {
@@ -590,6 +590,89 @@ async function renderParallel() {
   }, true);
 }
 
+// ------------------------------------------------------------------ metric vs config
+
+/**
+ * One line of the metric-vs-config plot from its runs' [x, y] pairs: at each x (ascending) the
+ * runs' count, mean, lowest and highest y — several seeds of one setting become one point.
+ */
+function versusPoints(pairs) {
+  const byX = new Map();
+  for (const [x, y] of pairs) {
+    if (!byX.has(x)) byX.set(x, []);
+    byX.get(x).push(y);
+  }
+  return [...byX.entries()].sort((a, b) => a[0] - b[0]).map(([x, ys]) => ({
+    x, n: ys.length, mean: ys.reduce((sum, y) => sum + y, 0) / ys.length,
+    min: Math.min(...ys), max: Math.max(...ys),
+  }));
+}
+
+// The x a sweep is usually about, before any other numeric key that varies.
+const VERSUS_X = ['batch_size', 'lr', 'optimizer.lr', 'groups'];
+
+/**
+ * A summary metric against a numeric config key, a line per value of another key (norm): the
+ * Group Norm paper's error-against-batch-size figure, or a learning-rate sweep's curve per norm.
+ */
+async function renderVersus() {
+  const data = await api('parallel', $('f-group').value ? { group: $('f-group').value } : {});
+  const runs = data.runs;
+  const varying = data.keys.config.filter((k) => !RUN_SPECIFIC.test(k) && configVaries(runs, k));
+  const numeric = varying.filter((k) => k !== 'seed' && runs.every((r) => r.config[k] == null || typeof r.config[k] === 'number'));
+  const summary = data.keys.summary.filter((k) => !k.startsWith('watch/'));
+  fillSelect($('v-x'), numeric);
+  fillSelect($('v-y'), summary);
+  fillSelect($('v-by'), varying, 'nothing (one line)');
+  if (!state.versusDrawn) {
+    // the first drawing: the link's choices (#versus?x=lr&metrics=test/loss&by=norm), else the
+    // sweep's usual x, test accuracy and a line per norm; later refills keep the user's picks
+    state.versusDrawn = true;
+    const linked = state.linkedVersus || {};
+    $('v-x').value = numeric.includes(linked.x) ? linked.x : VERSUS_X.find((k) => numeric.includes(k)) || numeric[0] || '';
+    $('v-y').value = (linked.metrics || []).find((k) => summary.includes(k)) || (summary.includes('test/accuracy') ? 'test/accuracy' : summary[0] || '');
+    $('v-by').value = linked.by === '' || varying.includes(linked.by) ? linked.by : varying.includes('norm') ? 'norm' : '';
+  }
+  const x = $('v-x').value, key = $('v-y').value, by = $('v-by').value;
+  if (!state.versus) state.versus = echarts.init($('versus-chart'));
+  const lines = new Map(); // the by-value's label -> its runs' [x, y, name]
+  for (const r of runs) {
+    const xv = r.config[x], yv = r.summary[key];
+    if (typeof xv !== 'number' || typeof yv !== 'number') continue; // a diverged run has no result
+    const label = by ? `${by}=${r.config[by] ?? '-'}` : key;
+    if (!lines.has(label)) lines.set(label, []);
+    lines.get(label).push([xv, yv, r.name]);
+  }
+  // numbers in numeric order (lr=0.003 before lr=0.03), words alphabetically
+  const labels = [...lines.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const xs = [...lines.values()].flat().map((p) => p[0]);
+  const series = labels.flatMap((label, i) => {
+    const colour = PALETTE[i % PALETTE.length];
+    const points = versusPoints(lines.get(label));
+    return [
+      { type: 'line', name: label, itemStyle: { color: colour }, lineStyle: { color: colour, width: 2 }, symbol: 'none', z: 2,
+        data: points.map((p) => [p.x, p.mean, p.n, p.min, p.max]) },
+      { type: 'scatter', name: label, itemStyle: { color: colour, opacity: 0.8 }, symbolSize: 7, z: 3, data: lines.get(label) },
+    ];
+  });
+  state.versus.setOption({
+    animation: false,
+    title: { text: x && key ? `${key} against ${x}` : 'no numeric config key varies here', left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: {
+      trigger: 'item', renderMode: 'richText',
+      formatter: (p) => p.seriesType === 'scatter'
+        ? `${p.data[2]}\n${x} ${fmt(p.data[0])}: ${fmt(p.data[1])}`
+        : `${p.seriesName}, ${x} ${fmt(p.data[0])}: mean ${fmt(p.data[1])} of ${p.data[2]} run${p.data[2] === 1 ? '' : 's'}`
+          + (p.data[2] > 1 ? ` (${fmt(p.data[3])}–${fmt(p.data[4])})` : ''),
+    },
+    legend: { type: 'scroll', bottom: 0 },
+    grid: { left: 70, right: 30, top: 40, bottom: 60 },
+    xAxis: { ...(xs.length ? numericAxis(xs) : { type: 'value' }), name: x, nameLocation: 'middle', nameGap: 26 },
+    yAxis: { type: 'value', scale: true, name: key },
+    series,
+  }, true);
+}
+
 // ------------------------------------------------------------------ predictions
 
 function fillRunSelects() {
@@ -705,7 +788,7 @@ function renderComparer() {
 
 // ------------------------------------------------------------------ wiring
 
-const VIEWS = ['runs', 'parallel', 'predictions', 'compare'];
+const VIEWS = ['runs', 'parallel', 'versus', 'predictions', 'compare'];
 
 function show(view) {
   state.view = view;
@@ -718,16 +801,17 @@ function show(view) {
 async function refreshView() {
   if (state.view === 'runs') await renderCharts();
   else if (state.view === 'parallel') await renderParallel();
+  else if (state.view === 'versus') await renderVersus();
   else if (state.view === 'predictions') await loadPredictions();
   else if (state.view === 'compare') renderComparer();
-  for (const c of [...state.charts.values(), state.parallel, state.confusion]) if (c) c.resize();
+  for (const c of [...state.charts.values(), state.parallel, state.versus, state.confusion]) if (c) c.resize();
 }
 
 async function tick() {
   if (REPORT || !$('live').checked || document.hidden) return;
   try {
     await loadRuns();
-    if (state.view === 'runs' || state.view === 'parallel') await refreshView();
+    if (['runs', 'parallel', 'versus'].includes(state.view)) await refreshView();
     setStatus('updated ' + new Date().toLocaleTimeString());
   } catch (e) {
     showError(e);
@@ -752,6 +836,9 @@ async function init() {
   $('c-smooth').addEventListener('input', () => { $('c-smooth-value').textContent = $('c-smooth').value; redraw(); });
   $('p-color').addEventListener('change', () => { state.colourChosen = true; renderParallel().catch(showError); });
   $('p-keys').addEventListener('change', () => renderParallel().catch(showError));
+  for (const id of ['v-x', 'v-y', 'v-by']) {
+    $(id).addEventListener('change', () => renderVersus().catch(showError));
+  }
   const reloadPredictions = () => { state.pred.page = 0; state.cmp.page = 0; loadPredictions().catch(showError); };
   $('pr-run').addEventListener('change', () => { state.pred.predicted = null; reloadPredictions(); });
   for (const id of ['pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
@@ -760,7 +847,7 @@ async function init() {
   // A link pasted into an open tab changes only the hash: load the page again to apply it. (The
   // tabs rewrite the hash with replaceState, which fires no hashchange.)
   window.addEventListener('hashchange', () => location.reload());
-  window.addEventListener('resize', () => { for (const c of [...state.charts.values(), state.parallel, state.confusion]) if (c) c.resize(); });
+  window.addEventListener('resize', () => { for (const c of [...state.charts.values(), state.parallel, state.versus, state.confusion]) if (c) c.resize(); });
 
   state.keys = await api('keys');
   fillSelect($('f-config-key'), state.keys.config, 'key…');
@@ -776,6 +863,8 @@ async function init() {
   // ... and the axes: &x=lr for an lr range test (normlab lr-find prints such a link)
   if ([...$('c-x').options].some((o) => o.value === linked.get('x'))) $('c-x').value = linked.get('x');
   if (linked.get('log') === '1') $('c-log').checked = true; // &log=1: a log y axis
+  // #versus?x=batch_size&metrics=test/accuracy&by=norm: the metric-vs-config plot's choices
+  state.linkedVersus = { x: linked.get('x'), by: linked.get('by') ?? undefined, metrics: state.linkedMetrics };
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
   fillKeySelect($('c-keys'), metricKeys,
     linkedOr(metricKeys, ['test/accuracy', 'train/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']));
@@ -789,6 +878,6 @@ async function init() {
 
 // The chart arithmetic, reachable from the browser's console and the browser test (a module's
 // functions are not global).
-window.normlabCharts = { smooth, aggregate, numericAxis };
+window.normlabCharts = { smooth, aggregate, numericAxis, versusPoints };
 
 init().catch(showError);

@@ -231,6 +231,107 @@ class DashboardBrowserTest {
     assertEquals("step", js("return document.getElementById('c-x').value"));
   }
 
+  /** The fixture's test accuracy of run {@code i} (its summary). */
+  static double accuracy(int i) {
+    return 1 - 0.5 * Math.exp(-StoreFixture.EPOCHS / (1.0 + i * 0.3));
+  }
+
+  /** The metric-vs-config plot's series as "type name" and their points, [x, y(, runs)]. */
+  @SuppressWarnings("unchecked")
+  static List<List<Object>> versusSeries() {
+    return (List<List<Object>>)
+        js(
+            "const o = echarts.getInstanceByDom(document.getElementById('versus-chart'))"
+                + ".getOption();"
+                + "return o.series.map(s => [s.type + ' ' + s.name,"
+                + " s.data.map(p => s.type === 'line' ? [p[0], p[1], p[2]] : [p[0], p[1]])]);");
+  }
+
+  /**
+   * The fixture's group only (not the run another test may add in a group of its own; the filter is
+   * on the runs tab), drawn again.
+   */
+  private static void inFixtureGroup() {
+    js("document.getElementById('f-group').value = arguments[0];", StoreFixture.GROUP);
+    driver.findElement(By.cssSelector("#tabs button[data-view='versus']")).click();
+  }
+
+  private static List<Object> point(double x, double y, long runs) {
+    return List.of(x, y, runs);
+  }
+
+  private static void assertSeries(List<Object> expected, List<Object> actual) {
+    assertEquals(expected.get(0), actual.get(0));
+    @SuppressWarnings("unchecked")
+    List<List<Number>> want = (List<List<Number>>) expected.get(1);
+    @SuppressWarnings("unchecked")
+    List<List<Number>> got = (List<List<Number>>) actual.get(1);
+    assertEquals(want.size(), got.size(), expected + " vs " + actual);
+    for (int i = 0; i < want.size(); i++) {
+      for (int j = 0; j < want.get(i).size(); j++) {
+        assertEquals(
+            want.get(i).get(j).doubleValue(),
+            got.get(i).get(j).doubleValue(),
+            1e-12,
+            expected.get(0) + " point " + i);
+      }
+    }
+  }
+
+  /**
+   * Metric vs config: a line per value of "lines by" through the mean of its runs at each x, and a
+   * dot per run; a link names x, the metric and the key.
+   */
+  @Test
+  void metricAgainstConfigDrawsALinePerValueThroughEachXsMean() {
+    open(server.url() + "#versus?x=batch_size&metrics=test/loss&by=lr");
+    inFixtureGroup();
+    waiting().until(d -> paintedPixels("#versus-chart") > 1000 && versusSeries().size() == 4);
+    assertEquals("test/loss", js("return document.getElementById('v-y').value"));
+    // The fixture's even runs have lr 0.01, the odd ones 0.1; runs 0-2 batch 64, 3-5 batch 128.
+    double[] loss = new double[6];
+    for (int i = 0; i < 6; i++) {
+      loss[i] = 1 - accuracy(i);
+    }
+    List<List<Object>> series = versusSeries();
+    assertSeries(
+        List.of(
+            "line lr=0.01", List.of(point(64, (loss[0] + loss[2]) / 2, 2), point(128, loss[4], 1))),
+        series.get(0));
+    assertSeries(
+        List.of(
+            "scatter lr=0.01",
+            List.of(List.of(64.0, loss[0]), List.of(64.0, loss[2]), List.of(128.0, loss[4]))),
+        series.get(1));
+    assertSeries(
+        List.of(
+            "line lr=0.1", List.of(point(64, loss[1], 1), point(128, (loss[3] + loss[5]) / 2, 2))),
+        series.get(2));
+    // Without the link: batch size against test accuracy, a line per norm (six, one run each).
+    open(server.url() + "#versus");
+    inFixtureGroup();
+    waiting().until(d -> versusSeries().size() == 12);
+    assertEquals("batch_size", js("return document.getElementById('v-x').value"));
+    assertEquals("test/accuracy", js("return document.getElementById('v-y').value"));
+    assertEquals("norm", js("return document.getElementById('v-by').value"));
+    assertEquals("line norm=batch", versusSeries().get(2).get(0));
+    // One line over every run: each batch size's mean.
+    select("v-by", "");
+    waiting().until(d -> versusSeries().size() == 2);
+    assertSeries(
+        List.of(
+            "line test/accuracy",
+            List.of(
+                point(64, (accuracy(0) + accuracy(1) + accuracy(2)) / 3, 3),
+                point(128, (accuracy(3) + accuracy(4) + accuracy(5)) / 3, 3))),
+        versusSeries().get(0));
+    assertEquals(
+        List.of(List.of(0.001, 2L, 0.2, 0.5), List.of(0.01, 1L, 0.3, 0.3)),
+        js(
+            "return normlabCharts.versusPoints([[0.01, 0.3], [0.001, 0.2], [0.001, 0.5]])"
+                + ".map(p => [p.x, p.n, p.min, p.max]);"));
+  }
+
   @Test
   void groupingRunsByAConfigKeyDrawsEachGroupsMeanAndRange() {
     open(server.url().toString());
@@ -534,6 +635,8 @@ class DashboardBrowserTest {
     waiting().until(d -> paintedPixels("#confusion-chart") > 1000);
     driver.findElement(By.cssSelector("#tabs button[data-view='parallel']")).click();
     waiting().until(d -> paintedPixels("#parallel-chart") > 1000);
+    driver.findElement(By.cssSelector("#tabs button[data-view='versus']")).click();
+    waiting().until(d -> paintedPixels("#versus-chart") > 1000);
     // Nothing was fetched: no resource entries at all.
     assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
   }
