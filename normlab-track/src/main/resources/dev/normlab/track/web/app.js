@@ -608,6 +608,16 @@ function versusPoints(pairs) {
   }));
 }
 
+/**
+ * The plot's x axis over the data's range; a log axis in powers of two when every x is one (batch
+ * sizes 1, 2, 4, ..., 64: a tick at each), else in decades.
+ */
+function versusXAxis(xs, name) {
+  const axis = xs.length ? numericAxis(xs) : { type: 'value' };
+  if (axis.type === 'log' && xs.every((v) => Number.isInteger(Math.log2(v)))) axis.logBase = 2;
+  return { ...axis, name, nameLocation: 'middle', nameGap: 26, min: 'dataMin', max: 'dataMax' };
+}
+
 // The x a sweep is usually about, before any other numeric key that varies.
 const VERSUS_X = ['batch_size', 'lr', 'optimizer.lr', 'groups'];
 
@@ -667,7 +677,7 @@ async function renderVersus() {
     },
     legend: { type: 'scroll', bottom: 0 },
     grid: { left: 70, right: 30, top: 40, bottom: 60 },
-    xAxis: { ...(xs.length ? numericAxis(xs) : { type: 'value' }), name: x, nameLocation: 'middle', nameGap: 26 },
+    xAxis: versusXAxis(xs, x),
     yAxis: { type: 'value', scale: true, name: key },
     series,
   }, true);
@@ -878,6 +888,6 @@ async function init() {
 
 // The chart arithmetic, reachable from the browser's console and the browser test (a module's
 // functions are not global).
-window.normlabCharts = { smooth, aggregate, numericAxis, versusPoints };
+window.normlabCharts = { smooth, aggregate, numericAxis, versusPoints, versusXAxis };
 
 init().catch(showError);

@@ -330,6 +330,13 @@ class DashboardBrowserTest {
         js(
             "return normlabCharts.versusPoints([[0.01, 0.3], [0.001, 0.2], [0.001, 0.5]])"
                 + ".map(p => [p.x, p.n, p.min, p.max]);"));
+    // Batch sizes in powers of two get a tick each; an lr over decades a tick per decade.
+    assertEquals(
+        "log 2,log 10,value -",
+        js(
+            "return [[1, 2, 4, 64], [0.001, 0.003, 0.1], [64, 128]]"
+                + ".map(xs => normlabCharts.versusXAxis(xs, 'x'))"
+                + ".map(a => a.type + ' ' + (a.type === 'log' ? a.logBase ?? 10 : '-')).join(',');"));
   }
 
   @Test
