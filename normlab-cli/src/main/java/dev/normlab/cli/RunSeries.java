@@ -278,7 +278,7 @@ final class RunSeries {
       System.out.println(foundLrs(runs));
     }
     if (opts.lrForBatch != null) {
-      System.out.println(scaledLrs(runs, opts.lrScalingRecord()));
+      System.out.println(scaledLrs(runs, opts.lrForBatch));
     }
     String diverged = divergedNote(runs);
     if (!diverged.isEmpty()) {
@@ -310,23 +310,31 @@ final class RunSeries {
     return sb.toString();
   }
 
-  /** With --lr-for-batch: the lr each batch size trained at, smallest batch first. */
-  static String scaledLrs(List<Run> runs, Map<String, Object> record) {
-    Map<?, ?> scaling = (Map<?, ?>) record.get("lr_scaling");
-    java.util.TreeMap<Integer, Double> byBatch = new java.util.TreeMap<>();
+  /**
+   * With --lr-for-batch: the lr each batch size trained at, smallest batch first — a line per lr as
+   * given when the sweep varies that too.
+   */
+  static String scaledLrs(List<Run> runs, int baseBatch) {
+    Map<String, java.util.TreeMap<Integer, Double>> byBase = new LinkedHashMap<>();
     for (Run r : runs) {
       if (!r.diverged()) {
         TrainConfig c = r.result().config();
-        byBatch.put(c.batchSize(), c.optim().lr());
+        String base = LrFindCommand.lr(c.optim().lr() * baseBatch / c.batchSize());
+        byBase
+            .computeIfAbsent(base, b -> new java.util.TreeMap<>())
+            .put(c.batchSize(), c.optim().lr());
       }
     }
-    StringBuilder sb =
-        new StringBuilder(
-            String.format(
-                "lr by the linear scaling rule (%s for a batch of %s):",
-                LrFindCommand.lr((Double) scaling.get("base_lr")), scaling.get("base_batch")));
-    byBatch.forEach(
-        (b, lr) -> sb.append(" batch ").append(b).append(' ').append(LrFindCommand.lr(lr)));
+    StringBuilder sb = new StringBuilder();
+    byBase.forEach(
+        (base, lrs) -> {
+          sb.append(sb.isEmpty() ? "" : "\n")
+              .append(
+                  String.format(
+                      "lr by the linear scaling rule (%s for a batch of %d):", base, baseBatch));
+          lrs.forEach(
+              (b, lr) -> sb.append(" batch ").append(b).append(' ').append(LrFindCommand.lr(lr)));
+        });
     return sb.toString();
   }
 

@@ -113,9 +113,9 @@ class SweepTest {
             "batch",
             "lfb",
             "--param",
+            "lr=0.02,0.04",
+            "--param",
             "batch-size=16,32",
-            "--lr",
-            "0.02",
             "--lr-for-batch",
             "64");
     assertEquals(0, sweep.exit(), sweep.all());
@@ -124,15 +124,16 @@ class SweepTest {
             .out()
             .contains(
                 "lr by the linear scaling rule (0.0200 for a batch of 64): batch 16 0.00500 batch"
-                    + " 32 0.0100"),
+                    + " 32 0.0100\nlr by the linear scaling rule (0.0400 for a batch of 64):"
+                    + " batch 16 0.0100 batch 32 0.0200\n"),
         sweep.out());
     // A batch size's run is the run its scaled lr gives without the rule.
     Cli.Result alone =
         run("compare", "lfb-alone", "--batch-size", "16", "--lr", "0.005", "--no-track");
     assertEquals(0, alone.exit(), alone.all());
     String[] single = row(alone.out(), "batch");
-    String[] swept = row(sweep.out(), "batch", "16");
-    assertEquals(single[1] + " " + single[2], swept[2] + " " + swept[3], sweep.out());
+    String[] swept = row(sweep.out(), "batch", "0.02", "16");
+    assertEquals(single[1] + " " + single[2], swept[3] + " " + swept[4], sweep.out());
     try (RunStore s = RunStore.openExisting(tmp.resolve("lfb/runs.db"))) {
       RunQuery q = s.query();
       Map<String, String> seen = new LinkedHashMap<>();
@@ -147,7 +148,11 @@ class SweepTest {
                 + c.get("lr_scaling.base_batch").number());
       }
       assertEquals(
-          Map.of("batch-batch_size=16", "0.005 0.02 64.0", "batch-batch_size=32", "0.01 0.02 64.0"),
+          Map.of(
+              "batch-lr=0.02-batch_size=16", "0.005 0.02 64.0",
+              "batch-lr=0.02-batch_size=32", "0.01 0.02 64.0",
+              "batch-lr=0.04-batch_size=16", "0.01 0.04 64.0",
+              "batch-lr=0.04-batch_size=32", "0.02 0.04 64.0"),
           seen);
     }
   }
