@@ -592,9 +592,14 @@ async function renderParallel() {
 
 // ------------------------------------------------------------------ metric vs config
 
+// numbers by value (0.003 before 0.01), words alphabetically (with numbers in them by value)
+const naturalOrder = (a, b) => typeof a === 'number' && typeof b === 'number' ? a - b
+  : String(a).localeCompare(String(b), undefined, { numeric: true });
+
 /**
- * One line of the metric-vs-config plot from its runs' [x, y] pairs: at each x (ascending) the
- * runs' count, mean, lowest and highest y — several seeds of one setting become one point.
+ * One line of the metric-vs-config plot from its runs' [x, y] pairs: at each x (ascending; words
+ * alphabetically) the runs' count, mean, lowest and highest y — several seeds of one setting become
+ * one point.
  */
 function versusPoints(pairs) {
   const byX = new Map();
@@ -602,7 +607,7 @@ function versusPoints(pairs) {
     if (!byX.has(x)) byX.set(x, []);
     byX.get(x).push(y);
   }
-  return [...byX.entries()].sort((a, b) => a[0] - b[0]).map(([x, ys]) => ({
+  return [...byX.entries()].sort((a, b) => naturalOrder(a[0], b[0])).map(([x, ys]) => ({
     x, n: ys.length, mean: ys.reduce((sum, y) => sum + y, 0) / ys.length,
     min: Math.min(...ys), max: Math.max(...ys),
   }));
@@ -618,20 +623,23 @@ function versusXAxis(xs, name) {
   return { ...axis, name, nameLocation: 'middle', nameGap: 26, min: 'dataMin', max: 'dataMax' };
 }
 
-// The x a sweep is usually about, before any other numeric key that varies.
+// The x a sweep is usually about, before any other numeric key that varies; without one, the norm.
 const VERSUS_X = ['batch_size', 'lr', 'optimizer.lr', 'groups'];
 
 /**
- * A summary metric against a numeric config key, a line per value of another key (norm): the
- * Group Norm paper's error-against-batch-size figure, or a learning-rate sweep's curve per norm.
+ * A summary metric against a config key, a line per value of another key (norm): the Group Norm
+ * paper's error-against-batch-size figure, or a learning-rate sweep's curve per norm. Against a
+ * key of words (norm, optimizer) each value's mean is a diamond over its runs' dots, no line: a
+ * comparison over seeds shows each norm's spread.
  */
 async function renderVersus() {
   const data = await api('parallel', $('f-group').value ? { group: $('f-group').value } : {});
   const runs = data.runs;
   const varying = data.keys.config.filter((k) => !RUN_SPECIFIC.test(k) && configVaries(runs, k));
-  const numeric = varying.filter((k) => k !== 'seed' && runs.every((r) => r.config[k] == null || typeof r.config[k] === 'number'));
+  const isNumeric = (k) => runs.every((r) => r.config[k] == null || typeof r.config[k] === 'number');
+  const numeric = varying.filter((k) => k !== 'seed' && isNumeric(k));
   const summary = data.keys.summary.filter((k) => !k.startsWith('watch/'));
-  fillSelect($('v-x'), numeric);
+  fillSelect($('v-x'), varying);
   fillSelect($('v-y'), summary);
   fillSelect($('v-by'), varying, 'nothing (one line)');
   if (!state.versusDrawn) {
@@ -639,45 +647,53 @@ async function renderVersus() {
     // sweep's usual x, test accuracy and a line per norm; later refills keep the user's picks
     state.versusDrawn = true;
     const linked = state.linkedVersus || {};
-    $('v-x').value = numeric.includes(linked.x) ? linked.x : VERSUS_X.find((k) => numeric.includes(k)) || numeric[0] || '';
+    $('v-x').value = varying.includes(linked.x) ? linked.x
+      : VERSUS_X.find((k) => numeric.includes(k)) || numeric[0] || (varying.includes('norm') ? 'norm' : varying[0] || '');
     $('v-y').value = (linked.metrics || []).find((k) => summary.includes(k)) || (summary.includes('test/accuracy') ? 'test/accuracy' : summary[0] || '');
     $('v-by').value = linked.by === '' || varying.includes(linked.by) ? linked.by : varying.includes('norm') ? 'norm' : '';
   }
   const x = $('v-x').value, key = $('v-y').value, by = $('v-by').value;
+  const categorical = x !== '' && !isNumeric(x);
   if (!state.versus) state.versus = echarts.init($('versus-chart'));
   const lines = new Map(); // the by-value's label -> its runs' [x, y, name]
+  const byValue = new Map(); // the label -> the value it names, for the order of the lines
   for (const r of runs) {
-    const xv = r.config[x], yv = r.summary[key];
-    if (typeof xv !== 'number' || typeof yv !== 'number') continue; // a diverged run has no result
+    const xv = categorical && r.config[x] != null ? String(r.config[x]) : r.config[x], yv = r.summary[key];
+    if (xv == null || typeof yv !== 'number') continue; // a diverged run has no result
     const label = by ? `${by}=${r.config[by] ?? '-'}` : key;
+    byValue.set(label, by ? r.config[by] ?? '' : '');
     if (!lines.has(label)) lines.set(label, []);
     lines.get(label).push([xv, yv, r.name]);
   }
-  // numbers in numeric order (lr=0.003 before lr=0.03), words alphabetically
-  const labels = [...lines.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const labels = [...lines.keys()].sort((a, b) => naturalOrder(byValue.get(a), byValue.get(b)));
   const xs = [...lines.values()].flat().map((p) => p[0]);
   const series = labels.flatMap((label, i) => {
     const colour = PALETTE[i % PALETTE.length];
     const points = versusPoints(lines.get(label));
+    const means = points.map((p) => [p.x, p.mean, p.n, p.min, p.max]);
     return [
-      { type: 'line', name: label, itemStyle: { color: colour }, lineStyle: { color: colour, width: 2 }, symbol: 'none', z: 2,
-        data: points.map((p) => [p.x, p.mean, p.n, p.min, p.max]) },
+      categorical
+        ? { type: 'scatter', name: label, itemStyle: { color: colour }, symbol: 'diamond', symbolSize: 16, z: 2, data: means }
+        : { type: 'line', name: label, itemStyle: { color: colour }, lineStyle: { color: colour, width: 2 }, symbol: 'none', z: 2, data: means },
       { type: 'scatter', name: label, itemStyle: { color: colour, opacity: 0.8 }, symbolSize: 7, z: 3, data: lines.get(label) },
     ];
   });
   state.versus.setOption({
     animation: false,
-    title: { text: x && key ? `${key} against ${x}` : 'no numeric config key varies here', left: 'center', textStyle: { fontSize: 13 } },
+    title: { text: x && key ? `${key} against ${x}` : 'no config key varies here', left: 'center', textStyle: { fontSize: 13 } },
     tooltip: {
       trigger: 'item', renderMode: 'richText',
-      formatter: (p) => p.seriesType === 'scatter'
+      // a run's dot is [x, y, name]; a mean [x, mean, runs, lowest, highest]
+      formatter: (p) => p.data.length === 3
         ? `${p.data[2]}\n${x} ${fmt(p.data[0])}: ${fmt(p.data[1])}`
         : `${p.seriesName}, ${x} ${fmt(p.data[0])}: mean ${fmt(p.data[1])} of ${p.data[2]} run${p.data[2] === 1 ? '' : 's'}`
           + (p.data[2] > 1 ? ` (${fmt(p.data[3])}–${fmt(p.data[4])})` : ''),
     },
     legend: { type: 'scroll', bottom: 0 },
     grid: { left: 70, right: 30, top: 40, bottom: 60 },
-    xAxis: versusXAxis(xs, x),
+    xAxis: categorical
+      ? { type: 'category', data: [...new Set(xs)].sort(naturalOrder), name: x, nameLocation: 'middle', nameGap: 26 }
+      : versusXAxis(xs, x),
     yAxis: { type: 'value', scale: true, name: key },
     series,
   }, true);
@@ -888,6 +904,6 @@ async function init() {
 
 // The chart arithmetic, reachable from the browser's console and the browser test (a module's
 // functions are not global).
-window.normlabCharts = { smooth, aggregate, numericAxis, versusPoints, versusXAxis };
+window.normlabCharts = { smooth, aggregate, numericAxis, versusPoints, versusXAxis, naturalOrder };
 
 init().catch(showError);

@@ -236,7 +236,10 @@ class DashboardBrowserTest {
     return 1 - 0.5 * Math.exp(-StoreFixture.EPOCHS / (1.0 + i * 0.3));
   }
 
-  /** The metric-vs-config plot's series as "type name" and their points, [x, y(, runs)]. */
+  /**
+   * The metric-vs-config plot's series as "type name" and their points: [x, mean, runs] for the
+   * means, [x, y] for the runs' dots.
+   */
   @SuppressWarnings("unchecked")
   static List<List<Object>> versusSeries() {
     return (List<List<Object>>)
@@ -244,7 +247,7 @@ class DashboardBrowserTest {
             "const o = echarts.getInstanceByDom(document.getElementById('versus-chart'))"
                 + ".getOption();"
                 + "return o.series.map(s => [s.type + ' ' + s.name,"
-                + " s.data.map(p => s.type === 'line' ? [p[0], p[1], p[2]] : [p[0], p[1]])]);");
+                + " s.data.map(p => p.length === 5 ? [p[0], p[1], p[2]] : [p[0], p[1]])]);");
   }
 
   /**
@@ -330,6 +333,39 @@ class DashboardBrowserTest {
         js(
             "return normlabCharts.versusPoints([[0.01, 0.3], [0.001, 0.2], [0.001, 0.5]])"
                 + ".map(p => [p.x, p.n, p.min, p.max]);"));
+    // Against the norm (words): each norm's mean a diamond over its runs' dots, no line.
+    open(server.url() + "#versus?x=norm&by=");
+    inFixtureGroup();
+    waiting().until(d -> versusSeries().size() == 2);
+    assertEquals(
+        "category",
+        js(
+            "return echarts.getInstanceByDom(document.getElementById('versus-chart'))"
+                + ".getOption().xAxis[0].type"));
+    assertEquals("scatter test/accuracy", versusSeries().get(0).get(0));
+    Map<String, Double> expected = new TreeMap<>();
+    for (int i = 0; i < 6; i++) {
+      expected.put(i < 5 ? StoreFixture.NORMS.get(i) : "<b>layer</b>", accuracy(i));
+    }
+    Map<String, Double> means = new TreeMap<>();
+    @SuppressWarnings("unchecked")
+    List<List<Object>> meanPoints = (List<List<Object>>) versusSeries().get(0).get(1);
+    for (List<Object> m : meanPoints) {
+      assertEquals(1L, ((Number) m.get(2)).longValue(), "one run per norm: " + m);
+      means.put((String) m.get(0), ((Number) m.get(1)).doubleValue());
+    }
+    assertEquals(expected, means);
+    assertEquals(
+        "diamond",
+        js(
+            "return echarts.getInstanceByDom(document.getElementById('versus-chart'))"
+                + ".getOption().series[0].symbol"));
+    // Lines and categories in order: numbers by value (not 0.01 before 0.003), words by name.
+    assertEquals(
+        "0.003,0.01,0.03|batch,group2,group16",
+        js(
+            "return [0.03, 0.003, 0.01].sort(normlabCharts.naturalOrder).join(',') + '|'"
+                + " + ['group16', 'batch', 'group2'].sort(normlabCharts.naturalOrder).join(',');"));
     // Batch sizes in powers of two get a tick each; an lr over decades a tick per decade.
     assertEquals(
         "log 2,log 10,value -",
