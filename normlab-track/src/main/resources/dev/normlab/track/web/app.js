@@ -673,9 +673,10 @@ async function renderVersus() {
     const means = points.map((p) => [p.x, p.mean, p.n, p.min, p.max]);
     return [
       categorical
-        ? { type: 'scatter', name: label, itemStyle: { color: colour }, symbol: 'diamond', symbolSize: 16, z: 2, data: means }
+        ? { type: 'scatter', name: label, itemStyle: { color: colour }, symbol: 'diamond', symbolSize: 16, z: 2, clip: false, data: means }
         : { type: 'line', name: label, itemStyle: { color: colour }, lineStyle: { color: colour, width: 2 }, symbol: 'none', z: 2, data: means },
-      { type: 'scatter', name: label, itemStyle: { color: colour, opacity: 0.8 }, symbolSize: 7, z: 3, data: lines.get(label) },
+      // not clipped: a dot on the axis's end (x = its largest value) may fall a rounding error outside
+      { type: 'scatter', name: label, itemStyle: { color: colour, opacity: 0.8 }, symbolSize: 7, z: 3, clip: false, data: lines.get(label) },
     ];
   });
   state.versus.setOption({

@@ -291,6 +291,12 @@ class DashboardBrowserTest {
     inFixtureGroup();
     waiting().until(d -> paintedPixels("#versus-chart") > 1000 && versusSeries().size() == 4);
     assertEquals("test/loss", js("return document.getElementById('v-y').value"));
+    assertEquals(
+        true,
+        js(
+            "return echarts.getInstanceByDom(document.getElementById('versus-chart')).getOption()"
+                + ".series.every(s => s.type !== 'scatter' || s.clip === false);"),
+        "a dot at the axis's end is drawn, not clipped by a rounding error");
     // The fixture's even runs have lr 0.01, the odd ones 0.1; runs 0-2 batch 64, 3-5 batch 128.
     double[] loss = new double[6];
     for (int i = 0; i < 6; i++) {
