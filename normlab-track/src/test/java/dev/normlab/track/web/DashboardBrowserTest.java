@@ -243,11 +243,18 @@ class DashboardBrowserTest {
   @SuppressWarnings("unchecked")
   static List<List<Object>> versusSeries() {
     return (List<List<Object>>)
-        js(
-            "const o = echarts.getInstanceByDom(document.getElementById('versus-chart'))"
-                + ".getOption();"
-                + "return o.series.map(s => [s.type + ' ' + s.name,"
-                + " s.data.map(p => p.length === 5 ? [p[0], p[1], p[2]] : [p[0], p[1]])]);");
+        versusOption(
+            "o.series.map(s => [s.type + ' ' + s.name,"
+                + " s.data.map(p => p.length === 5 ? [p[0], p[1], p[2]] : [p[0], p[1]])])");
+  }
+
+  /** A JavaScript expression over the metric-vs-config chart's option {@code o}. */
+  static Object versusOption(String expression) {
+    return js(
+        "const o = echarts.getInstanceByDom(document.getElementById('versus-chart')).getOption();"
+            + "return "
+            + expression
+            + ";");
   }
 
   /**
@@ -293,9 +300,7 @@ class DashboardBrowserTest {
     assertEquals("test/loss", js("return document.getElementById('v-y').value"));
     assertEquals(
         true,
-        js(
-            "return echarts.getInstanceByDom(document.getElementById('versus-chart')).getOption()"
-                + ".series.every(s => s.type !== 'scatter' || s.clip === false);"),
+        versusOption("o.series.every(s => s.type !== 'scatter' || s.clip === false)"),
         "a dot at the axis's end is drawn, not clipped by a rounding error");
     // The fixture's even runs have lr 0.01, the odd ones 0.1; runs 0-2 batch 64, 3-5 batch 128.
     double[] loss = new double[6];
@@ -343,11 +348,7 @@ class DashboardBrowserTest {
     open(server.url() + "#versus?x=norm&by=");
     inFixtureGroup();
     waiting().until(d -> versusSeries().size() == 2);
-    assertEquals(
-        "category",
-        js(
-            "return echarts.getInstanceByDom(document.getElementById('versus-chart'))"
-                + ".getOption().xAxis[0].type"));
+    assertEquals("category", versusOption("o.xAxis[0].type"));
     assertEquals("scatter test/accuracy", versusSeries().get(0).get(0));
     Map<String, Double> expected = new TreeMap<>();
     for (int i = 0; i < 6; i++) {
@@ -361,11 +362,7 @@ class DashboardBrowserTest {
       means.put((String) m.get(0), ((Number) m.get(1)).doubleValue());
     }
     assertEquals(expected, means);
-    assertEquals(
-        "diamond",
-        js(
-            "return echarts.getInstanceByDom(document.getElementById('versus-chart'))"
-                + ".getOption().series[0].symbol"));
+    assertEquals("diamond", versusOption("o.series[0].symbol"));
     // Lines and categories in order: numbers by value (not 0.01 before 0.003), words by name.
     assertEquals(
         "0.003,0.01,0.03|batch,group2,group16",
