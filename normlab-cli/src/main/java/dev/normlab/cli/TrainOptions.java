@@ -229,7 +229,9 @@ final class TrainOptions {
     int t = threads != null ? threads : dev.normlab.kernels.Parallel.threads();
     try {
       MnistLike.parse(dataset);
-      ReferenceCnn.Norm.parse(norm);
+      if (ReferenceCnn.Norm.parse(norm) == ReferenceCnn.Norm.GROUP) {
+        ReferenceCnn.checkGroups(groups);
+      }
       if (watchEvery < 0) {
         throw new IllegalArgumentException("--watch N must be >= 1 (0: off), got " + watchEvery);
       }

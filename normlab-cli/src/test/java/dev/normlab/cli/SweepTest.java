@@ -309,6 +309,10 @@ class SweepTest {
         "at nesterov=true, momentum=0: nesterov needs a momentum > 0");
     cases.put(List.of("--param", "lr=0.01,-1"), "lr must be > 0, got -1.0");
     cases.put(
+        List.of("--param", "groups=8,3"),
+        "at groups=3: Group Norm's groups must divide both convolutions' channel counts (32 and"
+            + " 64): 1, 2, 4, 8, 16 or 32, got 3");
+    cases.put(
         List.of("--param", "lr=0.01", "--lr-for-batch", "0"), "--lr-for-batch must be >= 1, got 0");
     cases.put(
         List.of("--param", "momentum=0.5", "--lr-for-batch", "64", "--lr-find"),

@@ -58,10 +58,14 @@ public final class ReferenceCnn extends Module {
   private final Linear fc2;
 
   /**
-   * @param groups the GroupNorm group count (8 in the reference experiment)
+   * @param groups the GroupNorm group count (8 in the reference experiment); with {@link
+   *     Norm#GROUP} it must divide both convolutions' channel counts ({@link #checkGroups})
    */
   public ReferenceCnn(Norm norm, int groups, Rng rng) {
     this.norm = norm;
+    if (norm == Norm.GROUP) {
+      checkGroups(groups);
+    }
     conv1 = registerModule("conv1", new Conv2d(1, 32, 3, rng));
     norm1 = registerModule("norm1", makeNorm(norm, 32, 26, groups));
     conv2 = registerModule("conv2", new Conv2d(32, 64, 3, rng));
@@ -74,6 +78,19 @@ public final class ReferenceCnn extends Module {
 
   public ReferenceCnn(Norm norm, Rng rng) {
     this(norm, 8, rng);
+  }
+
+  /**
+   * Refuses a Group Norm group count that does not divide both convolutions' channel counts (32 and
+   * 64), naming the counts that do — before a model is built, and before a sweep trains anything.
+   */
+  public static void checkGroups(int groups) {
+    if (groups < 1 || 32 % groups != 0 || 64 % groups != 0) {
+      throw new IllegalArgumentException(
+          "Group Norm's groups must divide both convolutions' channel counts (32 and 64): 1, 2,"
+              + " 4, 8, 16 or 32, got "
+              + groups);
+    }
   }
 
   private static Module makeNorm(Norm norm, int channels, int hw, int groups) {

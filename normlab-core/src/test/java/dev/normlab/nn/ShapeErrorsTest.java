@@ -40,6 +40,10 @@ class ShapeErrorsTest {
         "mat1 and mat2 shapes cannot be multiplied (1x12544 and 9216x128)",
         () -> new ReferenceCnn(ReferenceCnn.Norm.NONE, 8, rng).forward(Tensor.zeros(1, 1, 32, 32)));
     refused(
+        "Group Norm's groups must divide both convolutions' channel counts (32 and 64): 1, 2, 4,"
+            + " 8, 16 or 32, got 64",
+        () -> new ReferenceCnn(ReferenceCnn.Norm.GROUP, 64, rng));
+    refused(
         "Expected target of shape [2] for input of shape [2, 10], but got target of shape [3]",
         () -> F.crossEntropy(Tensor.zeros(2, 10), Tensor.ofInts(new int[] {1, 2, 3}, 3)));
   }
