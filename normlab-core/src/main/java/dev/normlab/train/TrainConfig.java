@@ -157,6 +157,24 @@ public record TrainConfig(
     return with(e -> e.epochs = n);
   }
 
+  /** The same run with {@code n} kernel threads. */
+  public TrainConfig withThreads(int n) {
+    return with(e -> e.threads = n);
+  }
+
+  /**
+   * The same run on the data in {@code dataDir} (null: the default search), its first {@code
+   * limitTrain} training and {@code limitTest} test images (0: all).
+   */
+  public TrainConfig withData(Path dataDir, int limitTrain, int limitTest) {
+    return with(
+        e -> {
+          e.dataDir = dataDir;
+          e.limitTrain = limitTrain;
+          e.limitTest = limitTest;
+        });
+  }
+
   /** The same run with another learning rate. */
   public TrainConfig withLr(double v) {
     return with(e -> e.optim = e.optim.withLr(v));

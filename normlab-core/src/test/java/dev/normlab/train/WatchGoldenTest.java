@@ -31,22 +31,11 @@ class WatchGoldenTest {
         List.of("none", "batch", "instance", "layer", "group"), List.copyOf(twin.keySet()));
     for (String norm : twin.keySet()) {
       TrainConfig config =
-          new TrainConfig(
-                  "mnist",
-                  norm,
-                  8,
-                  1,
-                  0.01,
-                  0.9,
-                  0.0,
-                  64,
-                  0,
-                  2,
-                  shared,
-                  320,
-                  64,
-                  tmp.resolve(norm),
-                  false)
+          TrainConfig.defaults(norm)
+              .withEpochs(1)
+              .withThreads(2)
+              .withData(shared, 320, 64)
+              .withCheckpointDir(tmp.resolve(norm))
               .withWatchEvery(5);
       Map<Long, Map<String, Double>> ours = new LinkedHashMap<>();
       new Trainer(

@@ -33,23 +33,12 @@ public final class ShiftedTestImages {
       Path dataDir, int limitTrain, int limitTest, Path out) throws Exception {
     Map<String, List<Robustness.Result>> results = new LinkedHashMap<>();
     for (String norm : List.of("instance", "batch")) {
-      TrainConfig config =
-          new TrainConfig(
-              "mnist",
-              norm,
-              8,
-              1,
-              0.01,
-              0.9,
-              0.0,
-              64,
-              0,
-              1,
-              dataDir,
-              limitTrain,
-              limitTest,
-              out.resolve(norm),
-              false);
+      TrainConfig config = // the reference experiment's settings, one epoch on a slice
+          TrainConfig.defaults(norm)
+              .withEpochs(1)
+              .withThreads(1)
+              .withData(dataDir, limitTrain, limitTest)
+              .withCheckpointDir(out.resolve(norm));
       TrainResult trained = new Trainer(config, null).run();
       // doc:robustness begin
       ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.parse(norm), new Rng(0));
