@@ -84,6 +84,17 @@ final class RobustnessCommand implements Callable<Integer> {
               + " robustness/adapted/<shift>")
   boolean adaptBn;
 
+  @Option(
+      names = "--no-predictions",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "store each run's prediction of every shifted test image, with the images once per"
+              + " shift, for the dashboard's Predictions view (default: on; --no-predictions"
+              + " stores the accuracies only)")
+  boolean predictions;
+
   @Option(names = "--data-dir", description = "directory holding <dataset>/*-ubyte(.gz)")
   Path dataDir;
 
@@ -147,7 +158,7 @@ final class RobustnessCommand implements Callable<Integer> {
           String suffix = adapt ? " (adapted)" : "";
           String progress = String.format("[%d/%d] %s%s:", done, runs.size(), r.name(), suffix);
           List<Robustness.Result> results =
-              evaluate(progress, m.model(), test, ds, shiftList, adapt);
+              evaluate(progress, m.model(), test, ds, shiftList, adapt, save && predictions);
           columns = results.stream().map(Robustness.Result::shift).toList();
           List<String> row = new ArrayList<>(List.of(r.name() + suffix, m.norm()));
           double[] acc = new double[results.size()];
@@ -156,6 +167,14 @@ final class RobustnessCommand implements Callable<Integer> {
             acc[i] = res.evaluation().accuracy();
             row.add(String.format("%.2f", acc[i]));
             summary.put("robustness/" + (adapt ? "adapted/" : "") + res.shift().key(), acc[i]);
+            if (res.predictions() != null) {
+              s.writeShiftedPredictions(
+                  r.id(),
+                  (adapt ? "adapted/" : "") + res.shift().key(),
+                  imageSet(m.dataset(), res.shift()),
+                  acc[i],
+                  res.predictions());
+            }
           }
           rows.add(row.toArray(String[]::new));
           bySetting.computeIfAbsent(setting + suffix, k -> new ArrayList<>()).add(acc);
@@ -180,10 +199,20 @@ final class RobustnessCommand implements Callable<Integer> {
         String keys =
             columns.stream().map(c -> "robustness/" + c.key()).collect(Collectors.joining(","));
         System.out.printf(
-            "saved:       robustness/<shift> in the summaries of %d runs in %s%n",
-            runs.size(), s.file());
+            "saved:       robustness/<shift> in the summaries of %d runs%s in %s%n",
+            runs.size(),
+            predictions ? ", and their predictions on each shifted set" : "",
+            s.file());
         System.out.println(
             "compare:     ./normlab serve, then http://127.0.0.1:8080/#parallel?metrics=" + keys);
+        if (predictions) {
+          InputShift last = columns.get(columns.size() - 1);
+          System.out.println(
+              "mistakes:    http://127.0.0.1:8080/#predictions?run="
+                  + runs.get(0).id()
+                  + "&set="
+                  + last.key());
+        }
       } else {
         System.out.println("not saved:   --limit-test evaluates part of the test set");
       }
@@ -211,7 +240,8 @@ final class RobustnessCommand implements Callable<Integer> {
       Dataset test,
       MnistLike ds,
       List<InputShift> shifts,
-      boolean adapt) {
+      boolean adapt,
+      boolean withPredictions) {
     System.out.print(progress);
     System.out.flush();
     List<Robustness.Result> results =
@@ -222,12 +252,24 @@ final class RobustnessCommand implements Callable<Integer> {
             shifts,
             seed,
             adapt,
+            withPredictions,
             res -> {
               System.out.printf(" %s %.2f", res.shift().spec(), res.evaluation().accuracy());
               System.out.flush();
             });
     System.out.println();
     return results;
+  }
+
+  /**
+   * The name of the test images under a shift: the same for every run evaluated on them (the noise
+   * depends on the seed too), so the store keeps them once.
+   */
+  private String imageSet(String dataset, InputShift shift) {
+    return dataset
+        + "/"
+        + shift.key()
+        + (shift.kind() == InputShift.Kind.NOISE ? "/seed=" + seed : "");
   }
 
   private Dataset load(MnistLike ds) throws java.io.IOException {

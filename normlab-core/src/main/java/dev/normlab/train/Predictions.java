@@ -26,24 +26,75 @@ public record Predictions(
     return probabilities[i][predicted[i]];
   }
 
-  /** Collects predictions batch by batch. */
+  /**
+   * Collects predictions batch by batch, with each example's image either from the dataset (as
+   * stored) or from the model's input (what it saw: a shifted test image, say).
+   */
   public static final class Builder {
     private final Dataset dataset;
     private final String[] classNames;
     private final List<int[]> ids = new ArrayList<>();
     private final List<float[]> probs = new ArrayList<>();
     private final List<float[]> labels = new ArrayList<>();
+    // from the inputs: the normalization to undo, and the images as they come
+    private final float inputMean;
+    private final float inputStd;
+    private final List<byte[]> inputImages = new ArrayList<>();
 
+    /** The images are the dataset's own (by example index). */
     public Builder(Dataset dataset, String[] classNames) {
-      this.dataset = dataset;
-      this.classNames = classNames;
+      this(dataset, classNames, Float.NaN, Float.NaN);
     }
 
-    /** Adds one batch: dataset indices, softmax probabilities [B, C] flat, labels [B]. */
-    public void add(int[] indices, float[] probabilities, float[] batchLabels) {
+    private Builder(Dataset dataset, String[] classNames, float inputMean, float inputStd) {
+      this.dataset = dataset;
+      this.classNames = classNames;
+      this.inputMean = inputMean;
+      this.inputStd = inputStd;
+    }
+
+    /**
+     * The images are the model's inputs, normalized as {@code (x - mean) / std} from pixels x in
+     * [0, 1]: each is turned back into 0..255 grey.
+     */
+    public static Builder ofInputs(Dataset dataset, String[] classNames, float mean, float std) {
+      if (!(std > 0) || !Float.isFinite(mean)) {
+        throw new IllegalArgumentException(
+            "need a finite mean and a positive std, got " + mean + ", " + std);
+      }
+      return new Builder(dataset, classNames, mean, std);
+    }
+
+    /**
+     * Adds one batch: dataset indices, softmax probabilities [B, C] flat, labels [B], and the
+     * model's input images [B, ...] flat (used when the images are the inputs).
+     */
+    public void add(int[] indices, float[] probabilities, float[] batchLabels, float[] inputs) {
       ids.add(indices.clone());
       probs.add(probabilities.clone());
       labels.add(batchLabels.clone());
+      if (!Float.isNaN(inputStd)) {
+        int px = dataset.rows() * dataset.cols();
+        if (inputs.length != indices.length * px) {
+          throw new IllegalArgumentException(
+              "expected "
+                  + indices.length
+                  + " images of "
+                  + px
+                  + " pixels, got "
+                  + inputs.length
+                  + " values");
+        }
+        byte[] grey = new byte[inputs.length];
+        for (int j = 0; j < inputs.length; j++) {
+          grey[j] = toGrey((inputs[j] * inputStd + inputMean) * 255f);
+        }
+        inputImages.add(grey);
+      }
+    }
+
+    private static byte toGrey(float v) {
+      return (byte) Math.round(Math.min(255f, Math.max(0f, v)));
     }
 
     public Predictions build() {
@@ -63,12 +114,14 @@ public record Predictions(
         float[] bl = labels.get(b);
         for (int i = 0; i < bi.length; i++, k++) {
           outIds[k] = bi[i];
-          byte[] img = new byte[px];
-          for (int j = 0; j < px; j++) {
-            img[j] =
-                (byte)
-                    Math.round(
-                        Math.min(255f, Math.max(0f, dataset.images()[bi[i] * px + j] * scale)));
+          byte[] img;
+          if (Float.isNaN(inputStd)) {
+            img = new byte[px];
+            for (int j = 0; j < px; j++) {
+              img[j] = toGrey(dataset.images()[bi[i] * px + j] * scale);
+            }
+          } else {
+            img = java.util.Arrays.copyOfRange(inputImages.get(b), i * px, (i + 1) * px);
           }
           images[k] = img;
           lab[k] = (int) bl[i];

@@ -23,8 +23,11 @@ import java.util.function.Consumer;
 public final class Robustness {
   private Robustness() {}
 
-  /** One shift's evaluation. */
-  public record Result(InputShift shift, Trainer.Evaluation evaluation) {}
+  /**
+   * One shift's evaluation, and its predictions with the shifted images when they were asked for
+   * (else null).
+   */
+  public record Result(InputShift shift, Trainer.Evaluation evaluation, Predictions predictions) {}
 
   /**
    * Evaluates {@code model} on {@code test} (raw 0..255 pixels, as loaded) once clean and once per
@@ -34,13 +37,14 @@ public final class Robustness {
    */
   public static List<Result> evaluate(
       ReferenceCnn model, Dataset test, MnistLike which, List<InputShift> shifts, long seed) {
-    return evaluate(model, test, which, shifts, seed, false, r -> {});
+    return evaluate(model, test, which, shifts, seed, false, false, r -> {});
   }
 
   /**
    * The same; with {@code adaptBatchNorm}, a Batch Norm model's running statistics are first
    * re-estimated on the shifted test images themselves (no labels; "AdaBN", Li et al. 2016) and put
-   * back afterwards; {@code onResult} hears each result as soon as it is known.
+   * back afterwards; with {@code predictions} each result carries every test image's prediction and
+   * the image as the model saw it; {@code onResult} hears each result as soon as it is known.
    */
   public static List<Result> evaluate(
       ReferenceCnn model,
@@ -49,6 +53,7 @@ public final class Robustness {
       List<InputShift> shifts,
       long seed,
       boolean adaptBatchNorm,
+      boolean predictions,
       Consumer<Result> onResult) {
     List<InputShift> all = new ArrayList<>();
     all.add(InputShift.CLEAN);
@@ -69,7 +74,7 @@ public final class Robustness {
         if (adapt) {
           adaptBatchNorm(model, test, which, s, seed);
         }
-        Result r = evaluateOne(model, test, which, s, seed);
+        Result r = evaluateOne(model, test, which, s, seed, predictions);
         out.add(r);
         onResult.accept(r);
       }
@@ -84,9 +89,23 @@ public final class Robustness {
   }
 
   private static Result evaluateOne(
-      ReferenceCnn model, Dataset test, MnistLike which, InputShift s, long seed) {
+      ReferenceCnn model,
+      Dataset test,
+      MnistLike which,
+      InputShift s,
+      long seed,
+      boolean predictions) {
+    Predictions.Builder sink =
+        predictions
+            ? Predictions.Builder.ofInputs(
+                test,
+                which.classes().toArray(String[]::new),
+                (float) which.mean(),
+                (float) which.std())
+            : null;
     try (DataLoader l = loader(test, which, s, seed)) {
-      return new Result(s, Trainer.evaluate(model, l, test.numClasses(), null));
+      Trainer.Evaluation e = Trainer.evaluate(model, l, test.numClasses(), sink);
+      return new Result(s, e, sink == null ? null : sink.build());
     }
   }
 

@@ -394,7 +394,7 @@ public final class Trainer {
           total++;
         }
         if (sink != null) {
-          sink.add(b.indices(), F.softmax(logits, 1).data(), lab);
+          sink.add(b.indices(), F.softmax(logits, 1).data(), lab, b.images().data());
         }
       }
     }

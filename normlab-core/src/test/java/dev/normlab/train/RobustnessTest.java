@@ -139,7 +139,7 @@ class RobustnessTest {
     f1.runningMean().data()[3] = 0.25f;
     float[] mean1 = f1.runningMean().data().clone();
     float[] var2 = ((BatchNormBase) fresh.namedChildren().get("norm2")).runningVar().data().clone();
-    Robustness.evaluate(fresh, images(), MnistLike.MNIST, List.of(darker), 0, true, r -> {});
+    Robustness.evaluate(fresh, images(), MnistLike.MNIST, List.of(darker), 0, true, false, r -> {});
     assertArrayEquals(mean1, f1.runningMean().data());
     assertArrayEquals(
         var2, ((BatchNormBase) fresh.namedChildren().get("norm2")).runningVar().data());
@@ -213,5 +213,60 @@ class RobustnessTest {
         Robustness.evaluate(model, images(), MnistLike.MNIST, shifts, 2).get(1).evaluation().loss();
     assertEquals(a, b, 0.0);
     assertTrue(a != c, "another seed, other noise");
+  }
+
+  @Test
+  void predictionsCarryTheImagesAsTheModelSawThem() {
+    ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.LAYER, 8, new Rng(5));
+    Dataset d = images();
+    List<Robustness.Result> results =
+        Robustness.evaluate(
+            model,
+            d,
+            MnistLike.MNIST,
+            InputShift.parseList("invert,brightness=0.5"),
+            0,
+            false,
+            true,
+            r -> {});
+    Predictions clean = results.get(0).predictions();
+    Predictions inverted = results.get(1).predictions();
+    Predictions darker = results.get(2).predictions();
+    // the clean images are the dataset's, byte for byte, as the trainer's predictions have them
+    Predictions.Builder trainer =
+        new Predictions.Builder(d, MnistLike.MNIST.classes().toArray(String[]::new));
+    try (DataLoader l =
+        DataLoader.builder(d)
+            .batchSize(7)
+            .shuffle(false)
+            .transform(Transforms.standard(MnistLike.MNIST))
+            .build()) {
+      Trainer.evaluate(model, l, 10, trainer);
+    }
+    Predictions expected = trainer.build();
+    assertEquals(d.size(), clean.size());
+    for (int i = 0; i < d.size(); i++) {
+      assertEquals(i, clean.exampleIds()[i]);
+      assertArrayEquals(expected.images()[i], clean.images()[i], "clean image " + i);
+      assertEquals(expected.predicted()[i], clean.predicted()[i]);
+      assertEquals(d.labels()[i], inverted.labels()[i]);
+      for (int j = 0; j < 784; j++) {
+        int v = Byte.toUnsignedInt(expected.images()[i][j]);
+        assertEquals(255 - v, Byte.toUnsignedInt(inverted.images()[i][j]), "inverted pixel");
+        // half of an odd value rounds either way
+        assertEquals(v / 2.0, Byte.toUnsignedInt(darker.images()[i][j]), 0.5, "darker pixel");
+      }
+    }
+    // the predictions agree with each result's accuracy
+    for (Robustness.Result r : results) {
+      Predictions p = r.predictions();
+      long right = 0;
+      for (int i = 0; i < p.size(); i++) {
+        right += p.predicted()[i] == p.labels()[i] ? 1 : 0;
+      }
+      assertEquals(r.evaluation().accuracy(), 100.0 * right / p.size(), 1e-9, r.shift().spec());
+    }
+    assertEquals(
+        null, Robustness.evaluate(model, d, MnistLike.MNIST, List.of(), 0).get(0).predictions());
   }
 }

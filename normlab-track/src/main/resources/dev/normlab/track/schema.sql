@@ -83,5 +83,34 @@ CREATE TABLE IF NOT EXISTS predictions (
   PRIMARY KEY (run_id, example_id)
 ) WITHOUT ROWID;
 
+-- Predictions of a finished run's checkpoint on shifted test images (normlab robustness): one row
+-- per (run, shift, example); the images are in shifted_images, once per image set.
+CREATE TABLE IF NOT EXISTS shifted_predictions (
+  run_id     TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  shift      TEXT NOT NULL,              -- as in the summary's robustness/<shift>: 'clean', 'invert', 'adapted/invert'
+  example_id INTEGER NOT NULL,           -- index in the test set
+  label      INTEGER NOT NULL,
+  predicted  INTEGER NOT NULL,
+  confidence REAL NOT NULL,
+  PRIMARY KEY (run_id, shift, example_id)
+) WITHOUT ROWID;
+
+-- The shifted test sets a run has predictions on, in the order they were evaluated.
+CREATE TABLE IF NOT EXISTS shifted_sets (
+  run_id   TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  shift    TEXT NOT NULL,
+  images   TEXT NOT NULL,                -- the image set, e.g. 'mnist/noise_0.5/seed=0' (a key of shifted_images)
+  accuracy REAL,                         -- test accuracy (%) on it
+  PRIMARY KEY (run_id, shift)
+);
+
+-- Shifted test images, each image set once however many runs were evaluated on it.
+CREATE TABLE IF NOT EXISTS shifted_images (
+  images     TEXT NOT NULL,
+  example_id INTEGER NOT NULL,
+  image      BLOB NOT NULL,              -- PNG (grey, e.g. 28x28)
+  PRIMARY KEY (images, example_id)
+) WITHOUT ROWID;
+
 CREATE INDEX IF NOT EXISTS runs_grp ON runs(grp);
 CREATE INDEX IF NOT EXISTS predictions_mistakes ON predictions(run_id, predicted, label);

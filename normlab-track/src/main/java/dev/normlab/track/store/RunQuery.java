@@ -280,6 +280,73 @@ public final class RunQuery {
     }
   }
 
+  /** One shifted test set a run has predictions on ({@code normlab robustness}). */
+  public record ShiftedSet(String shift, String images, Double accuracy, long examples) {}
+
+  /** The shifted test sets of a run, in the order they were evaluated. */
+  public List<ShiftedSet> shiftedSets(String runId) {
+    synchronized (conn) {
+      try (PreparedStatement q =
+          conn.prepareStatement(
+              "SELECT s.shift, s.images, s.accuracy, (SELECT COUNT(*) FROM shifted_predictions p"
+                  + " WHERE p.run_id = s.run_id AND p.shift = s.shift)"
+                  + " FROM shifted_sets s WHERE s.run_id = ? ORDER BY s.rowid")) {
+        q.setString(1, runId);
+        List<ShiftedSet> out = new ArrayList<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            double acc = rs.getDouble(3);
+            out.add(
+                new ShiftedSet(
+                    rs.getString(1), rs.getString(2), rs.wasNull() ? null : acc, rs.getLong(4)));
+          }
+        }
+        return out;
+      } catch (SQLException e) {
+        throw store.error("cannot read the shifted test sets of run " + runId, e);
+      }
+    }
+  }
+
+  /**
+   * The predictions of a run on one shifted test set by example id (no class probabilities: the
+   * confidence only); the shifted images only when asked for.
+   */
+  public List<Prediction> shiftedPredictions(String runId, String shift, boolean withImages) {
+    synchronized (conn) {
+      try (PreparedStatement q =
+          conn.prepareStatement(
+              "SELECT p.example_id, p.label, p.predicted, p.confidence, "
+                  + (withImages ? "i.image" : "NULL")
+                  + " FROM shifted_predictions p"
+                  + (withImages
+                      ? " JOIN shifted_sets s ON s.run_id = p.run_id AND s.shift = p.shift"
+                          + " LEFT JOIN shifted_images i ON i.images = s.images"
+                          + " AND i.example_id = p.example_id"
+                      : "")
+                  + " WHERE p.run_id = ? AND p.shift = ? ORDER BY p.example_id")) {
+        q.setString(1, runId);
+        q.setString(2, shift);
+        List<Prediction> out = new ArrayList<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            out.add(
+                new Prediction(
+                    rs.getInt(1),
+                    rs.getInt(2),
+                    rs.getInt(3),
+                    rs.getDouble(4),
+                    null,
+                    rs.getBytes(5)));
+          }
+        }
+        return out;
+      } catch (SQLException e) {
+        throw store.error("cannot read the predictions of run " + runId + " on " + shift, e);
+      }
+    }
+  }
+
   /** Row count of one table of a run (as recorded in {@code tables.nrows}), or -1 if absent. */
   public long tableRows(String runId, String table) {
     synchronized (conn) {

@@ -1,5 +1,6 @@
 package dev.normlab.track.store;
 
+import dev.normlab.train.Predictions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -62,7 +63,10 @@ public final class RunStore implements AutoCloseable {
           "summary",
           "tables",
           "table_rows",
-          "predictions");
+          "predictions",
+          "shifted_predictions",
+          "shifted_sets",
+          "shifted_images");
 
   private final Path file;
   private final Connection conn;
@@ -246,6 +250,7 @@ public final class RunStore implements AutoCloseable {
                   n[0] += del.executeUpdate();
                 }
               }
+              deleteUnusedShiftedImages();
             });
         return n[0];
       } catch (SQLException e) {
@@ -314,6 +319,110 @@ public final class RunStore implements AutoCloseable {
                 })
             .toList(),
         "run " + runId + " is still running; its summary is its writer's");
+  }
+
+  /**
+   * Stores the predictions of an ended run on one shifted test set ({@code normlab robustness}),
+   * replacing what the run had for {@code shift}: one row per example, the set's accuracy, and the
+   * images under the image set {@code images} — written once per image set, since every run
+   * evaluated on, say, {@code mnist/invert} saw the same images. A run still {@code running} is
+   * refused, as for {@link #updateSummary}.
+   */
+  public void writeShiftedPredictions(
+      String runId, String shift, String images, double accuracy, Predictions p) {
+    markDeadRuns();
+    String what = "cannot write run " + runId + "'s predictions on " + shift;
+    synchronized (conn) {
+      try {
+        // The PNGs are made before the write transaction, which then holds no one up for long.
+        List<byte[]> pngs = storedImageCount(images) == p.size() ? null : pngs(p);
+        inTransaction(
+            conn,
+            () -> {
+              if ("running".equals(status(runId))) {
+                throw new IllegalStateException(
+                    "run " + runId + " is still running; evaluate it when it has ended");
+              }
+              try (PreparedStatement d =
+                  conn.prepareStatement(
+                      "DELETE FROM shifted_predictions WHERE run_id = ? AND shift = ?")) {
+                d.setString(1, runId);
+                d.setString(2, shift);
+                d.executeUpdate();
+              }
+              try (PreparedStatement set =
+                  conn.prepareStatement(
+                      "INSERT OR REPLACE INTO shifted_sets(run_id, shift, images, accuracy)"
+                          + " VALUES (?, ?, ?, ?)")) {
+                set.setString(1, runId);
+                set.setString(2, shift);
+                set.setString(3, images);
+                RunWriter.setDouble(set, 4, Double.isFinite(accuracy) ? accuracy : null);
+                set.executeUpdate();
+              }
+              try (PreparedStatement ins =
+                  conn.prepareStatement(
+                      "INSERT INTO shifted_predictions(run_id, shift, example_id, label, predicted,"
+                          + " confidence) VALUES (?, ?, ?, ?, ?, ?)")) {
+                for (int i = 0; i < p.size(); i++) {
+                  ins.setString(1, runId);
+                  ins.setString(2, shift);
+                  ins.setInt(3, p.exampleIds()[i]);
+                  ins.setInt(4, p.labels()[i]);
+                  ins.setInt(5, p.predicted()[i]);
+                  Double confidence = RunWriter.shortest(p.confidence(i));
+                  ins.setDouble(6, confidence == null ? 0 : confidence); // a diverged model's NaN
+
+                  ins.addBatch();
+                }
+                ins.executeBatch();
+              }
+              if (pngs != null) {
+                try (PreparedStatement img =
+                    conn.prepareStatement(
+                        "INSERT OR REPLACE INTO shifted_images(images, example_id, image)"
+                            + " VALUES (?, ?, ?)")) {
+                  for (int i = 0; i < p.size(); i++) {
+                    img.setString(1, images);
+                    img.setInt(2, p.exampleIds()[i]);
+                    img.setBytes(3, pngs.get(i));
+                    img.addBatch();
+                  }
+                  img.executeBatch();
+                }
+              }
+              deleteUnusedShiftedImages(); // an image set the run no longer points to
+            });
+      } catch (SQLException e) {
+        throw error(what, e);
+      }
+    }
+  }
+
+  private int storedImageCount(String images) throws SQLException {
+    try (PreparedStatement q =
+        conn.prepareStatement("SELECT COUNT(*) FROM shifted_images WHERE images = ?")) {
+      q.setString(1, images);
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next() ? rs.getInt(1) : 0;
+      }
+    }
+  }
+
+  private static List<byte[]> pngs(Predictions p) {
+    List<byte[]> out = new ArrayList<>(p.size());
+    for (int i = 0; i < p.size(); i++) {
+      out.add(new GreyImage(p.cols(), p.rows(), p.images()[i]).png());
+    }
+    return out;
+  }
+
+  /** Drops the shifted images no run's shifted set refers to any more. */
+  private void deleteUnusedShiftedImages() throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      st.executeUpdate(
+          "DELETE FROM shifted_images WHERE images NOT IN (SELECT images FROM shifted_sets)");
+    }
   }
 
   /**

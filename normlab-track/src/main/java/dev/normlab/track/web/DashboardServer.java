@@ -312,18 +312,23 @@ public final class DashboardServer implements AutoCloseable {
           case "parallel" -> parallel(p);
           case "predictions" -> predictions(p);
           case "compare-predictions" -> compare(p);
-          case "confusion" -> {
+          case "prediction-sets" -> {
             p.allowOnly(Set.of("run"));
-            yield store.confusion(p.required("run", Params.RUN_ID));
+            yield store.shiftedSets(p.required("run", Params.RUN_ID));
+          }
+          case "confusion" -> {
+            p.allowOnly(Set.of("run", "set"));
+            yield store.confusion(p.required("run", Params.RUN_ID), set(p));
           }
           case "image" -> {
-            p.allowOnly(Set.of("run", "example"));
+            p.allowOnly(Set.of("run", "set", "example"));
             String run = p.required("run", Params.RUN_ID);
+            String set = set(p);
             Integer example = p.optionalInt("example", 0, Integer.MAX_VALUE);
             if (example == null) {
               throw new BadRequest("missing parameter 'example'");
             }
-            byte[] png = store.image(run, example);
+            byte[] png = store.image(run, set, example);
             if (png == null) {
               throw new BadRequest(404, "no image for this run and example");
             }
@@ -424,10 +429,11 @@ public final class DashboardServer implements AutoCloseable {
   }
 
   private Object predictions(Params p) throws SQLException {
-    p.allowOnly(Set.of("run", "mistakes", "predicted", "label", "sort", "page", "size"));
+    p.allowOnly(Set.of("run", "set", "mistakes", "predicted", "label", "sort", "page", "size"));
     return store.predictions(
         new StoreReader.PredictionQuery(
             p.required("run", Params.RUN_ID),
+            set(p),
             p.flag("mistakes"),
             p.optionalInt("predicted", 0, 100_000),
             p.optionalInt("label", 0, 100_000),
@@ -437,13 +443,23 @@ public final class DashboardServer implements AutoCloseable {
   }
 
   private Object compare(Params p) throws SQLException {
-    p.allowOnly(Set.of("a", "b", "which", "page", "size"));
+    p.allowOnly(Set.of("a", "b", "set", "which", "page", "size"));
     return store.comparePredictions(
         p.required("a", Params.RUN_ID),
         p.required("b", Params.RUN_ID),
+        set(p),
         p.oneOf("which", Set.of("differ", "a", "b"), "differ"),
         p.intOr("page", 0, 0, 1_000_000),
         p.intOr("size", 50, 1, 500));
+  }
+
+  /**
+   * The test set of a predictions request: empty for the run's own predictions, else a shifted
+   * set's name as {@code normlab robustness} stores it ({@code invert}, {@code brightness_0.2},
+   * {@code adapted/invert}).
+   */
+  private static String set(Params p) {
+    return p.optional("set", Params.KEY);
   }
 
   private static void sendJson(HttpExchange ex, int status, Object body) throws IOException {

@@ -100,6 +100,7 @@ public final class ReportWriter {
     Map<String, Object> metrics = new LinkedHashMap<>();
     Map<String, Object> predictions = new LinkedHashMap<>();
     Map<String, Object> confusion = new LinkedHashMap<>();
+    Map<String, Object> shifted = new LinkedHashMap<>();
     List<String> images = new ArrayList<>();
     Map<String, Integer> imageIndex = new HashMap<>();
     for (Map<String, Object> run : runs) {
@@ -125,35 +126,29 @@ public final class ReportWriter {
         }
       }
       metrics.put(id, byKey);
-      long total = reader.predictionCount(id);
-      if (total > 0) {
-        List<Object> rows = new ArrayList<>();
-        for (StoreReader.Prediction p : reader.reportPredictions(id, maxPredictions)) {
-          Integer image = null;
-          if (p.png() != null) {
-            // Runs on one test set share their images: store each once.
-            String uri = "data:image/png;base64," + Base64.getEncoder().encodeToString(p.png());
-            image =
-                imageIndex.computeIfAbsent(
-                    uri,
-                    u -> {
-                      images.add(u);
-                      return images.size() - 1;
-                    });
+      Map<String, Object> own =
+          embedPredictions(reader, id, null, maxPredictions, images, imageIndex);
+      if (own != null) {
+        predictions.put(id, own);
+        confusion.put(id, reader.confusion(id, null));
+      }
+      // normlab robustness's predictions on shifted test images, each set as the run's own
+      List<Map<String, Object>> sets = reader.shiftedSets(id);
+      if (!sets.isEmpty()) {
+        Map<String, Object> bySet = new LinkedHashMap<>();
+        for (Map<String, Object> set : sets) {
+          String shift = (String) set.get("shift");
+          Map<String, Object> stored =
+              embedPredictions(reader, id, shift, maxPredictions, images, imageIndex);
+          if (stored != null) {
+            stored.put("confusion", reader.confusion(id, shift));
+            bySet.put(shift, stored);
           }
-          List<Object> row = new ArrayList<>();
-          row.add(p.example());
-          row.add(p.label());
-          row.add(p.predicted());
-          row.add(p.confidence());
-          row.add(image);
-          rows.add(row);
         }
-        Map<String, Object> stored = new LinkedHashMap<>();
-        stored.put("total", total);
-        stored.put("rows", rows);
-        predictions.put(id, stored);
-        confusion.put(id, reader.confusion(id));
+        Map<String, Object> ofRun = new LinkedHashMap<>();
+        ofRun.put("sets", sets);
+        ofRun.put("predictions", bySet);
+        shifted.put(id, ofRun);
       }
     }
     Map<String, Object> data = new LinkedHashMap<>();
@@ -168,8 +163,53 @@ public final class ReportWriter {
     data.put("metrics", metrics);
     data.put("predictions", predictions);
     data.put("confusion", confusion);
+    data.put("shifted", shifted);
     data.put("images", images);
     return data;
+  }
+
+  /**
+   * Up to {@code max} predictions of a run on a test set (mistakes first), as rows {@code [example,
+   * label, predicted, confidence, image index]}, with the total; null when it has none. Images go
+   * into {@code images} once each: runs on one test set share theirs.
+   */
+  private static Map<String, Object> embedPredictions(
+      StoreReader reader,
+      String run,
+      String set,
+      int max,
+      List<String> images,
+      Map<String, Integer> imageIndex)
+      throws SQLException {
+    long total = reader.predictionCount(run, set);
+    if (total == 0) {
+      return null;
+    }
+    List<Object> rows = new ArrayList<>();
+    for (StoreReader.Prediction p : reader.reportPredictions(run, set, max)) {
+      Integer image = null;
+      if (p.png() != null) {
+        String uri = "data:image/png;base64," + Base64.getEncoder().encodeToString(p.png());
+        image =
+            imageIndex.computeIfAbsent(
+                uri,
+                u -> {
+                  images.add(u);
+                  return images.size() - 1;
+                });
+      }
+      List<Object> row = new ArrayList<>();
+      row.add(p.example());
+      row.add(p.label());
+      row.add(p.predicted());
+      row.add(p.confidence());
+      row.add(image);
+      rows.add(row);
+    }
+    Map<String, Object> stored = new LinkedHashMap<>();
+    stored.put("total", total);
+    stored.put("rows", rows);
+    return stored;
   }
 
   /** The dashboard page with its stylesheet, scripts and data inlined. */

@@ -470,9 +470,98 @@ public final class StoreReader implements AutoCloseable {
         java.util.Arrays.copyOf(steps, n));
   }
 
-  /** Filters and paging of a predictions table. */
+  /**
+   * Where a run's predictions on one test set are: {@code set} empty (or null) for the run's own
+   * (the trained model's, {@code predictions}), else a shifted set of {@code normlab robustness}.
+   */
+  private record Source(String run, String shift) {
+    String table() {
+      return shift == null ? "predictions" : "shifted_predictions";
+    }
+
+    /** The condition on the rows of {@link #table()} (under {@code alias}, if not empty). */
+    String where(String alias) {
+      String a = alias.isEmpty() ? "" : alias + ".";
+      return a + "run_id = ?" + (shift == null ? "" : " AND " + a + "shift = ?");
+    }
+
+    String where() {
+      return where("");
+    }
+
+    List<Object> args() {
+      return shift == null ? List.of(run) : List.of(run, shift);
+    }
+  }
+
+  private static Source source(String run, String set) {
+    return new Source(run, set == null || set.isEmpty() ? null : set);
+  }
+
+  /** Whether the store has the tables of shifted predictions (stores made before them do not). */
+  private boolean hasShiftedSets() throws SQLException {
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'shifted_sets'",
+                List.of());
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next();
+    }
+  }
+
+  /** A set the run has no predictions on is a 404 naming the sets it has. */
+  private void requireSet(String run, String set) throws SQLException {
+    if (set == null || set.isEmpty()) {
+      return;
+    }
+    List<Map<String, Object>> sets = shiftedSets(run);
+    if (sets.stream().noneMatch(m -> set.equals(m.get("shift")))) {
+      throw new BadRequest(
+          404,
+          "run "
+              + run
+              + " has no predictions on shifted test images '"
+              + set
+              + "'"
+              + (sets.isEmpty()
+                  ? " (run normlab robustness on it)"
+                  : "; it has: "
+                      + String.join(
+                          ", ", sets.stream().map(m -> (String) m.get("shift")).toList())));
+    }
+  }
+
+  /**
+   * The shifted test sets a run has predictions on, in the order they were evaluated: shift,
+   * accuracy (%), example count.
+   */
+  public List<Map<String, Object>> shiftedSets(String run) throws SQLException {
+    List<Map<String, Object>> out = new ArrayList<>();
+    if (!hasShiftedSets()) {
+      return out;
+    }
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT s.shift, s.accuracy, (SELECT COUNT(*) FROM shifted_predictions p"
+                    + " WHERE p.run_id = s.run_id AND p.shift = s.shift)"
+                    + " FROM shifted_sets s WHERE s.run_id = ? ORDER BY s.rowid",
+                List.of(run));
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("shift", rs.getString(1));
+        m.put("accuracy", nullableDouble(rs, 2));
+        m.put("total", rs.getLong(3));
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  /** Filters and paging of a predictions table ({@code set}: see {@link #source}). */
   public record PredictionQuery(
       String run,
+      String set,
       boolean mistakesOnly,
       Integer predicted,
       Integer label,
@@ -482,9 +571,11 @@ public final class StoreReader implements AutoCloseable {
 
   /** One page of predictions plus the total and the counts per predicted class. */
   public Map<String, Object> predictions(PredictionQuery q) throws SQLException {
-    StringBuilder where = new StringBuilder(" WHERE run_id = ?");
-    List<Object> args = new ArrayList<>();
-    args.add(q.run());
+    requireSet(q.run(), q.set());
+    Source src = source(q.run(), q.set());
+    String from = " FROM " + src.table();
+    StringBuilder where = new StringBuilder(" WHERE " + src.where());
+    List<Object> args = new ArrayList<>(src.args());
     if (q.mistakesOnly()) {
       where.append(" AND predicted <> label");
     }
@@ -496,7 +587,8 @@ public final class StoreReader implements AutoCloseable {
     Map<String, Object> groups = new LinkedHashMap<>();
     try (PreparedStatement ps =
             prepare(
-                "SELECT predicted, COUNT(*) FROM predictions"
+                "SELECT predicted, COUNT(*)"
+                    + from
                     + where
                     + " GROUP BY predicted ORDER BY predicted",
                 args);
@@ -510,7 +602,7 @@ public final class StoreReader implements AutoCloseable {
       args.add(q.predicted());
     }
     long total;
-    try (PreparedStatement ps = prepare("SELECT COUNT(*) FROM predictions" + where, args);
+    try (PreparedStatement ps = prepare("SELECT COUNT(*)" + from + where, args);
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       total = rs.getLong(1);
@@ -530,7 +622,8 @@ public final class StoreReader implements AutoCloseable {
     List<Map<String, Object>> rows = new ArrayList<>();
     try (PreparedStatement ps =
             prepare(
-                "SELECT example_id, label, predicted, confidence FROM predictions"
+                "SELECT example_id, label, predicted, confidence"
+                    + from
                     + where
                     + order
                     + " LIMIT ? OFFSET ?",
@@ -547,6 +640,8 @@ public final class StoreReader implements AutoCloseable {
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("run", q.run());
+    out.put("set", q.set() == null ? "" : q.set());
+    out.put("sets", shiftedSets(q.run()));
     out.put("total", total);
     out.put("page", q.page());
     out.put("size", q.size());
@@ -560,10 +655,22 @@ public final class StoreReader implements AutoCloseable {
    * right, "b" = only b right), one page, plus the four counts.
    */
   public Map<String, Object> comparePredictions(
-      String a, String b, String which, int page, int size) throws SQLException {
+      String a, String b, String set, String which, int page, int size) throws SQLException {
+    requireSet(a, set);
+    requireSet(b, set);
+    Source sa = source(a, set);
+    Source sb = source(b, set);
     String from =
-        " FROM predictions pa JOIN predictions pb ON pb.run_id = ? AND pb.example_id = pa.example_id"
-            + " WHERE pa.run_id = ?";
+        " FROM "
+            + sa.table()
+            + " pa JOIN "
+            + sb.table()
+            + " pb ON "
+            + sb.where("pb")
+            + " AND pb.example_id = pa.example_id WHERE "
+            + sa.where("pa");
+    List<Object> fromArgs = new ArrayList<>(sb.args());
+    fromArgs.addAll(sa.args());
     Map<String, Object> counts = new LinkedHashMap<>();
     try (PreparedStatement ps =
             prepare(
@@ -573,7 +680,7 @@ public final class StoreReader implements AutoCloseable {
                     + " SUM(pa.predicted <> pa.label AND pb.predicted = pb.label),"
                     + " SUM(pa.predicted <> pa.label AND pb.predicted <> pb.label)"
                     + from,
-                List.of(b, a));
+                fromArgs);
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       counts.put("both_right", rs.getLong(1));
@@ -596,7 +703,7 @@ public final class StoreReader implements AutoCloseable {
                     + from
                     + filter
                     + " ORDER BY pa.example_id LIMIT ? OFFSET ?",
-                List.of(b, a, size, (long) page * size));
+                concat(fromArgs, List.of(size, (long) page * size)));
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         Map<String, Object> row = new LinkedHashMap<>();
@@ -612,6 +719,7 @@ public final class StoreReader implements AutoCloseable {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("a", a);
     out.put("b", b);
+    out.put("set", set == null ? "" : set);
     out.put("which", which);
     out.put("counts", counts);
     out.put(
@@ -628,14 +736,19 @@ public final class StoreReader implements AutoCloseable {
   }
 
   /** Confusion matrix: rows are true labels, columns predicted classes. */
-  public Map<String, Object> confusion(String run) throws SQLException {
+  public Map<String, Object> confusion(String run, String set) throws SQLException {
+    requireSet(run, set);
+    Source src = source(run, set);
     List<long[]> cells = new ArrayList<>();
     int classes = 0;
     try (PreparedStatement ps =
             prepare(
-                "SELECT label, predicted, COUNT(*) FROM predictions WHERE run_id = ?"
+                "SELECT label, predicted, COUNT(*) FROM "
+                    + src.table()
+                    + " WHERE "
+                    + src.where()
                     + " GROUP BY label, predicted",
-                List.of(run));
+                src.args());
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         long[] cell = {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
@@ -663,12 +776,21 @@ public final class StoreReader implements AutoCloseable {
     return out;
   }
 
-  /** The PNG of one example of a run, or null. */
-  public byte[] image(String run, long example) throws SQLException {
+  /** The PNG of one example of a run (as it was shown to the model on {@code set}), or null. */
+  public byte[] image(String run, String set, long example) throws SQLException {
+    boolean shifted = set != null && !set.isEmpty();
+    if (shifted && !hasShiftedSets()) {
+      return null;
+    }
     try (PreparedStatement ps =
-            prepare(
-                "SELECT image FROM predictions WHERE run_id = ? AND example_id = ?",
-                List.of(run, example));
+            shifted
+                ? prepare(
+                    "SELECT i.image FROM shifted_sets s JOIN shifted_images i ON i.images = s.images"
+                        + " AND i.example_id = ? WHERE s.run_id = ? AND s.shift = ?",
+                    List.of(example, run, set))
+                : prepare(
+                    "SELECT image FROM predictions WHERE run_id = ? AND example_id = ?",
+                    List.of(run, example));
         ResultSet rs = ps.executeQuery()) {
       return rs.next() ? rs.getBytes(1) : null;
     }
@@ -677,15 +799,27 @@ public final class StoreReader implements AutoCloseable {
   /** One stored prediction with its image (for the report). */
   public record Prediction(long example, int label, int predicted, double confidence, byte[] png) {}
 
-  /** Up to {@code limit} predictions of a run, mistakes first, then by confidence. */
-  public List<Prediction> reportPredictions(String run, int limit) throws SQLException {
+  /**
+   * Up to {@code limit} predictions of a run on a test set ({@link #source}), mistakes first, then
+   * by confidence, each with its image as the model saw it.
+   */
+  public List<Prediction> reportPredictions(String run, String set, int limit) throws SQLException {
+    Source src = source(run, set);
+    String sql =
+        src.shift() == null
+            ? "SELECT example_id, label, predicted, confidence, image FROM predictions p"
+            : "SELECT p.example_id, p.label, p.predicted, p.confidence, i.image"
+                + " FROM shifted_predictions p JOIN shifted_sets s ON s.run_id = p.run_id"
+                + " AND s.shift = p.shift LEFT JOIN shifted_images i ON i.images = s.images"
+                + " AND i.example_id = p.example_id";
     List<Prediction> out = new ArrayList<>();
     try (PreparedStatement ps =
             prepare(
-                "SELECT example_id, label, predicted, confidence, image FROM predictions"
-                    + " WHERE run_id = ? ORDER BY (predicted = label), confidence DESC, example_id"
-                    + " LIMIT ?",
-                List.of(run, limit));
+                sql
+                    + " WHERE "
+                    + src.where("p")
+                    + " ORDER BY (p.predicted = p.label), p.confidence DESC, p.example_id LIMIT ?",
+                concat(src.args(), List.of(limit)));
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         out.add(
@@ -696,14 +830,21 @@ public final class StoreReader implements AutoCloseable {
     return out;
   }
 
-  /** The number of predictions stored for a run. */
-  public long predictionCount(String run) throws SQLException {
+  /** The number of predictions stored for a run on a test set ({@link #source}). */
+  public long predictionCount(String run, String set) throws SQLException {
+    Source src = source(run, set);
     try (PreparedStatement ps =
-            prepare("SELECT COUNT(*) FROM predictions WHERE run_id = ?", List.of(run));
+            prepare("SELECT COUNT(*) FROM " + src.table() + " WHERE " + src.where(), src.args());
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);
     }
+  }
+
+  private static List<Object> concat(List<?> a, List<?> b) {
+    List<Object> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
   }
 
   private PreparedStatement prepare(String sql, List<?> args) throws SQLException {

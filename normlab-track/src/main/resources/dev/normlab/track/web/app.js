@@ -65,9 +65,11 @@ async function api(endpoint, params = {}) {
   return body;
 }
 
-function imageUrl(run, row) {
+/** The image of an example as the model saw it on test set `set` ('' for the run's own). */
+function imageUrl(run, row, set) {
   if (REPORT) return REPORT.images[row.image] || '';
-  return `/api/image?run=${encodeURIComponent(run)}&example=${row.example}`;
+  return `/api/image?run=${encodeURIComponent(run)}&example=${row.example}`
+    + (set ? `&set=${encodeURIComponent(set)}` : '');
 }
 
 function sortRuns(runs, sort, order) {
@@ -106,9 +108,12 @@ function localApi(endpoint, p) {
           return { run, total: points.length, points };
         }),
       };
-    case 'confusion': return REPORT.confusion[p.run] ?? { run: p.run, classes: 0, total: 0, matrix: [] };
+    case 'confusion':
+      return (p.set ? REPORT.shifted[p.run]?.predictions[p.set]?.confusion : REPORT.confusion[p.run])
+        ?? { run: p.run, classes: 0, total: 0, matrix: [] };
+    case 'prediction-sets': return REPORT.shifted?.[p.run]?.sets ?? [];
     case 'predictions': {
-      const all = predictionRows(p.run).filter((r) =>
+      const all = predictionRows(p.run, p.set).filter((r) =>
         (!p.mistakes || r.predicted !== r.label) && (p.label === undefined || r.label === +p.label));
       const groups = {};
       for (const r of all) groups[r.predicted] = (groups[r.predicted] || 0) + 1;
@@ -122,13 +127,14 @@ function localApi(endpoint, p) {
       }[p.sort || 'example'];
       rows = [...rows].sort(by);
       const page = +p.page || 0, size = +p.size || 50;
-      return { run: p.run, total: rows.length, page, size, groups, rows: rows.slice(page * size, (page + 1) * size) };
+      return { run: p.run, set: p.set || '', total: rows.length, page, size, groups,
+        rows: rows.slice(page * size, (page + 1) * size) };
     }
     case 'compare-predictions': {
-      const b = new Map(predictionRows(p.b).map((r) => [r.example, r]));
+      const b = new Map(predictionRows(p.b, p.set).map((r) => [r.example, r]));
       const counts = { both_right: 0, only_a_right: 0, only_b_right: 0, both_wrong: 0 };
       const rows = [];
-      for (const ra of predictionRows(p.a).sort((x, y) => x.example - y.example)) {
+      for (const ra of predictionRows(p.a, p.set).sort((x, y) => x.example - y.example)) {
         const rb = b.get(ra.example);
         if (!rb) continue;
         const aRight = ra.predicted === ra.label, bRight = rb.predicted === rb.label;
@@ -147,8 +153,9 @@ function localApi(endpoint, p) {
   }
 }
 
-function predictionRows(run) {
-  const stored = REPORT.predictions[run];
+/** A run's embedded predictions on test set `set` ('' or undefined: the run's own). */
+function predictionRows(run, set) {
+  const stored = set ? REPORT.shifted?.[run]?.predictions[set] : REPORT.predictions[run];
   if (!stored) return [];
   return stored.rows.map(([example, label, predicted, confidence, image]) => ({ example, label, predicted, confidence, image }));
 }
@@ -712,8 +719,25 @@ function fillRunSelects() {
   }
 }
 
-function thumb(run, row) {
-  return el('img', { class: 'thumb', src: imageUrl(run, row), alt: `example ${row.example}`, width: 28, height: 28 });
+function thumb(run, row, set) {
+  return el('img', { class: 'thumb', src: imageUrl(run, row, set), alt: `example ${row.example}`, width: 28, height: 28 });
+}
+
+/**
+ * Fills the test-set choice with the run's own predictions and the shifted sets normlab robustness
+ * stored for it; keeps the current choice when the run has it. Returns the chosen set.
+ */
+async function fillSetSelect(run) {
+  const select = $('pr-set');
+  const wanted = state.linkedPrediction?.set ?? select.value;
+  const sets = await api('prediction-sets', { run });
+  const percent = (a) => (a === null || a === undefined ? '' : ` (${a.toFixed(2)} %)`);
+  select.replaceChildren(new Option('as trained: the final model on the test set', ''),
+    ...sets.map((s) => new Option(`${s.shift}${percent(s.accuracy)}`, s.shift)));
+  select.value = sets.some((s) => s.shift === wanted) ? wanted : '';
+  select.disabled = sets.length === 0;
+  select.title = sets.length ? '' : 'normlab robustness stores predictions on shifted test images';
+  return select.value;
 }
 
 function pager(container, page, size, total, go) {
@@ -725,11 +749,18 @@ function pager(container, page, size, total, go) {
 }
 
 async function loadPredictions() {
+  const linked = state.linkedPrediction;
+  if (linked?.run) {
+    const r = state.allRuns.find((x) => x.id === linked.run || x.name === linked.run);
+    if (r) $('pr-run').value = r.id;
+  }
   const run = $('pr-run').value;
   if (!run) return;
+  const set = await fillSetSelect(run);
+  state.linkedPrediction = null; // applied once; later choices are the user's
   const size = +$('pr-size').value;
   const data = await api('predictions', {
-    run, mistakes: $('pr-mistakes').checked ? 1 : '', predicted: state.pred.predicted,
+    run, set, mistakes: $('pr-mistakes').checked ? 1 : '', predicted: state.pred.predicted,
     sort: $('pr-sort').value, page: state.pred.page, size,
   });
   const chips = [el('button', { type: 'button', class: state.pred.predicted === null ? 'active' : '',
@@ -744,16 +775,16 @@ async function loadPredictions() {
   $('pr-groups').replaceChildren(...chips);
   $('pred-table').tBodies[0].replaceChildren(...data.rows.map((r) =>
     el('tr', { class: r.predicted !== r.label ? 'mistake' : '', dataset: { example: r.example } },
-      el('td', {}, thumb(run, r)), el('td', { class: 'num' }, r.example), el('td', { class: 'num label' }, r.label),
+      el('td', {}, thumb(run, r, set)), el('td', { class: 'num' }, r.example), el('td', { class: 'num label' }, r.label),
       el('td', { class: 'num pred' }, r.predicted), el('td', { class: 'num' }, r.confidence.toFixed(3)))));
   pager($('pr-pager'), data.page, data.size, data.total, (p) => { state.pred.page = p; loadPredictions().catch(showError); });
   $('pred-table').dataset.loaded = String((+$('pred-table').dataset.loaded || 0) + 1);
-  await renderConfusion(run);
+  await renderConfusion(run, set);
   await loadComparison();
 }
 
-async function renderConfusion(run) {
-  const c = await api('confusion', { run });
+async function renderConfusion(run, set) {
+  const c = await api('confusion', { run, set });
   if (!state.confusion) state.confusion = echarts.init($('confusion-chart'));
   const cells = [];
   let max = 1;
@@ -779,12 +810,19 @@ async function loadComparison() {
     $('cp-pager').replaceChildren();
     return;
   }
+  const set = $('pr-set').value;
+  if (set && !(await api('prediction-sets', { run: b })).some((s) => s.shift === set)) {
+    body.replaceChildren();
+    $('cp-counts').textContent = `the other run has no predictions on ${set} (normlab robustness on it stores them)`;
+    $('cp-pager').replaceChildren();
+    return;
+  }
   const size = +$('pr-size').value;
-  const d = await api('compare-predictions', { a, b, which: $('cp-which').value, page: state.cmp.page, size });
+  const d = await api('compare-predictions', { a, b, set, which: $('cp-which').value, page: state.cmp.page, size });
   $('cp-counts').textContent = `both right ${d.counts.both_right} · only this run right ${d.counts.only_a_right}`
     + ` · only the other right ${d.counts.only_b_right} · both wrong ${d.counts.both_wrong}`;
   body.replaceChildren(...d.rows.map((r) => el('tr', {},
-    el('td', {}, thumb(a, r)), el('td', { class: 'num' }, r.example), el('td', { class: 'num' }, r.label),
+    el('td', {}, thumb(a, r, set)), el('td', { class: 'num' }, r.example), el('td', { class: 'num' }, r.label),
     el('td', { class: r.a_predicted === r.label ? 'right' : 'wrong' }, `${r.a_predicted} (${r.a_confidence.toFixed(2)})`),
     el('td', { class: r.b_predicted === r.label ? 'right' : 'wrong' }, `${r.b_predicted} (${r.b_confidence.toFixed(2)})`))));
   pager($('cp-pager'), d.page, d.size, d.total, (p) => { state.cmp.page = p; loadComparison().catch(showError); });
@@ -868,7 +906,7 @@ async function init() {
   }
   const reloadPredictions = () => { state.pred.page = 0; state.cmp.page = 0; loadPredictions().catch(showError); };
   $('pr-run').addEventListener('change', () => { state.pred.predicted = null; reloadPredictions(); });
-  for (const id of ['pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
+  for (const id of ['pr-set', 'pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
   for (const id of ['cp-run', 'cp-which']) $(id).addEventListener('change', () => { state.cmp.page = 0; loadComparison().catch(showError); });
   $('rc-diff').addEventListener('change', renderComparer);
   // A link pasted into an open tab changes only the hash: load the page again to apply it. (The
@@ -892,6 +930,8 @@ async function init() {
   if (linked.get('log') === '1') $('c-log').checked = true; // &log=1: a log y axis
   // #versus?x=batch_size&metrics=test/accuracy&by=norm: the metric-vs-config plot's choices
   state.linkedVersus = { x: linked.get('x'), by: linked.get('by') ?? undefined, metrics: state.linkedMetrics };
+  // #predictions?run=3f9a2c1b&set=invert: a run's predictions on shifted test images
+  state.linkedPrediction = { run: linked.get('run'), set: linked.get('set') };
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
   fillKeySelect($('c-keys'), metricKeys,
     linkedOr(metricKeys, ['test/accuracy', 'train/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']));

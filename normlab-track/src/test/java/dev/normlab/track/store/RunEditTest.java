@@ -1,10 +1,12 @@
 package dev.normlab.track.store;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.normlab.train.Predictions;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -27,17 +29,23 @@ class RunEditTest {
       }
       w.writePredictions(RunWriterTest.predictions(200));
       w.finish();
+      // normlab robustness afterwards, on images of the run's own
+      s.writeShiftedPredictions(
+          w.runId(), "invert", "images-of-" + w.runId(), 25, RunWriterTest.predictions(50));
       return w.runId();
     }
   }
 
   private static long rows(Path file, String table, String runId) throws Exception {
-    String column = table.equals("runs") ? "id" : "run_id";
+    String where =
+        switch (table) {
+          case "runs" -> "id = '" + runId + "'";
+          case "shifted_images" -> "images = 'images-of-" + runId + "'"; // no run_id: shared
+          default -> "run_id = '" + runId + "'";
+        };
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
         Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT count(*) FROM " + table + " WHERE " + column + " = '" + runId + "'")) {
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table + " WHERE " + where)) {
       return rs.getLong(1);
     }
   }
@@ -135,6 +143,69 @@ class RunEditTest {
               IllegalArgumentException.class,
               () -> s.updateSummary("0000beef", Map.of("robustness/clean", 1.0)));
       assertEquals("no run 0000beef in " + s.file(), unknown.getMessage());
+    }
+  }
+
+  @Test
+  void predictionsOnShiftedImagesKeepEachImageSetOnce() throws Exception {
+    try (RunStore s = RunStore.open(dir.resolve("runs.db"))) {
+      String a = finishedRun(s, "a");
+      String b = finishedRun(s, "b");
+      Predictions p = RunWriterTest.predictions(120);
+      s.writeShiftedPredictions(a, "invert", "mnist/invert", 31.5, p);
+      s.writeShiftedPredictions(a, "adapted/invert", "mnist/invert", 52.5, p);
+      s.writeShiftedPredictions(b, "invert", "mnist/invert", 40, p);
+      RunQuery q = s.query();
+      // a's sets in the order written, the first replaced in place of the one finishedRun wrote
+      assertEquals(
+          List.of(
+              new RunQuery.ShiftedSet("invert", "mnist/invert", 31.5, 120),
+              new RunQuery.ShiftedSet("adapted/invert", "mnist/invert", 52.5, 120)),
+          q.shiftedSets(a));
+      List<RunQuery.Prediction> rows = q.shiftedPredictions(a, "adapted/invert", true);
+      assertEquals(120, rows.size());
+      for (int i = 0; i < rows.size(); i++) {
+        RunQuery.Prediction r = rows.get(i);
+        assertEquals(p.exampleIds()[i], r.exampleId());
+        assertEquals(p.labels()[i], r.label());
+        assertEquals(p.predicted()[i], r.predicted());
+        assertEquals(0.8, r.confidence(), 1e-6);
+        assertArrayEquals(new GreyImage(28, 28, p.images()[i]).png(), r.png());
+      }
+      // the images once for the three sets; the image sets finishedRun wrote, no longer shown by
+      // any set, are gone
+      assertEquals(120, count(s.file(), "shifted_images", "images = 'mnist/invert'"));
+      assertEquals(120, count(s.file(), "shifted_images", "1"));
+      // deleting a run keeps the images another run's set still shows
+      s.delete(List.of(a));
+      assertEquals(120, count(s.file(), "shifted_images", "images = 'mnist/invert'"));
+      s.delete(List.of(b));
+      assertEquals(0, count(s.file(), "shifted_images", "1"));
+      // a run still running is refused, an unknown one named
+      try (RunWriter live = s.newRun("live").start()) {
+        var e =
+            assertThrows(
+                IllegalStateException.class,
+                () -> s.writeShiftedPredictions(live.runId(), "invert", "mnist/invert", 1, p));
+        assertEquals(
+            "run " + live.runId() + " is still running; evaluate it when it has ended",
+            e.getMessage());
+        live.finish();
+      }
+      var unknown =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> s.writeShiftedPredictions("0000beef", "invert", "mnist/invert", 1, p));
+      assertEquals("no run 0000beef in " + s.file(), unknown.getMessage());
+      assertEquals(0, count(s.file(), "shifted_images", "1"), "nothing written for them");
+    }
+  }
+
+  private static long count(Path file, String table, String where) throws Exception {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table + " WHERE " + where)) {
+      return rs.getLong(1);
     }
   }
 }

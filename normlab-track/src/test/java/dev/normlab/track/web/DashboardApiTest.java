@@ -304,6 +304,98 @@ class DashboardApiTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void predictionsOnShiftedTestImagesAreASetOfTheirOwn() {
+    // the sets a run has, in the order robustness evaluated them; none for run 4
+    List<Map<String, Object>> sets =
+        (List<Map<String, Object>>) ok("/api/prediction-sets?run=run1batch").jsonValue();
+    assertEquals(
+        List.of("invert", "adapted/invert"), sets.stream().map(m -> m.get("shift")).toList());
+    assertEquals(25.0, ((Number) sets.get(0).get("accuracy")).doubleValue(), 1e-9);
+    assertEquals(StoreFixture.EXAMPLES, ((Number) sets.get(0).get("total")).intValue());
+    assertEquals(List.of(), ok("/api/prediction-sets?run=run4group").jsonValue());
+
+    int run = 2;
+    int expected = 0;
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      expected += StoreFixture.wrongInverted(run, x) ? 1 : 0;
+    }
+    String base = "/api/predictions?run=" + StoreFixture.runId(run) + "&set=invert";
+    Map<String, Object> page = ok(base + "&mistakes=1&size=500").json();
+    assertEquals(expected, ((Number) page.get("total")).intValue());
+    assertEquals("invert", page.get("set"));
+    Map<String, Long> groups = new java.util.TreeMap<>();
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      if (StoreFixture.wrongInverted(run, x)) {
+        groups.merge(Integer.toString(StoreFixture.predictedInverted(run, x)), 1L, Long::sum);
+      }
+    }
+    assertEquals(groups, normalize((Map<String, Object>) page.get("groups")));
+    for (var r : rows(page)) {
+      int x = ((Number) r.get("example")).intValue();
+      assertTrue(StoreFixture.wrongInverted(run, x));
+      assertEquals(
+          StoreFixture.predictedInverted(run, x), ((Number) r.get("predicted")).intValue());
+    }
+    // the run's own predictions are still there, unchanged
+    assertEquals("", ok("/api/predictions?run=run2instance").json().get("set"));
+
+    // the confusion matrix of the set
+    Map<String, Object> c = ok("/api/confusion?run=run2instance&set=invert").json();
+    List<List<Number>> m = (List<List<Number>>) c.get("matrix");
+    long[][] want = new long[10][10];
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      want[x % 10][StoreFixture.predictedInverted(run, x)]++;
+    }
+    for (int t = 0; t < 10; t++) {
+      for (int p = 0; p < 10; p++) {
+        assertEquals(want[t][p], m.get(t).get(p).longValue(), "true " + t + ", predicted " + p);
+      }
+    }
+
+    // two runs on the same shifted images
+    int onlyA = 0;
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      onlyA += !StoreFixture.wrongInverted(0, x) && StoreFixture.wrongInverted(3, x) ? 1 : 0;
+    }
+    Map<String, Object> cmp =
+        ok("/api/compare-predictions?a=run0none&b=run3layer&set=invert&which=a&size=500").json();
+    assertEquals(
+        onlyA, ((Number) ((Map<String, Object>) cmp.get("counts")).get("only_a_right")).intValue());
+    assertEquals(onlyA, rows(cmp).size());
+
+    // the image as the model saw it: the inverted digit, not the clean one
+    RawHttp.Response inverted = ok("/api/image?run=run2instance&set=invert&example=3");
+    assertArrayEquals(StoreFixture.invertedDigitPng(3), inverted.body());
+    assertArrayEquals(StoreFixture.digitPng(3), ok("/api/image?run=run2instance&example=3").body());
+
+    // a set the run does not have: a 404 naming the sets it has
+    RawHttp.Response missing = RawHttp.get(port, "/api/predictions?run=run1batch&set=noise_0.5");
+    assertEquals(404, missing.status());
+    assertTrue(
+        missing
+            .text()
+            .contains(
+                "no predictions on shifted test images 'noise_0.5'; it has: invert, adapted/invert"),
+        missing.text());
+    assertTrue(
+        RawHttp.get(port, "/api/predictions?run=run4group&set=invert")
+            .text()
+            .contains("(run normlab robustness on it)"));
+    assertEquals(
+        404,
+        RawHttp.get(port, "/api/compare-predictions?a=run0none&b=run4group&set=invert").status());
+    assertEquals(404, RawHttp.get(port, "/api/image?run=run4group&set=invert&example=3").status());
+    assertEquals(400, RawHttp.get(port, "/api/predictions?run=run0none&set=a%20b").status());
+  }
+
+  private static Map<String, Long> normalize(Map<String, Object> counts) {
+    Map<String, Long> out = new java.util.HashMap<>();
+    counts.forEach((k, v) -> out.put(k, ((Number) v).longValue()));
+    return out;
+  }
+
+  @Test
   void imagesArePng() {
     RawHttp.Response r = ok("/api/image?run=run0none&example=3");
     assertEquals("image/png", r.header("Content-Type"));

@@ -656,6 +656,119 @@ class DashboardBrowserTest {
     waiting().until(d -> runNames().contains("fresh-run"));
   }
 
+  /** The number of rows the predictions table has loaded so far (it counts its loads). */
+  static String loads() {
+    return driver.findElement(By.id("pred-table")).getDomAttribute("data-loaded");
+  }
+
+  static void waitForLoadAfter(String before) {
+    waiting().until(d -> !before.equals(loads()));
+  }
+
+  /** The grey value of each thumbnail's top left pixel: 0 for MNIST's black, 255 inverted. */
+  @SuppressWarnings("unchecked")
+  static List<Long> thumbnailCorners(String table) {
+    waiting()
+        .until(
+            d ->
+                (Boolean)
+                    js(
+                        "return [...document.querySelectorAll(arguments[0] + ' img.thumb')]"
+                            + ".every(i => i.complete && i.naturalWidth === 28)",
+                        table));
+    return (List<Long>)
+        js(
+            "const c = document.createElement('canvas'); c.width = c.height = 28;"
+                + "const g = c.getContext('2d');"
+                + "return [...document.querySelectorAll(arguments[0] + ' img.thumb')].map(i => {"
+                + "  g.drawImage(i, 0, 0); return g.getImageData(0, 0, 1, 1).data[0]; });",
+            table);
+  }
+
+  /**
+   * The Predictions view on a run's shifted test images (normlab robustness), from a link: the
+   * set's mistakes with the inverted images, its confusion matrix, another run on the same images,
+   * and a run that has none. The same in the dashboard and in a report.
+   */
+  static void assertShiftedPredictions(String page) {
+    int run = 2;
+    open(page + "#predictions?run=mnist-instance&set=invert");
+    waiting().until(d -> !driver.findElements(By.cssSelector("#pred-table tbody tr")).isEmpty());
+    assertEquals(
+        StoreFixture.runId(run), driver.findElement(By.id("pr-run")).getDomProperty("value"));
+    assertEquals("invert", driver.findElement(By.id("pr-set")).getDomProperty("value"));
+    assertEquals(
+        List.of("as trained: the final model on the test set", "invert (25.00 %)"),
+        new Select(driver.findElement(By.id("pr-set")))
+            .getOptions().stream().map(WebElement::getText).toList());
+    String before = loads();
+    driver.findElement(By.id("pr-mistakes")).click();
+    waitForLoadAfter(before);
+    int expected = 0;
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      expected += StoreFixture.wrongInverted(run, x) ? 1 : 0;
+    }
+    before = loads();
+    new Select(driver.findElement(By.id("pr-size"))).selectByVisibleText("100");
+    waitForLoadAfter(before);
+    int expectedRows = expected;
+    waiting()
+        .until(
+            d ->
+                driver.findElements(By.cssSelector("#pred-table tbody tr")).size() == expectedRows);
+    for (WebElement row : driver.findElements(By.cssSelector("#pred-table tbody tr"))) {
+      int x = Integer.parseInt(row.findElement(By.cssSelector("td:nth-child(2)")).getText());
+      assertEquals(
+          Integer.toString(StoreFixture.predictedInverted(run, x)),
+          row.findElement(By.cssSelector("td.pred")).getText());
+    }
+    // the images as the model saw them: white backgrounds
+    List<Long> corners = thumbnailCorners("#pred-table");
+    assertEquals(expected, corners.size());
+    assertTrue(corners.stream().allMatch(v -> v == 255), "inverted thumbnails: " + corners);
+    waiting().until(d -> paintedPixels("#confusion-chart") > 1000);
+
+    // another run on the same inverted images
+    select("cp-run", StoreFixture.runId(0));
+    int differ = 0;
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      differ += StoreFixture.wrongInverted(run, x) != StoreFixture.wrongInverted(0, x) ? 1 : 0;
+    }
+    int expectedDiffer = differ;
+    waiting()
+        .until(
+            d ->
+                driver.findElements(By.cssSelector("#cmp-table tbody tr")).size()
+                    == expectedDiffer);
+    assertTrue(thumbnailCorners("#cmp-table").stream().allMatch(v -> v == 255));
+    // a run with no predictions on them
+    select("cp-run", StoreFixture.runId(4));
+    waiting()
+        .until(
+            d ->
+                driver
+                    .findElement(By.id("cp-counts"))
+                    .getText()
+                    .startsWith("the other run has no predictions on invert"));
+    assertEquals(0, driver.findElements(By.cssSelector("#cmp-table tbody tr")).size());
+
+    // back to the run's own predictions: the clean images
+    before = loads();
+    select("pr-set", "");
+    waitForLoadAfter(before);
+    assertTrue(thumbnailCorners("#pred-table").stream().allMatch(v -> v == 0));
+    // a run without shifted predictions: only its own, and the choice is off
+    before = loads();
+    select("pr-run", StoreFixture.runId(4));
+    waitForLoadAfter(before);
+    assertEquals("true", driver.findElement(By.id("pr-set")).getDomAttribute("disabled"));
+  }
+
+  @Test
+  void predictionsOnShiftedTestImages() {
+    assertShiftedPredictions(server.url().toString());
+  }
+
   @Test
   void reportOpensFromDiskWithoutNetwork() throws Exception {
     Path report = dir.resolve("report.html");
@@ -684,6 +797,8 @@ class DashboardBrowserTest {
     driver.findElement(By.cssSelector("#tabs button[data-view='versus']")).click();
     waiting().until(d -> paintedPixels("#versus-chart") > 1000);
     // Nothing was fetched: no resource entries at all.
+    assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
+    assertShiftedPredictions(report.toUri().toString());
     assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
   }
 }

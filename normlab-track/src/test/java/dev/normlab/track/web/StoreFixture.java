@@ -43,6 +43,20 @@ final class StoreFixture {
     return (example * 7 + run * 3) % 20 < run + 1;
   }
 
+  /** Runs 0–3 have predictions on inverted images (robustness); run 4 has none. */
+  static final int INVERTED_RUNS = 4;
+
+  /** Mistakes of run i on the inverted images: three examples of four. */
+  static boolean wrongInverted(int run, int example) {
+    return (example + run) % 4 != 0;
+  }
+
+  /** What run i predicts for an inverted digit: an 8 when it is wrong (a 3 for an 8). */
+  static int predictedInverted(int run, int example) {
+    int label = example % 10;
+    return wrongInverted(run, example) ? (label == 8 ? 3 : 8) : label;
+  }
+
   static Path create(Path dir) {
     Path file = dir.resolve("runs.db");
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
@@ -208,6 +222,48 @@ final class StoreFixture {
       }
       ps.executeBatch();
     }
+    if (i < INVERTED_RUNS) {
+      shiftedPredictions(c, id, i, "invert", 100 * (1 - 0.75));
+      if (norm.equals("batch")) {
+        shiftedPredictions(c, id, i, "adapted/invert", 100 * (1 - 0.75));
+      }
+    }
+  }
+
+  /**
+   * What `normlab robustness` stores: the run's predictions on inverted digits, the images once.
+   */
+  private static void shiftedPredictions(
+      Connection c, String id, int i, String shift, double accuracy) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("INSERT INTO shifted_sets VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, id);
+      ps.setString(2, shift);
+      ps.setString(3, "mnist/invert");
+      ps.setDouble(4, accuracy);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps =
+            c.prepareStatement("INSERT INTO shifted_predictions VALUES (?, ?, ?, ?, ?, ?)");
+        PreparedStatement img =
+            c.prepareStatement("INSERT OR IGNORE INTO shifted_images VALUES (?, ?, ?)")) {
+      for (int x = 0; x < EXAMPLES; x++) {
+        int label = x % 10;
+        ps.setString(1, id);
+        ps.setString(2, shift);
+        ps.setInt(3, x);
+        ps.setInt(4, label);
+        ps.setInt(5, predictedInverted(i, x));
+        ps.setDouble(6, 0.4 + ((x * 13 + i) % 50) / 100.0);
+        ps.addBatch();
+        img.setString(1, "mnist/invert");
+        img.setInt(2, x);
+        img.setBytes(3, invertedDigitPng(label));
+        img.addBatch();
+      }
+      ps.executeBatch();
+      img.executeBatch();
+    }
   }
 
   static void metric(PreparedStatement ps, String run, String key, long step, double v, double wall)
@@ -251,22 +307,30 @@ final class StoreFixture {
     "abcdef", "bc", "abged", "abgcd", "fgbc", "afgcd", "afgedc", "abc", "abcdefg", "abcdfg"
   };
 
-  private static final byte[][] PNGS = new byte[10][];
+  private static final byte[][] PNGS = new byte[20][];
 
   /** A 28x28 grey PNG showing the digit, like an MNIST image. */
   static synchronized byte[] digitPng(int digit) {
     if (PNGS[digit] == null) {
-      PNGS[digit] = drawDigit(digit);
+      PNGS[digit] = drawDigit(digit, false);
     }
     return PNGS[digit];
   }
 
-  private static byte[] drawDigit(int digit) {
+  /** The same, black on white. */
+  static synchronized byte[] invertedDigitPng(int digit) {
+    if (PNGS[10 + digit] == null) {
+      PNGS[10 + digit] = drawDigit(digit, true);
+    }
+    return PNGS[10 + digit];
+  }
+
+  private static byte[] drawDigit(int digit, boolean inverted) {
     BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
     Graphics2D g = img.createGraphics();
-    g.setColor(Color.BLACK);
+    g.setColor(inverted ? Color.WHITE : Color.BLACK);
     g.fillRect(0, 0, 28, 28);
-    g.setColor(Color.WHITE);
+    g.setColor(inverted ? Color.BLACK : Color.WHITE);
     // A seven-segment digit: no fonts needed on a headless machine.
     String on = SEGMENTS[digit];
     int[][] rects = {
