@@ -86,14 +86,11 @@ final class RobustnessCommand implements Callable<Integer> {
 
   @Option(
       names = "--no-predictions",
-      negatable = true,
-      defaultValue = "true",
-      fallbackValue = "true",
       description =
-          "store each run's prediction of every shifted test image, with the images once per"
-              + " shift, for the dashboard's Predictions view (default: on; --no-predictions"
-              + " stores the accuracies only)")
-  boolean predictions;
+          "store the accuracies only (by default each run's prediction of every shifted test"
+              + " image is stored too, with the images once per shift, for the dashboard's"
+              + " Predictions view)")
+  boolean noPredictions;
 
   @Option(names = "--data-dir", description = "directory holding <dataset>/*-ubyte(.gz)")
   Path dataDir;
@@ -158,7 +155,7 @@ final class RobustnessCommand implements Callable<Integer> {
           String suffix = adapt ? " (adapted)" : "";
           String progress = String.format("[%d/%d] %s%s:", done, runs.size(), r.name(), suffix);
           List<Robustness.Result> results =
-              evaluate(progress, m.model(), test, ds, shiftList, adapt, save && predictions);
+              evaluate(progress, m.model(), test, ds, shiftList, adapt, save && !noPredictions);
           columns = results.stream().map(Robustness.Result::shift).toList();
           List<String> row = new ArrayList<>(List.of(r.name() + suffix, m.norm()));
           double[] acc = new double[results.size()];
@@ -201,11 +198,11 @@ final class RobustnessCommand implements Callable<Integer> {
         System.out.printf(
             "saved:       robustness/<shift> in the summaries of %d runs%s in %s%n",
             runs.size(),
-            predictions ? ", and their predictions on each shifted set" : "",
+            !noPredictions ? ", and their predictions on each shifted set" : "",
             s.file());
         System.out.println(
             "compare:     ./normlab serve, then http://127.0.0.1:8080/#parallel?metrics=" + keys);
-        if (predictions) {
+        if (!noPredictions) {
           InputShift last = columns.get(columns.size() - 1);
           System.out.println(
               "mistakes:    http://127.0.0.1:8080/#predictions?run="

@@ -1,5 +1,6 @@
 package dev.normlab.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,7 +94,11 @@ class RobustnessCliTest {
     Cli.Result whole = robustness(instanceId.substring(0, 6), "--shifts", "brightness=0.2");
     assertEquals(0, whole.exit(), whole.all());
     assertTrue(
-        whole.out().contains("saved:       robustness/<shift> in the summaries of 1 runs in "),
+        whole
+            .out()
+            .contains(
+                "saved:       robustness/<shift> in the summaries of 1 runs, and their predictions"
+                    + " on each shifted set in "),
         whole.out());
     assertTrue(
         whole.out().contains("#parallel?metrics=robustness/clean,robustness/brightness_0.2"),
@@ -104,6 +109,64 @@ class RobustnessCliTest {
       double darker = summary.get("robustness/brightness_0.2").value();
       assertEquals(row(whole.out(), "instance")[0], clean, 0.005);
       assertEquals(clean, darker, 100.0 / 10_000 + 1e-9);
+
+      // each set's predictions, for the dashboard: every test image, agreeing with the accuracy
+      RunQuery q = s.query();
+      List<RunQuery.ShiftedSet> sets = q.shiftedSets(instanceId);
+      assertEquals(
+          List.of(
+              new RunQuery.ShiftedSet("clean", "mnist/clean", clean, 10_000),
+              new RunQuery.ShiftedSet("brightness_0.2", "mnist/brightness_0.2", darker, 10_000)),
+          sets);
+      List<RunQuery.Prediction> ownClean = s.query().predictions(instanceId, true);
+      List<RunQuery.Prediction> shifted = q.shiftedPredictions(instanceId, "brightness_0.2", true);
+      List<RunQuery.Prediction> unshifted = q.shiftedPredictions(instanceId, "clean", true);
+      long right = shifted.stream().filter(p -> p.predicted() == p.label()).count();
+      assertEquals(darker, right / 100.0, 1e-9);
+      // the clean images are the run's own test images (it trained with 64 of them)
+      assertEquals(64, ownClean.size());
+      for (RunQuery.Prediction own : ownClean) {
+        assertArrayEquals(own.png(), unshifted.get(own.exampleId()).png());
+      }
+      for (int i = 0; i < 10_000; i += 997) {
+        // the darker ones a fifth as bright
+        assertEquals(i, shifted.get(i).exampleId());
+        int[] px = grey(unshifted.get(i).png());
+        int[] dark = grey(shifted.get(i).png());
+        for (int j = 0; j < px.length; j++) {
+          assertEquals(px[j] * 0.2, dark[j], 0.5 + 1e-3, "pixel " + j + " of example " + i);
+        }
+      }
+    }
+    assertTrue(
+        whole
+            .out()
+            .contains(
+                "\nmistakes:    http://127.0.0.1:8080/#predictions?run="
+                    + instanceId
+                    + "&set=brightness_0.2\n"),
+        whole.out());
+
+    // the accuracies only: the sets stay as they were
+    Cli.Result only = robustness(instanceId, "--shifts", "invert", "--no-predictions");
+    assertEquals(0, only.exit(), only.all());
+    assertFalse(only.out().contains("mistakes:"), only.out());
+    try (RunStore s = RunStore.openExisting(db())) {
+      assertEquals(
+          List.of("clean", "brightness_0.2"),
+          s.query().shiftedSets(instanceId).stream().map(RunQuery.ShiftedSet::shift).toList());
+      assertTrue(s.query().summary(instanceId).containsKey("robustness/invert"));
+    }
+  }
+
+  /** The grey values of a PNG. */
+  private static int[] grey(byte[] png) {
+    try {
+      java.awt.image.BufferedImage img =
+          javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
+      return img.getRaster().getPixels(0, 0, img.getWidth(), img.getHeight(), (int[]) null);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 

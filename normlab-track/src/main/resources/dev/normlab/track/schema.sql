@@ -83,26 +83,27 @@ CREATE TABLE IF NOT EXISTS predictions (
   PRIMARY KEY (run_id, example_id)
 ) WITHOUT ROWID;
 
--- Predictions of a finished run's checkpoint on shifted test images (normlab robustness): one row
--- per (run, shift, example); the images are in shifted_images, once per image set.
+-- The shifted test sets a run's checkpoint was evaluated on (normlab robustness), in the order
+-- they were evaluated: each set's predictions are in shifted_predictions, its images in
+-- shifted_images (once per image set, however many runs saw them).
+CREATE TABLE IF NOT EXISTS shifted_sets (
+  id       INTEGER PRIMARY KEY,
+  run_id   TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  shift    TEXT NOT NULL,                -- as in the summary's robustness/<shift>: 'clean', 'invert', 'adapted/invert'
+  images   TEXT NOT NULL,                -- the image set, e.g. 'mnist/noise_0.5/seed=0' (a key of shifted_images)
+  accuracy REAL,                         -- test accuracy (%) on it
+  UNIQUE (run_id, shift)
+);
+
+-- One row per example of a shifted set.
 CREATE TABLE IF NOT EXISTS shifted_predictions (
-  run_id     TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  shift      TEXT NOT NULL,              -- as in the summary's robustness/<shift>: 'clean', 'invert', 'adapted/invert'
+  set_id     INTEGER NOT NULL REFERENCES shifted_sets(id) ON DELETE CASCADE,
   example_id INTEGER NOT NULL,           -- index in the test set
   label      INTEGER NOT NULL,
   predicted  INTEGER NOT NULL,
   confidence REAL NOT NULL,
-  PRIMARY KEY (run_id, shift, example_id)
+  PRIMARY KEY (set_id, example_id)
 ) WITHOUT ROWID;
-
--- The shifted test sets a run has predictions on, in the order they were evaluated.
-CREATE TABLE IF NOT EXISTS shifted_sets (
-  run_id   TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  shift    TEXT NOT NULL,
-  images   TEXT NOT NULL,                -- the image set, e.g. 'mnist/noise_0.5/seed=0' (a key of shifted_images)
-  accuracy REAL,                         -- test accuracy (%) on it
-  PRIMARY KEY (run_id, shift)
-);
 
 -- Shifted test images, each image set once however many runs were evaluated on it.
 CREATE TABLE IF NOT EXISTS shifted_images (

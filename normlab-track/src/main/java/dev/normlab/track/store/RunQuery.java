@@ -289,8 +289,7 @@ public final class RunQuery {
       try (PreparedStatement q =
           conn.prepareStatement(
               "SELECT s.shift, s.images, s.accuracy, (SELECT COUNT(*) FROM shifted_predictions p"
-                  + " WHERE p.run_id = s.run_id AND p.shift = s.shift)"
-                  + " FROM shifted_sets s WHERE s.run_id = ? ORDER BY s.rowid")) {
+                  + " WHERE p.set_id = s.id) FROM shifted_sets s WHERE s.run_id = ? ORDER BY s.id")) {
         q.setString(1, runId);
         List<ShiftedSet> out = new ArrayList<>();
         try (ResultSet rs = q.executeQuery()) {
@@ -318,13 +317,12 @@ public final class RunQuery {
           conn.prepareStatement(
               "SELECT p.example_id, p.label, p.predicted, p.confidence, "
                   + (withImages ? "i.image" : "NULL")
-                  + " FROM shifted_predictions p"
+                  + " FROM shifted_predictions p JOIN shifted_sets s ON s.id = p.set_id"
                   + (withImages
-                      ? " JOIN shifted_sets s ON s.run_id = p.run_id AND s.shift = p.shift"
-                          + " LEFT JOIN shifted_images i ON i.images = s.images"
+                      ? " LEFT JOIN shifted_images i ON i.images = s.images"
                           + " AND i.example_id = p.example_id"
                       : "")
-                  + " WHERE p.run_id = ? AND p.shift = ? ORDER BY p.example_id")) {
+                  + " WHERE s.run_id = ? AND s.shift = ? ORDER BY p.example_id")) {
         q.setString(1, runId);
         q.setString(2, shift);
         List<Prediction> out = new ArrayList<>();

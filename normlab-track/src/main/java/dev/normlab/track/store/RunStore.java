@@ -343,36 +343,40 @@ public final class RunStore implements AutoCloseable {
                 throw new IllegalStateException(
                     "run " + runId + " is still running; evaluate it when it has ended");
               }
+              // a set evaluated again is replaced, its rows with it (ON DELETE CASCADE), and goes
+              // to the end of the run's sets
               try (PreparedStatement d =
                   conn.prepareStatement(
-                      "DELETE FROM shifted_predictions WHERE run_id = ? AND shift = ?")) {
+                      "DELETE FROM shifted_sets WHERE run_id = ? AND shift = ?")) {
                 d.setString(1, runId);
                 d.setString(2, shift);
                 d.executeUpdate();
               }
+              long setId;
               try (PreparedStatement set =
                   conn.prepareStatement(
-                      "INSERT OR REPLACE INTO shifted_sets(run_id, shift, images, accuracy)"
-                          + " VALUES (?, ?, ?, ?)")) {
+                      "INSERT INTO shifted_sets(run_id, shift, images, accuracy) VALUES (?, ?, ?, ?)"
+                          + " RETURNING id")) {
                 set.setString(1, runId);
                 set.setString(2, shift);
                 set.setString(3, images);
                 RunWriter.setDouble(set, 4, Double.isFinite(accuracy) ? accuracy : null);
-                set.executeUpdate();
+                try (ResultSet rs = set.executeQuery()) {
+                  rs.next();
+                  setId = rs.getLong(1);
+                }
               }
               try (PreparedStatement ins =
                   conn.prepareStatement(
-                      "INSERT INTO shifted_predictions(run_id, shift, example_id, label, predicted,"
-                          + " confidence) VALUES (?, ?, ?, ?, ?, ?)")) {
+                      "INSERT INTO shifted_predictions(set_id, example_id, label, predicted,"
+                          + " confidence) VALUES (?, ?, ?, ?, ?)")) {
                 for (int i = 0; i < p.size(); i++) {
-                  ins.setString(1, runId);
-                  ins.setString(2, shift);
-                  ins.setInt(3, p.exampleIds()[i]);
-                  ins.setInt(4, p.labels()[i]);
-                  ins.setInt(5, p.predicted()[i]);
+                  ins.setLong(1, setId);
+                  ins.setInt(2, p.exampleIds()[i]);
+                  ins.setInt(3, p.labels()[i]);
+                  ins.setInt(4, p.predicted()[i]);
                   Double confidence = RunWriter.shortest(p.confidence(i));
-                  ins.setDouble(6, confidence == null ? 0 : confidence); // a diverged model's NaN
-
+                  ins.setDouble(5, confidence == null ? 0 : confidence); // a diverged model's NaN
                   ins.addBatch();
                 }
                 ins.executeBatch();

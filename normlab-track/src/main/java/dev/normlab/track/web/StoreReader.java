@@ -482,7 +482,9 @@ public final class StoreReader implements AutoCloseable {
     /** The condition on the rows of {@link #table()} (under {@code alias}, if not empty). */
     String where(String alias) {
       String a = alias.isEmpty() ? "" : alias + ".";
-      return a + "run_id = ?" + (shift == null ? "" : " AND " + a + "shift = ?");
+      return shift == null
+          ? a + "run_id = ?"
+          : a + "set_id = (SELECT id FROM shifted_sets WHERE run_id = ? AND shift = ?)";
     }
 
     String where() {
@@ -543,8 +545,7 @@ public final class StoreReader implements AutoCloseable {
     try (PreparedStatement ps =
             prepare(
                 "SELECT s.shift, s.accuracy, (SELECT COUNT(*) FROM shifted_predictions p"
-                    + " WHERE p.run_id = s.run_id AND p.shift = s.shift)"
-                    + " FROM shifted_sets s WHERE s.run_id = ? ORDER BY s.rowid",
+                    + " WHERE p.set_id = s.id) FROM shifted_sets s WHERE s.run_id = ? ORDER BY s.id",
                 List.of(run));
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
@@ -809,8 +810,8 @@ public final class StoreReader implements AutoCloseable {
         src.shift() == null
             ? "SELECT example_id, label, predicted, confidence, image FROM predictions p"
             : "SELECT p.example_id, p.label, p.predicted, p.confidence, i.image"
-                + " FROM shifted_predictions p JOIN shifted_sets s ON s.run_id = p.run_id"
-                + " AND s.shift = p.shift LEFT JOIN shifted_images i ON i.images = s.images"
+                + " FROM shifted_predictions p JOIN shifted_sets s ON s.id = p.set_id"
+                + " LEFT JOIN shifted_images i ON i.images = s.images"
                 + " AND i.example_id = p.example_id";
     List<Prediction> out = new ArrayList<>();
     try (PreparedStatement ps =

@@ -41,6 +41,8 @@ class RunEditTest {
         switch (table) {
           case "runs" -> "id = '" + runId + "'";
           case "shifted_images" -> "images = 'images-of-" + runId + "'"; // no run_id: shared
+          case "shifted_predictions" ->
+              "set_id IN (SELECT id FROM shifted_sets WHERE run_id = '" + runId + "')";
           default -> "run_id = '" + runId + "'";
         };
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);

@@ -73,7 +73,26 @@ class ReportWriterTest {
       boolean wrong = rows.get(i).get(1).intValue() != rows.get(i).get(2).intValue();
       assertEquals(i < mistakes, wrong, "row " + i);
     }
-    assertEquals(10, ((List<?>) json.get("images")).size(), "one image per digit");
+    // one image per digit, and per inverted digit (the robustness sets of four runs share them)
+    assertEquals(20, ((List<?>) json.get("images")).size(), "one image per digit");
+    Map<String, Object> shifted =
+        (Map<String, Object>) ((Map<String, Object>) json.get("shifted")).get("run1batch");
+    assertEquals(
+        List.of("invert", "adapted/invert"),
+        ((List<Map<String, Object>>) shifted.get("sets"))
+            .stream().map(x -> x.get("shift")).toList());
+    Map<String, Object> inverted =
+        (Map<String, Object>) ((Map<String, Object>) shifted.get("predictions")).get("invert");
+    assertEquals(StoreFixture.EXAMPLES, ((Number) inverted.get("total")).intValue());
+    List<List<Number>> invertedRows = (List<List<Number>>) inverted.get("rows");
+    assertEquals(30, invertedRows.size());
+    assertTrue(
+        invertedRows.stream().allMatch(row -> row.get(1).intValue() != row.get(2).intValue()),
+        "mistakes first: three of four are");
+    assertEquals(
+        StoreFixture.EXAMPLES,
+        ((Number) ((Map<String, Object>) inverted.get("confusion")).get("total")).intValue());
+    assertFalse(((Map<String, Object>) json.get("shifted")).containsKey("run4group"));
     // Metrics for every axis.
     Map<String, Object> m =
         (Map<String, Object>)

@@ -235,26 +235,31 @@ final class StoreFixture {
    */
   private static void shiftedPredictions(
       Connection c, String id, int i, String shift, double accuracy) throws SQLException {
+    long setId;
     try (PreparedStatement ps =
-        c.prepareStatement("INSERT INTO shifted_sets VALUES (?, ?, ?, ?)")) {
+        c.prepareStatement(
+            "INSERT INTO shifted_sets(run_id, shift, images, accuracy) VALUES (?, ?, ?, ?)"
+                + " RETURNING id")) {
       ps.setString(1, id);
       ps.setString(2, shift);
       ps.setString(3, "mnist/invert");
       ps.setDouble(4, accuracy);
-      ps.executeUpdate();
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        setId = rs.getLong(1);
+      }
     }
     try (PreparedStatement ps =
-            c.prepareStatement("INSERT INTO shifted_predictions VALUES (?, ?, ?, ?, ?, ?)");
+            c.prepareStatement("INSERT INTO shifted_predictions VALUES (?, ?, ?, ?, ?)");
         PreparedStatement img =
             c.prepareStatement("INSERT OR IGNORE INTO shifted_images VALUES (?, ?, ?)")) {
       for (int x = 0; x < EXAMPLES; x++) {
         int label = x % 10;
-        ps.setString(1, id);
-        ps.setString(2, shift);
-        ps.setInt(3, x);
-        ps.setInt(4, label);
-        ps.setInt(5, predictedInverted(i, x));
-        ps.setDouble(6, 0.4 + ((x * 13 + i) % 50) / 100.0);
+        ps.setLong(1, setId);
+        ps.setInt(2, x);
+        ps.setInt(3, label);
+        ps.setInt(4, predictedInverted(i, x));
+        ps.setDouble(5, 0.4 + ((x * 13 + i) % 50) / 100.0);
         ps.addBatch();
         img.setString(1, "mnist/invert");
         img.setInt(2, x);
