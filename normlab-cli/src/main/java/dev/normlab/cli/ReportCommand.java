@@ -40,12 +40,21 @@ final class ReportCommand implements Callable<Integer> {
       description = "predictions kept per run, mistakes first (default: ${DEFAULT-VALUE})")
   int maxPredictions;
 
+  @Option(
+      names = "--max-shifted-predictions",
+      defaultValue = "200",
+      description =
+          "predictions kept per shifted test set of a run (normlab robustness), mistakes first"
+              + " (default: ${DEFAULT-VALUE})")
+  int maxShiftedPredictions;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     RunStore.requireExisting(store);
-    ReportWriter.Result r = ReportWriter.write(store, group, out, maxPredictions);
+    ReportWriter.Result r =
+        ReportWriter.write(store, group, out, maxPredictions, maxShiftedPredictions);
     spec.commandLine()
         .getOut()
         .printf(Locale.ROOT, "wrote %s (%d runs, %.1f MB)%n", r.file(), r.runs(), r.bytes() / 1e6);

@@ -56,11 +56,25 @@ public final class ReportWriter {
 
   private ReportWriter() {}
 
-  /** Writes the report of {@code group} to {@code out} atomically (temp file, then rename). */
+  /** Writes the report of {@code group} to {@code out}, as many predictions per shifted set. */
   public static Result write(Path store, String group, Path out, int maxPredictionsPerRun)
+      throws IOException, SQLException {
+    return write(store, group, out, maxPredictionsPerRun, maxPredictionsPerRun);
+  }
+
+  /**
+   * Writes the report of {@code group} to {@code out} atomically (temp file, then rename), with up
+   * to {@code maxPredictionsPerRun} of each run's predictions and {@code maxPerShiftedSet} of each
+   * of its shifted test sets' (mistakes first).
+   */
+  public static Result write(
+      Path store, String group, Path out, int maxPredictionsPerRun, int maxPerShiftedSet)
       throws IOException, SQLException {
     if (maxPredictionsPerRun < 0) {
       throw new IllegalArgumentException("--max-predictions must be >= 0");
+    }
+    if (maxPerShiftedSet < 0) {
+      throw new IllegalArgumentException("--max-shifted-predictions must be >= 0");
     }
     String html;
     int runCount;
@@ -77,7 +91,7 @@ public final class ReportWriter {
                     : "; groups: " + String.join(", ", groups)));
       }
       runCount = runs.size();
-      html = page(data(reader, group, runs, maxPredictionsPerRun));
+      html = page(data(reader, group, runs, maxPredictionsPerRun, maxPerShiftedSet));
     }
     Path target = out.toAbsolutePath();
     Path dir = target.getParent();
@@ -92,9 +106,19 @@ public final class ReportWriter {
     return new Result(target, runCount, Files.size(target));
   }
 
-  @SuppressWarnings("unchecked")
   static Map<String, Object> data(
       StoreReader reader, String group, List<Map<String, Object>> runs, int maxPredictions)
+      throws SQLException {
+    return data(reader, group, runs, maxPredictions, maxPredictions);
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> data(
+      StoreReader reader,
+      String group,
+      List<Map<String, Object>> runs,
+      int maxPredictions,
+      int maxPerShiftedSet)
       throws SQLException {
     Map<String, Object> keys = reader.keys();
     Map<String, Object> metrics = new LinkedHashMap<>();
@@ -133,13 +157,14 @@ public final class ReportWriter {
         confusion.put(id, reader.confusion(id, null));
       }
       // normlab robustness's predictions on shifted test images, each set as the run's own
-      List<Map<String, Object>> sets = reader.shiftedSets(id);
+      List<Map<String, Object>> sets =
+          maxPerShiftedSet > 0 ? reader.shiftedSets(id) : List.of(); // 0: none in the file
       if (!sets.isEmpty()) {
         Map<String, Object> bySet = new LinkedHashMap<>();
         for (Map<String, Object> set : sets) {
           String shift = (String) set.get("shift");
           Map<String, Object> stored =
-              embedPredictions(reader, id, shift, maxPredictions, images, imageIndex);
+              embedPredictions(reader, id, shift, maxPerShiftedSet, images, imageIndex);
           if (stored != null) {
             stored.put("confusion", reader.confusion(id, shift));
             bySet.put(shift, stored);
