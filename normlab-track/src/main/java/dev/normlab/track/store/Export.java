@@ -17,9 +17,10 @@ import java.util.Map;
 
 /**
  * Exports runs to CSV (a directory with one file per table: {@code runs.csv}, {@code config.csv},
- * {@code metrics.csv}, {@code summary.csv}, {@code predictions.csv} — predictions without images)
- * or JSON (one document). Every file is written to a temporary file in the same directory and then
- * renamed, so a reader never sees half a file.
+ * {@code metrics.csv}, {@code summary.csv}, {@code predictions.csv} — predictions without images —
+ * and {@code shifted_predictions.csv}, {@code normlab robustness}'s, when a run has some) or JSON
+ * (one document). Every file is written to a temporary file in the same directory and then renamed,
+ * so a reader never sees half a file.
  */
 public final class Export {
   private Export() {}
@@ -143,6 +144,21 @@ public final class Export {
       }
     }
     files.add(writeAtomically(dir.resolve("predictions.csv"), sb));
+
+    sb = new StringBuilder();
+    row(sb, "run_id", "shift", "example_id", "label", "predicted", "confidence");
+    boolean shifted = false;
+    for (RunInfo r : runs) {
+      for (RunQuery.ShiftedSet set : q.shiftedSets(r.id())) {
+        shifted = true;
+        for (RunQuery.Prediction p : q.shiftedPredictions(r.id(), set.shift(), false)) {
+          row(sb, r.id(), set.shift(), p.exampleId(), p.label(), p.predicted(), p.confidence());
+        }
+      }
+    }
+    if (shifted) {
+      files.add(writeAtomically(dir.resolve("shifted_predictions.csv"), sb));
+    }
     return files;
   }
 
@@ -262,6 +278,22 @@ public final class Export {
         preds.add(pm);
       }
       m.put("predictions", preds);
+      Map<String, Object> shifted = new LinkedHashMap<>();
+      for (RunQuery.ShiftedSet set : q.shiftedSets(r.id())) {
+        Map<String, Object> sm = new LinkedHashMap<>();
+        sm.put("images", set.images());
+        sm.put("accuracy", set.accuracy());
+        List<Object> rows = new ArrayList<>();
+        for (RunQuery.Prediction p : q.shiftedPredictions(r.id(), set.shift(), false)) {
+          rows.add(List.of(p.exampleId(), p.label(), p.predicted(), p.confidence()));
+        }
+        sm.put("columns", List.of("example_id", "label", "predicted", "confidence"));
+        sm.put("rows", rows);
+        shifted.put(set.shift(), sm);
+      }
+      if (!shifted.isEmpty()) {
+        m.put("shifted_predictions", shifted);
+      }
       out.add(m);
     }
     Map<String, Object> doc = new LinkedHashMap<>();

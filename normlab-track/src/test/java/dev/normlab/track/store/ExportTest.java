@@ -1,6 +1,7 @@
 package dev.normlab.track.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,6 +30,8 @@ class ExportTest {
     a.log("train/loss", 10, Double.NaN);
     a.writePredictions(RunWriterTest.predictions(2));
     a.finish();
+    s.writeShiftedPredictions(
+        a.runId(), "invert", "mnist/invert", 50, RunWriterTest.predictions(2));
     RunWriter b = s.newRun("b").group("g").start();
     b.log("train/loss", 1, 2.0);
     b.fail("boom");
@@ -44,7 +47,13 @@ class ExportTest {
       Path out = dir.resolve("csv");
       var files = Export.run(s.query(), ids[0], Export.Format.CSV, out);
       assertEquals(
-          List.of("runs.csv", "config.csv", "metrics.csv", "summary.csv", "predictions.csv"),
+          List.of(
+              "runs.csv",
+              "config.csv",
+              "metrics.csv",
+              "summary.csv",
+              "predictions.csv",
+              "shifted_predictions.csv"),
           files.stream().map(f -> f.getFileName().toString()).toList());
       String id = ids[0];
       List<String> runs = Files.readAllLines(out.resolve("runs.csv"));
@@ -72,8 +81,14 @@ class ExportTest {
       assertEquals("run_id,example_id,label,predicted,confidence,probs", preds.get(0));
       assertEquals(id + ",100,0,0,0.8,\"[0.8,0.1,0.1]\"", preds.get(1));
       assertEquals(3, preds.size());
+      assertEquals(
+          List.of(
+              "run_id,shift,example_id,label,predicted,confidence",
+              id + ",invert,100,0,0,0.8",
+              id + ",invert,101,1,1,0.8"),
+          Files.readAllLines(out.resolve("shifted_predictions.csv")));
       try (Stream<Path> left = Files.list(out)) {
-        assertEquals(5, left.count()); // no temp files left behind
+        assertEquals(6, left.count()); // no temp files left behind
       }
     }
   }
@@ -115,6 +130,14 @@ class ExportTest {
       assertEquals("failed", b.get("status"));
       assertEquals("boom", b.get("error"));
       assertEquals(List.of(), b.get("predictions"));
+      Map<?, ?> inverted = (Map<?, ?>) ((Map<?, ?>) a.get("shifted_predictions")).get("invert");
+      assertEquals("mnist/invert", inverted.get("images"));
+      assertEquals(50.0, inverted.get("accuracy"));
+      assertEquals(
+          List.of("example_id", "label", "predicted", "confidence"), inverted.get("columns"));
+      assertEquals(
+          List.of(List.of(100L, 0L, 0L, 0.8), List.of(101L, 1L, 1L, 0.8)), inverted.get("rows"));
+      assertFalse(b.containsKey("shifted_predictions"));
 
       assertThrows(
           IllegalArgumentException.class,
