@@ -42,6 +42,22 @@ public final class Robustness {
 
   /**
    * The same; with {@code adaptBatchNorm}, a Batch Norm model's running statistics are first
+   * re-estimated on the shifted test images themselves (see below); {@code onResult} hears each
+   * result as soon as it is known.
+   */
+  public static List<Result> evaluate(
+      ReferenceCnn model,
+      Dataset test,
+      MnistLike which,
+      List<InputShift> shifts,
+      long seed,
+      boolean adaptBatchNorm,
+      Consumer<Result> onResult) {
+    return evaluate(model, test, which, shifts, seed, adaptBatchNorm, false, onResult);
+  }
+
+  /**
+   * The same; with {@code adaptBatchNorm}, a Batch Norm model's running statistics are first
    * re-estimated on the shifted test images themselves (no labels; "AdaBN", Li et al. 2016) and put
    * back afterwards; with {@code predictions} each result carries every test image's prediction and
    * the image as the model saw it; {@code onResult} hears each result as soon as it is known.

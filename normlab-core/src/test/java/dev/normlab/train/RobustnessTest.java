@@ -139,7 +139,7 @@ class RobustnessTest {
     f1.runningMean().data()[3] = 0.25f;
     float[] mean1 = f1.runningMean().data().clone();
     float[] var2 = ((BatchNormBase) fresh.namedChildren().get("norm2")).runningVar().data().clone();
-    Robustness.evaluate(fresh, images(), MnistLike.MNIST, List.of(darker), 0, true, false, r -> {});
+    Robustness.evaluate(fresh, images(), MnistLike.MNIST, List.of(darker), 0, true, r -> {});
     assertArrayEquals(mean1, f1.runningMean().data());
     assertArrayEquals(
         var2, ((BatchNormBase) fresh.namedChildren().get("norm2")).runningVar().data());

@@ -58,7 +58,7 @@ public final class ShiftedTestImages {
       // Batch Norm with its running statistics taken on each shifted set (AdaBN), then put back
       boolean adapt = model.norm() == ReferenceCnn.Norm.BATCH;
       List<Robustness.Result> adapted =
-          Robustness.evaluate(model, test, MnistLike.MNIST, shifts, 0, adapt, false, res -> {});
+          Robustness.evaluate(model, test, MnistLike.MNIST, shifts, 0, adapt, res -> {});
       // doc:robustness end
       results.put(norm, r);
       if (adapt) {
