@@ -471,8 +471,9 @@ public final class StoreReader implements AutoCloseable {
   }
 
   /**
-   * Where a run's predictions on one test set are: {@code set} empty (or null) for the run's own
-   * (the trained model's, {@code predictions}), else a shifted set of {@code normlab robustness}.
+   * Where a run's predictions on one test set are: with {@code shift} null the run's own (the
+   * trained model's, in {@code predictions}), else those on a shifted set of {@code normlab
+   * robustness}.
    */
   private record Source(String run, String shift) {
     String table() {
@@ -496,6 +497,7 @@ public final class StoreReader implements AutoCloseable {
     }
   }
 
+  /** The source of a request's {@code set}: empty or null for the run's own predictions. */
   private static Source source(String run, String set) {
     return new Source(run, set == null || set.isEmpty() ? null : set);
   }
@@ -642,7 +644,6 @@ public final class StoreReader implements AutoCloseable {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("run", q.run());
     out.put("set", q.set() == null ? "" : q.set());
-    out.put("sets", shiftedSets(q.run()));
     out.put("total", total);
     out.put("page", q.page());
     out.put("size", q.size());

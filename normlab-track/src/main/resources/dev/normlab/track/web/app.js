@@ -905,8 +905,9 @@ async function init() {
     $(id).addEventListener('change', () => renderVersus().catch(showError));
   }
   const reloadPredictions = () => { state.pred.page = 0; state.cmp.page = 0; loadPredictions().catch(showError); };
-  $('pr-run').addEventListener('change', () => { state.pred.predicted = null; reloadPredictions(); });
-  for (const id of ['pr-set', 'pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
+  // another run or test set: the predicted-class filter may have nothing left, so it goes
+  for (const id of ['pr-run', 'pr-set']) $(id).addEventListener('change', () => { state.pred.predicted = null; reloadPredictions(); });
+  for (const id of ['pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
   for (const id of ['cp-run', 'cp-which']) $(id).addEventListener('change', () => { state.cmp.page = 0; loadComparison().catch(showError); });
   $('rc-diff').addEventListener('change', renderComparer);
   // A link pasted into an open tab changes only the hash: load the page again to apply it. (The

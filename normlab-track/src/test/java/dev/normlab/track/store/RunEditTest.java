@@ -210,4 +210,31 @@ class RunEditTest {
       return rs.getLong(1);
     }
   }
+
+  @Test
+  void aStoreFromBeforeShiftedPredictionsReadsAsHavingNoneAndGetsTheirTablesWhenOpened()
+      throws Exception {
+    Path file = dir.resolve("old.db");
+    String id;
+    try (RunStore s = RunStore.open(file)) {
+      id = finishedRun(s, "old");
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement st = c.createStatement()) {
+      for (String t : List.of("shifted_predictions", "shifted_sets", "shifted_images")) {
+        st.execute("DROP TABLE " + t);
+      }
+    }
+    // the dashboard's reader opens it read-only: no sets, the run's own predictions as before
+    try (var reader = new dev.normlab.track.web.StoreReader(file)) {
+      assertEquals(List.of(), reader.shiftedSets(id));
+      assertEquals(200, reader.predictionCount(id, null));
+      assertNull(reader.image(id, "invert", 100));
+    }
+    // opening it for writing adds the tables, and robustness can store its predictions
+    try (RunStore s = RunStore.open(file)) {
+      s.writeShiftedPredictions(id, "invert", "mnist/invert", 12.5, RunWriterTest.predictions(3));
+      assertEquals(3, s.query().shiftedSets(id).get(0).examples());
+    }
+  }
 }
