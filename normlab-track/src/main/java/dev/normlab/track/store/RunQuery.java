@@ -253,13 +253,24 @@ public final class RunQuery {
 
   /** The predictions of a run by example id; images only when asked for. */
   public List<Prediction> predictions(String runId, boolean withImages) {
+    return predictionRows(
+        "SELECT example_id, label, predicted, confidence, probs, "
+            + (withImages ? "image" : "NULL")
+            + " FROM predictions WHERE run_id = ? ORDER BY example_id",
+        "cannot read the predictions of run " + runId,
+        runId);
+  }
+
+  /**
+   * The rows of {@code sql} (example id, label, predicted, confidence, probabilities, image) as
+   * predictions; {@code what} says what failed.
+   */
+  private List<Prediction> predictionRows(String sql, String what, String... args) {
     synchronized (conn) {
-      try (PreparedStatement q =
-          conn.prepareStatement(
-              "SELECT example_id, label, predicted, confidence, probs, "
-                  + (withImages ? "image" : "NULL")
-                  + " FROM predictions WHERE run_id = ? ORDER BY example_id")) {
-        q.setString(1, runId);
+      try (PreparedStatement q = conn.prepareStatement(sql)) {
+        for (int i = 0; i < args.length; i++) {
+          q.setString(i + 1, args[i]);
+        }
         List<Prediction> out = new ArrayList<>();
         try (ResultSet rs = q.executeQuery()) {
           while (rs.next()) {
@@ -275,7 +286,7 @@ public final class RunQuery {
         }
         return out;
       } catch (SQLException e) {
-        throw store.error("cannot read the predictions of run " + runId, e);
+        throw store.error(what, e);
       }
     }
   }
@@ -312,37 +323,18 @@ public final class RunQuery {
    * confidence only); the shifted images only when asked for.
    */
   public List<Prediction> shiftedPredictions(String runId, String shift, boolean withImages) {
-    synchronized (conn) {
-      try (PreparedStatement q =
-          conn.prepareStatement(
-              "SELECT p.example_id, p.label, p.predicted, p.confidence, "
-                  + (withImages ? "i.image" : "NULL")
-                  + " FROM shifted_predictions p JOIN shifted_sets s ON s.id = p.set_id"
-                  + (withImages
-                      ? " LEFT JOIN shifted_images i ON i.images = s.images"
-                          + " AND i.example_id = p.example_id"
-                      : "")
-                  + " WHERE s.run_id = ? AND s.shift = ? ORDER BY p.example_id")) {
-        q.setString(1, runId);
-        q.setString(2, shift);
-        List<Prediction> out = new ArrayList<>();
-        try (ResultSet rs = q.executeQuery()) {
-          while (rs.next()) {
-            out.add(
-                new Prediction(
-                    rs.getInt(1),
-                    rs.getInt(2),
-                    rs.getInt(3),
-                    rs.getDouble(4),
-                    null,
-                    rs.getBytes(5)));
-          }
-        }
-        return out;
-      } catch (SQLException e) {
-        throw store.error("cannot read the predictions of run " + runId + " on " + shift, e);
-      }
-    }
+    return predictionRows(
+        "SELECT p.example_id, p.label, p.predicted, p.confidence, NULL, "
+            + (withImages ? "i.image" : "NULL")
+            + " FROM shifted_predictions p JOIN shifted_sets s ON s.id = p.set_id"
+            + (withImages
+                ? " LEFT JOIN shifted_images i ON i.images = s.images"
+                    + " AND i.example_id = p.example_id"
+                : "")
+            + " WHERE s.run_id = ? AND s.shift = ? ORDER BY p.example_id",
+        "cannot read the predictions of run " + runId + " on " + shift,
+        runId,
+        shift);
   }
 
   /** Row count of one table of a run (as recorded in {@code tables.nrows}), or -1 if absent. */

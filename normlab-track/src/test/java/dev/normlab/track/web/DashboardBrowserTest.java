@@ -573,17 +573,7 @@ class DashboardBrowserTest {
     }
 
     // Two runs on the same examples: the rows where exactly one is right.
-    select("cp-run", StoreFixture.runId(0));
-    int differ = 0;
-    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
-      differ += StoreFixture.wrong(run, x) != StoreFixture.wrong(0, x) ? 1 : 0;
-    }
-    int expectedDiffer = differ;
-    waiting()
-        .until(
-            d ->
-                driver.findElements(By.cssSelector("#cmp-table tbody tr")).size()
-                    == expectedDiffer);
+    compareWith(0, x -> StoreFixture.wrong(run, x) != StoreFixture.wrong(0, x));
 
     // Run comparer: "differences only" keeps only the rows where the runs differ.
     driver.findElement(By.cssSelector("#tabs button[data-view='compare']")).click();
@@ -654,6 +644,18 @@ class DashboardBrowserTest {
       StoreFixture.addRun(c, "fresh001", "fresh-run", "later", "rms", "running", 7);
     }
     waiting().until(d -> runNames().contains("fresh-run"));
+  }
+
+  /**
+   * Picks run {@code other} to compare with, and waits for one row per example where exactly one of
+   * the two runs is right ({@code differ}).
+   */
+  static void compareWith(int other, java.util.function.IntPredicate differ) {
+    select("cp-run", StoreFixture.runId(other));
+    long expected =
+        java.util.stream.IntStream.range(0, StoreFixture.EXAMPLES).filter(differ).count();
+    waiting()
+        .until(d -> driver.findElements(By.cssSelector("#cmp-table tbody tr")).size() == expected);
   }
 
   /** The number of rows the predictions table has loaded so far (it counts its loads). */
@@ -729,17 +731,7 @@ class DashboardBrowserTest {
     waiting().until(d -> paintedPixels("#confusion-chart") > 1000);
 
     // another run on the same inverted images
-    select("cp-run", StoreFixture.runId(0));
-    int differ = 0;
-    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
-      differ += StoreFixture.wrongInverted(run, x) != StoreFixture.wrongInverted(0, x) ? 1 : 0;
-    }
-    int expectedDiffer = differ;
-    waiting()
-        .until(
-            d ->
-                driver.findElements(By.cssSelector("#cmp-table tbody tr")).size()
-                    == expectedDiffer);
+    compareWith(0, x -> StoreFixture.wrongInverted(run, x) != StoreFixture.wrongInverted(0, x));
     assertTrue(thumbnailCorners("#cmp-table").stream().allMatch(v -> v == 255));
     // a run with no predictions on them
     select("cp-run", StoreFixture.runId(4));
