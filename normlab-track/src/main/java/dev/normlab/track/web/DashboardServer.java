@@ -443,11 +443,16 @@ public final class DashboardServer implements AutoCloseable {
   }
 
   private Object compare(Params p) throws SQLException {
-    p.allowOnly(Set.of("a", "b", "set", "which", "page", "size"));
+    p.allowOnly(Set.of("a", "b", "set", "b_set", "which", "page", "size"));
+    String set = set(p);
+    // b_set absent: b on a's test images; b_set=-: b's own predictions
+    String bSet = p.optional("b_set", Params.KEY);
+    bSet = bSet == null ? set : bSet.equals("-") ? null : bSet;
     return store.comparePredictions(
         p.required("a", Params.RUN_ID),
+        set,
         p.required("b", Params.RUN_ID),
-        set(p),
+        bSet,
         p.oneOf("which", Set.of("differ", "a", "b"), "differ"),
         p.intOr("page", 0, 0, 1_000_000),
         p.intOr("size", 50, 1, 500));

@@ -654,14 +654,17 @@ public final class StoreReader implements AutoCloseable {
 
   /**
    * Examples both runs predicted where exactly one is right ({@code which}: "differ", "a" = only a
-   * right, "b" = only b right), one page, plus the four counts.
+   * right, "b" = only b right), one page, plus the four counts — run a on test set {@code aSet},
+   * run b on {@code bSet} (see {@link #source}): two runs on the same images, or one run on the
+   * clean images and on shifted ones.
    */
   public Map<String, Object> comparePredictions(
-      String a, String b, String set, String which, int page, int size) throws SQLException {
-    requireSet(a, set);
-    requireSet(b, set);
-    Source sa = source(a, set);
-    Source sb = source(b, set);
+      String a, String aSet, String b, String bSet, String which, int page, int size)
+      throws SQLException {
+    requireSet(a, aSet);
+    requireSet(b, bSet);
+    Source sa = source(a, aSet);
+    Source sb = source(b, bSet);
     String from =
         " FROM "
             + sa.table()
@@ -721,7 +724,8 @@ public final class StoreReader implements AutoCloseable {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("a", a);
     out.put("b", b);
-    out.put("set", set == null ? "" : set);
+    out.put("set", aSet == null ? "" : aSet);
+    out.put("b_set", bSet == null ? "" : bSet);
     out.put("which", which);
     out.put("counts", counts);
     out.put(

@@ -131,7 +131,8 @@ function localApi(endpoint, p) {
         rows: rows.slice(page * size, (page + 1) * size) };
     }
     case 'compare-predictions': {
-      const b = new Map(predictionRows(p.b, p.set).map((r) => [r.example, r]));
+      const bSet = p.b_set === undefined ? p.set : p.b_set === '-' ? '' : p.b_set;
+      const b = new Map(predictionRows(p.b, bSet).map((r) => [r.example, r]));
       const counts = { both_right: 0, only_a_right: 0, only_b_right: 0, both_wrong: 0 };
       const rows = [];
       for (const ra of predictionRows(p.a, p.set).sort((x, y) => x.example - y.example)) {
@@ -142,7 +143,7 @@ function localApi(endpoint, p) {
         const keep = p.which === 'a' ? aRight && !bRight : p.which === 'b' ? !aRight && bRight : aRight !== bRight;
         if (keep) {
           rows.push({ example: ra.example, label: ra.label, a_predicted: ra.predicted, a_confidence: ra.confidence,
-            b_predicted: rb.predicted, b_confidence: rb.confidence, image: ra.image });
+            b_predicted: rb.predicted, b_confidence: rb.confidence, image: ra.image, b_image: rb.image });
         }
       }
       const page = +p.page || 0, size = +p.size || 50;
@@ -801,28 +802,51 @@ async function renderConfusion(run, set) {
   }, true);
 }
 
+/**
+ * Fills the choice of the other side's test images — the same as this side's, the other run's own
+ * (as trained), or one of its shifted sets — keeping the current one when the run has it. Returns
+ * the set the other run is compared on ('' for its own) and whether it has it.
+ */
+async function fillCompareSetSelect(b) {
+  const select = $('cp-set');
+  const current = select.value || '=';
+  const sets = await api('prediction-sets', { run: b });
+  select.replaceChildren(new Option('the same test images', '='),
+    new Option('as trained: the test set', '-'), ...sets.map((s) => new Option(s.shift, s.shift)));
+  select.value = [...select.options].some((o) => o.value === current) ? current : '=';
+  const set = select.value === '=' ? $('pr-set').value : select.value === '-' ? '' : select.value;
+  return { set, has: set === '' || sets.some((s) => s.shift === set) };
+}
+
 async function loadComparison() {
   const a = $('pr-run').value, b = $('cp-run').value;
   const body = $('cmp-table').tBodies[0];
-  if (!a || !b || a === b) {
+  const clear = (message) => {
     body.replaceChildren();
-    $('cp-counts').textContent = b && a === b ? 'pick another run' : '';
+    $('cp-counts').textContent = message;
     $('cp-pager').replaceChildren();
-    return;
-  }
+  };
+  if (!a || !b) return clear('');
   const set = $('pr-set').value;
-  if (set && !(await api('prediction-sets', { run: b })).some((s) => s.shift === set)) {
-    body.replaceChildren();
-    $('cp-counts').textContent = `the other run has no predictions on ${set} (normlab robustness on it stores them)`;
-    $('cp-pager').replaceChildren();
-    return;
-  }
+  const other = await fillCompareSetSelect(b);
+  if (a === b && set === other.set) return clear('pick another run, or other test images');
+  if (!other.has) return clear(`the other run has no predictions on ${other.set} (normlab robustness on it stores them)`);
+  // one run on two test sets: the columns are the sets
+  const name = (s) => s || 'as trained';
+  const [thisSide, otherSide] = a === b ? [name(set), name(other.set)] : ['this run', 'the other'];
+  const head = $('cmp-table').tHead.rows[0].cells;
+  head[3].textContent = a === b ? thisSide : 'this run';
+  head[4].textContent = a === b ? otherSide : 'other run';
   const size = +$('pr-size').value;
-  const d = await api('compare-predictions', { a, b, set, which: $('cp-which').value, page: state.cmp.page, size });
-  $('cp-counts').textContent = `both right ${d.counts.both_right} · only this run right ${d.counts.only_a_right}`
-    + ` · only the other right ${d.counts.only_b_right} · both wrong ${d.counts.both_wrong}`;
+  const bSet = $('cp-set').value === '=' ? undefined : other.set || '-';
+  const d = await api('compare-predictions',
+    { a, b, set, b_set: bSet, which: $('cp-which').value, page: state.cmp.page, size });
+  $('cp-counts').textContent = `both right ${d.counts.both_right} · only ${thisSide} right ${d.counts.only_a_right}`
+    + ` · only ${otherSide} right ${d.counts.only_b_right} · both wrong ${d.counts.both_wrong}`;
+  const sameImages = set === other.set;
   body.replaceChildren(...d.rows.map((r) => el('tr', {},
-    el('td', {}, thumb(a, r, set)), el('td', { class: 'num' }, r.example), el('td', { class: 'num' }, r.label),
+    el('td', {}, thumb(a, r, set), sameImages ? null : thumb(b, { example: r.example, image: r.b_image }, other.set)),
+    el('td', { class: 'num' }, r.example), el('td', { class: 'num' }, r.label),
     el('td', { class: r.a_predicted === r.label ? 'right' : 'wrong' }, `${r.a_predicted} (${r.a_confidence.toFixed(2)})`),
     el('td', { class: r.b_predicted === r.label ? 'right' : 'wrong' }, `${r.b_predicted} (${r.b_confidence.toFixed(2)})`))));
   pager($('cp-pager'), d.page, d.size, d.total, (p) => { state.cmp.page = p; loadComparison().catch(showError); });
@@ -908,7 +932,7 @@ async function init() {
   // another run or test set: the predicted-class filter may have nothing left, so it goes
   for (const id of ['pr-run', 'pr-set']) $(id).addEventListener('change', () => { state.pred.predicted = null; reloadPredictions(); });
   for (const id of ['pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
-  for (const id of ['cp-run', 'cp-which']) $(id).addEventListener('change', () => { state.cmp.page = 0; loadComparison().catch(showError); });
+  for (const id of ['cp-run', 'cp-set', 'cp-which']) $(id).addEventListener('change', () => { state.cmp.page = 0; loadComparison().catch(showError); });
   $('rc-diff').addEventListener('change', renderComparer);
   // A link pasted into an open tab changes only the hash: load the page again to apply it. (The
   // tabs rewrite the hash with replaceState, which fires no hashchange.)

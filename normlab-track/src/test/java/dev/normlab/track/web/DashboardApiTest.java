@@ -364,6 +364,34 @@ class DashboardApiTest {
         onlyA, ((Number) ((Map<String, Object>) cmp.get("counts")).get("only_a_right")).intValue());
     assertEquals(onlyA, rows(cmp).size());
 
+    // one run on its own test images and on the inverted ones: what the inversion costs it
+    int lost = 0;
+    int gained = 0;
+    for (int x = 0; x < StoreFixture.EXAMPLES; x++) {
+      boolean clean = !StoreFixture.wrong(run, x);
+      boolean inverted = !StoreFixture.wrongInverted(run, x);
+      lost += clean && !inverted ? 1 : 0;
+      gained += !clean && inverted ? 1 : 0;
+    }
+    String self = "/api/compare-predictions?a=run2instance&b=run2instance&b_set=invert&size=500";
+    Map<String, Object> flips = ok(self + "&which=a").json();
+    Map<String, Object> flipCounts = (Map<String, Object>) flips.get("counts");
+    assertEquals(lost, ((Number) flipCounts.get("only_a_right")).intValue());
+    assertEquals(gained, ((Number) flipCounts.get("only_b_right")).intValue());
+    assertEquals("", flips.get("set"));
+    assertEquals("invert", flips.get("b_set"));
+    for (var r : rows(flips)) {
+      int x = ((Number) r.get("example")).intValue();
+      assertEquals(
+          StoreFixture.predictedInverted(run, x), ((Number) r.get("b_predicted")).intValue());
+    }
+    // the other way round: a on the inverted images, b on its own (b_set=-)
+    Map<String, Object> back =
+        ok("/api/compare-predictions?a=run2instance&set=invert&b=run2instance&b_set=-").json();
+    assertEquals(
+        gained,
+        ((Number) ((Map<String, Object>) back.get("counts")).get("only_a_right")).intValue());
+
     // the image as the model saw it: the inverted digit, not the clean one
     RawHttp.Response inverted = ok("/api/image?run=run2instance&set=invert&example=3");
     assertArrayEquals(StoreFixture.invertedDigitPng(3), inverted.body());

@@ -744,6 +744,34 @@ class DashboardBrowserTest {
                     .startsWith("the other run has no predictions on invert"));
     assertEquals(0, driver.findElements(By.cssSelector("#cmp-table tbody tr")).size());
 
+    // the same run on its own test images: what the inversion cost it, both images shown
+    select("cp-run", StoreFixture.runId(run));
+    select("cp-set", "-");
+    long lost =
+        java.util.stream.IntStream.range(0, StoreFixture.EXAMPLES)
+            .filter(x -> StoreFixture.wrong(run, x) != StoreFixture.wrongInverted(run, x))
+            .count();
+    waiting().until(d -> driver.findElements(By.cssSelector("#cmp-table tbody tr")).size() == lost);
+    assertEquals(
+        List.of("invert", "as trained"),
+        driver.findElements(By.cssSelector("#cmp-table thead th")).subList(3, 5).stream()
+            .map(WebElement::getText)
+            .toList());
+    assertTrue(driver.findElement(By.id("cp-counts")).getText().contains("· only invert right "));
+    List<Long> pairs = thumbnailCorners("#cmp-table");
+    assertEquals(2 * flips, pairs.size());
+    for (int i = 0; i < pairs.size(); i += 2) {
+      assertEquals(List.of(255L, 0L), pairs.subList(i, i + 2), "inverted, then clean");
+    }
+    select("cp-set", "=");
+    waiting()
+        .until(
+            d ->
+                driver
+                    .findElement(By.id("cp-counts"))
+                    .getText()
+                    .equals("pick another run, or other test images"));
+
     // back to the run's own predictions: the clean images
     before = loads();
     select("pr-set", "");
