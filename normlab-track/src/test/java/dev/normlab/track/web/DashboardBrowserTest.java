@@ -747,11 +747,12 @@ class DashboardBrowserTest {
     // the same run on its own test images: what the inversion cost it, both images shown
     select("cp-run", StoreFixture.runId(run));
     select("cp-set", "-");
-    long lost =
+    long flips =
         java.util.stream.IntStream.range(0, StoreFixture.EXAMPLES)
             .filter(x -> StoreFixture.wrong(run, x) != StoreFixture.wrongInverted(run, x))
             .count();
-    waiting().until(d -> driver.findElements(By.cssSelector("#cmp-table tbody tr")).size() == lost);
+    waiting()
+        .until(d -> driver.findElements(By.cssSelector("#cmp-table tbody tr")).size() == flips);
     assertEquals(
         List.of("invert", "as trained"),
         driver.findElements(By.cssSelector("#cmp-table thead th")).subList(3, 5).stream()
