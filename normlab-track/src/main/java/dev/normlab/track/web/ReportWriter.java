@@ -233,6 +233,7 @@ public final class ReportWriter {
     }
     Map<String, Object> stored = new LinkedHashMap<>();
     stored.put("total", total);
+    stored.put("classes", reader.classNames(run));
     stored.put("rows", rows);
     return stored;
   }

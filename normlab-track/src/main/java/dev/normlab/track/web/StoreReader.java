@@ -561,6 +561,41 @@ public final class StoreReader implements AutoCloseable {
     return out;
   }
 
+  /**
+   * The class names of a run's predictions (index = class), as its typed {@code predictions} table
+   * declares them ({@code T-shirt/top}, {@code Trouser}, ... for Fashion-MNIST), or null when it
+   * has none or they are only the class numbers (MNIST's "0" to "9").
+   */
+  public List<String> classNames(String run) throws SQLException {
+    String columns;
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT columns FROM tables WHERE run_id = ? AND name = 'predictions'",
+                List.of(run));
+        ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        return null;
+      }
+      columns = rs.getString(1);
+    }
+    if (!(parseScalar(columns) instanceof List<?> cols)) {
+      return null;
+    }
+    for (Object c : cols) {
+      if (c instanceof Map<?, ?> m && m.get("classes") instanceof List<?> names) {
+        List<String> out = new ArrayList<>();
+        boolean numbers = true;
+        for (int i = 0; i < names.size(); i++) {
+          String name = String.valueOf(names.get(i));
+          out.add(name);
+          numbers &= name.equals(Integer.toString(i));
+        }
+        return numbers ? null : out;
+      }
+    }
+    return null;
+  }
+
   /** Filters and paging of a predictions table ({@code set}: see {@link #source}). */
   public record PredictionQuery(
       String run,
@@ -644,6 +679,7 @@ public final class StoreReader implements AutoCloseable {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("run", q.run());
     out.put("set", q.set() == null ? "" : q.set());
+    out.put("classes", classNames(q.run()));
     out.put("total", total);
     out.put("page", q.page());
     out.put("size", q.size());
@@ -777,6 +813,7 @@ public final class StoreReader implements AutoCloseable {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("run", run);
     out.put("classes", classes);
+    out.put("names", classNames(run));
     out.put("total", total);
     out.put("matrix", rows);
     return out;

@@ -127,8 +127,8 @@ function localApi(endpoint, p) {
       }[p.sort || 'example'];
       rows = [...rows].sort(by);
       const page = +p.page || 0, size = +p.size || 50;
-      return { run: p.run, set: p.set || '', total: rows.length, page, size, groups,
-        rows: rows.slice(page * size, (page + 1) * size) };
+      return { run: p.run, set: p.set || '', classes: predictionsOf(p.run, p.set)?.classes ?? null,
+        total: rows.length, page, size, groups, rows: rows.slice(page * size, (page + 1) * size) };
     }
     case 'compare-predictions': {
       const bSet = p.b_set === undefined ? p.set : p.b_set === '-' ? '' : p.b_set;
@@ -155,8 +155,12 @@ function localApi(endpoint, p) {
 }
 
 /** A run's embedded predictions on test set `set` ('' or undefined: the run's own). */
+function predictionsOf(run, set) {
+  return set ? REPORT.shifted?.[run]?.predictions[set] : REPORT.predictions[run];
+}
+
 function predictionRows(run, set) {
-  const stored = set ? REPORT.shifted?.[run]?.predictions[set] : REPORT.predictions[run];
+  const stored = predictionsOf(run, set);
   if (!stored) return [];
   return stored.rows.map(([example, label, predicted, confidence, image]) => ({ example, label, predicted, confidence, image }));
 }
@@ -720,6 +724,12 @@ function fillRunSelects() {
   }
 }
 
+/** A class as its number, and its name when the dataset has names (Fashion-MNIST: 7 Sneaker). */
+function className(k, names) {
+  const name = names?.[k];
+  return name === undefined || name === null ? String(k) : `${k} ${name}`;
+}
+
 function thumb(run, row, set) {
   return el('img', { class: 'thumb', src: imageUrl(run, row, set), alt: `example ${row.example}`, width: 28, height: 28 });
 }
@@ -771,13 +781,15 @@ async function loadPredictions() {
     chips.push(el('button', { type: 'button', class: String(state.pred.predicted) === k ? 'active' : '',
       dataset: { predicted: k },
       onclick: () => { state.pred.predicted = +k; state.pred.page = 0; loadPredictions().catch(showError); } },
-    `predicted ${k}: ${n}`));
+    `predicted ${className(k, data.classes)}: ${n}`));
   }
   $('pr-groups').replaceChildren(...chips);
   $('pred-table').tBodies[0].replaceChildren(...data.rows.map((r) =>
     el('tr', { class: r.predicted !== r.label ? 'mistake' : '', dataset: { example: r.example } },
-      el('td', {}, thumb(run, r, set)), el('td', { class: 'num' }, r.example), el('td', { class: 'num label' }, r.label),
-      el('td', { class: 'num pred' }, r.predicted), el('td', { class: 'num' }, r.confidence.toFixed(3)))));
+      el('td', {}, thumb(run, r, set)), el('td', { class: 'num' }, r.example),
+      el('td', { class: 'num label' }, className(r.label, data.classes)),
+      el('td', { class: 'num pred' }, className(r.predicted, data.classes)), el('td', { class: 'num' }, r.confidence.toFixed(3)))));
+  state.pred.classes = data.classes;
   pager($('pr-pager'), data.page, data.size, data.total, (p) => { state.pred.page = p; loadPredictions().catch(showError); });
   $('pred-table').dataset.loaded = String((+$('pred-table').dataset.loaded || 0) + 1);
   await renderConfusion(run, set);
@@ -791,12 +803,15 @@ async function renderConfusion(run, set) {
   let max = 1;
   c.matrix.forEach((row, t) => row.forEach((n, p) => { cells.push([p, t, n]); if (t !== p) max = Math.max(max, n); }));
   const classes = [...Array(c.classes).keys()].map(String);
+  // class names (Fashion-MNIST's) label the rows and the tooltip; the columns keep the numbers
+  const named = (k) => className(k, c.names);
   state.confusion.setOption({
     animation: false,
-    tooltip: { renderMode: 'richText', formatter: (q) => `true ${q.value[1]}, predicted ${q.value[0]}: ${q.value[2]}` },
-    grid: { left: 50, right: 20, top: 10, bottom: 60 },
+    tooltip: { renderMode: 'richText', formatter: (q) => `true ${named(q.value[1])}, predicted ${named(q.value[0])}: ${q.value[2]}` },
+    grid: { left: c.names ? 120 : 50, right: 20, top: 10, bottom: 60 },
     xAxis: { type: 'category', data: classes, name: 'predicted', nameLocation: 'middle', nameGap: 26 },
-    yAxis: { type: 'category', data: classes, name: 'true', inverse: true, nameLocation: 'middle', nameGap: 30 },
+    yAxis: { type: 'category', data: classes.map(named), name: c.names ? '' : 'true', inverse: true,
+      nameLocation: 'middle', nameGap: 30 },
     visualMap: { min: 0, max, show: false, inRange: { color: ['#f7fbff', '#08519c'] } },
     series: [{ type: 'heatmap', data: cells, label: { show: true, fontSize: 10 } }],
   }, true);
@@ -846,9 +861,11 @@ async function loadComparison() {
   const sameImages = set === other.set;
   body.replaceChildren(...d.rows.map((r) => el('tr', {},
     el('td', {}, thumb(a, r, set), sameImages ? null : thumb(b, { example: r.example, image: r.b_image }, other.set)),
-    el('td', { class: 'num' }, r.example), el('td', { class: 'num' }, r.label),
-    el('td', { class: r.a_predicted === r.label ? 'right' : 'wrong' }, `${r.a_predicted} (${r.a_confidence.toFixed(2)})`),
-    el('td', { class: r.b_predicted === r.label ? 'right' : 'wrong' }, `${r.b_predicted} (${r.b_confidence.toFixed(2)})`))));
+    el('td', { class: 'num' }, r.example), el('td', { class: 'num' }, className(r.label, state.pred.classes)),
+    el('td', { class: r.a_predicted === r.label ? 'right' : 'wrong' },
+      `${className(r.a_predicted, state.pred.classes)} (${r.a_confidence.toFixed(2)})`),
+    el('td', { class: r.b_predicted === r.label ? 'right' : 'wrong' },
+      `${className(r.b_predicted, state.pred.classes)} (${r.b_confidence.toFixed(2)})`))));
   pager($('cp-pager'), d.page, d.size, d.total, (p) => { state.cmp.page = p; loadComparison().catch(showError); });
 }
 

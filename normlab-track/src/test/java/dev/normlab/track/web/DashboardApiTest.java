@@ -424,6 +424,21 @@ class DashboardApiTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void classNamesComeWithTheRunsPredictions() {
+    assertEquals(
+        StoreFixture.CLASS_NAMES, ok("/api/predictions?run=run3layer").json().get("classes"));
+    assertEquals(StoreFixture.CLASS_NAMES, ok("/api/confusion?run=run3layer").json().get("names"));
+    assertEquals(
+        StoreFixture.CLASS_NAMES,
+        ok("/api/predictions?run=run3layer&set=invert").json().get("classes"),
+        "the same classes on shifted images");
+    // no typed table, or MNIST's numbers: none
+    assertEquals(null, ok("/api/predictions?run=run2instance").json().get("classes"));
+    assertTrue(ok("/api/predictions?run=run2instance").json().containsKey("classes"));
+  }
+
+  @Test
   void imagesArePng() {
     RawHttp.Response r = ok("/api/image?run=run0none&example=3");
     assertEquals("image/png", r.header("Content-Type"));

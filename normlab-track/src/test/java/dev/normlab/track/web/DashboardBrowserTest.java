@@ -785,6 +785,31 @@ class DashboardBrowserTest {
     assertEquals("true", driver.findElement(By.id("pr-set")).getDomAttribute("disabled"));
   }
 
+  /** A run whose dataset names its classes shows them beside the numbers, as text. */
+  static void assertClassNames(String page) {
+    open(page + "#predictions?run=run3layer");
+    waiting().until(d -> !driver.findElements(By.cssSelector("#pred-table tbody tr")).isEmpty());
+    for (WebElement row : driver.findElements(By.cssSelector("#pred-table tbody tr"))) {
+      int x = Integer.parseInt(row.findElement(By.cssSelector("td:nth-child(2)")).getText());
+      int label = x % 10;
+      assertEquals(
+          label + " " + StoreFixture.CLASS_NAMES.get(label),
+          row.findElement(By.cssSelector("td.label")).getText());
+      assertTrue(row.findElement(By.cssSelector("td.pred")).getText().matches("\\d \\S.*"));
+    }
+    assertEquals(0, driver.findElements(By.cssSelector("#pred-table b")).size(), "names are text");
+    WebElement chip = driver.findElement(By.cssSelector("#pr-groups button[data-predicted]"));
+    int k = Integer.parseInt(chip.getDomAttribute("data-predicted"));
+    assertTrue(
+        chip.getText().startsWith("predicted " + k + " " + StoreFixture.CLASS_NAMES.get(k) + ": "),
+        chip.getText());
+  }
+
+  @Test
+  void classNamesAreShown() {
+    assertClassNames(server.url().toString());
+  }
+
   @Test
   void predictionsOnShiftedTestImages() {
     assertShiftedPredictions(server.url().toString());
@@ -820,6 +845,7 @@ class DashboardBrowserTest {
     // Nothing was fetched: no resource entries at all.
     assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
     assertShiftedPredictions(report.toUri().toString());
+    assertClassNames(report.toUri().toString());
     assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
   }
 }

@@ -43,6 +43,20 @@ final class StoreFixture {
     return (example * 7 + run * 3) % 20 < run + 1;
   }
 
+  /** The class names of the Layer Norm run's predictions (Fashion-MNIST's, one as markup). */
+  static final List<String> CLASS_NAMES =
+      List.of(
+          "T-shirt/top",
+          "Trouser",
+          "Pullover",
+          "Dress",
+          "Coat",
+          "Sandal",
+          "Shirt",
+          "Sneaker",
+          "<b>Bag</b>",
+          "Ankle boot");
+
   /** Runs 0–3 have predictions on inverted images (robustness); run 4 has none. */
   static final int INVERTED_RUNS = 4;
 
@@ -221,6 +235,21 @@ final class StoreFixture {
         ps.addBatch();
       }
       ps.executeBatch();
+    }
+    if (norm.equals("layer")) {
+      // the typed table of the predictions, with class names (as a Fashion-MNIST run has them)
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO tables VALUES (?, ?, ?, ?)")) {
+        ps.setString(1, id);
+        ps.setString(2, "predictions");
+        ps.setString(
+            3,
+            "[{\"name\":\"example_id\",\"type\":\"number\"},"
+                + "{\"name\":\"probs\",\"type\":\"probabilities\",\"classes\":"
+                + dev.normlab.io.Json.write(CLASS_NAMES)
+                + "}]");
+        ps.setInt(4, 0);
+        ps.executeUpdate();
+      }
     }
     if (i < INVERTED_RUNS) {
       shiftedPredictions(c, id, i, "invert", 100 * (1 - 0.75));
