@@ -658,7 +658,12 @@ class DashboardBrowserTest {
         .until(d -> driver.findElements(By.cssSelector("#cmp-table tbody tr")).size() == expected);
   }
 
-  /** The number of rows the predictions table has loaded so far (it counts its loads). */
+  /** Waits until the comparison's counts line says what {@code says} accepts. */
+  static void waitForCounts(java.util.function.Predicate<String> says) {
+    waiting().until(d -> says.test(driver.findElement(By.id("cp-counts")).getText()));
+  }
+
+  /** How many times the predictions table has loaded (the page counts its loads). */
   static String loads() {
     return driver.findElement(By.id("pred-table")).getDomAttribute("data-loaded");
   }
@@ -735,13 +740,7 @@ class DashboardBrowserTest {
     assertTrue(thumbnailCorners("#cmp-table").stream().allMatch(v -> v == 255));
     // a run with no predictions on them
     select("cp-run", StoreFixture.runId(4));
-    waiting()
-        .until(
-            d ->
-                driver
-                    .findElement(By.id("cp-counts"))
-                    .getText()
-                    .startsWith("the other run has no predictions on invert"));
+    waitForCounts(t -> t.startsWith("the other run has no predictions on invert"));
     assertEquals(0, driver.findElements(By.cssSelector("#cmp-table tbody tr")).size());
 
     // the same run on its own test images: what the inversion cost it, both images shown
@@ -765,13 +764,7 @@ class DashboardBrowserTest {
       assertEquals(List.of(255L, 0L), pairs.subList(i, i + 2), "inverted, then clean");
     }
     select("cp-set", "=");
-    waiting()
-        .until(
-            d ->
-                driver
-                    .findElement(By.id("cp-counts"))
-                    .getText()
-                    .equals("pick another run, or other test images"));
+    waitForCounts(t -> t.equals("pick another run, or other test images"));
 
     // back to the run's own predictions: the clean images
     before = loads();

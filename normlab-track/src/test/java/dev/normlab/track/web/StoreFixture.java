@@ -43,19 +43,15 @@ final class StoreFixture {
     return (example * 7 + run * 3) % 20 < run + 1;
   }
 
-  /** The class names of the Layer Norm run's predictions (Fashion-MNIST's, one as markup). */
-  static final List<String> CLASS_NAMES =
-      List.of(
-          "T-shirt/top",
-          "Trouser",
-          "Pullover",
-          "Dress",
-          "Coat",
-          "Sandal",
-          "Shirt",
-          "Sneaker",
-          "<b>Bag</b>",
-          "Ankle boot");
+  /** The class names of the Layer Norm run's predictions: Fashion-MNIST's, its Bag as markup. */
+  static final List<String> CLASS_NAMES = classNames();
+
+  private static List<String> classNames() {
+    List<String> names =
+        new java.util.ArrayList<>(dev.normlab.data.MnistLike.FASHION_MNIST.classes());
+    names.set(8, "<b>" + names.get(8) + "</b>");
+    return List.copyOf(names);
+  }
 
   /** Runs 0–3 have predictions on inverted images (robustness); run 4 has none. */
   static final int INVERTED_RUNS = 4;
