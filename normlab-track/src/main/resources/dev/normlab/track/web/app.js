@@ -127,7 +127,10 @@ function localApi(endpoint, p) {
       }[p.sort || 'example'];
       rows = [...rows].sort(by);
       const page = +p.page || 0, size = +p.size || 50;
-      return { run: p.run, set: p.set || '', classes: predictionsOf(p.run, p.set)?.classes ?? null,
+      const stored = predictionsOf(p.run, p.set);
+      // a report keeps part of each run's predictions: say how many of how many
+      const kept = stored && stored.rows.length < stored.total ? { kept: stored.rows.length, of: stored.total } : null;
+      return { run: p.run, set: p.set || '', classes: stored?.classes ?? null, kept,
         total: rows.length, page, size, groups, rows: rows.slice(page * size, (page + 1) * size) };
     }
     case 'compare-predictions': {
@@ -791,6 +794,11 @@ async function loadPredictions() {
       el('td', { class: 'num pred' }, className(r.predicted, data.classes)), el('td', { class: 'num' }, r.confidence.toFixed(3)))));
   state.pred.classes = data.classes;
   pager($('pr-pager'), data.page, data.size, data.total, (p) => { state.pred.page = p; loadPredictions().catch(showError); });
+  if (data.kept) {
+    $('pr-pager').append(el('span', { class: 'hint kept' },
+      ` — this report keeps ${data.kept.kept} of the ${data.kept.of} predictions, mistakes first`
+      + ' (report --max-predictions, --max-shifted-predictions)'));
+  }
   $('pred-table').dataset.loaded = String((+$('pred-table').dataset.loaded || 0) + 1);
   await renderConfusion(run, set);
   await loadComparison();

@@ -838,6 +838,24 @@ class DashboardBrowserTest {
     // Nothing was fetched: no resource entries at all.
     assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
     assertShiftedPredictions(report.toUri().toString());
+    // a report that keeps part of the predictions says so
+    Path small = dir.resolve("small-report.html");
+    ReportWriter.write(store, StoreFixture.GROUP, small, 30, 10);
+    open(small.toUri() + "#predictions?run=mnist-instance&set=invert");
+    waiting().until(d -> !driver.findElements(By.cssSelector("#pr-pager .kept")).isEmpty());
+    assertTrue(
+        driver
+            .findElement(By.cssSelector("#pr-pager .kept"))
+            .getText()
+            .contains("this report keeps 10 of the 100 predictions, mistakes first"));
+    select("pr-set", "");
+    waiting()
+        .until(
+            d ->
+                driver
+                    .findElement(By.cssSelector("#pr-pager .kept"))
+                    .getText()
+                    .contains("keeps 30 of the 100 predictions"));
     assertClassNames(report.toUri().toString());
     assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
   }
