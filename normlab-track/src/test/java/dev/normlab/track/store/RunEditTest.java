@@ -237,4 +237,36 @@ class RunEditTest {
       assertEquals(3, s.query().shiftedSets(id).get(0).examples());
     }
   }
+
+  @Test
+  void aSetThatFailsHalfWayLeavesTheOneBeforeItWhole() throws Exception {
+    try (RunStore s = RunStore.open(dir.resolve("runs.db"))) {
+      String a = finishedRun(s, "a");
+      Predictions good = RunWriterTest.predictions(50);
+      s.writeShiftedPredictions(a, "invert", "mnist/invert", 30, good);
+      // labels for half the examples: the write fails after the old set was deleted and the new
+      // one inserted, in the middle of its rows
+      Predictions p = RunWriterTest.predictions(60);
+      Predictions broken =
+          new Predictions(
+              p.exampleIds(),
+              p.images(),
+              28,
+              28,
+              java.util.Arrays.copyOf(p.labels(), 30),
+              p.predicted(),
+              p.probabilities(),
+              p.classNames());
+      assertThrows(
+          ArrayIndexOutOfBoundsException.class,
+          () -> s.writeShiftedPredictions(a, "invert", "mnist/invert-2", 40, broken));
+      RunQuery q = s.query();
+      assertEquals(
+          List.of(new RunQuery.ShiftedSet("invert", "mnist/invert", 30.0, 50)), q.shiftedSets(a));
+      assertEquals(
+          50,
+          q.shiftedPredictions(a, "invert", true).stream().filter(r -> r.png() != null).count());
+      assertEquals(0, count(s.file(), "shifted_images", "images = 'mnist/invert-2'"));
+    }
+  }
 }
