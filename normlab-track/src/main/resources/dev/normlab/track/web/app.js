@@ -641,6 +641,37 @@ function versusXAxis(xs, name) {
 // The x a sweep is usually about, before any other numeric key that varies; without one, the norm.
 const VERSUS_X = ['batch_size', 'lr', 'optimizer.lr', 'groups'];
 
+// normlab robustness's shifts with an amount, and the amount that leaves an image as it is: the
+// clean accuracy is the curve's point there
+const SHIFT_IDENTITY = { brightness: 1, contrast: 1, noise: 0 };
+
+/**
+ * The shift-severity axes the runs' summaries allow: `shift:brightness` when some run has a
+ * robustness/brightness_<amount> result (`shift:adapted/brightness` for Batch Norm's adapted ones).
+ */
+function shiftAxes(summaryKeys) {
+  const axes = new Set();
+  for (const k of summaryKeys) {
+    const m = /^robustness\/((?:adapted\/)?(brightness|contrast|noise))_[0-9.e+-]+$/.exec(k);
+    if (m) axes.add('shift:' + m[1]);
+  }
+  return [...axes].sort();
+}
+
+/**
+ * A run's accuracies on a shift's amounts, as [amount, accuracy] pairs: each robustness/<shift>_<amount>
+ * result, and the clean accuracy at the amount that changes nothing.
+ */
+function shiftCurve(summary, shift) {
+  const prefix = `robustness/${shift}_`;
+  const points = Object.entries(summary)
+    .filter(([k, v]) => k.startsWith(prefix) && typeof v === 'number' && Number.isFinite(+k.slice(prefix.length)))
+    .map(([k, v]) => [+k.slice(prefix.length), v]);
+  const clean = summary[shift.startsWith('adapted/') ? 'robustness/adapted/clean' : 'robustness/clean'];
+  if (points.length && typeof clean === 'number') points.push([SHIFT_IDENTITY[shift.replace('adapted/', '')], clean]);
+  return points;
+}
+
 /**
  * A summary metric against a config key, a line per value of another key (norm): the Group Norm
  * paper's error-against-batch-size figure, or a learning-rate sweep's curve per norm. Against a
@@ -654,7 +685,11 @@ async function renderVersus() {
   const isNumeric = (k) => runs.every((r) => r.config[k] == null || typeof r.config[k] === 'number');
   const numeric = varying.filter((k) => k !== 'seed' && isNumeric(k));
   const summary = data.keys.summary.filter((k) => !k.startsWith('watch/'));
-  fillSelect($('v-x'), varying);
+  const shifts = shiftAxes(summary);
+  fillSelect($('v-x'), [...varying, ...shifts]);
+  for (const o of $('v-x').options) {
+    if (o.value.startsWith('shift:')) o.text = `robustness: ${o.value.slice(6).replace('/', ' ')} (accuracy on shifted images)`;
+  }
   fillSelect($('v-y'), summary);
   fillSelect($('v-by'), varying, 'nothing (one line)');
   if (!state.versusDrawn) {
@@ -662,23 +697,34 @@ async function renderVersus() {
     // sweep's usual x, test accuracy and a line per norm; later refills keep the user's picks
     state.versusDrawn = true;
     const linked = state.linkedVersus || {};
-    $('v-x').value = varying.includes(linked.x) ? linked.x
+    $('v-x').value = varying.includes(linked.x) || shifts.includes(linked.x) ? linked.x
       : VERSUS_X.find((k) => numeric.includes(k)) || numeric[0] || (varying.includes('norm') ? 'norm' : varying[0] || '');
     $('v-y').value = (linked.metrics || []).find((k) => summary.includes(k)) || (summary.includes('test/accuracy') ? 'test/accuracy' : summary[0] || '');
     $('v-by').value = linked.by === '' || varying.includes(linked.by) ? linked.by : varying.includes('norm') ? 'norm' : '';
   }
-  const x = $('v-x').value, key = $('v-y').value, by = $('v-by').value;
-  const categorical = x !== '' && !isNumeric(x);
+  const x = $('v-x').value, by = $('v-by').value;
+  // against a shift's amount the y is the accuracy on the shifted images: no metric to pick
+  const shift = x.startsWith('shift:') ? x.slice(6) : null;
+  $('v-y').disabled = shift !== null;
+  const key = shift ? 'accuracy (%)' : $('v-y').value;
+  const xName = shift ? `${shift} ${shift.endsWith('noise') ? 'σ' : 'factor'}` : x;
+  const categorical = !shift && x !== '' && !isNumeric(x);
   if (!state.versus) state.versus = echarts.init($('versus-chart'));
   const lines = new Map(); // the by-value's label -> its runs' [x, y, name]
   const byValue = new Map(); // the label -> the value it names, for the order of the lines
   for (const r of runs) {
-    const xv = categorical && r.config[x] != null ? String(r.config[x]) : r.config[x], yv = r.summary[key];
-    if (xv == null || typeof yv !== 'number') continue; // a diverged run has no result
+    let points;
+    if (shift) {
+      points = shiftCurve(r.summary, shift);
+    } else {
+      const xv = categorical && r.config[x] != null ? String(r.config[x]) : r.config[x], yv = r.summary[key];
+      points = xv == null || typeof yv !== 'number' ? [] : [[xv, yv]]; // a diverged run has no result
+    }
+    if (!points.length) continue;
     const label = by ? `${by}=${r.config[by] ?? '-'}` : key;
     byValue.set(label, by ? r.config[by] ?? '' : '');
     if (!lines.has(label)) lines.set(label, []);
-    lines.get(label).push([xv, yv, r.name]);
+    for (const [xv, yv] of points) lines.get(label).push([xv, yv, r.name]);
   }
   const labels = [...lines.keys()].sort((a, b) => naturalOrder(byValue.get(a), byValue.get(b)));
   const xs = [...lines.values()].flat().map((p) => p[0]);
@@ -696,20 +742,24 @@ async function renderVersus() {
   });
   state.versus.setOption({
     animation: false,
-    title: { text: x && key ? `${key} against ${x}` : 'no config key varies here', left: 'center', textStyle: { fontSize: 13 } },
+    title: {
+      text: shift ? `accuracy (%) on shifted test images against the ${xName}`
+        : x && key ? `${key} against ${x}` : 'no config key varies here',
+      left: 'center', textStyle: { fontSize: 13 },
+    },
     tooltip: {
       trigger: 'item', renderMode: 'richText',
       // a run's dot is [x, y, name]; a mean [x, mean, runs, lowest, highest]
       formatter: (p) => p.data.length === 3
-        ? `${p.data[2]}\n${x} ${fmt(p.data[0])}: ${fmt(p.data[1])}`
-        : `${p.seriesName}, ${x} ${fmt(p.data[0])}: mean ${fmt(p.data[1])} of ${p.data[2]} run${p.data[2] === 1 ? '' : 's'}`
+        ? `${p.data[2]}\n${xName} ${fmt(p.data[0])}: ${fmt(p.data[1])}`
+        : `${p.seriesName}, ${xName} ${fmt(p.data[0])}: mean ${fmt(p.data[1])} of ${p.data[2]} run${p.data[2] === 1 ? '' : 's'}`
           + (p.data[2] > 1 ? ` (${fmt(p.data[3])}–${fmt(p.data[4])})` : ''),
     },
     legend: { type: 'scroll', bottom: 0 },
     grid: { left: 70, right: 30, top: 40, bottom: 60 },
     xAxis: categorical
       ? { type: 'category', data: [...new Set(xs)].sort(naturalOrder), name: x, nameLocation: 'middle', nameGap: 26 }
-      : versusXAxis(xs, x),
+      : versusXAxis(xs, xName),
     yAxis: { type: 'value', scale: true, name: key },
     series,
   }, true);
@@ -995,6 +1045,6 @@ async function init() {
 
 // The chart arithmetic, reachable from the browser's console and the browser test (a module's
 // functions are not global).
-window.normlabCharts = { smooth, aggregate, numericAxis, versusPoints, versusXAxis, naturalOrder };
+window.normlabCharts = { smooth, aggregate, numericAxis, versusPoints, versusXAxis, naturalOrder, shiftAxes, shiftCurve };
 
 init().catch(showError);

@@ -379,6 +379,46 @@ class DashboardBrowserTest {
   }
 
   @Test
+  void robustnessAgainstTheShiftsAmountDrawsALinePerNormFromItsCleanAccuracy() {
+    open(server.url() + "#versus?x=shift:brightness&by=norm");
+    inFixtureGroup();
+    waiting().until(d -> versusSeries().size() == 12);
+    assertEquals("shift:brightness", js("return document.getElementById('v-x').value"));
+    assertEquals(true, js("return document.getElementById('v-y').disabled"));
+    assertEquals(
+        List.of(
+            "robustness: adapted brightness (accuracy on shifted images)",
+            "robustness: brightness (accuracy on shifted images)"),
+        js(
+            "return [...document.getElementById('v-x').options]"
+                + ".filter(o => o.value.startsWith('shift:')).map(o => o.text)"));
+    // the fixture's run i: 100·acc at brightness 1 (clean), 100·acc − 5i at 0.2
+    assertEquals("line norm=batch", versusSeries().get(2).get(0));
+    double acc = 100 * accuracy(1);
+    assertSeries(
+        List.of("line norm=batch", List.of(point(0.2, acc - 5, 1), point(1, acc, 1))),
+        versusSeries().get(2));
+    assertEquals(
+        "accuracy (%) on shifted test images against the brightness factor",
+        versusOption("o.title[0].text"));
+    // the curve of one run's summary, and the axes a store's keys allow
+    assertEquals(
+        List.of(List.of(0.5, 60L), List.of(1L, 30L), List.of(0L, 90L)),
+        js(
+            "return normlabCharts.shiftCurve({'robustness/clean': 90, 'robustness/noise_0.5': 60,"
+                + " 'robustness/noise_1': 30, 'robustness/invert': 5, 'test/accuracy': 91}, 'noise')"));
+    assertEquals(
+        List.of(List.of(0.5, 60L)),
+        js("return normlabCharts.shiftCurve({'robustness/noise_0.5': 60}, 'noise')"),
+        "no clean accuracy, no point at σ = 0");
+    assertEquals(
+        List.of("shift:adapted/contrast", "shift:noise"),
+        js(
+            "return normlabCharts.shiftAxes(['robustness/clean', 'robustness/invert',"
+                + " 'robustness/noise_0.5', 'robustness/adapted/contrast_0.2', 'test/accuracy'])"));
+  }
+
+  @Test
   void groupingRunsByAConfigKeyDrawsEachGroupsMeanAndRange() {
     open(server.url().toString());
     waiting().until(d -> paintedPixels("#charts") > 1000 && lossSeries().size() == 6);
