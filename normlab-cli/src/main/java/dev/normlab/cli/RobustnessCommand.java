@@ -8,6 +8,7 @@ import dev.normlab.io.Checkpoint;
 import dev.normlab.models.ReferenceCnn;
 import dev.normlab.track.store.RunQuery;
 import dev.normlab.track.store.RunStore;
+import dev.normlab.train.Predictions;
 import dev.normlab.train.Robustness;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -135,6 +136,7 @@ final class RobustnessCommand implements Callable<Integer> {
       Map<String, List<double[]>> bySetting = new LinkedHashMap<>();
       Map<String, String> normOf = new HashMap<>();
       List<InputShift> columns = null;
+      List<String[]> answers = new ArrayList<>(); // each run's most frequent answer on each set
       int done = 0;
       for (RunQuery.RunInfo r : runs) {
         done++;
@@ -155,9 +157,10 @@ final class RobustnessCommand implements Callable<Integer> {
           String suffix = adapt ? " (adapted)" : "";
           String progress = String.format("[%d/%d] %s%s:", done, runs.size(), r.name(), suffix);
           List<Robustness.Result> results =
-              evaluate(progress, m.model(), test, ds, shiftList, adapt, save && !noPredictions);
+              evaluate(progress, m.model(), test, ds, shiftList, adapt, !noPredictions);
           columns = results.stream().map(Robustness.Result::shift).toList();
           List<String> row = new ArrayList<>(List.of(r.name() + suffix, m.norm()));
+          List<String> answerRow = new ArrayList<>(row);
           double[] acc = new double[results.size()];
           for (int i = 0; i < acc.length; i++) {
             Robustness.Result res = results.get(i);
@@ -165,6 +168,9 @@ final class RobustnessCommand implements Callable<Integer> {
             row.add(String.format("%.2f", acc[i]));
             summary.put("robustness/" + (adapt ? "adapted/" : "") + res.shift().key(), acc[i]);
             if (res.predictions() != null) {
+              answerRow.add(mostFrequentAnswer(res.predictions()));
+            }
+            if (save && res.predictions() != null) {
               s.writeShiftedPredictions(
                   r.id(),
                   (adapt ? "adapted/" : "") + res.shift().key(),
@@ -174,6 +180,9 @@ final class RobustnessCommand implements Callable<Integer> {
             }
           }
           rows.add(row.toArray(String[]::new));
+          if (!noPredictions) {
+            answers.add(answerRow.toArray(String[]::new));
+          }
           bySetting.computeIfAbsent(setting + suffix, k -> new ArrayList<>()).add(acc);
           normOf.put(setting + suffix, m.norm());
         }
@@ -191,6 +200,13 @@ final class RobustnessCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("mean ±standard deviation over the seeds:");
         System.out.print(table(columns, seedMeans(bySetting, normOf)));
+      }
+      if (!answers.isEmpty()) {
+        System.out.println();
+        System.out.println(
+            "most frequent answer on each set, and its share of the images (an even spread is"
+                + " 100 % / classes):");
+        System.out.print(table(columns, answers));
       }
       if (save) {
         String keys =
@@ -256,6 +272,23 @@ final class RobustnessCommand implements Callable<Integer> {
             });
     System.out.println();
     return results;
+  }
+
+  /** The class a run predicted most often on a set, as "3 (50.7 %)" ("8 Bag (33.9 %)"). */
+  static String mostFrequentAnswer(Predictions p) {
+    int[] counts = new int[p.classNames().length];
+    for (int k : p.predicted()) {
+      counts[k]++;
+    }
+    int best = 0;
+    for (int k = 1; k < counts.length; k++) {
+      if (counts[k] > counts[best]) {
+        best = k;
+      }
+    }
+    String name = p.classNames()[best];
+    return (name.equals(Integer.toString(best)) ? name : best + " " + name)
+        + String.format(" (%.1f %%)", 100.0 * counts[best] / Math.max(1, p.size()));
   }
 
   /**

@@ -78,6 +78,19 @@ class RobustnessCliTest {
                 "(?s).*\\[3/3\\] g-instance: clean \\d+\\.\\d\\d brightness=0.2 \\d+\\.\\d\\d"
                     + " invert \\d+\\.\\d\\d\n.*"),
         part.out());
+    // each run's most frequent answer on each set, a row per evaluation as above
+    String answers =
+        part.out()
+            .substring(part.out().indexOf("\nmost frequent answer on each set"))
+            .lines()
+            .skip(3) // the blank line, the title, the header
+            .takeWhile(l -> l.startsWith("g-"))
+            .collect(java.util.stream.Collectors.joining("\n"));
+    assertTrue(
+        answers.matches(
+            "(?s)g-none +none( +\\d \\(\\d+\\.\\d %\\)){3}\ng-batch +batch .*\ng-batch \\(adapted\\)"
+                + " +batch .*\ng-instance +instance( +\\d \\(\\d+\\.\\d %\\)){3}"),
+        part.out());
     double[] in = row(part.out(), "instance");
     assertEquals(in[0], in[1], 100.0 / 64 + 1e-9, "Instance Norm does not see the darker images");
     assertTrue(part.out().contains("not saved:   --limit-test evaluates part of the test set"));
@@ -122,6 +135,24 @@ class RobustnessCliTest {
       List<RunQuery.Prediction> shifted = q.shiftedPredictions(instanceId, "brightness_0.2", true);
       List<RunQuery.Prediction> unshifted = q.shiftedPredictions(instanceId, "clean", true);
       long right = shifted.stream().filter(p -> p.predicted() == p.label()).count();
+      // the printed most frequent answer is the stored predictions'
+      long[] count = new long[10];
+      shifted.forEach(p -> count[p.predicted()]++);
+      int most = 0;
+      for (int k = 1; k < 10; k++) {
+        most = count[k] > count[most] ? k : most;
+      }
+      String answerLine =
+          whole
+              .out()
+              .substring(whole.out().indexOf("\nmost frequent answer"))
+              .lines()
+              .filter(l -> l.startsWith("g-instance"))
+              .findFirst()
+              .orElseThrow();
+      assertTrue(
+          answerLine.endsWith(String.format("%d (%.1f %%)", most, count[most] / 100.0)),
+          answerLine);
       assertEquals(darker, right / 100.0, 1e-9);
       // the clean images are the run's own test images (it trained with 64 of them)
       assertEquals(64, ownClean.size());
@@ -151,6 +182,7 @@ class RobustnessCliTest {
     Cli.Result only = robustness(instanceId, "--shifts", "invert", "--no-predictions");
     assertEquals(0, only.exit(), only.all());
     assertFalse(only.out().contains("mistakes:"), only.out());
+    assertFalse(only.out().contains("most frequent answer"), only.out());
     try (RunStore s = RunStore.openExisting(db())) {
       assertEquals(
           List.of("clean", "brightness_0.2"),
