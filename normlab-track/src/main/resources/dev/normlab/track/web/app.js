@@ -114,7 +114,7 @@ function localApi(endpoint, p) {
     case 'prediction-sets': return REPORT.shifted?.[p.run]?.sets ?? [];
     case 'predictions': {
       const all = predictionRows(p.run, p.set).filter((r) =>
-        (!p.mistakes || r.predicted !== r.label) && (p.label === undefined || r.label === +p.label));
+        (!p.mistakes || r.predicted !== r.label) && (p.label === undefined || p.label === null || r.label === +p.label));
       const groups = {};
       for (const r of all) groups[r.predicted] = (groups[r.predicted] || 0) + 1;
       let rows = p.predicted === undefined || p.predicted === null ? all : all.filter((r) => r.predicted === +p.predicted);
@@ -173,7 +173,7 @@ function predictionRows(run, set) {
 const state = {
   allRuns: [], runs: [], keys: { metrics: [], config: [], summary: [] },
   selected: new Set(), sort: null, order: 'asc', view: 'runs',
-  pred: { page: 0, predicted: null }, cmp: { page: 0 },
+  pred: { page: 0, predicted: null, label: null }, cmp: { page: 0 },
   charts: new Map(), parallel: null, versus: null, confusion: null, firstLoad: true,
 };
 
@@ -825,11 +825,18 @@ async function loadPredictions() {
   const size = +$('pr-size').value;
   const data = await api('predictions', {
     run, set, mistakes: $('pr-mistakes').checked ? 1 : '', predicted: state.pred.predicted,
-    sort: $('pr-sort').value, page: state.pred.page, size,
+    label: state.pred.label, sort: $('pr-sort').value, page: state.pred.page, size,
   });
   const chips = [el('button', { type: 'button', class: state.pred.predicted === null ? 'active' : '',
     onclick: () => { state.pred.predicted = null; state.pred.page = 0; loadPredictions().catch(showError); } },
   'all predicted classes')];
+  if (state.pred.label !== null) {
+    // a confusion-matrix cell was clicked: the true class is a filter too, until this chip goes
+    chips.unshift(el('button', { type: 'button', class: 'active true-class',
+      title: 'show every true class again',
+      onclick: () => { state.pred.label = null; state.pred.page = 0; loadPredictions().catch(showError); } },
+    `true ${className(state.pred.label, data.classes)} ×`));
+  }
   for (const [k, n] of Object.entries(data.groups)) {
     chips.push(el('button', { type: 'button', class: String(state.pred.predicted) === k ? 'active' : '',
       dataset: { predicted: k },
@@ -856,7 +863,17 @@ async function loadPredictions() {
 
 async function renderConfusion(run, set) {
   const c = await api('confusion', { run, set });
-  if (!state.confusion) state.confusion = echarts.init($('confusion-chart'));
+  if (!state.confusion) {
+    state.confusion = echarts.init($('confusion-chart'));
+    // a cell filters the table to its examples: that true class, that prediction
+    state.confusion.on('click', (q) => {
+      if (q.value[0] === q.value[1]) $('pr-mistakes').checked = false; // the diagonal: no mistakes
+      state.pred.label = q.value[1];
+      state.pred.predicted = q.value[0];
+      state.pred.page = 0;
+      loadPredictions().catch(showError);
+    });
+  }
   const cells = [];
   let max = 1;
   c.matrix.forEach((row, t) => row.forEach((n, p) => { cells.push([p, t, n]); if (t !== p) max = Math.max(max, n); }));
@@ -1005,7 +1022,9 @@ async function init() {
   }
   const reloadPredictions = () => { state.pred.page = 0; state.cmp.page = 0; loadPredictions().catch(showError); };
   // another run or test set: the predicted-class filter may have nothing left, so it goes
-  for (const id of ['pr-run', 'pr-set']) $(id).addEventListener('change', () => { state.pred.predicted = null; reloadPredictions(); });
+  for (const id of ['pr-run', 'pr-set']) {
+    $(id).addEventListener('change', () => { state.pred.predicted = null; state.pred.label = null; reloadPredictions(); });
+  }
   for (const id of ['pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
   for (const id of ['cp-run', 'cp-set', 'cp-which']) $(id).addEventListener('change', () => { state.cmp.page = 0; loadComparison().catch(showError); });
   $('rc-diff').addEventListener('change', renderComparer);

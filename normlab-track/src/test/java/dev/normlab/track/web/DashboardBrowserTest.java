@@ -838,6 +838,76 @@ class DashboardBrowserTest {
         chip.getText());
   }
 
+  /**
+   * Clicking a cell of the confusion matrix filters the table to its examples — that true class,
+   * that prediction — with a chip that takes the true class off again.
+   */
+  static void assertConfusionCellFilters(String page) {
+    int run = 2;
+    open(page + "#predictions?run=mnist-instance");
+    waiting().until(d -> paintedPixels("#confusion-chart") > 1000);
+    // the fixture's run 2 calls example x, when wrong, (x % 10 + 1 + x % 3) % 10
+    int x0 = 0;
+    while (!StoreFixture.wrong(run, x0)) {
+      x0++;
+    }
+    int label = x0 % 10;
+    int predicted = (label + 1 + x0 % 3) % 10;
+    long expected =
+        java.util.stream.IntStream.range(0, StoreFixture.EXAMPLES)
+            .filter(
+                x ->
+                    StoreFixture.wrong(run, x)
+                        && x % 10 == label
+                        && (label + 1 + x % 3) % 10 == predicted)
+            .count();
+    @SuppressWarnings("unchecked")
+    List<Number> at =
+        (List<Number>)
+            js(
+                "const el = document.getElementById('confusion-chart');"
+                    + "const p = echarts.getInstanceByDom(el).convertToPixel({seriesIndex: 0}, [arguments[0], arguments[1]]);"
+                    + "return [p[0] - el.clientWidth / 2, p[1] - el.clientHeight / 2];",
+                predicted,
+                label);
+    String before = loads();
+    new org.openqa.selenium.interactions.Actions(driver)
+        .moveToElement(
+            driver.findElement(By.id("confusion-chart")),
+            (int) Math.round(at.get(0).doubleValue()),
+            (int) Math.round(at.get(1).doubleValue()))
+        .click()
+        .perform();
+    waitForLoadAfter(before);
+    List<WebElement> rows = driver.findElements(By.cssSelector("#pred-table tbody tr"));
+    assertEquals(expected, rows.size());
+    for (WebElement row : rows) {
+      assertEquals(Integer.toString(label), row.findElement(By.cssSelector("td.label")).getText());
+      assertEquals(
+          Integer.toString(predicted), row.findElement(By.cssSelector("td.pred")).getText());
+    }
+    WebElement trueChip = driver.findElement(By.cssSelector("#pr-groups button.true-class"));
+    assertEquals("true " + label + " ×", trueChip.getText());
+    // the chip takes the true class off: every example predicted as that class
+    before = loads();
+    trueChip.click();
+    waitForLoadAfter(before);
+    assertEquals(0, driver.findElements(By.cssSelector("#pr-groups button.true-class")).size());
+    long predictedAs =
+        java.util.stream.IntStream.range(0, StoreFixture.EXAMPLES)
+            .filter(
+                x -> (StoreFixture.wrong(run, x) ? (x % 10 + 1 + x % 3) % 10 : x % 10) == predicted)
+            .count();
+    assertEquals(
+        Math.min(50, predictedAs),
+        driver.findElements(By.cssSelector("#pred-table tbody tr")).size());
+  }
+
+  @Test
+  void aConfusionMatrixCellFiltersTheTable() {
+    assertConfusionCellFilters(server.url().toString());
+  }
+
   @Test
   void classNamesAreShown() {
     assertClassNames(server.url().toString());
@@ -897,6 +967,7 @@ class DashboardBrowserTest {
                     .getText()
                     .contains("keeps 30 of the 100 predictions"));
     assertClassNames(report.toUri().toString());
+    assertConfusionCellFilters(report.toUri().toString());
     assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
   }
 }
