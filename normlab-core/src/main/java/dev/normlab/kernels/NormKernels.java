@@ -76,6 +76,10 @@ public final class NormKernels {
     if (rows == 0) {
       return;
     }
+    if (inner == 1 && (w != null || b != null) && len >= COLUMN_BLOCKED_FORWARD_LEN) {
+      elemForwardByColumns(x, y, rows, groups, cpg, w, b, eps, rms, bnZeroRule, mean, rstd);
+      return;
+    }
     int grain = Math.max(1, GRAIN_ELEMS / Math.max(1, len));
     Parallel.forRange(
         rows,
@@ -102,6 +106,67 @@ public final class NormKernels {
                 float sh = b == null ? 0f : b[c];
                 affine(x, y, off + j * inner, inner, mhi, mlo, (float) a, sh);
               }
+            }
+          }
+        });
+  }
+
+  /**
+   * Rows at least this long (1 MiB of floats: Layer Norm over 64×128×128) take {@link
+   * #elemForwardByColumns}. Shorter rows stay in cache between their statistics and their
+   * normalizing pass, which the row-by-row forward exploits (on 64×32×26×26 it is 15 % faster); on
+   * 8×64×128×128 the column blocks took 3.97–4.06 ms against 4.59–5.11 row by row.
+   */
+  static final int COLUMN_BLOCKED_FORWARD_LEN = 1 << 18;
+
+  /** Columns per block of {@link #elemForwardByColumns}: w and b's block stays in L2. */
+  private static final int FORWARD_COLUMN_BLOCK = 16384;
+
+  /**
+   * {@link #rowNormForward} with a per-element affine on rows too long for cache (Layer Norm over a
+   * whole feature map): each row's statistics (parallel over rows), then y per block of columns
+   * (parallel over blocks), the block's rows in order, so that the block of w and b is read once
+   * for all rows instead of once per row. Each element's arithmetic is the row-by-row one.
+   */
+  private static void elemForwardByColumns(
+      float[] x,
+      float[] y,
+      int rows,
+      int groups,
+      int cpg,
+      float[] w,
+      float[] b,
+      double eps,
+      boolean rms,
+      boolean bnZeroRule,
+      double[] mean,
+      double[] rstd) {
+    final int len = cpg;
+    Parallel.forRange(
+        rows,
+        1,
+        (from, to) -> {
+          double[] acc = new double[2];
+          float[] part = partials(len);
+          for (int r = from; r < to; r++) {
+            rowStats(x, r * len, len, eps, rms, bnZeroRule, acc, part, mean, rstd, r);
+          }
+        });
+    final int block = FORWARD_COLUMN_BLOCK;
+    final int blocks = (len + block - 1) / block;
+    Parallel.forRange(
+        blocks,
+        1,
+        (b0, b1) -> {
+          for (int bk = b0; bk < b1; bk++) {
+            int j0 = bk * block;
+            int n = Math.min(block, len - j0);
+            for (int r = 0; r < rows; r++) {
+              double m = mean[r];
+              float mhi = (float) m;
+              float mlo = (float) (m - mhi);
+              elemAffine(
+                  x, y, r * len + j0, n, mhi, mlo, (float) rstd[r], w, b, (r % groups) * cpg + j0);
             }
           }
         });

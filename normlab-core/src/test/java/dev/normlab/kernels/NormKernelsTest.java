@@ -545,6 +545,61 @@ class NormKernelsTest {
   }
 
   /**
+   * The column-blocked forward (rows of a whole feature map) normalizes block by block across the
+   * rows; each element must get the bits of the row-by-row forward — each row's statistics, then
+   * its affine pass — with any weight and bias, for Layer Norm and RMSNorm, on any thread count.
+   */
+  @Test
+  void columnBlockedForwardIsBitwiseThePerRowComposition() {
+    Random r = new Random(15);
+    int rows = 3;
+    int d = NormKernels.COLUMN_BLOCKED_FORWARD_LEN + 37;
+    float[] x = randn(r, rows * d, 2, 1.5);
+    float[] w = randn(r, d, 1, 0.3);
+    float[] b = randn(r, d, 0, 0.3);
+    for (boolean rms : new boolean[] {false, true}) {
+      for (float[][] wb : new float[][][] {{w, b}, {w, null}, {null, b}}) {
+        float[] expected = new float[x.length];
+        double[] em = new double[rows];
+        double[] er = new double[rows];
+        // the statistics of each row alone (no affine: the row-by-row path), then its affine pass
+        for (int q = 0; q < rows; q++) {
+          float[] row = java.util.Arrays.copyOfRange(x, q * d, (q + 1) * d);
+          double[] m = new double[1];
+          double[] rs = new double[1];
+          NormKernels.rowNormForward(
+              row, new float[d], 1, 1, d, 1, null, null, 1e-5, rms, false, m, rs);
+          em[q] = m[0];
+          er[q] = rs[0];
+          float hi = (float) m[0];
+          NormKernels.elemAffine(
+              x, expected, q * d, d, hi, (float) (m[0] - hi), (float) rs[0], wb[0], wb[1], 0);
+        }
+        for (int threads : new int[] {1, 2, 3}) {
+          Parallel.setThreads(threads);
+          float[] y = new float[x.length];
+          double[] mean = new double[rows];
+          double[] rstd = new double[rows];
+          NormKernels.rowNormForward(
+              x, y, rows, 1, d, 1, wb[0], wb[1], 1e-5, rms, false, mean, rstd);
+          String what =
+              "rms="
+                  + rms
+                  + " w="
+                  + (wb[0] != null)
+                  + " b="
+                  + (wb[1] != null)
+                  + " threads="
+                  + threads;
+          assertArrayEquals(em, mean, what);
+          assertArrayEquals(er, rstd, what);
+          assertArrayEquals(expected, y, what);
+        }
+      }
+    }
+  }
+
+  /**
    * The column-blocked backward splits each row's sums over blocks of columns; it must give bitwise
    * what the plain per-row composition gives: each row's {@code elemGradSums}, then {@code
    * elemBackward} row after row into one dw and db (the arithmetic the accuracy tables rest on).
