@@ -112,10 +112,11 @@ public final class NormKernels {
   }
 
   /**
-   * Rows at least this long (1 MiB of floats: Layer Norm over 64×128×128) take {@link
+   * Rows at least this long (2^18 floats, 1 MiB; Layer Norm over 64×128×128 has 2^20) take {@link
    * #elemForwardByColumns}. Shorter rows stay in cache between their statistics and their
-   * normalizing pass, which the row-by-row forward exploits (on 64×32×26×26 it is 15 % faster); on
-   * 8×64×128×128 the column blocks took 3.97–4.06 ms against 4.59–5.11 row by row.
+   * normalizing pass, which the row-by-row forward exploits (on 64×32×26×26 it was 15 % faster than
+   * column blocks); on 8×64×128×128 the column blocks took 3.72–3.94 ms against 3.97–4.70 row by
+   * row (NormBench, the two interleaved, three times each, 2026-12-02).
    */
   static final int COLUMN_BLOCKED_FORWARD_LEN = 1 << 18;
 
