@@ -153,22 +153,35 @@ public final class NormKernels {
             rowStats(x, r * len, len, eps, rms, bnZeroRule, acc, part, mean, rstd, r);
           }
         });
-    final int block = FORWARD_COLUMN_BLOCK;
-    final int blocks = (len + block - 1) / block;
+    forColumnBlocks(
+        len,
+        FORWARD_COLUMN_BLOCK,
+        (j0, n) -> {
+          for (int r = 0; r < rows; r++) {
+            double m = mean[r];
+            float mhi = (float) m;
+            float mlo = (float) (m - mhi);
+            elemAffine(
+                x, y, r * len + j0, n, mhi, mlo, (float) rstd[r], w, b, (r % groups) * cpg + j0);
+          }
+        });
+  }
+
+  /** What is done to one block of columns, {@code [j0, j0 + n)}. */
+  private interface ColumnBlock {
+    void run(int j0, int n);
+  }
+
+  /** Runs {@code body} on each block of {@code block} columns of {@code [0, len)}, in parallel. */
+  private static void forColumnBlocks(int len, int block, ColumnBlock body) {
+    int blocks = (len + block - 1) / block;
     Parallel.forRange(
         blocks,
         1,
         (b0, b1) -> {
           for (int bk = b0; bk < b1; bk++) {
             int j0 = bk * block;
-            int n = Math.min(block, len - j0);
-            for (int r = 0; r < rows; r++) {
-              double m = mean[r];
-              float mhi = (float) m;
-              float mlo = (float) (m - mhi);
-              elemAffine(
-                  x, y, r * len + j0, n, mhi, mlo, (float) rstd[r], w, b, (r % groups) * cpg + j0);
-            }
+            body.run(j0, Math.min(block, len - j0));
           }
         });
   }
@@ -1182,40 +1195,34 @@ public final class NormKernels {
             r += n;
           }
         });
-    final int block = Math.max(1024, (len / (4 * Parallel.threads()) + 63) & ~63);
-    final int blocks = (len + block - 1) / block;
-    Parallel.forRange(
-        blocks,
-        1,
-        (b0, b1) -> {
-          for (int bk = b0; bk < b1; bk++) {
-            int j0 = bk * block;
-            int n = Math.min(block, len - j0);
-            int r = 0;
-            if (pairs && dx != null) {
-              for (; r + 1 < rows; r += 2) {
-                elemBackwardPair(
-                    dy, x, dx, r * len + j0, len, n, hi, lo, rstd, bb, cc, r, w, j0, dw, db);
-              }
+    forColumnBlocks(
+        len,
+        Math.max(1024, (len / (4 * Parallel.threads()) + 63) & ~63),
+        (j0, n) -> {
+          int r = 0;
+          if (pairs && dx != null) {
+            for (; r + 1 < rows; r += 2) {
+              elemBackwardPair(
+                  dy, x, dx, r * len + j0, len, n, hi, lo, rstd, bb, cc, r, w, j0, dw, db);
             }
-            for (; r < rows; r++) {
-              int cb = (r % groups) * cpg + j0;
-              elemBackward(
-                  dy,
-                  x,
-                  dx,
-                  r * len + j0,
-                  n,
-                  hi[r],
-                  lo[r],
-                  (float) rstd[r],
-                  bb[r],
-                  cc[r],
-                  w,
-                  cb,
-                  dw,
-                  db);
-            }
+          }
+          for (; r < rows; r++) {
+            int cb = (r % groups) * cpg + j0;
+            elemBackward(
+                dy,
+                x,
+                dx,
+                r * len + j0,
+                n,
+                hi[r],
+                lo[r],
+                (float) rstd[r],
+                bb[r],
+                cc[r],
+                w,
+                cb,
+                dw,
+                db);
           }
         });
   }
