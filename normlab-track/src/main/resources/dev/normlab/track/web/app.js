@@ -818,6 +818,11 @@ async function loadPredictions() {
     const r = state.allRuns.find((x) => x.id === linked.run || x.name === linked.run);
     if (r) $('pr-run').value = r.id;
   }
+  if (linked) {
+    state.pred.label = linked.label;
+    state.pred.predicted = linked.predicted;
+    if (linked.mistakes) $('pr-mistakes').checked = true;
+  }
   const run = $('pr-run').value;
   if (!run) return;
   const set = await fillSetSelect(run);
@@ -1049,8 +1054,11 @@ async function init() {
   if (linked.get('log') === '1') $('c-log').checked = true; // &log=1: a log y axis
   // #versus?x=batch_size&metrics=test/accuracy&by=norm: the metric-vs-config plot's choices
   state.linkedVersus = { x: linked.get('x'), by: linked.get('by') ?? undefined, metrics: state.linkedMetrics };
-  // #predictions?run=3f9a2c1b&set=invert: a run's predictions on shifted test images
-  state.linkedPrediction = { run: linked.get('run'), set: linked.get('set') };
+  // #predictions?run=3f9a2c1b&set=invert: a run's predictions on shifted test images; &true=0
+  // &predicted=3 a confusion-matrix cell, &mistakes=1 its mistakes only
+  const classOf = (k) => (/^\d+$/.test(linked.get(k) ?? '') ? +linked.get(k) : null);
+  state.linkedPrediction = { run: linked.get('run'), set: linked.get('set'), label: classOf('true'),
+    predicted: classOf('predicted'), mistakes: linked.get('mistakes') === '1' };
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
   fillKeySelect($('c-keys'), metricKeys,
     linkedOr(metricKeys, ['test/accuracy', 'train/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']));

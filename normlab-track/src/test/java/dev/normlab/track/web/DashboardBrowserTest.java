@@ -901,6 +901,24 @@ class DashboardBrowserTest {
     assertEquals(
         Math.min(50, predictedAs),
         driver.findElements(By.cssSelector("#pred-table tbody tr")).size());
+    // the cell as a link, with its mistakes only
+    open(
+        page
+            + "#predictions?run=mnist-instance&true="
+            + label
+            + "&predicted="
+            + predicted
+            + "&mistakes=1");
+    waiting()
+        .until(d -> driver.findElements(By.cssSelector("#pred-table tbody tr")).size() == expected);
+    assertEquals(
+        "true " + label + " ×",
+        driver.findElement(By.cssSelector("#pr-groups button.true-class")).getText());
+    assertEquals(true, js("return document.getElementById('pr-mistakes').checked"));
+    for (WebElement row : driver.findElements(By.cssSelector("#pred-table tbody tr"))) {
+      assertEquals(
+          Integer.toString(predicted), row.findElement(By.cssSelector("td.pred")).getText());
+    }
   }
 
   @Test
