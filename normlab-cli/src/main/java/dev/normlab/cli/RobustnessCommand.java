@@ -166,17 +166,14 @@ final class RobustnessCommand implements Callable<Integer> {
             Robustness.Result res = results.get(i);
             acc[i] = res.evaluation().accuracy();
             row.add(String.format("%.2f", acc[i]));
-            summary.put("robustness/" + (adapt ? "adapted/" : "") + res.shift().key(), acc[i]);
+            String set = (adapt ? "adapted/" : "") + res.shift().key(); // as in the dashboard
+            summary.put("robustness/" + set, acc[i]);
             if (res.predictions() != null) {
               answerRow.add(mostFrequentAnswer(res.predictions()));
             }
             if (save && res.predictions() != null) {
               s.writeShiftedPredictions(
-                  r.id(),
-                  (adapt ? "adapted/" : "") + res.shift().key(),
-                  imageSet(m.dataset(), res.shift()),
-                  acc[i],
-                  res.predictions());
+                  r.id(), set, imageSet(m.dataset(), res.shift()), acc[i], res.predictions());
             }
           }
           rows.add(row.toArray(String[]::new));

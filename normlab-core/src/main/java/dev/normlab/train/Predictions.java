@@ -36,19 +36,22 @@ public record Predictions(
     private final List<int[]> ids = new ArrayList<>();
     private final List<float[]> probs = new ArrayList<>();
     private final List<float[]> labels = new ArrayList<>();
-    // from the inputs: the normalization to undo, and the images as they come
+    // from the inputs: the normalization to undo, and each example's image as it comes
+    private final boolean fromInputs;
     private final float inputMean;
     private final float inputStd;
     private final List<byte[]> inputImages = new ArrayList<>();
 
     /** The images are the dataset's own (by example index). */
     public Builder(Dataset dataset, String[] classNames) {
-      this(dataset, classNames, Float.NaN, Float.NaN);
+      this(dataset, classNames, false, 0f, 1f);
     }
 
-    private Builder(Dataset dataset, String[] classNames, float inputMean, float inputStd) {
+    private Builder(
+        Dataset dataset, String[] classNames, boolean fromInputs, float inputMean, float inputStd) {
       this.dataset = dataset;
       this.classNames = classNames;
+      this.fromInputs = fromInputs;
       this.inputMean = inputMean;
       this.inputStd = inputStd;
     }
@@ -62,7 +65,7 @@ public record Predictions(
         throw new IllegalArgumentException(
             "need a finite mean and a positive std, got " + mean + ", " + std);
       }
-      return new Builder(dataset, classNames, mean, std);
+      return new Builder(dataset, classNames, true, mean, std);
     }
 
     /**
@@ -73,7 +76,7 @@ public record Predictions(
       ids.add(indices.clone());
       probs.add(probabilities.clone());
       labels.add(batchLabels.clone());
-      if (!Float.isNaN(inputStd)) {
+      if (fromInputs) {
         int px = dataset.rows() * dataset.cols();
         if (inputs.length != indices.length * px) {
           throw new IllegalArgumentException(
@@ -85,11 +88,13 @@ public record Predictions(
                   + inputs.length
                   + " values");
         }
-        byte[] grey = new byte[inputs.length];
-        for (int j = 0; j < inputs.length; j++) {
-          grey[j] = toGrey((inputs[j] * inputStd + inputMean) * 255f);
+        for (int i = 0; i < indices.length; i++) {
+          byte[] grey = new byte[px];
+          for (int j = 0; j < px; j++) {
+            grey[j] = toGrey((inputs[i * px + j] * inputStd + inputMean) * 255f);
+          }
+          inputImages.add(grey);
         }
-        inputImages.add(grey);
       }
     }
 
@@ -115,13 +120,13 @@ public record Predictions(
         for (int i = 0; i < bi.length; i++, k++) {
           outIds[k] = bi[i];
           byte[] img;
-          if (Float.isNaN(inputStd)) {
+          if (fromInputs) {
+            img = inputImages.get(k);
+          } else {
             img = new byte[px];
             for (int j = 0; j < px; j++) {
               img[j] = toGrey(dataset.images()[bi[i] * px + j] * scale);
             }
-          } else {
-            img = java.util.Arrays.copyOfRange(inputImages.get(b), i * px, (i + 1) * px);
           }
           images[k] = img;
           lab[k] = (int) bl[i];

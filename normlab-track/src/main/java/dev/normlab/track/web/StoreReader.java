@@ -518,21 +518,28 @@ public final class StoreReader implements AutoCloseable {
     if (set == null || set.isEmpty()) {
       return;
     }
-    List<Map<String, Object>> sets = shiftedSets(run);
-    if (sets.stream().noneMatch(m -> set.equals(m.get("shift")))) {
-      throw new BadRequest(
-          404,
-          "run "
-              + run
-              + " has no predictions on shifted test images '"
-              + set
-              + "'"
-              + (sets.isEmpty()
-                  ? " (run normlab robustness on it)"
-                  : "; it has: "
-                      + String.join(
-                          ", ", sets.stream().map(m -> (String) m.get("shift")).toList())));
+    if (hasShiftedSets()) {
+      try (PreparedStatement ps =
+              prepare(
+                  "SELECT 1 FROM shifted_sets WHERE run_id = ? AND shift = ?", List.of(run, set));
+          ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return; // the usual case: one index lookup, no listing
+        }
+      }
     }
+    List<Map<String, Object>> sets = shiftedSets(run);
+    throw new BadRequest(
+        404,
+        "run "
+            + run
+            + " has no predictions on shifted test images '"
+            + set
+            + "'"
+            + (sets.isEmpty()
+                ? " (run normlab robustness on it)"
+                : "; it has: "
+                    + String.join(", ", sets.stream().map(m -> (String) m.get("shift")).toList())));
   }
 
   /**
