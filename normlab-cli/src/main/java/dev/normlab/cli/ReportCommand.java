@@ -48,13 +48,25 @@ final class ReportCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE})")
   int maxShiftedPredictions;
 
+  @Option(
+      names = "--max-table-rows",
+      defaultValue = "" + ReportWriter.Limits.DEFAULT_TABLE_ROWS,
+      description =
+          "rows kept of each typed table of a run (normlab feature-maps', your own), the first ones"
+              + " (default: ${DEFAULT-VALUE})")
+  int maxTableRows;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     RunStore.requireExisting(store);
     ReportWriter.Result r =
-        ReportWriter.write(store, group, out, maxPredictions, maxShiftedPredictions);
+        ReportWriter.write(
+            store,
+            group,
+            out,
+            new ReportWriter.Limits(maxPredictions, maxShiftedPredictions, maxTableRows));
     spec.commandLine()
         .getOut()
         .printf(Locale.ROOT, "wrote %s (%d runs, %.1f MB)%n", r.file(), r.runs(), r.bytes() / 1e6);

@@ -403,6 +403,66 @@ public final class RunStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes typed table {@code name} of an ended run (what its {@link RunWriter#table} does while it
+   * runs, for results computed afterwards, such as {@code normlab feature-maps}'), replacing a
+   * table of that name: every row, one value per column as {@link TableWriter#addRow} takes them,
+   * in one transaction. A run still {@code running} is refused, as for {@link #updateSummary}.
+   */
+  public void writeTable(String runId, String name, List<Column> columns, List<Object[]> rows) {
+    if (name == null || name.isBlank() || columns.isEmpty()) {
+      throw new IllegalArgumentException("a table needs a name and at least one column");
+    }
+    // encoded (PNGs included) before the write transaction, which then holds no one up for long
+    String columnsJson = TableWriter.columnsJson(columns, null);
+    List<String> data = new ArrayList<>(rows.size());
+    for (Object[] row : rows) {
+      data.add(TableWriter.rowJson(name, columns, row));
+    }
+    markDeadRuns();
+    synchronized (conn) {
+      try {
+        inTransaction(
+            conn,
+            () -> {
+              if ("running".equals(status(runId))) {
+                throw new IllegalStateException(
+                    "run " + runId + " is still running; its tables are its writer's");
+              }
+              try (PreparedStatement d =
+                  conn.prepareStatement("DELETE FROM tables WHERE run_id = ? AND name = ?")) {
+                d.setString(1, runId);
+                d.setString(2, name);
+                d.executeUpdate();
+              }
+              try (PreparedStatement ins =
+                  conn.prepareStatement(
+                      "INSERT INTO tables(run_id, name, columns, nrows) VALUES (?, ?, ?, ?)")) {
+                ins.setString(1, runId);
+                ins.setString(2, name);
+                ins.setString(3, columnsJson);
+                ins.setLong(4, data.size());
+                ins.executeUpdate();
+              }
+              try (PreparedStatement ins =
+                  conn.prepareStatement(
+                      "INSERT INTO table_rows(run_id, name, row, data) VALUES (?, ?, ?, ?)")) {
+                for (int r = 0; r < data.size(); r++) {
+                  ins.setString(1, runId);
+                  ins.setString(2, name);
+                  ins.setLong(3, r);
+                  ins.setString(4, data.get(r));
+                  ins.addBatch();
+                }
+                ins.executeBatch();
+              }
+            });
+      } catch (SQLException e) {
+        throw error("cannot write table '" + name + "' of run " + runId, e);
+      }
+    }
+  }
+
   private int storedImageCount(String images) throws SQLException {
     try (PreparedStatement q =
         conn.prepareStatement("SELECT COUNT(*) FROM shifted_images WHERE images = ?")) {

@@ -37,17 +37,7 @@ public final class TableWriter implements AutoCloseable {
     this.run = run;
     this.name = name;
     this.columns = List.copyOf(columns);
-    List<Map<String, Object>> spec = new ArrayList<>();
-    for (Column c : columns) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("name", c.name());
-      m.put("type", c.type().jsonName());
-      if (c.type() == ColumnType.PROBABILITIES && classNames != null) {
-        m.put("classes", List.of(classNames));
-      }
-      spec.add(m);
-    }
-    String columnsJson = Json.write(spec);
+    String columnsJson = columnsJson(columns, classNames);
     run.lock().lock();
     try {
       run.ensureOpen();
@@ -78,15 +68,42 @@ public final class TableWriter implements AutoCloseable {
     }
   }
 
+  /** The {@code columns} JSON of table {@code tables}; {@code classNames} label probabilities. */
+  static String columnsJson(List<Column> columns, String[] classNames) {
+    List<Map<String, Object>> spec = new ArrayList<>();
+    for (Column c : columns) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", c.name());
+      m.put("type", c.type().jsonName());
+      if (c.type() == ColumnType.PROBABILITIES && classNames != null) {
+        m.put("classes", List.of(classNames));
+      }
+      spec.add(m);
+    }
+    return Json.write(spec);
+  }
+
   /** Adds one row, one value per column, of the column's type. */
   public void addRow(Object... values) {
     if (closed) {
       throw new IllegalStateException("table '" + name + "' is closed");
     }
+    pending.add(rowJson(name, columns, values));
+    if (pending.size() >= BATCH) {
+      flush();
+    }
+  }
+
+  /**
+   * Row {@code values} of table {@code table} as the JSON array {@code table_rows.data} holds: a
+   * value per column, of the column's type (a Number, anything for text, a {@link GreyImage}, a
+   * float[] or double[] of probabilities; null for none); a wrong count or type names the column.
+   */
+  static String rowJson(String table, List<Column> columns, Object... values) {
     if (values.length != columns.size()) {
       throw new IllegalArgumentException(
           "table '"
-              + name
+              + table
               + "' has "
               + columns.size()
               + " columns, got "
@@ -95,22 +112,19 @@ public final class TableWriter implements AutoCloseable {
     }
     List<Object> row = new ArrayList<>(values.length);
     for (int i = 0; i < values.length; i++) {
-      row.add(encode(columns.get(i), values[i]));
+      row.add(encode(table, columns.get(i), values[i]));
     }
-    pending.add(Json.write(row));
-    if (pending.size() >= BATCH) {
-      flush();
-    }
+    return Json.write(row);
   }
 
-  private Object encode(Column c, Object v) {
+  private static Object encode(String table, Column c, Object v) {
     if (v == null) {
       return null;
     }
     return switch (c.type()) {
       case NUMBER -> {
         if (!(v instanceof Number n)) {
-          throw typeError(c, v, "a number");
+          throw typeError(table, c, v, "a number");
         }
         double d = n.doubleValue();
         yield !Double.isFinite(d) ? null : (v instanceof Float f ? RunWriter.shortest(f) : v);
@@ -121,7 +135,7 @@ public final class TableWriter implements AutoCloseable {
           yield e.json();
         }
         if (!(v instanceof GreyImage g)) {
-          throw typeError(c, v, "a GreyImage");
+          throw typeError(table, c, v, "a GreyImage");
         }
         yield new RunWriter.EncodedImage(g.width(), g.height(), g.png()).json();
       }
@@ -136,17 +150,18 @@ public final class TableWriter implements AutoCloseable {
             out.add(RunWriter.finiteOrNull(x));
           }
         } else {
-          throw typeError(c, v, "a float[] or double[]");
+          throw typeError(table, c, v, "a float[] or double[]");
         }
         yield out;
       }
     };
   }
 
-  private IllegalArgumentException typeError(Column c, Object v, String expected) {
+  private static IllegalArgumentException typeError(
+      String table, Column c, Object v, String expected) {
     return new IllegalArgumentException(
         "table '"
-            + name
+            + table
             + "' column '"
             + c.name()
             + "' ("

@@ -312,6 +312,11 @@ public final class DashboardServer implements AutoCloseable {
           case "parallel" -> parallel(p);
           case "predictions" -> predictions(p);
           case "compare-predictions" -> compare(p);
+          case "tables" -> {
+            p.allowOnly(Set.of("run"));
+            yield store.tables(p.required("run", Params.RUN_ID));
+          }
+          case "table" -> table(p);
           case "prediction-sets" -> {
             p.allowOnly(Set.of("run"));
             yield store.shiftedSets(p.required("run", Params.RUN_ID));
@@ -440,6 +445,25 @@ public final class DashboardServer implements AutoCloseable {
             p.oneOf("sort", Set.of("mistakes", "confidence", "-confidence", "example"), "example"),
             p.intOr("page", 0, 0, 1_000_000),
             p.intOr("size", 50, 1, 500)));
+  }
+
+  private Object table(Params p) throws SQLException {
+    p.allowOnly(Set.of("run", "name", "sort", "order", "column", "value", "page", "size"));
+    String column = p.optional("column", Params.TEXT);
+    String value = p.optional("value", Params.TEXT);
+    if ((column == null) != (value == null)) {
+      throw new BadRequest("a filter needs both 'column' and 'value'");
+    }
+    return store.tableRows(
+        new StoreReader.TableQuery(
+            p.required("run", Params.RUN_ID),
+            p.required("name", Params.TEXT),
+            p.optional("sort", Params.TEXT),
+            p.oneOf("order", Set.of("asc", "desc"), "asc").equals("desc"),
+            column,
+            value,
+            p.intOr("page", 0, 0, 1_000_000),
+            p.intOr("size", 20, 1, 200)));
   }
 
   private Object compare(Params p) throws SQLException {

@@ -56,26 +56,43 @@ public final class ReportWriter {
 
   private ReportWriter() {}
 
+  /**
+   * How much of each run a report keeps: its predictions and those on each of its shifted test sets
+   * (mistakes first), and the first rows of each of its typed tables.
+   */
+  public record Limits(int predictions, int shiftedPredictions, int tableRows) {
+    public static final int DEFAULT_TABLE_ROWS = 100;
+
+    public Limits {
+      if (predictions < 0) {
+        throw new IllegalArgumentException("--max-predictions must be >= 0");
+      }
+      if (shiftedPredictions < 0) {
+        throw new IllegalArgumentException("--max-shifted-predictions must be >= 0");
+      }
+      if (tableRows < 0) {
+        throw new IllegalArgumentException("--max-table-rows must be >= 0");
+      }
+    }
+
+    /** {@code predictions} per run and per shifted set, the default table rows. */
+    public static Limits of(int predictions) {
+      return new Limits(predictions, predictions, DEFAULT_TABLE_ROWS);
+    }
+  }
+
   /** Writes the report of {@code group} to {@code out}, as many predictions per shifted set. */
   public static Result write(Path store, String group, Path out, int maxPredictionsPerRun)
       throws IOException, SQLException {
-    return write(store, group, out, maxPredictionsPerRun, maxPredictionsPerRun);
+    return write(store, group, out, Limits.of(maxPredictionsPerRun));
   }
 
   /**
-   * Writes the report of {@code group} to {@code out} atomically (temp file, then rename), with up
-   * to {@code maxPredictionsPerRun} of each run's predictions and {@code maxPerShiftedSet} of each
-   * of its shifted test sets' (mistakes first).
+   * Writes the report of {@code group} to {@code out} atomically (temp file, then rename), with as
+   * much of each run as {@code limits} keeps.
    */
-  public static Result write(
-      Path store, String group, Path out, int maxPredictionsPerRun, int maxPerShiftedSet)
+  public static Result write(Path store, String group, Path out, Limits limits)
       throws IOException, SQLException {
-    if (maxPredictionsPerRun < 0) {
-      throw new IllegalArgumentException("--max-predictions must be >= 0");
-    }
-    if (maxPerShiftedSet < 0) {
-      throw new IllegalArgumentException("--max-shifted-predictions must be >= 0");
-    }
     String html;
     int runCount;
     try (StoreReader reader = new StoreReader(store)) {
@@ -91,7 +108,7 @@ public final class ReportWriter {
                     : "; groups: " + String.join(", ", groups)));
       }
       runCount = runs.size();
-      html = page(data(reader, group, runs, maxPredictionsPerRun, maxPerShiftedSet));
+      html = page(data(reader, group, runs, limits));
     }
     Path target = out.toAbsolutePath();
     Path dir = target.getParent();
@@ -109,22 +126,19 @@ public final class ReportWriter {
   static Map<String, Object> data(
       StoreReader reader, String group, List<Map<String, Object>> runs, int maxPredictions)
       throws SQLException {
-    return data(reader, group, runs, maxPredictions, maxPredictions);
+    return data(reader, group, runs, Limits.of(maxPredictions));
   }
 
   @SuppressWarnings("unchecked")
   static Map<String, Object> data(
-      StoreReader reader,
-      String group,
-      List<Map<String, Object>> runs,
-      int maxPredictions,
-      int maxPerShiftedSet)
+      StoreReader reader, String group, List<Map<String, Object>> runs, Limits limits)
       throws SQLException {
     Map<String, Object> keys = reader.keys();
     Map<String, Object> metrics = new LinkedHashMap<>();
     Map<String, Object> predictions = new LinkedHashMap<>();
     Map<String, Object> confusion = new LinkedHashMap<>();
     Map<String, Object> shifted = new LinkedHashMap<>();
+    Map<String, Object> tables = new LinkedHashMap<>();
     List<String> images = new ArrayList<>();
     Map<String, Integer> imageIndex = new HashMap<>();
     for (Map<String, Object> run : runs) {
@@ -151,20 +165,20 @@ public final class ReportWriter {
       }
       metrics.put(id, byKey);
       Map<String, Object> own =
-          embedPredictions(reader, id, null, maxPredictions, images, imageIndex);
+          embedPredictions(reader, id, null, limits.predictions(), images, imageIndex);
       if (own != null) {
         predictions.put(id, own);
         confusion.put(id, reader.confusion(id, null));
       }
       // normlab robustness's predictions on shifted test images, each set as the run's own
       List<Map<String, Object>> sets =
-          maxPerShiftedSet > 0 ? reader.shiftedSets(id) : List.of(); // 0: none in the file
+          limits.shiftedPredictions() > 0 ? reader.shiftedSets(id) : List.of(); // 0: none
       if (!sets.isEmpty()) {
         Map<String, Object> bySet = new LinkedHashMap<>();
         for (Map<String, Object> set : sets) {
           String shift = (String) set.get("shift");
           Map<String, Object> stored =
-              embedPredictions(reader, id, shift, maxPerShiftedSet, images, imageIndex);
+              embedPredictions(reader, id, shift, limits.shiftedPredictions(), images, imageIndex);
           if (stored != null) {
             stored.put("confusion", reader.confusion(id, shift));
             bySet.put(shift, stored);
@@ -174,6 +188,10 @@ public final class ReportWriter {
         ofRun.put("sets", sets);
         ofRun.put("predictions", bySet);
         shifted.put(id, ofRun);
+      }
+      List<Map<String, Object>> runTables = embedTables(reader, id, limits.tableRows());
+      if (!runTables.isEmpty()) {
+        tables.put(id, runTables);
       }
     }
     Map<String, Object> data = new LinkedHashMap<>();
@@ -189,6 +207,7 @@ public final class ReportWriter {
     data.put("predictions", predictions);
     data.put("confusion", confusion);
     data.put("shifted", shifted);
+    data.put("tables", tables);
     data.put("images", images);
     return data;
   }
@@ -236,6 +255,38 @@ public final class ReportWriter {
     stored.put("classes", reader.classNames(run));
     stored.put("rows", rows);
     return stored;
+  }
+
+  /**
+   * The first {@code max} rows of each of a run's typed tables, with its columns and row count; the
+   * {@code predictions} table is left out (the report's predictions view has those rows).
+   */
+  private static List<Map<String, Object>> embedTables(StoreReader reader, String run, int max)
+      throws SQLException {
+    List<Map<String, Object>> out = new ArrayList<>();
+    if (max == 0) {
+      return out;
+    }
+    for (Map<String, Object> t : reader.tables(run)) {
+      if ("predictions".equals(t.get("name"))) {
+        continue;
+      }
+      Map<String, Object> page =
+          reader.tableRows(
+              new StoreReader.TableQuery(
+                  run, (String) t.get("name"), null, false, null, null, 0, max));
+      List<Object> rows = new ArrayList<>();
+      for (Object row : (List<?>) page.get("rows")) {
+        rows.add(((Map<?, ?>) row).get("values"));
+      }
+      Map<String, Object> table = new LinkedHashMap<>();
+      table.put("name", t.get("name"));
+      table.put("columns", t.get("columns"));
+      table.put("total", t.get("rows"));
+      table.put("rows", rows);
+      out.add(table);
+    }
+    return out;
   }
 
   /** The dashboard page with its stylesheet, scripts and data inlined. */

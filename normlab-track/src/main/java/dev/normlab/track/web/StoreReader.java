@@ -880,6 +880,138 @@ public final class StoreReader implements AutoCloseable {
     return out;
   }
 
+  /**
+   * The typed tables of a run ({@code RunWriter.table}, {@code RunStore.writeTable}), as W&B's
+   * Tables: name, columns ({@code [{"name":..,"type":..}]}) and row count, by name.
+   */
+  public List<Map<String, Object>> tables(String run) throws SQLException {
+    List<Map<String, Object>> out = new ArrayList<>();
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT name, columns, nrows FROM tables WHERE run_id = ? ORDER BY name",
+                List.of(run));
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", rs.getString(1));
+        m.put("columns", parseScalar(rs.getString(2)));
+        m.put("rows", rs.getLong(3));
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Paging, sorting and one equality filter over a typed table: {@code sort} and {@code
+   * filterColumn} name a number or text column ({@code null} for none: rows in the order written).
+   */
+  public record TableQuery(
+      String run,
+      String name,
+      String sort,
+      boolean descending,
+      String filterColumn,
+      String filterValue,
+      int page,
+      int size) {}
+
+  /**
+   * One page of a typed table's rows, each the stored JSON array (images as {@code {"w", "h",
+   * "png"}} with the PNG in base64), with the columns and the total after the filter. An unknown
+   * table is a 404 naming the run's tables; sorting or filtering by an image or probabilities
+   * column, or by one the table does not have, a 400.
+   */
+  public Map<String, Object> tableRows(TableQuery q) throws SQLException {
+    List<Map<String, Object>> tables = tables(q.run());
+    Map<String, Object> table =
+        tables.stream().filter(t -> q.name().equals(t.get("name"))).findFirst().orElse(null);
+    if (table == null) {
+      throw new BadRequest(
+          404,
+          "run "
+              + q.run()
+              + " has no table '"
+              + q.name()
+              + "'"
+              + (tables.isEmpty()
+                  ? ""
+                  : "; it has: "
+                      + String.join(
+                          ", ", tables.stream().map(t -> (String) t.get("name")).toList())));
+    }
+    List<?> columns = table.get("columns") instanceof List<?> l ? l : List.of();
+    StringBuilder where = new StringBuilder(" WHERE run_id = ? AND name = ?");
+    List<Object> args = new ArrayList<>(List.of(q.run(), q.name()));
+    if (q.filterColumn() != null) {
+      int c = scalarColumn(columns, q.filterColumn(), "filter");
+      where.append(" AND json_extract(data, '$[").append(c).append("]') = ?");
+      boolean number = "number".equals(columnType(columns, c));
+      Double v = number ? parseNumber(q.filterValue()) : null;
+      if (number && v == null) {
+        throw new BadRequest("column '" + q.filterColumn() + "' holds numbers");
+      }
+      args.add(number ? v : q.filterValue());
+    }
+    long total;
+    try (PreparedStatement ps = prepare("SELECT COUNT(*) FROM table_rows" + where, args);
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      total = rs.getLong(1);
+    }
+    String order =
+        q.sort() == null
+            ? " ORDER BY row"
+            : " ORDER BY json_extract(data, '$["
+                + scalarColumn(columns, q.sort(), "sort")
+                + "]')"
+                + (q.descending() ? " DESC" : " ASC")
+                + ", row";
+    List<Object> pageArgs = new ArrayList<>(args);
+    pageArgs.add(q.size());
+    pageArgs.add((long) q.page() * q.size());
+    List<Object> rows = new ArrayList<>();
+    try (PreparedStatement ps =
+            prepare(
+                "SELECT row, data FROM table_rows" + where + order + " LIMIT ? OFFSET ?",
+                pageArgs);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("row", rs.getLong(1));
+        row.put("values", parseScalar(rs.getString(2)));
+        rows.add(row);
+      }
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("run", q.run());
+    out.put("name", q.name());
+    out.put("columns", columns);
+    out.put("total", total);
+    out.put("page", q.page());
+    out.put("size", q.size());
+    out.put("rows", rows);
+    return out;
+  }
+
+  /** The index of column {@code name}, which must hold numbers or text to {@code use} it. */
+  private static int scalarColumn(List<?> columns, String name, String use) {
+    for (int i = 0; i < columns.size(); i++) {
+      if (columns.get(i) instanceof Map<?, ?> m && name.equals(m.get("name"))) {
+        String type = columnType(columns, i);
+        if (!"number".equals(type) && !"text".equals(type)) {
+          throw new BadRequest("cannot " + use + " by " + type + " column '" + name + "'");
+        }
+        return i;
+      }
+    }
+    throw new BadRequest("no column '" + name + "' to " + use + " by");
+  }
+
+  private static String columnType(List<?> columns, int i) {
+    return columns.get(i) instanceof Map<?, ?> m ? String.valueOf(m.get("type")) : "";
+  }
+
   /** The number of predictions stored for a run on a test set ({@link #source}). */
   public long predictionCount(String run, String set) throws SQLException {
     Source src = source(run, set);

@@ -153,8 +153,31 @@ function localApi(endpoint, p) {
       return { a: p.a, b: p.b, which: p.which, counts, total: rows.length, page, size,
         rows: rows.slice(page * size, (page + 1) * size) };
     }
+    case 'tables':
+      return (REPORT.tables?.[p.run] ?? []).map((t) => ({ name: t.name, columns: t.columns, rows: t.total }));
+    case 'table': return reportTable(p);
     default: throw new Error('unknown endpoint ' + endpoint);
   }
+}
+
+/** A page of a typed table from the report's embedded rows, as the server's 'table' answers. */
+function reportTable(p) {
+  const t = (REPORT.tables?.[p.run] ?? []).find((x) => x.name === p.name);
+  if (!t) throw new Error(`run ${p.run} has no table '${p.name}'`);
+  const at = (name) => t.columns.findIndex((c) => c.name === name);
+  let rows = t.rows.map((values, i) => ({ row: i, values }));
+  if (p.column) {
+    const c = at(p.column), number = t.columns[c]?.type === 'number';
+    rows = rows.filter((r) => (number ? r.values[c] === +p.value : String(r.values[c]) === p.value));
+  }
+  if (p.sort) {
+    const c = at(p.sort), sign = p.order === 'desc' ? -1 : 1;
+    rows = [...rows].sort((a, b) => sign * naturalOrder(a.values[c] ?? -Infinity, b.values[c] ?? -Infinity) || a.row - b.row);
+  }
+  const page = +p.page || 0, size = +p.size || 20;
+  const kept = t.rows.length < t.total ? { kept: t.rows.length, of: t.total } : null;
+  return { run: p.run, name: p.name, columns: t.columns, total: rows.length, page, size, kept,
+    rows: rows.slice(page * size, (page + 1) * size) };
 }
 
 /** A run's embedded predictions on test set `set` ('' or undefined: the run's own). */
@@ -173,7 +196,7 @@ function predictionRows(run, set) {
 const state = {
   allRuns: [], runs: [], keys: { metrics: [], config: [], summary: [] },
   selected: new Set(), sort: null, order: 'asc', view: 'runs',
-  pred: { page: 0, predicted: null, label: null }, cmp: { page: 0 },
+  pred: { page: 0, predicted: null, label: null }, cmp: { page: 0 }, tbl: { page: 0, sort: null, order: 'asc' },
   charts: new Map(), parallel: null, versus: null, confusion: null, firstLoad: true,
 };
 
@@ -768,7 +791,7 @@ async function renderVersus() {
 // ------------------------------------------------------------------ predictions
 
 function fillRunSelects() {
-  for (const select of [$('pr-run'), $('cp-run')]) {
+  for (const select of [$('pr-run'), $('cp-run'), $('tb-run')]) {
     const current = select.value;
     const options = state.allRuns.map((r) => new Option(`${r.name} (${r.id})`, r.id));
     if (select === $('cp-run')) options.unshift(new Option('—', ''));
@@ -972,9 +995,86 @@ function renderComparer() {
   if (runs.length === 0) body.append(el('tr', {}, el('td', { class: 'hint' }, 'tick runs in the runs table')));
 }
 
+// ------------------------------------------------------------------ typed tables
+
+/** A table cell by its column's type: a number, text, an image, or the top class probabilities. */
+function tableCell(value, column) {
+  if (value === null || value === undefined) return el('td', {}, '—');
+  switch (column.type) {
+    case 'number': return el('td', { class: 'num' }, fmt(value));
+    case 'image': {
+      // small images (a 28x28 digit) are drawn at twice their size, pixels kept sharp
+      const zoom = Math.max(value.w, value.h) <= 64 ? 2 : 1;
+      return el('td', {}, el('img', { class: 'cell', src: 'data:image/png;base64,' + value.png,
+        width: value.w * zoom, height: value.h * zoom, alt: `${column.name} (${value.w}x${value.h})` }));
+    }
+    case 'probabilities': {
+      const top = value.map((v, k) => [k, v]).sort((a, b) => b[1] - a[1]).slice(0, 3);
+      return el('td', { class: 'num' }, top.map(([k, v]) => `${className(k, column.classes)}: ${fmt(v)}`).join('  '));
+    }
+    default: return el('td', {}, String(value));
+  }
+}
+
+async function loadTable() {
+  const linked = state.linkedTable;
+  if (linked?.run) {
+    const r = state.allRuns.find((x) => x.id === linked.run || x.name === linked.run);
+    if (r) $('tb-run').value = r.id;
+  }
+  const run = $('tb-run').value;
+  if (!run) return;
+  const tables = await api('tables', { run });
+  const nameSelect = $('tb-name');
+  const wanted = linked?.table ?? nameSelect.value;
+  nameSelect.replaceChildren(...tables.map((t) => new Option(`${t.name} (${t.rows} rows)`, t.name)));
+  if (tables.some((t) => t.name === wanted)) nameSelect.value = wanted;
+  state.linkedTable = null; // applied once; later choices are the user's
+  const table = tables.find((t) => t.name === nameSelect.value);
+  $('tb-hint').textContent = table ? ''
+    : 'this run has no tables: a training loop writes them with RunWriter.table, normlab feature-maps adds one';
+  if (!table) {
+    $('tb-table').tHead.rows[0].replaceChildren();
+    $('tb-table').tBodies[0].replaceChildren();
+    $('tb-pager').replaceChildren();
+    return;
+  }
+  const scalar = table.columns.filter((c) => c.type === 'number' || c.type === 'text').map((c) => c.name);
+  const columnSelect = $('tb-column');
+  const where = scalar.includes(columnSelect.value) ? columnSelect.value : '';
+  columnSelect.replaceChildren(new Option('—', ''), ...scalar.map((n) => new Option(n, n)));
+  columnSelect.value = where;
+  if (!scalar.includes(state.tbl.sort)) state.tbl.sort = null;
+  const value = $('tb-value').value.trim();
+  const data = await api('table', {
+    run, name: table.name, sort: state.tbl.sort, order: state.tbl.sort ? state.tbl.order : '',
+    column: where && value ? where : '', value: where && value ? value : '',
+    page: state.tbl.page, size: +$('tb-size').value,
+  });
+  $('tb-table').tHead.rows[0].replaceChildren(...data.columns.map((c) => {
+    const sortable = scalar.includes(c.name);
+    const sorted = state.tbl.sort === c.name ? ' sorted-' + state.tbl.order : '';
+    return el('th', { class: (sortable ? 'sortable' : '') + sorted, title: c.type,
+      onclick: sortable ? () => {
+        state.tbl.order = state.tbl.sort === c.name && state.tbl.order === 'asc' ? 'desc' : 'asc';
+        state.tbl.sort = c.name;
+        state.tbl.page = 0;
+        loadTable().catch(showError);
+      } : null }, c.name);
+  }));
+  $('tb-table').tBodies[0].replaceChildren(...data.rows.map((r) =>
+    el('tr', { dataset: { row: r.row } }, ...data.columns.map((c, i) => tableCell(r.values[i], c)))));
+  pager($('tb-pager'), data.page, data.size, data.total, (p) => { state.tbl.page = p; loadTable().catch(showError); });
+  if (data.kept) {
+    $('tb-pager').append(el('span', { class: 'hint kept' },
+      ` — this report keeps the first ${data.kept.kept} of the table's ${data.kept.of} rows (report --max-table-rows)`));
+  }
+  $('tb-table').dataset.loaded = String((+$('tb-table').dataset.loaded || 0) + 1);
+}
+
 // ------------------------------------------------------------------ wiring
 
-const VIEWS = ['runs', 'parallel', 'versus', 'predictions', 'compare'];
+const VIEWS = ['runs', 'parallel', 'versus', 'predictions', 'compare', 'tables'];
 
 function show(view) {
   state.view = view;
@@ -990,6 +1090,7 @@ async function refreshView() {
   else if (state.view === 'versus') await renderVersus();
   else if (state.view === 'predictions') await loadPredictions();
   else if (state.view === 'compare') renderComparer();
+  else if (state.view === 'tables') await loadTable();
   for (const c of [...state.charts.values(), state.parallel, state.versus, state.confusion]) if (c) c.resize();
 }
 
@@ -1033,6 +1134,10 @@ async function init() {
   for (const id of ['pr-mistakes', 'pr-sort', 'pr-size']) $(id).addEventListener('change', reloadPredictions);
   for (const id of ['cp-run', 'cp-set', 'cp-which']) $(id).addEventListener('change', () => { state.cmp.page = 0; loadComparison().catch(showError); });
   $('rc-diff').addEventListener('change', renderComparer);
+  const reloadTable = () => { state.tbl.page = 0; loadTable().catch(showError); };
+  $('tb-run').addEventListener('change', () => { state.tbl.sort = null; reloadTable(); });
+  for (const id of ['tb-name', 'tb-column', 'tb-size']) $(id).addEventListener('change', reloadTable);
+  $('tb-value').addEventListener('change', reloadTable);
   // A link pasted into an open tab changes only the hash: load the page again to apply it. (The
   // tabs rewrite the hash with replaceState, which fires no hashchange.)
   window.addEventListener('hashchange', () => location.reload());
@@ -1059,6 +1164,8 @@ async function init() {
   const classOf = (k) => (/^\d+$/.test(linked.get(k) ?? '') ? +linked.get(k) : null);
   state.linkedPrediction = { run: linked.get('run'), set: linked.get('set'), label: classOf('true'),
     predicted: classOf('predicted'), mistakes: linked.get('mistakes') === '1' };
+  // #tables?run=3f9a2c1b&table=feature_maps: a run's typed table
+  state.linkedTable = { run: linked.get('run'), table: linked.get('table') };
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
   fillKeySelect($('c-keys'), metricKeys,
     linkedOr(metricKeys, ['test/accuracy', 'train/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']));

@@ -149,6 +149,63 @@ class RunEditTest {
   }
 
   @Test
+  void aTableWrittenAfterTheRunReplacesOneOfItsNameAndIsDeletedWithTheRun() throws Exception {
+    try (RunStore s = RunStore.open(dir.resolve("runs.db"))) {
+      String done = finishedRun(s, "done");
+      List<Column> cols =
+          List.of(Column.number("example_id"), Column.text("layer"), Column.image("map"));
+      GreyImage img = new GreyImage(3, 2, new byte[] {0, 1, 2, 3, 4, (byte) 255});
+      s.writeTable(
+          done,
+          "feature_maps",
+          cols,
+          List.of(new Object[] {0, "norm1", img}, new Object[] {0, "norm2", null}));
+      assertEquals(2, s.query().tableRows(done, "feature_maps"));
+      // written again, the table is replaced, not appended to
+      s.writeTable(done, "feature_maps", cols, List.<Object[]>of(new Object[] {7, "norm1", img}));
+      assertEquals(1, s.query().tableRows(done, "feature_maps"));
+      try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + s.file());
+          Statement st = c.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT t.columns, r.row, r.data FROM tables t JOIN table_rows r USING (run_id,"
+                      + " name) WHERE t.run_id = '"
+                      + done
+                      + "' AND t.name = 'feature_maps'")) {
+        assertTrue(rs.next());
+        assertTrue(rs.getString(1).startsWith("[{\"name\":\"example_id\",\"type\":\"number\"}"));
+        assertEquals(0, rs.getInt(2));
+        String data = rs.getString(3);
+        assertTrue(data.startsWith("[7,\"norm1\",{\"w\":3,\"h\":2,\"png\":\""), data);
+      }
+      // a wrong value names the table and column, and nothing is written
+      var wrong =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  s.writeTable(
+                      done, "feature_maps", cols, List.<Object[]>of(new Object[] {"x", "a", img})));
+      assertEquals(
+          "table 'feature_maps' column 'example_id' (number) needs a number, got String",
+          wrong.getMessage());
+      assertEquals(1, s.query().tableRows(done, "feature_maps"));
+      try (RunWriter live = s.newRun("live").start()) {
+        var e =
+            assertThrows(
+                IllegalStateException.class,
+                () -> s.writeTable(live.runId(), "t", cols, List.of()));
+        assertEquals(
+            "run " + live.runId() + " is still running; its tables are its writer's",
+            e.getMessage());
+        live.finish();
+      }
+      s.delete(List.of(done));
+      assertEquals(0, rows(s.file(), "table_rows", done));
+      assertEquals(0, rows(s.file(), "tables", done));
+    }
+  }
+
+  @Test
   void predictionsOnShiftedImagesKeepEachImageSetOnce() throws Exception {
     try (RunStore s = RunStore.open(dir.resolve("runs.db"))) {
       String a = finishedRun(s, "a");

@@ -472,4 +472,80 @@ class DashboardApiTest {
     assertEquals(6, ((List<?>) p.get("runs")).size());
     assertEquals(List.of(StoreFixture.GROUP), ok("/api/groups").jsonValue());
   }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void typedTablesAreListedPagedSortedAndFiltered() {
+    List<Map<String, Object>> tables =
+        (List<Map<String, Object>>) ok("/api/tables?run=run2instance").jsonValue();
+    assertEquals(1, tables.size());
+    assertEquals("feature_maps", tables.get(0).get("name"));
+    assertEquals(StoreFixture.TABLE_ROWS, ((Number) tables.get(0).get("rows")).intValue());
+    assertEquals(4, ((List<?>) tables.get(0).get("columns")).size());
+    // the layer run's typed predictions table (no rows in the fixture) is listed too
+    assertEquals(
+        List.of("predictions"),
+        ((List<Map<String, Object>>) ok("/api/tables?run=run3layer").jsonValue())
+            .stream().map(t -> t.get("name")).toList());
+    assertEquals(List.of(), ok("/api/tables?run=run0none").jsonValue());
+
+    Map<String, Object> page =
+        (Map<String, Object>)
+            ok("/api/table?run=run2instance&name=feature_maps&size=7&page=1").jsonValue();
+    assertEquals(StoreFixture.TABLE_ROWS, ((Number) page.get("total")).intValue());
+    List<Map<String, Object>> rows = (List<Map<String, Object>>) page.get("rows");
+    assertEquals(List.of(7L, 8L, 9L, 10L, 11L, 12L, 13L), rowNumbers(rows));
+    List<Object> first = (List<Object>) rows.get(0).get("values");
+    assertEquals(3, ((Number) first.get(0)).intValue()); // example_id = row / 2
+    assertEquals("norm2", first.get(1));
+    Map<String, Object> image = (Map<String, Object>) first.get(2);
+    assertEquals(28, ((Number) image.get("w")).intValue());
+    assertArrayEquals(
+        StoreFixture.digitPng(3), java.util.Base64.getDecoder().decode((String) image.get("png")));
+
+    // sorted by a number, descending, ties in row order: spread = (7k % 30) / 10
+    rows =
+        (List<Map<String, Object>>)
+            ((Map<String, Object>)
+                    ok("/api/table?run=run2instance&name=feature_maps&sort=spread&order=desc&size=3")
+                        .jsonValue())
+                .get("rows");
+    assertEquals(List.of(17L, 4L, 21L), rowNumbers(rows), "spreads 2.9, 2.8, 2.7");
+    // filtered on a text column and on a number column
+    Map<String, Object> norm1 =
+        (Map<String, Object>)
+            ok("/api/table?run=run2instance&name=feature_maps&column=layer&value=norm1&size=100")
+                .jsonValue();
+    assertEquals(StoreFixture.TABLE_ROWS / 2, ((Number) norm1.get("total")).intValue());
+    Map<String, Object> example4 =
+        (Map<String, Object>)
+            ok("/api/table?run=run2instance&name=feature_maps&column=example_id&value=4")
+                .jsonValue();
+    assertEquals(List.of(8L, 9L), rowNumbers((List<Map<String, Object>>) example4.get("rows")));
+
+    // an unknown table is a 404 naming the run's tables; bad sorts and filters are 400s
+    RawHttp.Response missing = RawHttp.get(port, "/api/table?run=run2instance&name=nope");
+    assertEquals(404, missing.status());
+    assertTrue(missing.text().contains("it has: feature_maps"), missing.text());
+    assertEquals(404, RawHttp.get(port, "/api/table?run=run0none&name=feature_maps").status());
+    RawHttp.Response byImage =
+        RawHttp.get(port, "/api/table?run=run2instance&name=feature_maps&sort=output");
+    assertEquals(400, byImage.status());
+    assertTrue(byImage.text().contains("cannot sort by image column 'output'"), byImage.text());
+    assertEquals(
+        400, RawHttp.get(port, "/api/table?run=run2instance&name=feature_maps&sort=nope").status());
+    assertEquals(
+        400,
+        RawHttp.get(port, "/api/table?run=run2instance&name=feature_maps&column=spread&value=x")
+            .status());
+    assertEquals(
+        400,
+        RawHttp.get(port, "/api/table?run=run2instance&name=feature_maps&column=layer").status());
+    assertEquals(
+        400, RawHttp.get(port, "/api/table?run=run2instance&name=feature_maps&size=1000").status());
+  }
+
+  private static List<Long> rowNumbers(List<Map<String, Object>> rows) {
+    return rows.stream().map(r -> ((Number) r.get("row")).longValue()).toList();
+  }
 }

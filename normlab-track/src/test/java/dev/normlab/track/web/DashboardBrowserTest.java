@@ -968,7 +968,7 @@ class DashboardBrowserTest {
     assertShiftedPredictions(report.toUri().toString());
     // a report that keeps part of the predictions says so
     Path small = dir.resolve("small-report.html");
-    ReportWriter.write(store, StoreFixture.GROUP, small, 30, 10);
+    ReportWriter.write(store, StoreFixture.GROUP, small, new ReportWriter.Limits(30, 10, 100));
     open(small.toUri() + "#predictions?run=mnist-instance&set=invert");
     waiting().until(d -> !driver.findElements(By.cssSelector("#pr-pager .kept")).isEmpty());
     assertTrue(

@@ -247,11 +247,53 @@ final class StoreFixture {
         ps.executeUpdate();
       }
     }
+    if (norm.equals("instance")) {
+      featureMaps(c, id);
+    }
     if (i < INVERTED_RUNS) {
       shiftedPredictions(c, id, i, "invert", 100 * (1 - 0.75));
       if (norm.equals("batch")) {
         shiftedPredictions(c, id, i, "adapted/invert", 100 * (1 - 0.75));
       }
+    }
+  }
+
+  static final int TABLE_ROWS = 30;
+
+  /**
+   * A typed table as {@code normlab feature-maps} writes one: two rows per example (layers norm1
+   * and norm2), an image column, numbers and text; row k's spread is (k * 7) % 30 / 10.
+   */
+  private static void featureMaps(Connection c, String id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO tables VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, id);
+      ps.setString(2, "feature_maps");
+      ps.setString(
+          3,
+          "[{\"name\":\"example_id\",\"type\":\"number\"},"
+              + "{\"name\":\"layer\",\"type\":\"text\"},"
+              + "{\"name\":\"output\",\"type\":\"image\"},"
+              + "{\"name\":\"spread\",\"type\":\"number\"}]");
+      ps.setInt(4, TABLE_ROWS);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO table_rows VALUES (?, ?, ?, ?)")) {
+      for (int k = 0; k < TABLE_ROWS; k++) {
+        String png = java.util.Base64.getEncoder().encodeToString(digitPng(k / 2 % 10));
+        ps.setString(1, id);
+        ps.setString(2, "feature_maps");
+        ps.setInt(3, k);
+        ps.setString(
+            4,
+            dev.normlab.io.Json.write(
+                List.of(
+                    k / 2,
+                    k % 2 == 0 ? "norm1" : "norm2",
+                    java.util.Map.of("w", 28, "h", 28, "png", png),
+                    (k * 7) % 30 / 10.0)));
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
   }
 
