@@ -737,6 +737,73 @@ class DashboardBrowserTest {
    * set's mistakes with the inverted images, its confusion matrix, another run on the same images,
    * and a run that has none. The same in the dashboard and in a report.
    */
+  /** The rows of the typed table on screen, as their row numbers, read in one script. */
+  @SuppressWarnings("unchecked")
+  static List<Long> tableRows() {
+    return (List<Long>)
+        js("return [...document.querySelectorAll('#tb-table tbody tr')].map(r => +r.dataset.row)");
+  }
+
+  static String tableLoads() {
+    return String.valueOf(js("return document.getElementById('tb-table').dataset.loaded || ''"));
+  }
+
+  static void waitForTableLoadAfter(String before) {
+    waiting().until(d -> !before.equals(tableLoads()));
+  }
+
+  /**
+   * A run's typed table: a link opens it; images drawn; sorted by a header; filtered by a value.
+   */
+  static void assertTypedTable(String page) {
+    open(page + "#tables?run=mnist-instance&table=feature_maps");
+    waiting().until(d -> tableRows().size() == 20);
+    assertEquals(
+        StoreFixture.runId(2), driver.findElement(By.id("tb-run")).getDomProperty("value"));
+    assertEquals(
+        List.of("example_id", "layer", "output", "spread"),
+        driver.findElements(By.cssSelector("#tb-table thead th")).stream()
+            .map(WebElement::getText)
+            .toList());
+    assertEquals(List.of(0L, 1L, 2L), tableRows().subList(0, 3));
+    // row 3 is example 1's norm2 row, its digit drawn at twice its 28 pixels
+    List<WebElement> cells =
+        driver.findElements(By.cssSelector("#tb-table tbody tr[data-row='3'] td"));
+    assertEquals(
+        List.of("1", "norm2", "", "2.1"), cells.stream().map(WebElement::getText).toList());
+    waiting()
+        .until(
+            d ->
+                (Boolean)
+                    js(
+                        "return [...document.querySelectorAll('#tb-table img.cell')]"
+                            + ".every(i => i.complete && i.naturalWidth === 28 && i.width === 56)"));
+    String before = tableLoads();
+    driver.findElement(By.xpath("//table[@id='tb-table']//th[text()='spread']")).click();
+    waitForTableLoadAfter(before);
+    assertEquals(List.of(0L, 13L, 26L), tableRows().subList(0, 3), "spreads 0, 0.1, 0.2");
+    before = tableLoads();
+    driver.findElement(By.xpath("//table[@id='tb-table']//th[text()='spread']")).click();
+    waitForTableLoadAfter(before);
+    assertEquals(List.of(17L, 4L, 21L), tableRows().subList(0, 3), "spreads 2.9, 2.8, 2.7");
+    select("tb-column", "layer");
+    before = tableLoads();
+    WebElement value = driver.findElement(By.id("tb-value"));
+    value.sendKeys("norm1");
+    value.sendKeys(org.openqa.selenium.Keys.ENTER);
+    waitForTableLoadAfter(before);
+    assertTrue(
+        driver.findElement(By.id("tb-pager")).getText().contains("(15 rows)"),
+        driver.findElement(By.id("tb-pager")).getText());
+    assertTrue(tableRows().stream().allMatch(r -> r % 2 == 0), "norm1 rows: " + tableRows());
+    // a run without tables says how a run gets one
+    select("tb-run", StoreFixture.runId(0));
+    waiting()
+        .until(
+            d -> driver.findElement(By.id("tb-hint")).getText().contains("normlab feature-maps"));
+    assertEquals(0, tableRows().size());
+  }
+
   static void assertShiftedPredictions(String page) {
     int run = 2;
     open(page + "#predictions?run=mnist-instance&set=invert");
@@ -937,6 +1004,11 @@ class DashboardBrowserTest {
   }
 
   @Test
+  void typedTablesArePagedSortedAndFiltered() {
+    assertTypedTable(server.url().toString());
+  }
+
+  @Test
   void reportOpensFromDiskWithoutNetwork() throws Exception {
     Path report = dir.resolve("report.html");
     ReportWriter.Result result = ReportWriter.write(store, StoreFixture.GROUP, report, 1000);
@@ -986,6 +1058,17 @@ class DashboardBrowserTest {
                     .contains("keeps 30 of the 100 predictions"));
     assertClassNames(report.toUri().toString());
     assertConfusionCellFilters(report.toUri().toString());
+    assertTypedTable(report.toUri().toString());
+    // a report keeps the first rows of each table, and says so
+    Path fewRows = dir.resolve("few-rows-report.html");
+    ReportWriter.write(store, StoreFixture.GROUP, fewRows, new ReportWriter.Limits(30, 10, 5));
+    open(fewRows.toUri() + "#tables?run=mnist-instance&table=feature_maps");
+    waiting().until(d -> tableRows().size() == 5);
+    assertTrue(
+        driver
+            .findElement(By.cssSelector("#tb-pager .kept"))
+            .getText()
+            .contains("this report keeps the first 5 of the table's 30 rows"));
     assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
   }
 }
