@@ -3,13 +3,13 @@ package dev.normlab.track.store;
 import dev.normlab.io.Json;
 import dev.normlab.track.store.RunQuery.RunInfo;
 import java.io.IOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * Exports runs to CSV (a directory with one file per table: {@code runs.csv}, {@code config.csv},
  * {@code metrics.csv}, {@code summary.csv}, {@code predictions.csv} — predictions without images —
- * and {@code shifted_predictions.csv}, {@code normlab robustness}'s, when a run has some) or JSON
+ * and {@code shifted_predictions.csv}, {@code normlab robustness}'s, when a run has some; each
+ * typed table as {@code tables/<run id>/<table>.csv}, its images as PNG files beside it) or JSON
  * (one document). Every file is written to a temporary file in the same directory and then renamed,
  * so a reader never sees half a file.
  */
@@ -159,7 +160,74 @@ public final class Export {
     if (shifted) {
       files.add(writeAtomically(dir.resolve("shifted_predictions.csv"), sb));
     }
+    for (RunInfo r : runs) {
+      for (RunQuery.Table t : exportedTables(q, r.id())) {
+        files.addAll(tableCsv(t, dir.resolve("tables").resolve(r.id())));
+      }
+    }
     return files;
+  }
+
+  /**
+   * A run's typed tables but {@code predictions}, whose rows predictions.csv and the JSON's
+   * predictions already have.
+   */
+  private static List<RunQuery.Table> exportedTables(RunQuery q, String runId) {
+    return q.tables(runId).stream().filter(t -> !t.name().equals("predictions")).toList();
+  }
+
+  /**
+   * One typed table as {@code <name>.csv} in {@code dir}: a column {@code row}, then the table's;
+   * an image cell is the path of its PNG, written to {@code <name>/<row>_<column>.png}, and a
+   * probabilities cell its JSON array.
+   */
+  private static List<Path> tableCsv(RunQuery.Table t, Path dir) throws IOException {
+    List<Path> files = new ArrayList<>();
+    List<?> columns = stored(t.columnsJson()) instanceof List<?> l ? l : List.of();
+    String base = fileName(t.name());
+    StringBuilder sb = new StringBuilder();
+    List<Object> header = new ArrayList<>(List.of("row"));
+    for (Object c : columns) {
+      header.add(((Map<?, ?>) c).get("name"));
+    }
+    row(sb, header.toArray());
+    for (int r = 0; r < t.rows().size(); r++) {
+      List<?> values = (List<?>) stored(t.rows().get(r));
+      List<Object> cells = new ArrayList<>(List.of(r));
+      for (int c = 0; c < columns.size(); c++) {
+        Object v = c < values.size() ? values.get(c) : null;
+        String type = String.valueOf(((Map<?, ?>) columns.get(c)).get("type"));
+        if (v instanceof Map<?, ?> image && "image".equals(type)) {
+          String png = base + "/" + r + "_" + fileName(String.valueOf(header.get(c + 1))) + ".png";
+          files.add(
+              writeAtomically(
+                  dir.resolve(png), Base64.getDecoder().decode((String) image.get("png"))));
+          cells.add(png);
+        } else if (v instanceof List<?>) {
+          cells.add(Json.write(v));
+        } else {
+          cells.add(v instanceof Number n ? (Object) n.doubleValue() : v);
+        }
+      }
+      row(sb, cells.toArray());
+    }
+    files.add(0, writeAtomically(dir.resolve(base + ".csv"), sb));
+    return files;
+  }
+
+  /** A table's stored JSON, parsed: the store wrote it, so a parse error is a damaged file. */
+  private static Object stored(String json) {
+    try {
+      return Json.parse(json);
+    } catch (Json.ParseException e) {
+      throw new IllegalStateException("a typed table holds damaged JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /** A table or column name as a file name: anything but letters, digits, '.', '-' becomes '_'. */
+  static String fileName(String name) {
+    String s = name.replaceAll("[^A-Za-z0-9.-]", "_");
+    return s.isEmpty() || s.startsWith(".") ? "_" + s : s;
   }
 
   /** A config value as a CSV user wants it: strings without their JSON quotes. */
@@ -294,6 +362,20 @@ public final class Export {
       if (!shifted.isEmpty()) {
         m.put("shifted_predictions", shifted);
       }
+      Map<String, Object> tables = new LinkedHashMap<>();
+      for (RunQuery.Table t : exportedTables(q, r.id())) {
+        Map<String, Object> tm = new LinkedHashMap<>();
+        tm.put("columns", stored(t.columnsJson()));
+        List<Object> rows = new ArrayList<>();
+        for (String row : t.rows()) {
+          rows.add(stored(row)); // images as stored: {"w", "h", "png": base64}
+        }
+        tm.put("rows", rows);
+        tables.put(t.name(), tm);
+      }
+      if (!tables.isEmpty()) {
+        m.put("tables", tables);
+      }
       out.add(m);
     }
     Map<String, Object> doc = new LinkedHashMap<>();
@@ -307,14 +389,17 @@ public final class Export {
 
   /** Writes {@code text} to a temp file beside {@code target}, then renames it over target. */
   static Path writeAtomically(Path target, CharSequence text) throws IOException {
+    return writeAtomically(target, text.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Writes {@code bytes} to a temp file beside {@code target}, then renames it over target. */
+  static Path writeAtomically(Path target, byte[] bytes) throws IOException {
     Path abs = target.toAbsolutePath();
     Path dir = abs.getParent();
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
     try {
-      try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-        w.append(text);
-      }
+      Files.write(tmp, bytes);
       try {
         Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {

@@ -337,6 +337,45 @@ public final class RunQuery {
         shift);
   }
 
+  /**
+   * A run's typed table: its {@code columns} JSON and each row's JSON array, in row order.
+   *
+   * @param name as the run wrote it
+   */
+  public record Table(String name, String columnsJson, List<String> rows) {}
+
+  /** A run's typed tables with all their rows, by name (for an export). */
+  public List<Table> tables(String runId) {
+    synchronized (conn) {
+      try (PreparedStatement q =
+              conn.prepareStatement(
+                  "SELECT name, columns FROM tables WHERE run_id = ? ORDER BY name");
+          PreparedStatement rows =
+              conn.prepareStatement(
+                  "SELECT data FROM table_rows WHERE run_id = ? AND name = ? ORDER BY row")) {
+        q.setString(1, runId);
+        List<Table> out = new ArrayList<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            String name = rs.getString(1);
+            List<String> data = new ArrayList<>();
+            rows.setString(1, runId);
+            rows.setString(2, name);
+            try (ResultSet r = rows.executeQuery()) {
+              while (r.next()) {
+                data.add(r.getString(1));
+              }
+            }
+            out.add(new Table(name, rs.getString(2), data));
+          }
+        }
+        return out;
+      } catch (SQLException e) {
+        throw store.error("cannot read the tables of run " + runId, e);
+      }
+    }
+  }
+
   /** Row count of one table of a run (as recorded in {@code tables.nrows}), or -1 if absent. */
   public long tableRows(String runId, String table) {
     synchronized (conn) {

@@ -152,6 +152,55 @@ class ExportTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void typedTablesAreExportedWithTheirImagesAsPngFiles() throws Exception {
+    try (RunStore s = RunStore.open(dir.resolve("runs.db"))) {
+      String id = fill(s)[0]; // a run with predictions: its typed predictions table stays out
+      GreyImage img = new GreyImage(2, 2, new byte[] {0, 64, (byte) 128, (byte) 255});
+      s.writeTable(
+          id,
+          "feature maps",
+          List.of(
+              Column.number("example_id"),
+              Column.text("layer"),
+              Column.image("output"),
+              Column.probabilities("p")),
+          List.of(
+              new Object[] {3, "norm1, first", img, new float[] {0.25f, 0.75f}},
+              new Object[] {3, "norm2", null, null}));
+      Path out = dir.resolve("csv");
+      var files = Export.run(s.query(), id, Export.Format.CSV, out);
+      Path table = out.resolve("tables").resolve(id);
+      assertTrue(
+          files.contains(table.resolve("feature_maps.csv").toAbsolutePath()), files.toString());
+      assertEquals(
+          List.of(
+              "row,example_id,layer,output,p",
+              "0,3,\"norm1, first\",feature_maps/0_output.png,\"[0.25,0.75]\"",
+              "1,3,norm2,,"),
+          Files.readAllLines(table.resolve("feature_maps.csv")));
+      assertTrue(
+          java.util.Arrays.equals(
+              img.png(), Files.readAllBytes(table.resolve("feature_maps/0_output.png"))));
+      assertFalse(Files.exists(table.resolve("predictions.csv")), "in predictions.csv already");
+
+      Path json = dir.resolve("run.json");
+      Export.run(s.query(), id, Export.Format.JSON, json);
+      var doc = (Map<String, Object>) Json.parse(Files.readString(json));
+      var run = (Map<String, Object>) ((List<Object>) doc.get("runs")).get(0);
+      var tables = (Map<String, Object>) run.get("tables");
+      assertEquals(List.of("feature maps"), List.copyOf(tables.keySet()));
+      var rows =
+          (List<List<Object>>) ((Map<String, Object>) tables.get("feature maps")).get("rows");
+      assertEquals(2, rows.size());
+      assertEquals("norm1, first", rows.get(0).get(1));
+      assertEquals(
+          java.util.Base64.getEncoder().encodeToString(img.png()),
+          ((Map<String, Object>) rows.get(0).get(2)).get("png"));
+    }
+  }
+
+  @Test
   void csvCellsAreQuotedOnlyWhenNeeded() {
     assertEquals("plain", Export.cell("plain"));
     assertEquals("\"a,b\"", Export.cell("a,b"));
