@@ -19,6 +19,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       LrFindCommand.class,
       EvalCommand.class,
       RobustnessCommand.class,
+      FeatureMapsCommand.class,
       SummaryCommand.class,
       BenchCommand.class,
       ServeCommand.class,

@@ -12,7 +12,6 @@ import dev.normlab.train.Predictions;
 import dev.normlab.train.Robustness;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -120,7 +119,7 @@ final class RobustnessCommand implements Callable<Integer> {
     boolean save = limitTest == 0;
     try (RunStore s = RunStore.openExisting(store.store)) {
       RunQuery q = s.query();
-      List<RunQuery.RunInfo> runs = selectRuns(q);
+      List<RunQuery.RunInfo> runs = RunsEditCommands.idsOrFinishedGroup(q, ids, group);
       if (runs.isEmpty()) {
         System.out.println("no finished runs in group " + group + " in " + s.file());
         return 1;
@@ -228,17 +227,6 @@ final class RobustnessCommand implements Callable<Integer> {
       }
     }
     return 0;
-  }
-
-  /** The runs named by id, or the group's finished runs in the order they trained (compare's). */
-  private List<RunQuery.RunInfo> selectRuns(RunQuery q) {
-    if (group == null) {
-      return RunsEditCommands.resolve(q, ids);
-    }
-    List<RunQuery.RunInfo> runs =
-        new ArrayList<>(q.runs(new RunQuery.Filter(group, "finished", null)));
-    Collections.reverse(runs); // the store lists the newest first
-    return runs;
   }
 
   /**

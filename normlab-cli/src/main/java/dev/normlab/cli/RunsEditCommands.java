@@ -8,6 +8,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -51,6 +52,20 @@ final class RunsEditCommands {
   static RunQuery.RunInfo resolve(RunQuery q, String idOrPrefix) {
     return q.run(idOrPrefix)
         .orElseThrow(() -> new IllegalArgumentException("no run with id or prefix " + idOrPrefix));
+  }
+
+  /**
+   * The runs named by id (or unique id prefix), or, with {@code group} instead, the group's
+   * finished runs in the order they trained (a comparison's order).
+   */
+  static List<RunQuery.RunInfo> idsOrFinishedGroup(RunQuery q, List<String> ids, String group) {
+    if (group == null) {
+      return resolve(q, ids);
+    }
+    List<RunQuery.RunInfo> runs =
+        new ArrayList<>(q.runs(new RunQuery.Filter(group, "finished", null)));
+    Collections.reverse(runs); // the store lists the newest first
+    return runs;
   }
 
   /** The checkpoint directory a run's config names (absolute), or null when it names none. */

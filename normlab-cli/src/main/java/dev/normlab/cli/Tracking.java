@@ -55,13 +55,17 @@ final class Tracking implements AutoCloseable {
    * open by default ({@code normlab-runs/runs.db} here); empty otherwise.
    */
   String storeOption() {
-    if (store == null) {
-      return "";
-    }
-    Path file = store.file().toAbsolutePath().normalize();
-    return file.equals(RunStore.DEFAULT_FILE.toAbsolutePath().normalize())
+    return store == null ? "" : storeOption(store.file());
+  }
+
+  /**
+   * {@code " --store FILE"} (absolute) for the store {@code file}, unless it is the default one.
+   */
+  static String storeOption(Path file) {
+    Path absolute = file.toAbsolutePath().normalize();
+    return absolute.equals(RunStore.DEFAULT_FILE.toAbsolutePath().normalize())
         ? ""
-        : " --store " + Main.shellWord(file.toString());
+        : " --store " + Main.shellWord(absolute.toString());
   }
 
   @Override

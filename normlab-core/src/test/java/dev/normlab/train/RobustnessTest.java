@@ -29,7 +29,8 @@ class RobustnessTest {
     return images(40);
   }
 
-  private static Dataset images(int n) {
+  /** {@code n} such images; {@link FeatureMapsTest} looks at their feature maps. */
+  static Dataset images(int n) {
     SplittableRandom r = new SplittableRandom(3);
     float[] px = new float[n * 784];
     int[] labels = new int[n];
@@ -160,7 +161,7 @@ class RobustnessTest {
   }
 
   /** All of {@code d}'s images, shifted and normalized, as one batch. */
-  private static Tensor shiftedBatch(Dataset d, InputShift s) {
+  static Tensor shiftedBatch(Dataset d, InputShift s) {
     try (DataLoader l =
         DataLoader.builder(d)
             .batchSize(d.size())

@@ -1,0 +1,343 @@
+package dev.normlab.cli;
+
+import dev.normlab.data.Dataset;
+import dev.normlab.data.Datasets;
+import dev.normlab.data.MnistLike;
+import dev.normlab.io.Checkpoint;
+import dev.normlab.track.store.Column;
+import dev.normlab.track.store.GreyImage;
+import dev.normlab.track.store.RunQuery;
+import dev.normlab.track.store.RunStore;
+import dev.normlab.train.FeatureMaps;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code normlab feature-maps}: what each run's norms do to a few test images' activations, stored
+ * as the run's table {@value #TABLE} (a row per image and norm layer, with the norm's input and
+ * output as grid images) and the summary keys {@code feature_maps/norm1/channel_mean_sd} and {@code
+ * feature_maps/norm2/channel_mean_sd}.
+ */
+@Command(
+    name = "feature-maps",
+    mixinStandardHelpOptions = true,
+    description = {
+      "What each norm does to a few test images' activations: for each stored run's checkpoint,"
+          + " each image's conv1/conv2 outputs (what norm1/norm2 see) and norm1/norm2 outputs,"
+          + " every channel a tile of a grey grid (zero mid grey, positive light, negative dark),"
+          + " with their scale, mean, std and channel-mean spread (the sd over channels of each"
+          + " channel's mean: Batch Norm keeps the conv's, Instance Norm leaves only its learned"
+          + " biases' spread).",
+      "Each run gets the table "
+          + FeatureMapsCommand.TABLE
+          + " (the dashboard's Tables tab) and"
+          + " the summary keys feature_maps/norm1/channel_mean_sd and"
+          + " feature_maps/norm2/channel_mean_sd (the mean over the images of the norm output's).",
+      "Example: normlab feature-maps --group compare-mnist-2026-12-02T03-10-00 --example-ids 3,17,42"
+    })
+final class FeatureMapsCommand implements Callable<Integer> {
+  /** The table each run gets. */
+  static final String TABLE = "feature_maps";
+
+  /** The table's columns: a row per example and norm layer. */
+  static final List<Column> COLUMNS =
+      List.of(
+          Column.number("example_id"),
+          Column.number("label"),
+          Column.number("predicted"),
+          Column.text("layer"),
+          Column.image("input"),
+          Column.image("output"),
+          Column.number("input_scale"),
+          Column.number("output_scale"),
+          Column.number("input_mean"),
+          Column.number("input_std"),
+          Column.number("output_mean"),
+          Column.number("output_std"),
+          Column.number("input_channel_mean_sd"),
+          Column.number("output_channel_mean_sd"),
+          Column.number("output_channel_std_mean"));
+
+  private static final int DEFAULT_EXAMPLES = 8;
+
+  @Spec CommandSpec spec;
+
+  @Mixin RunsEditCommands.StoreOption store = new RunsEditCommands.StoreOption();
+
+  @Parameters(paramLabel = "ID", description = "run ids or unique id prefixes")
+  List<String> ids = new ArrayList<>();
+
+  @Option(names = "--group", description = "instead of ids: every finished run of this group")
+  String group;
+
+  // no picocli default: it could not tell "--examples 8" from nothing beside --example-ids
+  @Option(
+      names = "--examples",
+      paramLabel = "N",
+      description = "the first N test images (default: " + DEFAULT_EXAMPLES + ")")
+  Integer examples;
+
+  @Option(
+      names = "--example-ids",
+      paramLabel = "ID",
+      split = ",",
+      description = "instead of --examples: these test images, by index (e.g. 3,17,42)")
+  List<Integer> exampleIds;
+
+  @Option(
+      names = "--which",
+      defaultValue = "best",
+      description =
+          "each run's best (the best epoch's) or last checkpoint (default: ${DEFAULT-VALUE})")
+  String which;
+
+  @Option(names = "--data-dir", description = "directory holding <dataset>/*-ubyte(.gz)")
+  Path dataDir;
+
+  /** A run ready to capture: its restored model and its dataset's test images. */
+  private record Capture(RunQuery.RunInfo run, EvalCommand.Restored model, Dataset test) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (ids.isEmpty() == (group == null)) {
+      throw new ParameterException(spec.commandLine(), "name the runs: run ids, or --group");
+    }
+    if (!which.equals("best") && !which.equals("last")) {
+      throw new ParameterException(
+          spec.commandLine(), "--which must be best or last, got " + which);
+    }
+    int[] exampleList = exampleList();
+    try (RunStore s = RunStore.openExisting(store.store)) {
+      RunQuery q = s.query();
+      List<RunQuery.RunInfo> runs = RunsEditCommands.idsOrFinishedGroup(q, ids, group);
+      if (runs.isEmpty()) {
+        System.out.println("no finished runs in group " + group + " in " + s.file());
+        return 1;
+      }
+      List<Capture> captures = prepare(q, runs, exampleList);
+      if (captures.isEmpty()) {
+        System.out.println("nothing to capture: no run has a " + which + " checkpoint");
+        return 1;
+      }
+      String title =
+          exampleIds != null
+              ? "test images "
+                  + Arrays.stream(exampleList)
+                      .mapToObj(Integer::toString)
+                      .collect(Collectors.joining(","))
+              : "the first " + exampleList.length + " test images";
+      System.out.printf(
+          "channel-mean spread (sd over the channels of each channel's mean) of each norm's input"
+              + " (its conv's output) -> its output,%nmean over %s, %s checkpoints:%n",
+          title, which);
+      int runWidth = "run".length();
+      for (Capture c : captures) {
+        runWidth = Math.max(runWidth, c.run().name().length());
+      }
+      String row = "%-" + runWidth + "s  %-8s  %6s  %-18s  %s%n";
+      System.out.printf(row, "run", "norm", "images", "norm1", "norm2");
+      for (Capture c : captures) {
+        double[][] spreads = captureAndStore(s, c, exampleList);
+        System.out.printf(
+            row,
+            c.run().name(),
+            c.model().norm(),
+            exampleList.length,
+            String.format("%.4f -> %.4f", spreads[0][0], spreads[0][1]),
+            String.format("%.4f -> %.4f", spreads[1][0], spreads[1][1]));
+        System.out.flush();
+      }
+      printWhere(s, captures, exampleList.length);
+    }
+    return 0;
+  }
+
+  /** The test images to capture, in order: --example-ids', or the first --examples N. */
+  private int[] exampleList() {
+    if (examples != null && exampleIds != null) {
+      throw new ParameterException(
+          spec.commandLine(), "give --examples or --example-ids, not both");
+    }
+    if (exampleIds != null) {
+      for (int id : exampleIds) {
+        if (id < 0) {
+          throw new ParameterException(
+              spec.commandLine(), "--example-ids: test image ids start at 0, got " + id);
+        }
+      }
+      return exampleIds.stream().mapToInt(Integer::intValue).toArray();
+    }
+    int n = examples == null ? DEFAULT_EXAMPLES : examples;
+    if (n < 1) {
+      throw new ParameterException(spec.commandLine(), "--examples must be at least 1, got " + n);
+    }
+    return IntStream.range(0, n).toArray();
+  }
+
+  /**
+   * Each run's model restored and its test images loaded, before anything is written: an example id
+   * beyond a test set stops the command with every table as it was. A run without the checkpoint is
+   * named and skipped.
+   */
+  private List<Capture> prepare(RunQuery q, List<RunQuery.RunInfo> runs, int[] exampleList)
+      throws Exception {
+    Map<String, Dataset> testSets = new HashMap<>();
+    List<Capture> out = new ArrayList<>();
+    for (RunQuery.RunInfo r : runs) {
+      Path file;
+      try {
+        file = RunsEditCommands.checkpointFile(q, r.id(), which);
+      } catch (IllegalArgumentException noCheckpoint) {
+        System.out.println("skipped:     " + r.name() + ": " + noCheckpoint.getMessage());
+        continue;
+      }
+      EvalCommand.Restored m = EvalCommand.restore(Checkpoint.load(file));
+      Dataset test = testSets.get(m.dataset());
+      if (test == null) {
+        test =
+            Datasets.builder()
+                .dataDir(dataDir)
+                .build()
+                .loadSplit(MnistLike.parse(m.dataset()), false);
+        checkExamples(exampleList, m.dataset(), test);
+        testSets.put(m.dataset(), test);
+      }
+      out.add(new Capture(r, m, test));
+    }
+    return out;
+  }
+
+  /** Usage errors for examples beyond the test set of {@code dataset}. */
+  private void checkExamples(int[] exampleList, String dataset, Dataset test) {
+    if (exampleIds == null && exampleList.length > test.size()) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--examples "
+              + exampleList.length
+              + ": "
+              + dataset
+              + " has "
+              + test.size()
+              + " test images");
+    }
+    for (int id : exampleList) {
+      if (id >= test.size()) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--example-ids: no test image "
+                + id
+                + " in "
+                + dataset
+                + " (its ids are 0 to "
+                + (test.size() - 1)
+                + ")");
+      }
+    }
+  }
+
+  /**
+   * Captures one run's feature maps, writes its table and summary keys; returns each layer's mean
+   * channel-mean spread over the examples, of the norm's input and of its output.
+   */
+  private static double[][] captureAndStore(RunStore s, Capture c, int[] exampleList) {
+    MnistLike which = MnistLike.parse(c.model().dataset());
+    List<FeatureMaps.Example> examples =
+        FeatureMaps.capture(
+            c.model().model(), FeatureMaps.testImages(c.test(), which, exampleList));
+    List<Object[]> rows = new ArrayList<>();
+    double[][] spreads = new double[2][2];
+    for (int i = 0; i < examples.size(); i++) {
+      FeatureMaps.Example e = examples.get(i);
+      for (int k = 0; k < e.layers().size(); k++) {
+        FeatureMaps.Layer layer = e.layers().get(k);
+        FeatureMaps.Stats in = layer.input().stats();
+        FeatureMaps.Stats out = layer.output().stats();
+        rows.add(
+            new Object[] {
+              exampleList[i],
+              c.test().labels()[exampleList[i]],
+              e.predicted(),
+              layer.name(),
+              image(layer.input().grid()),
+              image(layer.output().grid()),
+              in.scale(),
+              out.scale(),
+              in.mean(),
+              in.std(),
+              out.mean(),
+              out.std(),
+              in.channelMeanSd(),
+              out.channelMeanSd(),
+              out.channelStdMean()
+            });
+        spreads[k][0] += in.channelMeanSd() / examples.size();
+        spreads[k][1] += out.channelMeanSd() / examples.size();
+      }
+    }
+    s.writeTable(c.run().id(), TABLE, COLUMNS, rows);
+    Map<String, Double> summary = new LinkedHashMap<>();
+    summary.put(summaryKey(1), spreads[0][1]);
+    summary.put(summaryKey(2), spreads[1][1]);
+    s.updateSummary(c.run().id(), summary);
+    return spreads;
+  }
+
+  /** The summary key of layer {@code n}'s mean channel-mean spread after the norm. */
+  static String summaryKey(int n) {
+    return "feature_maps/norm" + n + "/channel_mean_sd";
+  }
+
+  private static GreyImage image(FeatureMaps.Grid g) {
+    return new GreyImage(g.width(), g.height(), g.pixels());
+  }
+
+  private void printWhere(RunStore s, List<Capture> captures, int exampleCount) {
+    String storeOption = Tracking.storeOption(s.file());
+    System.out.printf(
+        "saved:       table %s (%d rows: norm1 and norm2 of each image) and summary keys %s, %s"
+            + " of %d runs in %s%n",
+        TABLE, 2 * exampleCount, summaryKey(1), summaryKey(2), captures.size(), s.file());
+    System.out.println(
+        "tables:      ./normlab serve"
+            + storeOption
+            + ", then the Tables tab: http://127.0.0.1:8080/#tables?run="
+            + captures.get(0).run().id()
+            + "&table="
+            + TABLE);
+    System.out.println(
+        "compare:     http://127.0.0.1:8080/#parallel?metrics=test/accuracy,"
+            + summaryKey(1)
+            + ","
+            + summaryKey(2));
+    Set<String> groups = new LinkedHashSet<>();
+    for (Capture c : captures) {
+      if (c.run().group() != null) {
+        groups.add(c.run().group());
+      }
+    }
+    for (String g : groups) {
+      System.out.println(
+          "report:      ./normlab report --group "
+              + Main.shellWord(g)
+              + storeOption
+              + " --out report.html");
+    }
+  }
+}
