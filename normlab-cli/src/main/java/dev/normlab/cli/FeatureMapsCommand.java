@@ -32,8 +32,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code normlab feature-maps}: what each run's norms do to a few test images' activations, stored
  * as the run's table {@value #TABLE} (a row per image and norm layer, with the norm's input and
- * output as grid images) and the summary keys {@code feature_maps/norm1/channel_mean_sd} and {@code
- * feature_maps/norm2/channel_mean_sd}.
+ * output as grid images) and the summary keys {@code feature_maps/norm1/between_channels} and
+ * {@code feature_maps/norm2/between_channels}.
  */
 @Command(
     name = "feature-maps",
@@ -42,14 +42,13 @@ import picocli.CommandLine.Spec;
       "What each norm does to a few test images' activations: for each stored run's checkpoint,"
           + " each image's conv1/conv2 outputs (what norm1/norm2 see) and norm1/norm2 outputs,"
           + " every channel a tile of a grey grid (zero mid grey, positive light, negative dark),"
-          + " with their scale, mean, std and channel-mean spread (the sd over channels of each"
-          + " channel's mean: Batch Norm keeps the conv's, Instance Norm leaves only its learned"
-          + " biases' spread).",
+          + " with their scale, mean, std and the share of their variance that lies between the"
+          + " channels' means (Instance Norm takes it to about 0, Layer Norm keeps the conv's).",
       "Each run gets the table "
           + FeatureMapsCommand.TABLE
           + " (the dashboard's Tables tab) and"
-          + " the summary keys feature_maps/norm1/channel_mean_sd and"
-          + " feature_maps/norm2/channel_mean_sd (the mean over the images of the norm output's).",
+          + " the summary keys feature_maps/norm1/between_channels and"
+          + " feature_maps/norm2/between_channels (the mean over the images of the norm output's).",
       "Example: normlab feature-maps --group compare-mnist-2026-12-02T03-10-00 --example-ids 3,17,42"
     })
 final class FeatureMapsCommand implements Callable<Integer> {
@@ -65,15 +64,16 @@ final class FeatureMapsCommand implements Callable<Integer> {
           Column.text("layer"),
           Column.image("input"),
           Column.image("output"),
-          Column.number("input_scale"),
-          Column.number("output_scale"),
+          Column.number("input_between_channels"),
+          Column.number("output_between_channels"),
           Column.number("input_mean"),
           Column.number("input_std"),
           Column.number("output_mean"),
           Column.number("output_std"),
           Column.number("input_channel_mean_sd"),
           Column.number("output_channel_mean_sd"),
-          Column.number("output_channel_std_mean"));
+          Column.number("input_scale"),
+          Column.number("output_scale"));
 
   private static final int DEFAULT_EXAMPLES = 8;
 
@@ -144,24 +144,24 @@ final class FeatureMapsCommand implements Callable<Integer> {
                       .collect(Collectors.joining(","))
               : "the first " + exampleList.length + " test images";
       System.out.printf(
-          "channel-mean spread (sd over the channels of each channel's mean) of each norm's input"
-              + " (its conv's output) -> its output,%nmean over %s, %s checkpoints:%n",
+          "the share of each map's variance that lies between its channels' means, each norm's"
+              + " input (its conv's output) -> its output,%nmean over %s, %s checkpoints:%n",
           title, which);
       int runWidth = "run".length();
       for (Capture c : captures) {
         runWidth = Math.max(runWidth, c.run().name().length());
       }
-      String row = "%-" + runWidth + "s  %-8s  %6s  %-18s  %s%n";
+      String row = "%-" + runWidth + "s  %-8s  %6s  %-14s  %s%n";
       System.out.printf(row, "run", "norm", "images", "norm1", "norm2");
       for (Capture c : captures) {
-        double[][] spreads = captureAndStore(s, c, exampleList);
+        double[][] shares = captureAndStore(s, c, exampleList);
         System.out.printf(
             row,
             c.run().name(),
             c.model().norm(),
             exampleList.length,
-            String.format("%.4f -> %.4f", spreads[0][0], spreads[0][1]),
-            String.format("%.4f -> %.4f", spreads[1][0], spreads[1][1]));
+            String.format("%.3f -> %.3f", shares[0][0], shares[0][1]),
+            String.format("%.3f -> %.3f", shares[1][0], shares[1][1]));
         System.out.flush();
       }
       printWhere(s, captures, exampleList.length);
@@ -254,7 +254,7 @@ final class FeatureMapsCommand implements Callable<Integer> {
 
   /**
    * Captures one run's feature maps, writes its table and summary keys; returns each layer's mean
-   * channel-mean spread over the examples, of the norm's input and of its output.
+   * between-channel share over the examples, of the norm's input and of its output.
    */
   private static double[][] captureAndStore(RunStore s, Capture c, int[] exampleList) {
     MnistLike which = MnistLike.parse(c.model().dataset());
@@ -262,7 +262,7 @@ final class FeatureMapsCommand implements Callable<Integer> {
         FeatureMaps.capture(
             c.model().model(), FeatureMaps.testImages(c.test(), which, exampleList));
     List<Object[]> rows = new ArrayList<>();
-    double[][] spreads = new double[2][2];
+    double[][] shares = new double[2][2];
     for (int i = 0; i < examples.size(); i++) {
       FeatureMaps.Example e = examples.get(i);
       for (int k = 0; k < e.layers().size(); k++) {
@@ -277,31 +277,32 @@ final class FeatureMapsCommand implements Callable<Integer> {
               layer.name(),
               image(layer.input().grid()),
               image(layer.output().grid()),
-              in.scale(),
-              out.scale(),
+              in.betweenChannelShare(),
+              out.betweenChannelShare(),
               in.mean(),
               in.std(),
               out.mean(),
               out.std(),
               in.channelMeanSd(),
               out.channelMeanSd(),
-              out.channelStdMean()
+              in.scale(),
+              out.scale()
             });
-        spreads[k][0] += in.channelMeanSd() / examples.size();
-        spreads[k][1] += out.channelMeanSd() / examples.size();
+        shares[k][0] += in.betweenChannelShare() / examples.size();
+        shares[k][1] += out.betweenChannelShare() / examples.size();
       }
     }
     s.writeTable(c.run().id(), TABLE, COLUMNS, rows);
     Map<String, Double> summary = new LinkedHashMap<>();
-    summary.put(summaryKey(1), spreads[0][1]);
-    summary.put(summaryKey(2), spreads[1][1]);
+    summary.put(summaryKey(1), shares[0][1]);
+    summary.put(summaryKey(2), shares[1][1]);
     s.updateSummary(c.run().id(), summary);
-    return spreads;
+    return shares;
   }
 
-  /** The summary key of layer {@code n}'s mean channel-mean spread after the norm. */
+  /** The summary key of layer {@code n}'s mean between-channel share after the norm. */
   static String summaryKey(int n) {
-    return "feature_maps/norm" + n + "/channel_mean_sd";
+    return "feature_maps/norm" + n + "/between_channels";
   }
 
   private static GreyImage image(FeatureMaps.Grid g) {

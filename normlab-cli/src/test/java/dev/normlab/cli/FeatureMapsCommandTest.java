@@ -162,16 +162,16 @@ class FeatureMapsCommandTest {
     assertTrue(
         r.out()
             .matches(
-                "channel-mean spread \\(.*\n"
+                "the share of each map's variance that lies between its channels' means, .*\n"
                     + "mean over the first 3 test images, best checkpoints:\n"
                     + "run         norm      images  norm1 +norm2\n"
-                    + "g-instance  instance       3  \\d+\\.\\d{4} -> \\d+\\.\\d{4} +\\d+\\.\\d{4} ->"
-                    + " \\d+\\.\\d{4}\n"
-                    + "g-batch     batch          3  \\d+\\.\\d{4} -> \\d+\\.\\d{4} +\\d+\\.\\d{4} ->"
-                    + " \\d+\\.\\d{4}\n"
+                    + "g-instance  instance       3  \\d\\.\\d{3} -> \\d\\.\\d{3} +\\d\\.\\d{3} ->"
+                    + " \\d\\.\\d{3}\n"
+                    + "g-batch     batch          3  \\d\\.\\d{3} -> \\d\\.\\d{3} +\\d\\.\\d{3} ->"
+                    + " \\d\\.\\d{3}\n"
                     + "saved:       table feature_maps \\(6 rows: norm1 and norm2 of each image\\)"
-                    + " and summary keys feature_maps/norm1/channel_mean_sd,"
-                    + " feature_maps/norm2/channel_mean_sd of 2 runs in .*\n"
+                    + " and summary keys feature_maps/norm1/between_channels,"
+                    + " feature_maps/norm2/between_channels of 2 runs in .*\n"
                     + "tables:      ./normlab serve --store .*, then the Tables tab:"
                     + " http://127.0.0.1:8080/#tables\\?run="
                     + RUNS.get("g-instance")
@@ -189,19 +189,20 @@ class FeatureMapsCommandTest {
               "layer:text",
               "input:image",
               "output:image",
-              "input_scale:number",
-              "output_scale:number",
+              "input_between_channels:number",
+              "output_between_channels:number",
               "input_mean:number",
               "input_std:number",
               "output_mean:number",
               "output_std:number",
               "input_channel_mean_sd:number",
               "output_channel_mean_sd:number",
-              "output_channel_std_mean:number"),
+              "input_scale:number",
+              "output_scale:number"),
           columns(id));
       List<Map<String, Object>> rows = rows(id);
       assertEquals(6, rows.size());
-      double[] meanSpread = new double[2];
+      double[] meanShare = new double[2];
       for (int i = 0; i < rows.size(); i++) {
         Map<String, Object> row = rows.get(i);
         int example = i / 2;
@@ -223,17 +224,22 @@ class FeatureMapsCommandTest {
         }
         assertTrue(number(row, "input_scale") > 0 && number(row, "output_scale") > 0);
         assertTrue(number(row, "input_std") > 0 && number(row, "output_std") > 0);
-        meanSpread[first ? 0 : 1] += number(row, "output_channel_mean_sd") / 3;
+        // the share is the squared ratio of the two spreads, input and output
+        for (String side : List.of("input", "output")) {
+          double sd = number(row, side + "_channel_mean_sd") / number(row, side + "_std");
+          assertEquals(sd * sd, number(row, side + "_between_channels"), 1e-12, side);
+        }
+        meanShare[first ? 0 : 1] += number(row, "output_between_channels") / 3;
       }
-      assertEquals(meanSpread[0], summary(id, "feature_maps/norm1/channel_mean_sd"), 1e-12);
-      assertEquals(meanSpread[1], summary(id, "feature_maps/norm2/channel_mean_sd"), 1e-12);
-      // the printed output spreads are the summary's
+      assertEquals(meanShare[0], summary(id, "feature_maps/norm1/between_channels"), 1e-12);
+      assertEquals(meanShare[1], summary(id, "feature_maps/norm2/between_channels"), 1e-12);
+      // the printed output shares are the summary's
       String line =
           r.out().lines().filter(l -> l.startsWith(run.getKey() + " ")).findFirst().orElseThrow();
       assertTrue(
           line.matches(
-              String.format(".* -> %.4f +\\d+\\.\\d{4} -> %.4f", meanSpread[0], meanSpread[1])),
-          line + " vs " + meanSpread[0] + ", " + meanSpread[1]);
+              String.format(".* -> %.3f +\\d\\.\\d{3} -> %.3f", meanShare[0], meanShare[1])),
+          line + " vs " + meanShare[0] + ", " + meanShare[1]);
     }
   }
 
@@ -256,7 +262,7 @@ class FeatureMapsCommandTest {
     }
     Map<String, Object> again = rows.get(0);
     assertEquals(imageThree.get("predicted"), again.get("predicted"));
-    for (String column : List.of("output_mean", "output_std", "output_channel_mean_sd")) {
+    for (String column : List.of("output_mean", "output_std", "output_between_channels")) {
       assertEquals(number(imageThree, column), number(again, column), 1e-6, column);
     }
   }

@@ -68,7 +68,17 @@ public final class FeatureMaps {
    * @param channelStdMean the mean over the channels of each channel's (biased) standard deviation
    */
   public record Stats(
-      double scale, double mean, double std, double channelMeanSd, double channelStdMean) {}
+      double scale, double mean, double std, double channelMeanSd, double channelStdMean) {
+    /**
+     * The share of the map's variance that lies between its channels' means ({@code channelMeanSd²
+     * / std²}, 0 for a constant map), whatever the map's scale: a norm that removes each channel's
+     * mean per image (Instance Norm) takes it to about 0, one that shifts and scales the whole map
+     * (Layer Norm) leaves it as it was.
+     */
+    public double betweenChannelShare() {
+      return std > 0 ? channelMeanSd * channelMeanSd / (std * std) : 0;
+    }
+  }
 
   /** One map of one example: its grid image and its statistics. */
   public record FeatureMap(Grid grid, Stats stats) {}

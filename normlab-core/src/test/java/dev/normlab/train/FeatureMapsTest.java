@@ -262,6 +262,32 @@ class FeatureMapsTest {
   }
 
   @Test
+  void layerNormKeepsTheShareOfVarianceBetweenChannelsAndInstanceNormRemovesIt() {
+    Dataset blobs = RobustnessTest.images(3);
+    for (ReferenceCnn.Norm norm : List.of(ReferenceCnn.Norm.LAYER, ReferenceCnn.Norm.INSTANCE)) {
+      ReferenceCnn model = new ReferenceCnn(norm, 8, new Rng(5));
+      List<Example> examples =
+          FeatureMaps.capture(
+              model, FeatureMaps.testImages(blobs, MnistLike.MNIST, new int[] {0, 1, 2}));
+      for (Example e : examples) {
+        for (FeatureMaps.Layer l : e.layers()) {
+          double in = l.input().stats().betweenChannelShare();
+          double out = l.output().stats().betweenChannelShare();
+          assertTrue(in > 1e-3 && in < 1, norm + " " + l.name() + " input share " + in);
+          if (norm == ReferenceCnn.Norm.LAYER) {
+            // weight 1, bias 0: one shift and one scale of the whole map, the share unchanged
+            assertEquals(in, out, 1e-5 * in, "layer " + l.name());
+          } else {
+            assertTrue(out < 1e-8, "instance " + l.name() + " output share " + out);
+          }
+        }
+      }
+    }
+    Stats flat = new Stats(0, 2, 0, 0, 0);
+    assertEquals(0, flat.betweenChannelShare(), "a constant map has no variance to share");
+  }
+
+  @Test
   void freshBatchNormInEvalModeKeepsTheChannelMeansApart() {
     ReferenceCnn model = new ReferenceCnn(ReferenceCnn.Norm.BATCH, 8, new Rng(5));
     assertMatchesDirectForward(model);
