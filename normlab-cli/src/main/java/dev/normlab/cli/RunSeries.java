@@ -291,6 +291,7 @@ final class RunSeries {
       System.out.println(
           "report:      ./normlab report --group " + g + store + " --out report.html");
       System.out.println("robustness:  ./normlab robustness --group " + g + store);
+      System.out.println("activations: ./normlab feature-maps --group " + g + store);
     }
     System.out.println("checkpoints: " + opts.out.resolve("checkpoints").toAbsolutePath());
     System.out.println("metrics:     " + MetricsCsv.fileFor(opts.out, g).toAbsolutePath());

@@ -54,6 +54,9 @@ class RobustnessCliTest {
         c.out().contains("\nrobustness:  ./normlab robustness --group g --store " + store + "\n"),
         c.out());
     assertTrue(c.out().contains("report --group g --store " + store + " --out report.html"));
+    assertTrue(
+        c.out().contains("\nactivations: ./normlab feature-maps --group g --store " + store + "\n"),
+        c.out());
 
     // a part of the test set: printed, not stored
     Cli.Result part =
