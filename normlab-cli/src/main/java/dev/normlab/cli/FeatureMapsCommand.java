@@ -26,7 +26,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -79,13 +78,7 @@ final class FeatureMapsCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Mixin RunsEditCommands.StoreOption store = new RunsEditCommands.StoreOption();
-
-  @Parameters(paramLabel = "ID", description = "run ids or unique id prefixes")
-  List<String> ids = new ArrayList<>();
-
-  @Option(names = "--group", description = "instead of ids: every finished run of this group")
-  String group;
+  @Mixin RunsEditCommands.CheckpointedRuns chosen = new RunsEditCommands.CheckpointedRuns();
 
   // no picocli default: it could not tell "--examples 8" from nothing beside --example-ids
   @Option(
@@ -101,13 +94,6 @@ final class FeatureMapsCommand implements Callable<Integer> {
       description = "instead of --examples: these test images, by index (e.g. 3,17,42)")
   List<Integer> exampleIds;
 
-  @Option(
-      names = "--which",
-      defaultValue = "best",
-      description =
-          "each run's best (the best epoch's) or last checkpoint (default: ${DEFAULT-VALUE})")
-  String which;
-
   @Option(names = "--data-dir", description = "directory holding <dataset>/*-ubyte(.gz)")
   Path dataDir;
 
@@ -116,24 +102,18 @@ final class FeatureMapsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (ids.isEmpty() == (group == null)) {
-      throw new ParameterException(spec.commandLine(), "name the runs: run ids, or --group");
-    }
-    if (!which.equals("best") && !which.equals("last")) {
-      throw new ParameterException(
-          spec.commandLine(), "--which must be best or last, got " + which);
-    }
+    chosen.check(spec);
     int[] exampleList = exampleList();
-    try (RunStore s = RunStore.openExisting(store.store)) {
+    try (RunStore s = RunStore.openExisting(chosen.store.store)) {
       RunQuery q = s.query();
-      List<RunQuery.RunInfo> runs = RunsEditCommands.idsOrFinishedGroup(q, ids, group);
+      List<RunQuery.RunInfo> runs = chosen.select(q);
       if (runs.isEmpty()) {
-        System.out.println("no finished runs in group " + group + " in " + s.file());
+        System.out.println("no finished runs in group " + chosen.group + " in " + s.file());
         return 1;
       }
       List<Capture> captures = prepare(q, runs, exampleList);
       if (captures.isEmpty()) {
-        System.out.println("nothing to capture: no run has a " + which + " checkpoint");
+        System.out.println("nothing to capture: no run has a " + chosen.which + " checkpoint");
         return 1;
       }
       String title =
@@ -146,7 +126,7 @@ final class FeatureMapsCommand implements Callable<Integer> {
       System.out.printf(
           "the share of each map's variance that lies between its channels' means, each norm's"
               + " input (its conv's output) -> its output,%nmean over %s, %s checkpoints:%n",
-          title, which);
+          title, chosen.which);
       int runWidth = "run".length();
       for (Capture c : captures) {
         runWidth = Math.max(runWidth, c.run().name().length());
@@ -203,7 +183,7 @@ final class FeatureMapsCommand implements Callable<Integer> {
     for (RunQuery.RunInfo r : runs) {
       Path file;
       try {
-        file = RunsEditCommands.checkpointFile(q, r.id(), which);
+        file = chosen.checkpoint(q, r.id());
       } catch (IllegalArgumentException noCheckpoint) {
         System.out.println("skipped:     " + r.name() + ": " + noCheckpoint.getMessage());
         continue;

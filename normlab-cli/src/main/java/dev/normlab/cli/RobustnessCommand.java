@@ -23,7 +23,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -44,13 +43,7 @@ import picocli.CommandLine.Spec;
 final class RobustnessCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Mixin RunsEditCommands.StoreOption store = new RunsEditCommands.StoreOption();
-
-  @Parameters(paramLabel = "ID", description = "run ids or unique id prefixes")
-  List<String> ids = new ArrayList<>();
-
-  @Option(names = "--group", description = "instead of ids: every finished run of this group")
-  String group;
+  @Mixin RunsEditCommands.CheckpointedRuns chosen = new RunsEditCommands.CheckpointedRuns();
 
   @Option(
       names = "--shifts",
@@ -62,13 +55,6 @@ final class RobustnessCommand implements Callable<Integer> {
               + InputShift.DEFAULT_SPECS
               + ")")
   String shifts;
-
-  @Option(
-      names = "--which",
-      defaultValue = "best",
-      description =
-          "each run's best (the best epoch's) or last checkpoint (default: ${DEFAULT-VALUE})")
-  String which;
 
   @Option(
       names = "--seed",
@@ -103,13 +89,7 @@ final class RobustnessCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (ids.isEmpty() == (group == null)) {
-      throw new ParameterException(spec.commandLine(), "name the runs: run ids, or --group");
-    }
-    if (!which.equals("best") && !which.equals("last")) {
-      throw new ParameterException(
-          spec.commandLine(), "--which must be best or last, got " + which);
-    }
+    chosen.check(spec);
     List<InputShift> shiftList;
     try {
       shiftList = shifts == null ? InputShift.defaults() : InputShift.parseList(shifts);
@@ -117,17 +97,17 @@ final class RobustnessCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     boolean save = limitTest == 0;
-    try (RunStore s = RunStore.openExisting(store.store)) {
+    try (RunStore s = RunStore.openExisting(chosen.store.store)) {
       RunQuery q = s.query();
-      List<RunQuery.RunInfo> runs = RunsEditCommands.idsOrFinishedGroup(q, ids, group);
+      List<RunQuery.RunInfo> runs = chosen.select(q);
       if (runs.isEmpty()) {
-        System.out.println("no finished runs in group " + group + " in " + s.file());
+        System.out.println("no finished runs in group " + chosen.group + " in " + s.file());
         return 1;
       }
       // every checkpoint is found before anything is evaluated: a missing one stops it at once
       Map<String, Path> files = new LinkedHashMap<>();
       for (RunQuery.RunInfo r : runs) {
-        files.put(r.id(), RunsEditCommands.checkpointFile(q, r.id(), which));
+        files.put(r.id(), chosen.checkpoint(q, r.id()));
       }
       Map<String, Dataset> testSets = new HashMap<>();
       List<String[]> rows = new ArrayList<>();
@@ -190,7 +170,7 @@ final class RobustnessCommand implements Callable<Integer> {
       System.out.printf(
           "test accuracy (%%) of each run's %s checkpoint on %s test images, clean and shifted"
               + " (pixels in [0,1]; noise seed %d):%n",
-          which, limitTest > 0 ? "the first " + limitTest : "all", seed);
+          chosen.which, limitTest > 0 ? "the first " + limitTest : "all", seed);
       System.out.print(table(columns, rows));
       if (bySetting.values().stream().anyMatch(l -> l.size() > 1)) {
         System.out.println();

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -36,6 +37,48 @@ final class RunsEditCommands {
         defaultValue = "normlab-runs/runs.db",
         description = "run store file (default: ${DEFAULT-VALUE})")
     Path store;
+  }
+
+  /**
+   * The stored runs a command evaluates from their checkpoints ({@code robustness}, {@code
+   * feature-maps}): run ids or {@code --group}, and {@code --which} checkpoint, in {@code --store}.
+   */
+  static final class CheckpointedRuns {
+    @Mixin StoreOption store = new StoreOption();
+
+    @Parameters(paramLabel = "ID", description = "run ids or unique id prefixes")
+    List<String> ids = new ArrayList<>();
+
+    @Option(names = "--group", description = "instead of ids: every finished run of this group")
+    String group;
+
+    @Option(
+        names = "--which",
+        defaultValue = "best",
+        description =
+            "each run's best (the best epoch's) or last checkpoint (default: ${DEFAULT-VALUE})")
+    String which;
+
+    /** Usage errors: neither ids nor --group, or both; a --which other than best or last. */
+    void check(CommandSpec spec) {
+      if (ids.isEmpty() == (group == null)) {
+        throw new ParameterException(spec.commandLine(), "name the runs: run ids, or --group");
+      }
+      if (!which.equals("best") && !which.equals("last")) {
+        throw new ParameterException(
+            spec.commandLine(), "--which must be best or last, got " + which);
+      }
+    }
+
+    /** The runs named, or the group's finished runs in the order they trained. */
+    List<RunQuery.RunInfo> select(RunQuery q) {
+      return idsOrFinishedGroup(q, ids, group);
+    }
+
+    /** The {@code --which} checkpoint of run {@code runId}. */
+    Path checkpoint(RunQuery q, String runId) {
+      return checkpointFile(q, runId, which);
+    }
   }
 
   /** The runs of ids or unique id prefixes (each once), naming the first that matches nothing. */

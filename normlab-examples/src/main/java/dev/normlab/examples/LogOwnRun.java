@@ -1,15 +1,21 @@
 package dev.normlab.examples;
 
+import dev.normlab.autograd.GradMode;
 import dev.normlab.nn.ActivationProbe;
 import dev.normlab.nn.functional.F;
 import dev.normlab.optim.SGD;
 import dev.normlab.tensor.Rng;
 import dev.normlab.tensor.Tensor;
+import dev.normlab.track.store.Column;
+import dev.normlab.track.store.GreyImage;
 import dev.normlab.track.store.RunStore;
 import dev.normlab.track.store.RunWriter;
 import dev.normlab.track.store.SummaryRule;
+import dev.normlab.track.store.TableWriter;
 import dev.normlab.train.Watch;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /** Logs the training of {@link CustomGroupNormModel.GroupNormNet} to a run store. */
@@ -35,10 +41,46 @@ public final class LogOwnRun {
         opt.step();
         run.log("train/loss", step, loss.item()); // shows up live in `./normlab serve`
       }
+      // a table, as wandb.Table: eight new images with the net's answers (the Tables tab)
+      Tensor[] shown = CustomGroupNormModel.stripes(rng, 8);
+      float[] probs;
+      try (var noGrad = GradMode.noGrad()) {
+        probs = F.softmax(model.forward(shown[0]), 1).toArray();
+      }
+      List<Column> columns =
+          List.of(
+              Column.image("image"),
+              Column.number("label"),
+              Column.number("predicted"),
+              Column.probabilities("probs"));
+      try (TableWriter table = run.table("examples", columns)) {
+        for (int i = 0; i < 8; i++) {
+          float[] p = Arrays.copyOfRange(probs, 2 * i, 2 * i + 2);
+          table.addRow(grey(shown[0], i), (int) shown[1].toArray()[i], p[1] > p[0] ? 1 : 0, p);
+        }
+      }
       run.finish();
       return run.runId(); // the run's id in the store, e.g. 3f9a2c1b
     }
     // doc:log-own-run end
+  }
+
+  /** Image {@code i} of an (N, 1, H, W) batch as grey pixels, its lowest value black. */
+  static GreyImage grey(Tensor images, int i) {
+    int h = images.size(2);
+    int w = images.size(3);
+    float[] x = Arrays.copyOfRange(images.toArray(), i * h * w, (i + 1) * h * w);
+    float lo = Float.POSITIVE_INFINITY;
+    float hi = Float.NEGATIVE_INFINITY;
+    for (float v : x) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    byte[] px = new byte[x.length];
+    for (int j = 0; j < x.length; j++) {
+      px[j] = (byte) Math.round(hi > lo ? 255 * (x[j] - lo) / (hi - lo) : 0);
+    }
+    return new GreyImage(w, h, px);
   }
 
   /** The same run with --watch's statistics every tenth step, as {@code watch/...} metrics. */

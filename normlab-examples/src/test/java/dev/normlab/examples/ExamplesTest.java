@@ -55,6 +55,17 @@ class ExamplesTest {
       assertEquals("min", loss.rule());
       double first = q.history(id, "train/loss").get(0).value();
       assertTrue(loss.value() < first, "the minimum loss is below the first: " + loss);
+      // the table of eight images, each 12 x 12 with its label, answer and probabilities
+      assertEquals(8, q.tableRows(id, "examples"));
+      RunQuery.Table table = q.tables(id).get(0);
+      assertEquals("examples", table.name());
+      assertTrue(
+          table
+              .rows()
+              .get(0)
+              .matches(
+                  "\\[\\{\"w\":12,\"h\":12,\"png\":\"[A-Za-z0-9+/=]+\"},[01],[01],\\[.*\\]\\]"),
+          table.rows().get(0));
     }
   }
 
