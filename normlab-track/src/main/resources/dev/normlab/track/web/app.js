@@ -1054,7 +1054,8 @@ async function loadTable() {
   $('tb-table').tHead.rows[0].replaceChildren(...data.columns.map((c) => {
     const sortable = scalar.includes(c.name);
     const sorted = state.tbl.sort === c.name ? ' sorted-' + state.tbl.order : '';
-    return el('th', { class: (sortable ? 'sortable' : '') + sorted, title: c.type,
+    const num = c.type === 'number' ? ' num' : '';
+    return el('th', { class: (sortable ? 'sortable' : '') + sorted + num, title: c.type,
       onclick: sortable ? () => {
         state.tbl.order = state.tbl.sort === c.name && state.tbl.order === 'asc' ? 'desc' : 'asc';
         state.tbl.sort = c.name;
