@@ -456,7 +456,7 @@ public final class DashboardServer implements AutoCloseable {
     }
     return store.tableRows(
         new StoreReader.TableQuery(
-            p.required("run", Params.RUN_ID),
+            List.of(p.required("run", Params.RUN_LIST).split(",")),
             p.required("name", Params.TEXT),
             p.optional("sort", Params.TEXT),
             p.oneOf("order", Set.of("asc", "desc"), "asc").equals("desc"),

@@ -274,7 +274,7 @@ public final class ReportWriter {
       Map<String, Object> page =
           reader.tableRows(
               new StoreReader.TableQuery(
-                  run, (String) t.get("name"), null, false, null, null, 0, max));
+                  List.of(run), (String) t.get("name"), null, false, null, null, 0, max));
       List<Object> rows = new ArrayList<>();
       for (Object row : (List<?>) page.get("rows")) {
         rows.add(((Map<?, ?>) row).get("values"));

@@ -903,11 +903,12 @@ public final class StoreReader implements AutoCloseable {
   }
 
   /**
-   * Paging, sorting and one equality filter over a typed table: {@code sort} and {@code
-   * filterColumn} name a number or text column ({@code null} for none: rows in the order written).
+   * Paging, sorting and one equality filter over a typed table of one run or, merged, of several
+   * (each row then says whose): {@code sort} and {@code filterColumn} name a number or text column
+   * ({@code null} for none: rows in the order of {@code runs}, then in the order written).
    */
   public record TableQuery(
-      String run,
+      List<String> runs,
       String name,
       String sort,
       boolean descending,
@@ -917,32 +918,58 @@ public final class StoreReader implements AutoCloseable {
       int size) {}
 
   /**
-   * One page of a typed table's rows, each the stored JSON array (images as {@code {"w", "h",
-   * "png"}} with the PNG in base64), with the columns and the total after the filter. An unknown
-   * table is a 404 naming the run's tables; sorting or filtering by an image or probabilities
-   * column, or by one the table does not have, a 400.
+   * One page of a typed table's rows, each with its run, its row number and the stored JSON array
+   * (images as {@code {"w", "h", "png"}} with the PNG in base64), with the columns, the runs that
+   * had the table, those left out because theirs has other columns, and the total after the filter.
+   * An unknown table is a 404 (naming the run's tables when one run was asked for); sorting or
+   * filtering by an image or probabilities column, or by one the table does not have, a 400.
    */
   public Map<String, Object> tableRows(TableQuery q) throws SQLException {
-    List<Map<String, Object>> tables = tables(q.run());
-    Map<String, Object> table =
-        tables.stream().filter(t -> q.name().equals(t.get("name"))).findFirst().orElse(null);
-    if (table == null) {
-      throw new BadRequest(
-          404,
-          "run "
-              + q.run()
-              + " has no table '"
-              + q.name()
-              + "'"
-              + (tables.isEmpty()
-                  ? ""
-                  : "; it has: "
-                      + String.join(
-                          ", ", tables.stream().map(t -> (String) t.get("name")).toList())));
+    // the runs that have the table, in the order asked; merged, a run whose table has other
+    // columns than the first one's is left out and named
+    List<String> having = new ArrayList<>();
+    List<String> otherColumns = new ArrayList<>();
+    List<?> columns = null;
+    for (String run : q.runs()) {
+      List<Map<String, Object>> tables = tables(run);
+      Map<String, Object> table =
+          tables.stream().filter(t -> q.name().equals(t.get("name"))).findFirst().orElse(null);
+      if (table == null && q.runs().size() == 1) {
+        throw new BadRequest(
+            404,
+            "run "
+                + run
+                + " has no table '"
+                + q.name()
+                + "'"
+                + (tables.isEmpty()
+                    ? ""
+                    : "; it has: "
+                        + String.join(
+                            ", ", tables.stream().map(t -> (String) t.get("name")).toList())));
+      }
+      if (table == null) {
+        continue; // merged: a run without the table adds no rows
+      }
+      List<?> own = table.get("columns") instanceof List<?> l ? l : List.of();
+      if (columns == null) {
+        columns = own;
+      } else if (!columns.equals(own)) {
+        otherColumns.add(run);
+        continue;
+      }
+      having.add(run);
     }
-    List<?> columns = table.get("columns") instanceof List<?> l ? l : List.of();
-    StringBuilder where = new StringBuilder(" WHERE run_id = ? AND name = ?");
-    List<Object> args = new ArrayList<>(List.of(q.run(), q.name()));
+    if (having.isEmpty()) {
+      throw new BadRequest(404, "none of these runs has a table '" + q.name() + "'");
+    }
+    StringBuilder where =
+        new StringBuilder(" WHERE name = ? AND run_id IN (")
+            .append(String.join(", ", java.util.Collections.nCopies(having.size(), "?")))
+            .append(")");
+    List<Object> args = new ArrayList<>();
+    args.add(q.name());
+    args.addAll(having);
     if (q.filterColumn() != null) {
       int c = scalarColumn(columns, q.filterColumn(), "filter");
       where.append(" AND json_extract(data, '$[").append(c).append("]') = ?");
@@ -959,32 +986,45 @@ public final class StoreReader implements AutoCloseable {
       rs.next();
       total = rs.getLong(1);
     }
+    // runs in the order asked: CASE run_id WHEN ? THEN 0 WHEN ? THEN 1 ... END
+    StringBuilder runOrder = new StringBuilder("CASE run_id");
+    List<Object> orderArgs = new ArrayList<>();
+    for (int i = 0; i < having.size(); i++) {
+      runOrder.append(" WHEN ? THEN ").append(i);
+      orderArgs.add(having.get(i));
+    }
+    runOrder.append(" END");
     String order =
-        q.sort() == null
-            ? " ORDER BY row"
-            : " ORDER BY json_extract(data, '$["
-                + scalarColumn(columns, q.sort(), "sort")
-                + "]')"
-                + (q.descending() ? " DESC" : " ASC")
-                + ", row";
+        (q.sort() == null
+                ? " ORDER BY "
+                : " ORDER BY json_extract(data, '$["
+                    + scalarColumn(columns, q.sort(), "sort")
+                    + "]')"
+                    + (q.descending() ? " DESC" : " ASC")
+                    + ", ")
+            + runOrder
+            + ", row";
     List<Object> pageArgs = new ArrayList<>(args);
+    pageArgs.addAll(orderArgs);
     pageArgs.add(q.size());
     pageArgs.add((long) q.page() * q.size());
     List<Object> rows = new ArrayList<>();
     try (PreparedStatement ps =
             prepare(
-                "SELECT row, data FROM table_rows" + where + order + " LIMIT ? OFFSET ?",
+                "SELECT run_id, row, data FROM table_rows" + where + order + " LIMIT ? OFFSET ?",
                 pageArgs);
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         Map<String, Object> row = new LinkedHashMap<>();
-        row.put("row", rs.getLong(1));
-        row.put("values", parseScalar(rs.getString(2)));
+        row.put("run", rs.getString(1));
+        row.put("row", rs.getLong(2));
+        row.put("values", parseScalar(rs.getString(3)));
         rows.add(row);
       }
     }
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("run", q.run());
+    out.put("runs", having);
+    out.put("other_columns", otherColumns);
     out.put("name", q.name());
     out.put("columns", columns);
     out.put("total", total);

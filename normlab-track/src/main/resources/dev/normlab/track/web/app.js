@@ -162,21 +162,31 @@ function localApi(endpoint, p) {
 
 /** A page of a typed table from the report's embedded rows, as the server's 'table' answers. */
 function reportTable(p) {
-  const t = (REPORT.tables?.[p.run] ?? []).find((x) => x.name === p.name);
-  if (!t) throw new Error(`run ${p.run} has no table '${p.name}'`);
+  // one run's table, or merged: the rows of every listed run that has it, run by run
+  const runs = p.run.split(',');
+  const found = runs.map((run) => [run, (REPORT.tables?.[run] ?? []).find((x) => x.name === p.name)])
+    .filter(([, t]) => t);
+  if (!found.length) throw new Error(`run ${p.run} has no table '${p.name}'`);
+  const t = found[0][1];
+  const same = ([, x]) => JSON.stringify(x.columns) === JSON.stringify(t.columns);
+  const tables = found.filter(same);
   const at = (name) => t.columns.findIndex((c) => c.name === name);
-  let rows = t.rows.map((values, i) => ({ row: i, values }));
+  let rows = tables.flatMap(([run, x]) => x.rows.map((values, i) => ({ run, row: i, values })));
   if (p.column) {
     const c = at(p.column), number = t.columns[c]?.type === 'number';
     rows = rows.filter((r) => (number ? r.values[c] === +p.value : String(r.values[c]) === p.value));
   }
   if (p.sort) {
     const c = at(p.sort), sign = p.order === 'desc' ? -1 : 1;
-    rows = [...rows].sort((a, b) => sign * naturalOrder(a.values[c] ?? -Infinity, b.values[c] ?? -Infinity) || a.row - b.row);
+    // a stable sort: ties keep the runs' order and their rows'
+    rows = [...rows].sort((a, b) => sign * naturalOrder(a.values[c] ?? -Infinity, b.values[c] ?? -Infinity));
   }
   const page = +p.page || 0, size = +p.size || 20;
-  const kept = t.rows.length < t.total ? { kept: t.rows.length, of: t.total } : null;
-  return { run: p.run, name: p.name, columns: t.columns, total: rows.length, page, size, kept,
+  const kept = tables.some(([, x]) => x.rows.length < x.total)
+    ? { kept: tables.reduce((n, [, x]) => n + x.rows.length, 0), of: tables.reduce((n, [, x]) => n + x.total, 0) }
+    : null;
+  return { runs: tables.map(([run]) => run), other_columns: found.filter((f) => !same(f)).map(([run]) => run),
+    name: p.name, columns: t.columns, total: rows.length, page, size, kept,
     rows: rows.slice(page * size, (page + 1) * size) };
 }
 
@@ -1046,12 +1056,17 @@ async function loadTable() {
   columnSelect.value = where;
   if (!scalar.includes(state.tbl.sort)) state.tbl.sort = null;
   const value = $('tb-value').value.trim();
+  // "every run": the table's rows of each run the runs table lists (at most 50), a run column first;
+  // the chosen run comes first, its table's columns are the ones a merged run must have
+  const merged = $('tb-all').checked;
+  const runs = merged ? [run, ...state.runs.map((r) => r.id).filter((id) => id !== run)].slice(0, 50) : [run];
   const data = await api('table', {
-    run, name: table.name, sort: state.tbl.sort, order: state.tbl.sort ? state.tbl.order : '',
+    run: runs.join(','), name: table.name, sort: state.tbl.sort, order: state.tbl.sort ? state.tbl.order : '',
     column: where && value ? where : '', value: where && value ? value : '',
     page: state.tbl.page, size: +$('tb-size').value,
   });
-  $('tb-table').tHead.rows[0].replaceChildren(...data.columns.map((c) => {
+  const runHeader = merged ? [el('th', { class: 'run' }, 'run')] : [];
+  $('tb-table').tHead.rows[0].replaceChildren(...runHeader, ...data.columns.map((c) => {
     const sortable = scalar.includes(c.name);
     const sorted = state.tbl.sort === c.name ? ' sorted-' + state.tbl.order : '';
     const num = c.type === 'number' ? ' num' : '';
@@ -1064,11 +1079,16 @@ async function loadTable() {
       } : null }, c.name);
   }));
   $('tb-table').tBodies[0].replaceChildren(...data.rows.map((r) =>
-    el('tr', { dataset: { row: r.row } }, ...data.columns.map((c, i) => tableCell(r.values[i], c)))));
+    el('tr', { dataset: { row: r.row, run: r.run } }, ...(merged ? [el('td', { class: 'run' }, runLabel(r.run))] : []),
+      ...data.columns.map((c, i) => tableCell(r.values[i], c)))));
   pager($('tb-pager'), data.page, data.size, data.total, (p) => { state.tbl.page = p; loadTable().catch(showError); });
+  if (merged) {
+    $('tb-pager').append(el('span', { class: 'hint merged' }, ` — the rows of ${data.runs.length} runs`
+      + (data.other_columns.length ? `; left out, their table has other columns: ${data.other_columns.map(runLabel).join(', ')}` : '')));
+  }
   if (data.kept) {
     $('tb-pager').append(el('span', { class: 'hint kept' },
-      ` — this report keeps the first ${data.kept.kept} of the table's ${data.kept.of} rows (report --max-table-rows)`));
+      ` — this report keeps the first ${data.kept.kept} of the ${data.kept.of} rows (report --max-table-rows)`));
   }
   $('tb-table').dataset.loaded = String((+$('tb-table').dataset.loaded || 0) + 1);
 }
@@ -1137,7 +1157,7 @@ async function init() {
   $('rc-diff').addEventListener('change', renderComparer);
   const reloadTable = () => { state.tbl.page = 0; loadTable().catch(showError); };
   $('tb-run').addEventListener('change', () => { state.tbl.sort = null; reloadTable(); });
-  for (const id of ['tb-name', 'tb-column', 'tb-size']) $(id).addEventListener('change', reloadTable);
+  for (const id of ['tb-name', 'tb-column', 'tb-size', 'tb-all']) $(id).addEventListener('change', reloadTable);
   $('tb-value').addEventListener('change', reloadTable);
   // A link pasted into an open tab changes only the hash: load the page again to apply it. (The
   // tabs rewrite the hash with replaceState, which fires no hashchange.)
@@ -1166,7 +1186,9 @@ async function init() {
   state.linkedPrediction = { run: linked.get('run'), set: linked.get('set'), label: classOf('true'),
     predicted: classOf('predicted'), mistakes: linked.get('mistakes') === '1' };
   // #tables?run=3f9a2c1b&table=feature_maps: a run's typed table
+  // &all=1: the rows of every listed run, merged
   state.linkedTable = { run: linked.get('run'), table: linked.get('table') };
+  if (linked.get('all') === '1') $('tb-all').checked = true;
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
   fillKeySelect($('c-keys'), metricKeys,
     linkedOr(metricKeys, ['test/accuracy', 'train/accuracy', 'test/loss', 'train/loss', 'train/epoch_loss']));

@@ -545,6 +545,34 @@ class DashboardApiTest {
         400, RawHttp.get(port, "/api/table?run=run2instance&name=feature_maps&size=1000").status());
   }
 
+  @Test
+  @SuppressWarnings("unchecked")
+  void aTableOfSeveralRunsMergesTheirRowsRunByRun() {
+    String all = "run0none,run4group,run1batch,run2instance";
+    Map<String, Object> merged =
+        (Map<String, Object>)
+            ok("/api/table?run=" + all + "&name=feature_maps&size=200").jsonValue();
+    // no table: no rows; other columns: left out and named; the rest in the order asked
+    assertEquals(List.of("run4group", "run2instance"), merged.get("runs"));
+    assertEquals(List.of("run1batch"), merged.get("other_columns"));
+    assertEquals(2 * StoreFixture.TABLE_ROWS, ((Number) merged.get("total")).intValue());
+    List<Map<String, Object>> rows = (List<Map<String, Object>>) merged.get("rows");
+    assertEquals("run4group", rows.get(0).get("run"));
+    assertEquals("run2instance", rows.get(StoreFixture.TABLE_ROWS).get("run"));
+    // one example's norm1 rows of both runs: sorted by spread, ties in the runs' order
+    Map<String, Object> example0 =
+        (Map<String, Object>)
+            ok("/api/table?run=" + all + "&name=feature_maps&column=example_id&value=0&sort=spread")
+                .jsonValue();
+    List<Map<String, Object>> four = (List<Map<String, Object>>) example0.get("rows");
+    assertEquals(
+        List.of("run2instance", "run4group", "run2instance", "run4group"),
+        four.stream().map(r -> r.get("run")).toList(),
+        "spreads 0 (instance row 0), 0.1 (group row 0), 0.7, 0.8");
+    assertEquals(
+        404, RawHttp.get(port, "/api/table?run=run0none,run3layer&name=feature_maps").status());
+  }
+
   private static List<Long> rowNumbers(List<Map<String, Object>> rows) {
     return rows.stream().map(r -> ((Number) r.get("row")).longValue()).toList();
   }

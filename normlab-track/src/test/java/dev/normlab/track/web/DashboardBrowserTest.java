@@ -796,6 +796,38 @@ class DashboardBrowserTest {
         driver.findElement(By.id("tb-pager")).getText().contains("(15 rows)"),
         driver.findElement(By.id("tb-pager")).getText());
     assertTrue(tableRows().stream().allMatch(r -> r % 2 == 0), "norm1 rows: " + tableRows());
+    // every run: the example's norm1 rows of both runs that have the table, a run column first;
+    // the run whose table has other columns is named
+    select("tb-column", "example_id");
+    value = driver.findElement(By.id("tb-value"));
+    value.clear();
+    before = tableLoads();
+    value.sendKeys("0", org.openqa.selenium.Keys.ENTER);
+    waitForTableLoadAfter(before);
+    before = tableLoads();
+    driver.findElement(By.id("tb-all")).click();
+    waitForTableLoadAfter(before);
+    assertEquals(
+        List.of("run", "example_id", "layer", "output", "spread"),
+        driver.findElements(By.cssSelector("#tb-table thead th")).stream()
+            .map(WebElement::getText)
+            .toList());
+    // still sorted by spread, descending: group's 0.8, instance's 0.7, group's 0.1, instance's 0
+    assertEquals(
+        List.of(
+            "mnist-group (" + StoreFixture.runId(4) + ")",
+            "mnist-instance (" + StoreFixture.runId(2) + ")",
+            "mnist-group (" + StoreFixture.runId(4) + ")",
+            "mnist-instance (" + StoreFixture.runId(2) + ")"),
+        js(
+            "return [...document.querySelectorAll('#tb-table tbody td.run')].map(td =>"
+                + " td.textContent)"));
+    assertEquals(4, tableRows().size(), "example 0's two rows in each of the two runs");
+    String merged = driver.findElement(By.cssSelector("#tb-pager .merged")).getText();
+    assertTrue(
+        merged.contains("the rows of 2 runs; left out, their table has other columns: mnist-batch"),
+        merged);
+    driver.findElement(By.id("tb-all")).click();
     // a run without tables says how a run gets one
     select("tb-run", StoreFixture.runId(0));
     waiting()
@@ -1068,7 +1100,7 @@ class DashboardBrowserTest {
         driver
             .findElement(By.cssSelector("#tb-pager .kept"))
             .getText()
-            .contains("this report keeps the first 5 of the table's 30 rows"));
+            .contains("this report keeps the first 5 of the 30 rows"));
     assertEquals(0L, js("return performance.getEntriesByType('resource').length"));
   }
 }

@@ -248,7 +248,19 @@ final class StoreFixture {
       }
     }
     if (norm.equals("instance")) {
-      featureMaps(c, id);
+      featureMaps(c, id, 0);
+    }
+    if (norm.equals("group")) {
+      featureMaps(c, id, 1); // the same table with other values: a merge of two runs
+    }
+    if (norm.equals("batch")) {
+      // a table of the same name with other columns: left out of a merge
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO tables VALUES (?, ?, ?, 0)")) {
+        ps.setString(1, id);
+        ps.setString(2, "feature_maps");
+        ps.setString(3, "[{\"name\":\"example_id\",\"type\":\"number\"}]");
+        ps.executeUpdate();
+      }
     }
     if (i < INVERTED_RUNS) {
       shiftedPredictions(c, id, i, "invert", 100 * (1 - 0.75));
@@ -262,9 +274,9 @@ final class StoreFixture {
 
   /**
    * A typed table as {@code normlab feature-maps} writes one: two rows per example (layers norm1
-   * and norm2), an image column, numbers and text; row k's spread is (k * 7) % 30 / 10.
+   * and norm2), an image column, numbers and text; row k's spread is (k * 7 + shift) % 30 / 10.
    */
-  private static void featureMaps(Connection c, String id) throws SQLException {
+  private static void featureMaps(Connection c, String id, int shift) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO tables VALUES (?, ?, ?, ?)")) {
       ps.setString(1, id);
       ps.setString(2, "feature_maps");
@@ -290,7 +302,7 @@ final class StoreFixture {
                     k / 2,
                     k % 2 == 0 ? "norm1" : "norm2",
                     java.util.Map.of("w", 28, "h", 28, "png", png),
-                    (k * 7) % 30 / 10.0)));
+                    (k * 7 + shift) % 30 / 10.0)));
         ps.addBatch();
       }
       ps.executeBatch();
