@@ -298,10 +298,12 @@ final class FeatureMapsCommand implements Callable<Integer> {
     System.out.println(
         "tables:      ./normlab serve"
             + storeOption
-            + ", then the Tables tab: http://127.0.0.1:8080/#tables?run="
+            + ", then the Tables tab (every run's rows):"
+            + " http://127.0.0.1:8080/#tables?run="
             + captures.get(0).run().id()
             + "&table="
-            + TABLE);
+            + TABLE
+            + "&all=1");
     System.out.println(
         "compare:     http://127.0.0.1:8080/#parallel?metrics=test/accuracy,"
             + summaryKey(1)

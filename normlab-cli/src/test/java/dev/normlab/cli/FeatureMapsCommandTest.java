@@ -172,10 +172,10 @@ class FeatureMapsCommandTest {
                     + "saved:       table feature_maps \\(6 rows: norm1 and norm2 of each image\\)"
                     + " and summary keys feature_maps/norm1/between_channels,"
                     + " feature_maps/norm2/between_channels of 2 runs in .*\n"
-                    + "tables:      ./normlab serve --store .*, then the Tables tab:"
-                    + " http://127.0.0.1:8080/#tables\\?run="
+                    + "tables:      ./normlab serve --store .*, then the Tables tab \\(every run's"
+                    + " rows\\): http://127.0.0.1:8080/#tables\\?run="
                     + RUNS.get("g-instance")
-                    + "&table=feature_maps\n"
+                    + "&table=feature_maps&all=1\n"
                     + "compare: .*\n"
                     + "report:      ./normlab report --group g --store .* --out report.html\n"),
         r.out());
