@@ -1039,6 +1039,9 @@ async function loadTable() {
   const wanted = linked?.table ?? nameSelect.value;
   nameSelect.replaceChildren(...tables.map((t) => new Option(`${t.name} (${t.rows} rows)`, t.name)));
   if (tables.some((t) => t.name === wanted)) nameSelect.value = wanted;
+  if (linked?.column) {
+    $('tb-value').value = linked.value ?? '';
+  }
   state.linkedTable = null; // applied once; later choices are the user's
   const table = tables.find((t) => t.name === nameSelect.value);
   $('tb-hint').textContent = table ? ''
@@ -1051,7 +1054,8 @@ async function loadTable() {
   }
   const scalar = table.columns.filter((c) => c.type === 'number' || c.type === 'text').map((c) => c.name);
   const columnSelect = $('tb-column');
-  const where = scalar.includes(columnSelect.value) ? columnSelect.value : '';
+  const chosen = linked?.column ?? columnSelect.value;
+  const where = scalar.includes(chosen) ? chosen : '';
   columnSelect.replaceChildren(new Option('—', ''), ...scalar.map((n) => new Option(n, n)));
   columnSelect.value = where;
   if (!scalar.includes(state.tbl.sort)) state.tbl.sort = null;
@@ -1186,8 +1190,9 @@ async function init() {
   state.linkedPrediction = { run: linked.get('run'), set: linked.get('set'), label: classOf('true'),
     predicted: classOf('predicted'), mistakes: linked.get('mistakes') === '1' };
   // #tables?run=3f9a2c1b&table=feature_maps: a run's typed table
-  // &all=1: the rows of every listed run, merged
-  state.linkedTable = { run: linked.get('run'), table: linked.get('table') };
+  // &all=1: the rows of every listed run, merged; &column=example_id&value=0: a filter
+  state.linkedTable = { run: linked.get('run'), table: linked.get('table'), column: linked.get('column'),
+    value: linked.get('value') };
   if (linked.get('all') === '1') $('tb-all').checked = true;
   // The headline metrics first and shown; per-class accuracies and the rest one click away.
   fillKeySelect($('c-keys'), metricKeys,

@@ -828,6 +828,22 @@ class DashboardBrowserTest {
         merged.contains("the rows of 2 runs; left out, their table has other columns: mnist-batch"),
         merged);
     driver.findElement(By.id("tb-all")).click();
+    // a link can ask for all of that: every run's rows of example 1
+    open(page + "#tables?run=mnist-group&table=feature_maps&all=1&column=example_id&value=1");
+    waiting().until(d -> tableRows().size() == 4);
+    assertEquals("example_id", driver.findElement(By.id("tb-column")).getDomProperty("value"));
+    assertEquals("1", driver.findElement(By.id("tb-value")).getDomProperty("value"));
+    assertEquals(
+        List.of(
+            "mnist-group (" + StoreFixture.runId(4) + ")",
+            "mnist-group (" + StoreFixture.runId(4) + ")",
+            "mnist-instance (" + StoreFixture.runId(2) + ")",
+            "mnist-instance (" + StoreFixture.runId(2) + ")"),
+        js(
+            "return [...document.querySelectorAll('#tb-table tbody td.run')].map(td =>"
+                + " td.textContent)"),
+        "the linked run first, then the others in the runs table's order");
+    driver.findElement(By.id("tb-all")).click();
     // a run without tables says how a run gets one
     select("tb-run", StoreFixture.runId(0));
     waiting()
