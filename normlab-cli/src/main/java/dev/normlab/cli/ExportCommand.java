@@ -70,8 +70,15 @@ final class ExportCommand implements Callable<Integer> {
           which.run != null
               ? Export.run(s.query(), which.run, format, out)
               : Export.group(s.query(), which.group, format, out);
+      // a table's images are counted, not listed: feature maps make hundreds of them
+      long images = files.stream().filter(f -> f.getFileName().toString().endsWith(".png")).count();
       for (Path p : files) {
-        System.out.println("wrote " + p);
+        if (!p.getFileName().toString().endsWith(".png")) {
+          System.out.println("wrote " + p);
+        }
+      }
+      if (images > 0) {
+        System.out.println("wrote " + images + " table images beside their tables' CSV files");
       }
     }
     return 0;

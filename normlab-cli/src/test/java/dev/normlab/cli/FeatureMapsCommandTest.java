@@ -241,6 +241,30 @@ class FeatureMapsCommandTest {
               String.format(".* -> %.3f +\\d\\.\\d{3} -> %.3f", meanShare[0], meanShare[1])),
           line + " vs " + meanShare[0] + ", " + meanShare[1]);
     }
+    // the export writes each run's table as CSV with its grids as PNG files, and counts those
+    Path csv = dir.resolve("export-csv");
+    Cli.Result export =
+        Cli.inProcess(
+                "export",
+                "--group",
+                "g",
+                "--store",
+                dir.resolve("runs.db").toString(),
+                "--format",
+                "csv",
+                "--out",
+                csv.toString())
+            .assertNoStackTrace();
+    assertEquals(0, export.exit(), export.all());
+    assertTrue(
+        export.out().contains("wrote 24 table images beside their tables' CSV files"),
+        export.out());
+    assertTrue(!export.out().contains(".png"), "the images are counted, not listed");
+    for (String id : RUNS.values()) {
+      Path table = csv.resolve("tables").resolve(id);
+      assertEquals(7, Files.readAllLines(table.resolve("feature_maps.csv")).size(), id);
+      assertTrue(Files.size(table.resolve("feature_maps").resolve("5_output.png")) > 0, id);
+    }
   }
 
   @Test
