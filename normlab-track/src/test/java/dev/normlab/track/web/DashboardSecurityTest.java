@@ -63,6 +63,14 @@ class DashboardSecurityTest {
         "/api/confusion?run=run0none%27--",
         "/api/image?run=run0none",
         "/api/image?run=run0none&example=-3",
+        "/api/tables",
+        "/api/tables?run=run2instance&name=feature_maps",
+        "/api/table?run=run2instance",
+        "/api/table?run=run2instance&name=feature_maps&sort=spread%27)%20OR%201=1--",
+        "/api/table?run=run2instance&name=feature_maps&column=layer%27--&value=x",
+        "/api/table?run=run2instance&name=feature_maps&order=sideways",
+        "/api/table?run=run2instance%27--&name=feature_maps",
+        "/api/table?run=run2instance&name=feature_maps&page=-1",
       })
   void badParametersGive400WithJsonError(String target) {
     RawHttp.Response r = RawHttp.get(port, target);
