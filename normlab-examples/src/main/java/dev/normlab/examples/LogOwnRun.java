@@ -53,10 +53,11 @@ public final class LogOwnRun {
               Column.number("label"),
               Column.number("predicted"),
               Column.probabilities("probs"));
+      float[] labels = shown[1].toArray();
       try (TableWriter table = run.table("examples", columns)) {
         for (int i = 0; i < 8; i++) {
           float[] p = Arrays.copyOfRange(probs, 2 * i, 2 * i + 2);
-          table.addRow(grey(shown[0], i), (int) shown[1].toArray()[i], p[1] > p[0] ? 1 : 0, p);
+          table.addRow(grey(shown[0], i), (int) labels[i], p[1] > p[0] ? 1 : 0, p);
         }
       }
       run.finish();
@@ -69,16 +70,17 @@ public final class LogOwnRun {
   static GreyImage grey(Tensor images, int i) {
     int h = images.size(2);
     int w = images.size(3);
-    float[] x = Arrays.copyOfRange(images.toArray(), i * h * w, (i + 1) * h * w);
+    float[] x = images.data(); // read in place: image i of the batch, not a copy of it all
+    int at = i * h * w;
     float lo = Float.POSITIVE_INFINITY;
     float hi = Float.NEGATIVE_INFINITY;
-    for (float v : x) {
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
+    for (int j = at; j < at + h * w; j++) {
+      lo = Math.min(lo, x[j]);
+      hi = Math.max(hi, x[j]);
     }
-    byte[] px = new byte[x.length];
-    for (int j = 0; j < x.length; j++) {
-      px[j] = (byte) Math.round(hi > lo ? 255 * (x[j] - lo) / (hi - lo) : 0);
+    byte[] px = new byte[h * w];
+    for (int j = 0; j < px.length; j++) {
+      px[j] = (byte) Math.round(hi > lo ? 255 * (x[at + j] - lo) / (hi - lo) : 0);
     }
     return new GreyImage(w, h, px);
   }

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Exports runs to CSV (a directory with one file per table: {@code runs.csv}, {@code config.csv},
@@ -173,7 +174,7 @@ public final class Export {
    * predictions already have.
    */
   private static List<RunQuery.Table> exportedTables(RunQuery q, String runId) {
-    return q.tables(runId).stream().filter(t -> !t.name().equals("predictions")).toList();
+    return q.tables(runId, Set.of("predictions"));
   }
 
   /**

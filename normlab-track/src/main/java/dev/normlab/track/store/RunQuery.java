@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** Reads runs back: the small API behind {@code normlab runs} and {@link Export}. */
 public final class RunQuery {
@@ -346,6 +347,11 @@ public final class RunQuery {
 
   /** A run's typed tables with all their rows, by name (for an export). */
   public List<Table> tables(String runId) {
+    return tables(runId, Set.of());
+  }
+
+  /** The same without the tables named in {@code except}, whose rows are not read at all. */
+  public List<Table> tables(String runId, Set<String> except) {
     synchronized (conn) {
       try (PreparedStatement q =
               conn.prepareStatement(
@@ -358,6 +364,9 @@ public final class RunQuery {
         try (ResultSet rs = q.executeQuery()) {
           while (rs.next()) {
             String name = rs.getString(1);
+            if (except.contains(name)) {
+              continue;
+            }
             List<String> data = new ArrayList<>();
             rows.setString(1, runId);
             rows.setString(2, name);

@@ -429,33 +429,8 @@ public final class RunStore implements AutoCloseable {
                 throw new IllegalStateException(
                     "run " + runId + " is still running; its tables are its writer's");
               }
-              try (PreparedStatement d =
-                  conn.prepareStatement("DELETE FROM tables WHERE run_id = ? AND name = ?")) {
-                d.setString(1, runId);
-                d.setString(2, name);
-                d.executeUpdate();
-              }
-              try (PreparedStatement ins =
-                  conn.prepareStatement(
-                      "INSERT INTO tables(run_id, name, columns, nrows) VALUES (?, ?, ?, ?)")) {
-                ins.setString(1, runId);
-                ins.setString(2, name);
-                ins.setString(3, columnsJson);
-                ins.setLong(4, data.size());
-                ins.executeUpdate();
-              }
-              try (PreparedStatement ins =
-                  conn.prepareStatement(
-                      "INSERT INTO table_rows(run_id, name, row, data) VALUES (?, ?, ?, ?)")) {
-                for (int r = 0; r < data.size(); r++) {
-                  ins.setString(1, runId);
-                  ins.setString(2, name);
-                  ins.setLong(3, r);
-                  ins.setString(4, data.get(r));
-                  ins.addBatch();
-                }
-                ins.executeBatch();
-              }
+              TableWriter.declare(conn, runId, name, columnsJson);
+              TableWriter.append(conn, runId, name, 0, data);
             });
       } catch (SQLException e) {
         throw error("cannot write table '" + name + "' of run " + runId, e);

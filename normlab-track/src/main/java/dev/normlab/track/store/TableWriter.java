@@ -1,6 +1,7 @@
 package dev.normlab.track.store;
 
 import dev.normlab.io.Json;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -41,30 +42,62 @@ public final class TableWriter implements AutoCloseable {
     run.lock().lock();
     try {
       run.ensureOpen();
-      run.inTransaction(
-          () -> {
-            try (PreparedStatement d =
-                run.connection()
-                    .prepareStatement("DELETE FROM tables WHERE run_id = ? AND name = ?")) {
-              d.setString(1, run.runId());
-              d.setString(2, name);
-              d.executeUpdate();
-            }
-            try (PreparedStatement ins =
-                run.connection()
-                    .prepareStatement(
-                        "INSERT INTO tables(run_id, name, columns, nrows) VALUES (?, ?, ?, 0)")) {
-              ins.setString(1, run.runId());
-              ins.setString(2, name);
-              ins.setString(3, columnsJson);
-              ins.executeUpdate();
-            }
-          });
+      run.inTransaction(() -> declare(run.connection(), run.runId(), name, columnsJson));
     } catch (SQLException e) {
       throw run.fail(
           run.store().error("run " + run.runId() + ": cannot create table '" + name + "'", e));
     } finally {
       run.lock().unlock();
+    }
+  }
+
+  /**
+   * Declares table {@code name} of run {@code runId} with no rows, replacing one of that name (its
+   * rows go with it, {@code ON DELETE CASCADE}); inside the caller's transaction.
+   */
+  static void declare(Connection conn, String runId, String name, String columnsJson)
+      throws SQLException {
+    try (PreparedStatement d =
+        conn.prepareStatement("DELETE FROM tables WHERE run_id = ? AND name = ?")) {
+      d.setString(1, runId);
+      d.setString(2, name);
+      d.executeUpdate();
+    }
+    try (PreparedStatement ins =
+        conn.prepareStatement(
+            "INSERT INTO tables(run_id, name, columns, nrows) VALUES (?, ?, ?, 0)")) {
+      ins.setString(1, runId);
+      ins.setString(2, name);
+      ins.setString(3, columnsJson);
+      ins.executeUpdate();
+    }
+  }
+
+  /**
+   * Adds rows {@code data} (each a {@link #rowJson}) after the table's first {@code before} rows
+   * and sets its row count; inside the caller's transaction.
+   */
+  static void append(Connection conn, String runId, String name, long before, List<String> data)
+      throws SQLException {
+    try (PreparedStatement ins =
+        conn.prepareStatement(
+            "INSERT INTO table_rows(run_id, name, row, data) VALUES (?, ?, ?, ?)")) {
+      long r = before;
+      for (String row : data) {
+        ins.setString(1, runId);
+        ins.setString(2, name);
+        ins.setLong(3, r++);
+        ins.setString(4, row);
+        ins.addBatch();
+      }
+      ins.executeBatch();
+    }
+    try (PreparedStatement up =
+        conn.prepareStatement("UPDATE tables SET nrows = ? WHERE run_id = ? AND name = ?")) {
+      up.setLong(1, before + data.size());
+      up.setString(2, runId);
+      up.setString(3, name);
+      up.executeUpdate();
     }
   }
 
@@ -181,32 +214,7 @@ public final class TableWriter implements AutoCloseable {
     try {
       run.ensureOpen();
       List<String> batch = List.copyOf(pending);
-      run.inTransaction(
-          () -> {
-            try (PreparedStatement ins =
-                run.connection()
-                    .prepareStatement(
-                        "INSERT INTO table_rows(run_id, name, row, data) VALUES (?, ?, ?, ?)")) {
-              long r = rows;
-              for (String data : batch) {
-                ins.setString(1, run.runId());
-                ins.setString(2, name);
-                ins.setLong(3, r++);
-                ins.setString(4, data);
-                ins.addBatch();
-              }
-              ins.executeBatch();
-            }
-            try (PreparedStatement up =
-                run.connection()
-                    .prepareStatement(
-                        "UPDATE tables SET nrows = ? WHERE run_id = ? AND name = ?")) {
-              up.setLong(1, rows + batch.size());
-              up.setString(2, run.runId());
-              up.setString(3, name);
-              up.executeUpdate();
-            }
-          });
+      run.inTransaction(() -> append(run.connection(), run.runId(), name, rows, batch));
       rows += batch.size();
       pending.clear();
     } catch (SQLException e) {
