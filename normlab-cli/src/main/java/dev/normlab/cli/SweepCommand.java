@@ -1,10 +1,10 @@
 package dev.normlab.cli;
 
+import dev.normlab.track.analysis.ParameterImportance;
 import dev.normlab.train.MedianStopping;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -416,25 +416,7 @@ final class SweepCommand implements Callable<Integer> {
                     RunSeries.Stats.fmt(acc.max(), 2)));
           }
         });
-    grid.forEach(
-        (name, param) -> {
-          if (!param.isRange()) {
-            return;
-          }
-          List<RunSeries.Run> done = runs.stream().filter(r -> !r.diverged()).toList();
-          double[] x =
-              done.stream()
-                  .mapToDouble(r -> Double.parseDouble(r.point().values().get(name)))
-                  .toArray();
-          double[] y = done.stream().mapToDouble(RunSeries.Run::accuracy).toArray();
-          sb.append(
-              String.format(
-                  "%s over %s: Spearman correlation with test accuracy %s (%d finished runs)%n",
-                  RunSeries.configKey(name),
-                  param.describe(),
-                  RunSeries.Stats.fmt(spearman(x, y), 2),
-                  done.size()));
-        });
+    sb.append(importance(runs));
     runs.stream()
         .filter(r -> !r.diverged())
         .max(Comparator.comparingDouble(RunSeries.Run::accuracy))
@@ -448,40 +430,60 @@ final class SweepCommand implements Callable<Integer> {
     return sb.toString();
   }
 
-  /** Spearman's rank correlation (ties get their mean rank); NaN with fewer than 3 pairs. */
-  static double spearman(double[] x, double[] y) {
-    if (x.length < 3) {
-      return Double.NaN;
+  /**
+   * Which swept options (and the norm and seed) test accuracy depends on: {@link
+   * ParameterImportance}'s random-forest shares, with Spearman's correlation for numbers and each
+   * word's mean accuracy; empty when nothing varies or fewer than 3 runs finished.
+   */
+  static String importance(List<RunSeries.Run> runs) {
+    List<ParameterImportance.Observation> obs = new ArrayList<>();
+    for (RunSeries.Run r : runs) {
+      Map<String, Object> config = new LinkedHashMap<>();
+      config.put("norm", r.norm());
+      config.put("seed", r.seed());
+      r.point().values().forEach((k, v) -> config.put(RunSeries.configKey(k), scalar(v)));
+      obs.add(
+          new ParameterImportance.Observation(config, r.diverged() ? Double.NaN : r.accuracy()));
     }
-    double[] rx = ranks(x), ry = ranks(y);
-    double mx = Arrays.stream(rx).average().orElseThrow();
-    double my = Arrays.stream(ry).average().orElseThrow();
-    double sxy = 0, sxx = 0, syy = 0;
-    for (int i = 0; i < x.length; i++) {
-      sxy += (rx[i] - mx) * (ry[i] - my);
-      sxx += (rx[i] - mx) * (rx[i] - mx);
-      syy += (ry[i] - my) * (ry[i] - my);
+    ParameterImportance.Result res = ParameterImportance.of("test accuracy", obs);
+    if (res.parameters().isEmpty()) {
+      return "";
     }
-    return sxx == 0 || syy == 0 ? Double.NaN : sxy / Math.sqrt(sxx * syy);
+    StringBuilder sb = new StringBuilder();
+    sb.append(
+        String.format(
+            "parameter importance for test accuracy (random forest over %d finished runs;"
+                + " out-of-bag R² %s):%n",
+            res.runs(),
+            res.outOfBagR2() == null ? "-" : String.format(Locale.ROOT, "%.2f", res.outOfBagR2())));
+    for (ParameterImportance.Parameter p : res.parameters()) {
+      String detail;
+      if (p.numeric()) {
+        detail =
+            "Spearman "
+                + RunSeries.Stats.fmt(p.correlation() == null ? Double.NaN : p.correlation(), 2);
+      } else {
+        List<String> vs = new ArrayList<>();
+        for (ParameterImportance.ValueMean v : p.values()) {
+          vs.add(String.format(Locale.ROOT, "%s %.2f", v.value(), v.mean()));
+        }
+        detail = "mean acc (%) " + String.join(", ", vs);
+      }
+      sb.append(
+          String.format(Locale.ROOT, "  %-14s %5.2f   %s%n", p.key(), p.importance(), detail));
+    }
+    return sb.toString();
   }
 
-  private static double[] ranks(double[] v) {
-    Integer[] order = new Integer[v.length];
-    for (int i = 0; i < v.length; i++) {
-      order[i] = i;
+  /** A swept value as the config stores it: a number, a boolean or words. */
+  private static Object scalar(String v) {
+    if (v.equals("true") || v.equals("false")) {
+      return Boolean.parseBoolean(v);
     }
-    Arrays.sort(order, Comparator.comparingDouble(i -> v[i]));
-    double[] r = new double[v.length];
-    for (int i = 0; i < v.length; ) {
-      int j = i;
-      while (j + 1 < v.length && v[order[j + 1]] == v[order[i]]) {
-        j++;
-      }
-      for (int k = i; k <= j; k++) {
-        r[order[k]] = (i + j) / 2.0 + 1;
-      }
-      i = j + 1;
+    try {
+      return Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      return v;
     }
-    return r;
   }
 }

@@ -310,6 +310,7 @@ public final class DashboardServer implements AutoCloseable {
           }
           case "metrics" -> metrics(p);
           case "parallel" -> parallel(p);
+          case "importance" -> importance(p);
           case "predictions" -> predictions(p);
           case "compare-predictions" -> compare(p);
           case "tables" -> {
@@ -431,6 +432,16 @@ public final class DashboardServer implements AutoCloseable {
     out.put("runs", runs);
     out.put("keys", store.keys());
     return out;
+  }
+
+  /** W&B's parameter importance: which config keys the runs' metric depends on. */
+  private Object importance(Params p) throws SQLException {
+    p.allowOnly(Set.of("group", "metric"));
+    String group = p.optional("group", Params.TEXT);
+    String metric = p.optional("metric", Params.TEXT);
+    return StoreReader.importance(
+        metric == null ? "test/accuracy" : metric,
+        store.runs(group == null ? StoreReader.RunQuery.all() : StoreReader.RunQuery.group(group)));
   }
 
   private Object predictions(Params p) throws SQLException {

@@ -209,6 +209,12 @@ public final class ReportWriter {
     data.put("shifted", shifted);
     data.put("tables", tables);
     data.put("images", images);
+    // the parameter importance of every result a run has, for the parallel view's panel
+    Map<String, Object> importance = new LinkedHashMap<>();
+    for (String key : StoreReader.numericSummaryKeys(runs)) {
+      importance.put(key, StoreReader.importance(key, runs));
+    }
+    data.put("importance", importance);
     return data;
   }
 

@@ -1,6 +1,7 @@
 package dev.normlab.track.web;
 
 import dev.normlab.io.Json;
+import dev.normlab.track.analysis.ParameterImportance;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -287,6 +288,37 @@ public final class StoreReader implements AutoCloseable {
     keys.put("config", distinct("SELECT DISTINCT key FROM run_config ORDER BY key"));
     keys.put("summary", distinct("SELECT DISTINCT key FROM summary ORDER BY key"));
     return keys;
+  }
+
+  /**
+   * The parameter importance of {@code metric} (a summary key) over {@code runs} as {@link #runs}
+   * returns them; a run without a number for it is counted, not used.
+   */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> importance(String metric, List<Map<String, Object>> runs) {
+    List<ParameterImportance.Observation> obs = new ArrayList<>(runs.size());
+    for (Map<String, Object> run : runs) {
+      Object v = ((Map<String, Object>) run.get("summary")).get(metric);
+      obs.add(
+          new ParameterImportance.Observation(
+              (Map<String, Object>) run.get("config"),
+              v instanceof Number n ? n.doubleValue() : Double.NaN));
+    }
+    return ParameterImportance.of(metric, obs).toMap();
+  }
+
+  /** The summary keys with a number in at least one of {@code runs}, in order. */
+  @SuppressWarnings("unchecked")
+  public static List<String> numericSummaryKeys(List<Map<String, Object>> runs) {
+    TreeSet<String> keys = new TreeSet<>();
+    for (Map<String, Object> run : runs) {
+      for (var e : ((Map<String, Object>) run.get("summary")).entrySet()) {
+        if (e.getValue() instanceof Number) {
+          keys.add(e.getKey());
+        }
+      }
+    }
+    return new ArrayList<>(keys);
   }
 
   private List<String> distinct(String sql) throws SQLException {

@@ -100,6 +100,9 @@ function localApi(endpoint, p) {
     case 'groups': return [REPORT.group];
     case 'keys': return REPORT.keys;
     case 'parallel': return { group: REPORT.group, runs: REPORT.runs, keys: REPORT.keys };
+    case 'importance':
+      return REPORT.importance?.[p.metric]
+        ?? { metric: p.metric, runs: 0, parameters: [], left_out: {}, reason: 'no run in this report has a number for it' };
     case 'metrics':
       return {
         key: p.key, x: p.x,
@@ -636,6 +639,62 @@ async function renderParallel() {
     series: [{ type: 'parallel', lineStyle: { width: 2.5, opacity: 0.85 }, data: rows,
       emphasis: { lineStyle: { width: 4 } } }],
   }, true);
+  state.parallelSummaryKeys = data.keys.summary;
+  await renderImportance(runs, data.keys.summary);
+}
+
+// ------------------------------------------------------------------ parameter importance
+
+/**
+ * The parameter-importance panel under the parallel plot, for the chosen result (test accuracy
+ * unless the link or the user picked another): a row per config parameter that varies, by
+ * importance, with its rank correlation and, for words, each value's mean result.
+ */
+async function renderImportance(runs, summaryKeys) {
+  const numeric = summaryKeys.filter((k) => runs.some((r) => typeof r.summary[k] === 'number'));
+  const select = $('p-imp-metric');
+  const before = select.value;
+  fillSelect(select, numeric);
+  if (!before || !numeric.includes(before)) {
+    select.value = numeric.includes('test/accuracy') ? 'test/accuracy' : numeric[0] || '';
+  }
+  const metric = select.value;
+  const body = $('imp-table').tBodies[0];
+  if (!metric) {
+    $('imp-note').textContent = 'no run has a result yet';
+    body.replaceChildren();
+    return;
+  }
+  const group = $('f-group').value;
+  const res = await api('importance', group ? { group, metric } : { metric });
+  if (select.value !== metric) return; // a newer choice is drawing
+  const leftOut = Object.entries(res.left_out || {}).map(([k, why]) => `${k} (${why})`);
+  $('imp-note').textContent = res.reason ? res.reason : [
+    `random forest over ${res.runs} runs` + (res.runs_without_metric ? ` (${res.runs_without_metric} without ${metric} left out)` : ''),
+    res.oob_r2 === null ? 'too few runs to say how much it explains'
+      : `it explains ${Math.round(Math.max(0, res.oob_r2) * 100)} % of ${metric}'s variance on runs it did not see (out-of-bag R² ${res.oob_r2.toFixed(2)})`
+      + (res.oob_r2 < 0.3 ? ': little, so read the shares with care' : ''),
+    leftOut.length ? 'not ranked: ' + leftOut.join(', ') : null,
+  ].filter(Boolean).join('; ');
+  body.replaceChildren(...res.parameters.map((p) => {
+    const share = el('span', { class: 'fill' });
+    share.style.width = `${Math.round(p.importance * 120)}px`;
+    const corr = el('span', { class: 'axis' });
+    if (p.correlation !== null) {
+      const f = el('span', { class: 'fill ' + (p.correlation < 0 ? 'neg' : 'pos') });
+      f.style.width = `${Math.abs(p.correlation) * 60}px`;
+      f.style.left = `${p.correlation < 0 ? 60 - Math.abs(p.correlation) * 60 : 60}px`;
+      corr.append(f);
+    }
+    const values = p.numeric
+      ? `${fmt(p.min)} … ${fmt(p.max)}` + (p.missing ? `, absent in ${p.missing} runs` : '')
+      : p.values.map((v) => `${v.value} ${fmt(v.mean)} (${v.runs})`).join(' · ');
+    return el('tr', { dataset: { key: p.key } },
+      el('td', { class: 'bar' }, share, p.importance.toFixed(2)),
+      el('td', {}, p.key),
+      el('td', { class: 'bar' }, corr, p.correlation === null ? '—' : p.correlation.toFixed(2)),
+      el('td', {}, values));
+  }));
 }
 
 // ------------------------------------------------------------------ metric vs config
@@ -1148,6 +1207,8 @@ async function init() {
   $('c-smooth').addEventListener('input', () => { $('c-smooth-value').textContent = $('c-smooth').value; redraw(); });
   $('p-color').addEventListener('change', () => { state.colourChosen = true; renderParallel().catch(showError); });
   $('p-keys').addEventListener('change', () => renderParallel().catch(showError));
+  $('p-imp-metric').addEventListener('change', () =>
+    renderImportance(state.parallelRuns, state.parallelSummaryKeys).catch(showError));
   for (const id of ['v-x', 'v-y', 'v-by']) {
     $(id).addEventListener('change', () => renderVersus().catch(showError));
   }

@@ -473,6 +473,53 @@ class DashboardApiTest {
     assertEquals(List.of(StoreFixture.GROUP), ok("/api/groups").jsonValue());
   }
 
+  /**
+   * The fixture's six runs: batch 64 for runs 0-2 and 128 after, lr 0.01 and 0.1 alternating,
+   * momentum 0.9 for runs 0-3 and 0.5 after, accuracy falling from run to run; the norm differs in
+   * every run (an identifier), the checkpoint directory and env.* are where they ran.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void parameterImportanceRanksTheConfigKeysThatVary() {
+    Map<String, Object> imp = ok("/api/importance?group=" + StoreFixture.GROUP).json();
+    assertEquals("test/accuracy", imp.get("metric"));
+    assertEquals(6, ((Number) imp.get("runs")).intValue());
+    assertEquals(Map.of("norm", "a different value in every run"), imp.get("left_out"));
+    List<Map<String, Object>> params = (List<Map<String, Object>>) imp.get("parameters");
+    Map<String, Map<String, Object>> byKey = new java.util.TreeMap<>();
+    double total = 0;
+    for (Map<String, Object> p : params) {
+      byKey.put((String) p.get("key"), p);
+      total += ((Number) p.get("importance")).doubleValue();
+    }
+    assertEquals(List.of("batch_size", "lr", "optimizer.momentum"), List.copyOf(byKey.keySet()));
+    assertEquals(1.0, total, 1e-9);
+    // Spearman by hand from the ranks (ties at their mean rank) against accuracy's 6..1
+    double syy = 17.5;
+    assertEquals(
+        -13.5 / Math.sqrt(13.5 * syy), num(byKey.get("batch_size").get("correlation")), 1e-12);
+    assertEquals(-4.5 / Math.sqrt(13.5 * syy), num(byKey.get("lr").get("correlation")), 1e-12);
+    assertEquals(
+        12 / Math.sqrt(12 * syy), num(byKey.get("optimizer.momentum").get("correlation")), 1e-12);
+    assertEquals(64.0, num(byKey.get("batch_size").get("min")));
+    assertEquals(128.0, num(byKey.get("batch_size").get("max")));
+    // another result: the loss rises as accuracy falls
+    Map<String, Object> loss =
+        ok("/api/importance?group=" + StoreFixture.GROUP + "&metric=test/loss").json();
+    Map<String, Object> batch =
+        ((List<Map<String, Object>>) loss.get("parameters"))
+            .stream().filter(p -> p.get("key").equals("batch_size")).findFirst().orElseThrow();
+    assertEquals(13.5 / Math.sqrt(13.5 * syy), num(batch.get("correlation")), 1e-12);
+    Map<String, Object> none = ok("/api/importance?metric=no/such").json();
+    assertEquals("needs at least 3 runs with a value of no/such, has 0", none.get("reason"));
+    assertEquals(List.of(), none.get("parameters"));
+    assertEquals(400, RawHttp.get(port, "/api/importance?run=run0none").status());
+  }
+
+  private static double num(Object o) {
+    return ((Number) o).doubleValue();
+  }
+
   @Test
   @SuppressWarnings("unchecked")
   void typedTablesAreListedPagedSortedAndFiltered() {

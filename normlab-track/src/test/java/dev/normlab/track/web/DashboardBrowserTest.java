@@ -646,6 +646,14 @@ class DashboardBrowserTest {
         "return echarts.getInstanceByDom(document.getElementById('parallel-chart'))"
             + ".getOption().parallelAxis.map(a => a.name).join(',')";
     assertEquals("norm,batch_size,lr,optimizer.momentum,test/accuracy,test/loss", js(axes));
+    // Under it, the parameter importance of test accuracy: a row per config key that varies
+    // (not the norm, different in every run, nor where the runs ran), shares adding to 1.
+    assertImportanceRows();
+    select("p-imp-metric", "test/loss");
+    waiting()
+        .until(
+            d -> driver.findElement(By.id("imp-note")).getText().contains("test/loss's variance"));
+    assertImportanceRows();
     js(
         "const s = document.getElementById('p-keys');"
             + " [...s.options].find(o => o.value === 'train/loss').selected = true;"
@@ -684,6 +692,26 @@ class DashboardBrowserTest {
       StoreFixture.addRun(c, "fresh001", "fresh-run", "later", "rms", "running", 7);
     }
     waiting().until(d -> runNames().contains("fresh-run"));
+  }
+
+  /** The importance panel's rows: the three keys that vary, their shares adding to 1. */
+  static void assertImportanceRows() {
+    waiting().until(d -> driver.findElements(By.cssSelector("#imp-table tbody tr")).size() == 3);
+    assertEquals(
+        "batch_size,lr,optimizer.momentum",
+        js(
+            "return [...document.querySelectorAll('#imp-table tbody tr')]"
+                + ".map(r => r.dataset.key).sort().join(',')"));
+    double total =
+        ((Number)
+                js(
+                    "return [...document.querySelectorAll('#imp-table tbody tr td:first-child')]"
+                        + ".reduce((s, td) => s + parseFloat(td.textContent), 0)"))
+            .doubleValue();
+    assertEquals(1.0, total, 0.0151);
+    assertTrue(
+        driver.findElement(By.id("imp-note")).getText().contains("random forest over "),
+        driver.findElement(By.id("imp-note")).getText());
   }
 
   /**
@@ -807,11 +835,14 @@ class DashboardBrowserTest {
     before = tableLoads();
     driver.findElement(By.id("tb-all")).click();
     waitForTableLoadAfter(before);
-    assertEquals(
-        List.of("run", "example_id", "layer", "output", "spread"),
-        driver.findElements(By.cssSelector("#tb-table thead th")).stream()
-            .map(WebElement::getText)
-            .toList());
+    // read in one script: the header is drawn anew with each load (a load still settling on a
+    // busy machine left a header cell stale between finding it and reading it)
+    waiting()
+        .until(
+            d ->
+                js("return [...document.querySelectorAll('#tb-table thead th')]"
+                        + ".map(th => th.textContent).join(',')")
+                    .equals("run,example_id,layer,output,spread"));
     // still sorted by spread, descending: group's 0.8, instance's 0.7, group's 0.1, instance's 0
     assertEquals(
         List.of(
@@ -1081,6 +1112,7 @@ class DashboardBrowserTest {
     waiting().until(d -> paintedPixels("#confusion-chart") > 1000);
     driver.findElement(By.cssSelector("#tabs button[data-view='parallel']")).click();
     waiting().until(d -> paintedPixels("#parallel-chart") > 1000);
+    assertImportanceRows(); // from the report's own numbers
     driver.findElement(By.cssSelector("#tabs button[data-view='versus']")).click();
     waiting().until(d -> paintedPixels("#versus-chart") > 1000);
     // Nothing was fetched: no resource entries at all.

@@ -93,6 +93,15 @@ class ReportWriterTest {
         StoreFixture.EXAMPLES,
         ((Number) ((Map<String, Object>) inverted.get("confusion")).get("total")).intValue());
     assertFalse(((Map<String, Object>) json.get("shifted")).containsKey("run4group"));
+    // The parameter importance of every result the runs have, as /api/importance gives it.
+    Map<String, Object> importance = (Map<String, Object>) json.get("importance");
+    assertTrue(importance.keySet().containsAll(List.of("test/accuracy", "test/loss")));
+    Map<String, Object> acc = (Map<String, Object>) importance.get("test/accuracy");
+    assertEquals(runs.size(), ((Number) acc.get("runs")).intValue());
+    assertEquals(
+        List.of("batch_size", "lr", "optimizer.momentum"),
+        ((List<Map<String, Object>>) acc.get("parameters"))
+            .stream().map(p -> (String) p.get("key")).sorted().toList());
     // Metrics for every axis.
     Map<String, Object> m =
         (Map<String, Object>)
