@@ -30,6 +30,11 @@ final class CompareCommand implements Callable<Integer> {
       List<RunSeries.Run> runs =
           series.train(opts, g, List.of(RunSeries.Point.NONE), p -> {}, tracking, seeds, null);
       RunSeries.printEnd(runs, seeds.size() > 1, g, opts, tracking);
+      if (seeds.size() > 1) {
+        // how much of the spread is the norm's and how much the seed's
+        System.out.println();
+        System.out.print(RunSeries.importance(runs));
+      }
       // The other norms still ran, but a compare with a diverged norm did not do its job.
       return runs.stream().anyMatch(RunSeries.Run::diverged) ? 1 : 0;
     }

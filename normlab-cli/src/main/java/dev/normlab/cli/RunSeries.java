@@ -1,5 +1,6 @@
 package dev.normlab.cli;
 
+import dev.normlab.track.analysis.ParameterImportance;
 import dev.normlab.track.system.ProcessSample;
 import dev.normlab.train.MedianStopping;
 import dev.normlab.train.NumericalFaultException;
@@ -14,6 +15,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.ToDoubleFunction;
@@ -527,5 +529,62 @@ final class RunSeries {
   /** The swept option names, in the order the points give them. */
   static List<String> keys(List<Run> runs) {
     return runs.isEmpty() ? List.of() : List.copyOf(runs.get(0).point().values().keySet());
+  }
+
+  /**
+   * Which options test accuracy depends on (a sweep's, the norm, the seed): {@link
+   * ParameterImportance}'s random-forest shares, with Spearman's correlation for numbers and each
+   * word's mean accuracy; empty when nothing varies or fewer than 3 runs finished.
+   */
+  static String importance(List<RunSeries.Run> runs) {
+    List<ParameterImportance.Observation> obs = new ArrayList<>();
+    for (RunSeries.Run r : runs) {
+      Map<String, Object> config = new LinkedHashMap<>();
+      config.put("norm", r.norm());
+      config.put("seed", r.seed());
+      r.point().values().forEach((k, v) -> config.put(RunSeries.configKey(k), scalar(v)));
+      obs.add(
+          new ParameterImportance.Observation(config, r.diverged() ? Double.NaN : r.accuracy()));
+    }
+    ParameterImportance.Result res = ParameterImportance.of("test accuracy", obs);
+    if (res.parameters().isEmpty()) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder();
+    sb.append(
+        String.format(
+            "parameter importance for test accuracy (random forest over %d finished runs;"
+                + " out-of-bag R² %s):%n",
+            res.runs(),
+            res.outOfBagR2() == null ? "-" : String.format(Locale.ROOT, "%.2f", res.outOfBagR2())));
+    for (ParameterImportance.Parameter p : res.parameters()) {
+      String detail;
+      if (p.numeric()) {
+        detail =
+            "Spearman "
+                + RunSeries.Stats.fmt(p.correlation() == null ? Double.NaN : p.correlation(), 2);
+      } else {
+        List<String> vs = new ArrayList<>();
+        for (ParameterImportance.ValueMean v : p.values()) {
+          vs.add(String.format(Locale.ROOT, "%s %.2f", v.value(), v.mean()));
+        }
+        detail = "mean acc (%) " + String.join(", ", vs);
+      }
+      sb.append(
+          String.format(Locale.ROOT, "  %-14s %5.2f   %s%n", p.key(), p.importance(), detail));
+    }
+    return sb.toString();
+  }
+
+  /** A swept value as the config stores it: a number, a boolean or words. */
+  private static Object scalar(String v) {
+    if (v.equals("true") || v.equals("false")) {
+      return Boolean.parseBoolean(v);
+    }
+    try {
+      return Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      return v;
+    }
   }
 }

@@ -1,6 +1,5 @@
 package dev.normlab.cli;
 
-import dev.normlab.track.analysis.ParameterImportance;
 import dev.normlab.train.MedianStopping;
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -416,7 +415,7 @@ final class SweepCommand implements Callable<Integer> {
                     RunSeries.Stats.fmt(acc.max(), 2)));
           }
         });
-    sb.append(importance(runs));
+    sb.append(RunSeries.importance(runs));
     runs.stream()
         .filter(r -> !r.diverged())
         .max(Comparator.comparingDouble(RunSeries.Run::accuracy))
@@ -428,62 +427,5 @@ final class SweepCommand implements Callable<Integer> {
                         best.setting(), best.seed(), best.accuracy(), best.loss())),
             () -> sb.append("best run: none, every run diverged\n"));
     return sb.toString();
-  }
-
-  /**
-   * Which swept options (and the norm and seed) test accuracy depends on: {@link
-   * ParameterImportance}'s random-forest shares, with Spearman's correlation for numbers and each
-   * word's mean accuracy; empty when nothing varies or fewer than 3 runs finished.
-   */
-  static String importance(List<RunSeries.Run> runs) {
-    List<ParameterImportance.Observation> obs = new ArrayList<>();
-    for (RunSeries.Run r : runs) {
-      Map<String, Object> config = new LinkedHashMap<>();
-      config.put("norm", r.norm());
-      config.put("seed", r.seed());
-      r.point().values().forEach((k, v) -> config.put(RunSeries.configKey(k), scalar(v)));
-      obs.add(
-          new ParameterImportance.Observation(config, r.diverged() ? Double.NaN : r.accuracy()));
-    }
-    ParameterImportance.Result res = ParameterImportance.of("test accuracy", obs);
-    if (res.parameters().isEmpty()) {
-      return "";
-    }
-    StringBuilder sb = new StringBuilder();
-    sb.append(
-        String.format(
-            "parameter importance for test accuracy (random forest over %d finished runs;"
-                + " out-of-bag R² %s):%n",
-            res.runs(),
-            res.outOfBagR2() == null ? "-" : String.format(Locale.ROOT, "%.2f", res.outOfBagR2())));
-    for (ParameterImportance.Parameter p : res.parameters()) {
-      String detail;
-      if (p.numeric()) {
-        detail =
-            "Spearman "
-                + RunSeries.Stats.fmt(p.correlation() == null ? Double.NaN : p.correlation(), 2);
-      } else {
-        List<String> vs = new ArrayList<>();
-        for (ParameterImportance.ValueMean v : p.values()) {
-          vs.add(String.format(Locale.ROOT, "%s %.2f", v.value(), v.mean()));
-        }
-        detail = "mean acc (%) " + String.join(", ", vs);
-      }
-      sb.append(
-          String.format(Locale.ROOT, "  %-14s %5.2f   %s%n", p.key(), p.importance(), detail));
-    }
-    return sb.toString();
-  }
-
-  /** A swept value as the config stores it: a number, a boolean or words. */
-  private static Object scalar(String v) {
-    if (v.equals("true") || v.equals("false")) {
-      return Boolean.parseBoolean(v);
-    }
-    try {
-      return Double.parseDouble(v);
-    } catch (NumberFormatException e) {
-      return v;
-    }
   }
 }

@@ -48,6 +48,26 @@ class CompareSeedsTest {
     assertEquals((batch.get(0) + batch.get(1)) / 2, Double.parseDouble(f[2]), 0.006, summary);
     assertEquals(Math.min(batch.get(0), batch.get(1)), Double.parseDouble(f[4]), 1e-9, summary);
     assertEquals(Math.max(batch.get(0), batch.get(1)), Double.parseDouble(f[5]), 1e-9, summary);
+    // then how much of the spread is the norm's and how much the seed's: a line for each, the
+    // norm's with each norm's mean over its seeds
+    List<String> importance =
+        both.out()
+            .lines()
+            .dropWhile(
+                l -> !l.startsWith("parameter importance for test accuracy (random forest over 4"))
+            .skip(1)
+            .takeWhile(l -> l.startsWith("  "))
+            .toList();
+    assertEquals(
+        List.of("norm", "seed"),
+        importance.stream().map(l -> l.trim().split("\\s+")[0]).sorted().toList(),
+        both.out());
+    String norm =
+        importance.stream().filter(l -> l.trim().startsWith("norm ")).findFirst().orElseThrow();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("batch (\\d+\\.\\d\\d)").matcher(norm);
+    assertTrue(m.find(), norm);
+    assertEquals((batch.get(0) + batch.get(1)) / 2, Double.parseDouble(m.group(1)), 0.006, norm);
     // Four runs in the store and the CSV, each under its norm and seed.
     String csv =
         Files.readString(
