@@ -102,12 +102,44 @@ final class Forest {
     private final SplittableRandom rng;
     final double[] decrease;
 
+    /** Each run's rank in each column (equal values, equal ranks): nodes sort primitive keys. */
+    private final int[][] rank;
+
     Grower(double[][] x, double[] y, int tries, SplittableRandom rng) {
       this.x = x;
       this.y = y;
       this.tries = tries;
       this.rng = rng;
       this.decrease = new double[x.length];
+      this.rank = new int[x.length][];
+      for (int c = 0; c < x.length; c++) {
+        double[] col = x[c];
+        int[] order =
+            java.util.stream.IntStream.range(0, y.length)
+                .boxed()
+                .sorted(Comparator.comparingDouble(i -> col[i]))
+                .mapToInt(Integer::intValue)
+                .toArray();
+        int[] r = new int[y.length];
+        for (int k = 1; k < order.length; k++) {
+          r[order[k]] = col[order[k]] == col[order[k - 1]] ? r[order[k - 1]] : k;
+        }
+        rank[c] = r;
+      }
+    }
+
+    /** The runs of a node ordered by their value in column c (ties by run index). */
+    private int[] sortedBy(int c, int[] runs) {
+      long[] keys = new long[runs.length];
+      for (int k = 0; k < runs.length; k++) {
+        keys[k] = ((long) rank[c][runs[k]] << 32) | runs[k];
+      }
+      Arrays.sort(keys);
+      int[] sorted = new int[runs.length];
+      for (int k = 0; k < runs.length; k++) {
+        sorted[k] = (int) keys[k];
+      }
+      return sorted;
     }
 
     Node grow(int[] runs) {
@@ -127,12 +159,11 @@ final class Forest {
       int bestAt = 0;
       double bestGain = 0;
       double bestThreshold = 0;
-      Integer[] bestSorted = null;
+      int[] bestSorted = null;
       int tried = 0;
       for (int k = 0; k < order.length && tried < tries; k++) {
         double[] col = x[order[k]];
-        Integer[] sorted = Arrays.stream(runs).boxed().toArray(Integer[]::new);
-        Arrays.sort(sorted, Comparator.comparingDouble(i -> col[i]));
+        int[] sorted = sortedBy(order[k], runs);
         if (col[sorted[0]] == col[sorted[sorted.length - 1]]) {
           continue; // constant here: try another column instead
         }
