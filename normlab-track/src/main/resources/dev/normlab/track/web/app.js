@@ -691,7 +691,17 @@ async function renderImportance(runs, summaryKeys) {
       : p.values.map((v) => `${v.value} ${fmt(v.mean)} (${v.runs})`).join(' · ');
     return el('tr', { dataset: { key: p.key } },
       el('td', { class: 'bar' }, share, p.importance.toFixed(2)),
-      el('td', {}, p.key),
+      el('td', {}, el('a', {
+        href: `#versus?x=${encodeURIComponent(p.key)}&metrics=${encodeURIComponent(metric)}`,
+        title: `${metric} against ${p.key} (metric vs config)`,
+        onclick: (e) => {
+          e.preventDefault();
+          // the result against this parameter, a line per norm unless the parameter is the norm
+          state.linkedVersus = { x: p.key, by: p.key === 'norm' ? '' : 'norm', metrics: [metric] };
+          state.versusDrawn = false;
+          show('versus');
+        },
+      }, p.key)),
       el('td', { class: 'bar' }, corr, p.correlation === null ? '—' : p.correlation.toFixed(2)),
       el('td', {}, values));
   }));

@@ -654,6 +654,14 @@ class DashboardBrowserTest {
         .until(
             d -> driver.findElement(By.id("imp-note")).getText().contains("test/loss's variance"));
     assertImportanceRows();
+    // a parameter's name opens the result against it in metric vs config
+    driver.findElement(By.cssSelector("#imp-table tr[data-key='lr'] a")).click();
+    waiting().until(d -> driver.findElement(By.id("view-versus")).isDisplayed());
+    waiting().until(d -> "lr".equals(driver.findElement(By.id("v-x")).getDomProperty("value")));
+    assertEquals("test/loss", driver.findElement(By.id("v-y")).getDomProperty("value"));
+    assertEquals("norm", driver.findElement(By.id("v-by")).getDomProperty("value"));
+    driver.findElement(By.cssSelector("#tabs button[data-view='parallel']")).click();
+    waiting().until(d -> paintedPixels("#parallel-chart") > 1000);
     js(
         "const s = document.getElementById('p-keys');"
             + " [...s.options].find(o => o.value === 'train/loss').selected = true;"
