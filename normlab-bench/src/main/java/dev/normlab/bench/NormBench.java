@@ -112,9 +112,18 @@ public final class NormBench {
     }
   }
 
-  /** Runs forward and forward+backward for at least 0.4 s so that the JIT has compiled them. */
+  /**
+   * Seconds of warm-up per case ({@code -Dnormlab.bench.warmupSeconds}, default 2). With 0.4 s the
+   * kernels a backward calls once per chunk (the first row's sums, the last row's dx) reached C2
+   * only during the timed calls (PrintCompilation, 2026-12-02): some of those ran C1 code, which
+   * boxes every vector.
+   */
+  static final double WARMUP_SECONDS =
+      Double.parseDouble(System.getProperty("normlab.bench.warmupSeconds", "2"));
+
+  /** Runs forward and forward+backward for a while so that the JIT has compiled them. */
   static void warmUp(Module m, Tensor x, Tensor g) {
-    long end = System.nanoTime() + 400_000_000L;
+    long end = System.nanoTime() + (long) (WARMUP_SECONDS * 1e9);
     Tensor xg = x.detach().requiresGrad(true);
     while (System.nanoTime() < end) {
       forward(m, x);

@@ -505,22 +505,6 @@ public final class Winograd {
   }
 
   /**
-   * a's lanes folded in halves (lane w + L/2 added to lane w) in the lower half, b's in the upper:
-   * one-vector shuffles and a blend (see {@link #foldInto} for where they must run).
-   */
-  private static FloatVector fold1(FloatVector a, FloatVector b) {
-    return a.add(a.rearrange(SWAP_HALVES)).blend(b.add(b.rearrange(SWAP_HALVES)), UPPER_HALF);
-  }
-
-  /**
-   * Two vectors of {@link #fold1}: x = fold1(p, r), y = fold1(q, s), each half folded once more, to
-   * the quarters p, q, r, s (lane w + L/4 added to lane w within each half).
-   */
-  private static FloatVector fold2(FloatVector x, FloatVector y) {
-    return x.add(x.rearrange(SWAP_QUARTERS)).blend(y.add(y.rearrange(SWAP_QUARTERS)), ODD_QUARTERS);
-  }
-
-  /**
    * acc[(p + i * n + j) * PARTIALS + q] += partial q of the dot product of rows i of a and j of b
    * over [0, k) (k a multiple of 2L; rows ld apart from aOff and bOff): each lane sums its products
    * in t order from zero, then the lanes are folded in halves ({@link #PARTIALS}) and added to acc.
@@ -585,10 +569,19 @@ public final class Winograd {
 
   /**
    * The block's sums (four rows of {@code perRow} vectors, stored by the kernel) folded and added
-   * to acc, a row's products into one vector at {@code at + r * row}. Its own method: inlined into
-   * the kernel (written first with two-vector rearranges, then as now), the folds took C2 past its
-   * inlining budget and ran the Vector API's Java fallbacks (40–60 ms instead of 8 for conv2's
-   * weight gradient).
+   * to acc, a row's products into one vector at {@code at + r * row}: with two vectors a and b, a's
+   * lanes folded in halves (lane w + L/2 added to lane w) in the lower half, b's in the upper
+   * (one-vector shuffles and a blend); with four, a, b, c, d, the halves of fold(a, c) and fold(b,
+   * d) folded once more, to the quarters a, b, c, d (lane w + L/4 added to lane w within each
+   * half).
+   *
+   * <p>Its own method: inlined into the kernel (written first with two-vector rearranges, then as
+   * now), the folds took C2 past its inlining budget and ran the Vector API's Java fallbacks (40–60
+   * ms instead of 8 for conv2's weight gradient). And the folds are written out here, not as
+   * helpers taking and returning vectors: such a helper that C2 compiles on its own (its callers
+   * still in C1, 2026-12-02 on a 16-lane machine) sees only the abstract {@code FloatVector}, runs
+   * the fallbacks, and its large code is then never inlined — a training step's conv2 backward
+   * allocated a vector per fold and took 15–17 ms instead of 10.
    */
   private static void foldInto(float[] sums, int so, int perRow, float[] acc, int at, int row) {
     for (int r = 0; r < 4; r++) {
@@ -599,9 +592,17 @@ public final class Winograd {
         FloatVector b = FloatVector.fromArray(S, sums, s + L);
         FloatVector c = FloatVector.fromArray(S, sums, s + 2 * L);
         FloatVector d = FloatVector.fromArray(S, sums, s + 3 * L);
-        v = fold2(fold1(a, c), fold1(b, d));
+        FloatVector x =
+            a.add(a.rearrange(SWAP_HALVES)).blend(c.add(c.rearrange(SWAP_HALVES)), UPPER_HALF);
+        FloatVector y =
+            b.add(b.rearrange(SWAP_HALVES)).blend(d.add(d.rearrange(SWAP_HALVES)), UPPER_HALF);
+        v =
+            x.add(x.rearrange(SWAP_QUARTERS))
+                .blend(y.add(y.rearrange(SWAP_QUARTERS)), ODD_QUARTERS);
       } else {
-        v = fold1(FloatVector.fromArray(S, sums, s), FloatVector.fromArray(S, sums, s + L));
+        FloatVector a = FloatVector.fromArray(S, sums, s);
+        FloatVector b = FloatVector.fromArray(S, sums, s + L);
+        v = a.add(a.rearrange(SWAP_HALVES)).blend(b.add(b.rearrange(SWAP_HALVES)), UPPER_HALF);
       }
       int o = at + r * row;
       v.add(FloatVector.fromArray(S, acc, o)).intoArray(acc, o);
