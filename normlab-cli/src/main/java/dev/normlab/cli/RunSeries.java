@@ -547,15 +547,22 @@ final class RunSeries {
           new ParameterImportance.Observation(config, r.diverged() ? Double.NaN : r.accuracy()));
     }
     ParameterImportance.Result res = ParameterImportance.of("test accuracy", obs);
-    if (res.parameters().isEmpty()) {
-      return "";
-    }
+    return res.parameters().isEmpty() ? "" : importanceBlock(res, "finished runs", "mean acc (%)");
+  }
+
+  /**
+   * A result of {@link ParameterImportance} as lines: the header (over how many {@code runsNoun},
+   * the out-of-bag R²), then a line per parameter, its share and Spearman's correlation, or for
+   * words each value's mean ({@code meanLabel}).
+   */
+  static String importanceBlock(ParameterImportance.Result res, String runsNoun, String meanLabel) {
     StringBuilder sb = new StringBuilder();
     sb.append(
         String.format(
-            "parameter importance for test accuracy (random forest over %d finished runs;"
-                + " out-of-bag R² %s):%n",
+            "parameter importance for %s (random forest over %d %s; out-of-bag R² %s):%n",
+            res.metric(),
             res.runs(),
+            runsNoun,
             res.outOfBagR2() == null ? "-" : String.format(Locale.ROOT, "%.2f", res.outOfBagR2())));
     for (ParameterImportance.Parameter p : res.parameters()) {
       String detail;
@@ -566,9 +573,9 @@ final class RunSeries {
       } else {
         List<String> vs = new ArrayList<>();
         for (ParameterImportance.ValueMean v : p.values()) {
-          vs.add(String.format(Locale.ROOT, "%s %.2f", v.value(), v.mean()));
+          vs.add(String.format(Locale.ROOT, "%s %.4g", v.value(), v.mean()));
         }
-        detail = "mean acc (%) " + String.join(", ", vs);
+        detail = meanLabel + " " + String.join(", ", vs);
       }
       sb.append(
           String.format(Locale.ROOT, "  %-14s %5.2f   %s%n", p.key(), p.importance(), detail));

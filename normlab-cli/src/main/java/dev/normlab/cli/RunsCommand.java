@@ -17,15 +17,16 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "List the runs in the store: id, name, group, status, test accuracy, start, runtime.",
-      "Edit and compare them: normlab runs delete|tag|untag|note|diff ... (see normlab runs"
-          + " <command> --help)."
+      "Edit and compare them: normlab runs delete|tag|untag|note|diff|importance ... (see"
+          + " normlab runs <command> --help)."
     },
     subcommands = {
       RunsEditCommands.Delete.class,
       RunsEditCommands.Tag.class,
       RunsEditCommands.Untag.class,
       RunsEditCommands.Note.class,
-      RunsDiffCommand.class
+      RunsDiffCommand.class,
+      RunsImportanceCommand.class
     })
 final class RunsCommand implements Callable<Integer> {
   private static final DateTimeFormatter TIME =
