@@ -209,10 +209,13 @@ public final class ReportWriter {
     data.put("shifted", shifted);
     data.put("tables", tables);
     data.put("images", images);
-    // the parameter importance of every result a run has, for the parallel view's panel
+    // the parameter importance of every result the runs have, for the parallel view's panel;
+    // not of --watch's fifty-odd diagnostics (a forest each: seconds for a large group)
     Map<String, Object> importance = new LinkedHashMap<>();
     for (String key : StoreReader.numericSummaryKeys(runs)) {
-      importance.put(key, StoreReader.importance(key, runs));
+      if (!key.startsWith("watch/")) {
+        importance.put(key, StoreReader.importance(key, runs));
+      }
     }
     data.put("importance", importance);
     return data;

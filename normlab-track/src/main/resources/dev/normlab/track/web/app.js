@@ -102,7 +102,7 @@ function localApi(endpoint, p) {
     case 'parallel': return { group: REPORT.group, runs: REPORT.runs, keys: REPORT.keys };
     case 'importance':
       return REPORT.importance?.[p.metric]
-        ?? { metric: p.metric, runs: 0, parameters: [], left_out: {}, reason: 'no run in this report has a number for it' };
+        ?? { metric: p.metric, runs: 0, parameters: [], left_out: {}, reason: 'not in this report' };
     case 'metrics':
       return {
         key: p.key, x: p.x,
@@ -651,7 +651,9 @@ async function renderParallel() {
  * importance, with its rank correlation and, for words, each value's mean result.
  */
 async function renderImportance(runs, summaryKeys) {
-  const numeric = summaryKeys.filter((k) => runs.some((r) => typeof r.summary[k] === 'number'));
+  // a report holds the importance of its results (not of --watch's diagnostics)
+  const numeric = REPORT ? Object.keys(REPORT.importance || {})
+    : summaryKeys.filter((k) => runs.some((r) => typeof r.summary[k] === 'number'));
   const select = $('p-imp-metric');
   const before = select.value;
   fillSelect(select, numeric);

@@ -96,6 +96,9 @@ class ReportWriterTest {
     // The parameter importance of every result the runs have, as /api/importance gives it.
     Map<String, Object> importance = (Map<String, Object>) json.get("importance");
     assertTrue(importance.keySet().containsAll(List.of("test/accuracy", "test/loss")));
+    assertTrue(
+        importance.keySet().stream().noneMatch(k -> k.startsWith("watch/")),
+        "" + importance.keySet());
     Map<String, Object> acc = (Map<String, Object>) importance.get("test/accuracy");
     assertEquals(runs.size(), ((Number) acc.get("runs")).intValue());
     assertEquals(
