@@ -28,25 +28,34 @@ public final class Elementwise {
 
   private Elementwise() {}
 
-  /** One strided run of {@code op}. */
+  /**
+   * One strided run of {@code op}. A contiguous run, or one with a broadcast side, takes the Vector
+   * API: a broadcast side is read as a vector of its value from a small array, so that one loop
+   * serves all three. The operator is switched on inside the loop rather than in a helper taking
+   * vectors: such a helper, compiled by C2 on its own, sees only the abstract {@code FloatVector}
+   * and boxes every vector (see {@code Winograd.foldInto}).
+   */
   public static void binary(
       Op op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] out, int oo, int len) {
     int i = 0;
-    if (as == 1 && bs == 1) {
+    if ((as == 1 || as == 0) && (bs == 1 || bs == 0) && (as | bs) == 1) {
+      float[] va = as == 1 ? a : filled(a[ao]);
+      float[] vb = bs == 1 ? b : filled(b[bo]);
+      int oa = as == 1 ? ao : 0;
+      int ob = bs == 1 ? bo : 0;
       for (int up = S.loopBound(len); i < up; i += S.length()) {
-        var va = FloatVector.fromArray(S, a, ao + i);
-        var vb = FloatVector.fromArray(S, b, bo + i);
-        apply(op, va, vb).intoArray(out, oo + i);
-      }
-    } else if (as == 1 && bs == 0) {
-      var vb = FloatVector.broadcast(S, b[bo]);
-      for (int up = S.loopBound(len); i < up; i += S.length()) {
-        apply(op, FloatVector.fromArray(S, a, ao + i), vb).intoArray(out, oo + i);
-      }
-    } else if (as == 0 && bs == 1) {
-      var va = FloatVector.broadcast(S, a[ao]);
-      for (int up = S.loopBound(len); i < up; i += S.length()) {
-        apply(op, va, FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+        var x = FloatVector.fromArray(S, va, oa + i * as);
+        var y = FloatVector.fromArray(S, vb, ob + i * bs);
+        var r =
+            switch (op) {
+              case ADD -> x.add(y);
+              case SUB -> x.sub(y);
+              case MUL -> x.mul(y);
+              case DIV -> x.div(y);
+              case MAX -> x.lanewise(VectorOperators.MAX, y);
+              case MIN -> x.lanewise(VectorOperators.MIN, y);
+            };
+        r.intoArray(out, oo + i);
       }
     }
     for (; i < len; i++) {
@@ -54,15 +63,11 @@ public final class Elementwise {
     }
   }
 
-  private static FloatVector apply(Op op, FloatVector x, FloatVector y) {
-    return switch (op) {
-      case ADD -> x.add(y);
-      case SUB -> x.sub(y);
-      case MUL -> x.mul(y);
-      case DIV -> x.div(y);
-      case MAX -> x.lanewise(VectorOperators.MAX, y);
-      case MIN -> x.lanewise(VectorOperators.MIN, y);
-    };
+  /** A vector's worth of {@code v}. */
+  private static float[] filled(float v) {
+    float[] f = new float[S.length()];
+    java.util.Arrays.fill(f, v);
+    return f;
   }
 
   /** The scalar definition of each operator (also the reference for tests). */
