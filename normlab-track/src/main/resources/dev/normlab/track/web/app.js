@@ -647,8 +647,9 @@ async function renderParallel() {
 
 /**
  * The parameter-importance panel under the parallel plot, for the chosen result (test accuracy
- * unless the link or the user picked another): a row per config parameter that varies, by
- * importance, with its rank correlation and, for words, each value's mean result.
+ * unless the user picked another): a row per config parameter that varies, by importance, with
+ * its rank correlation and, for words, each value's mean result; a parameter's name opens metric
+ * vs config against it.
  */
 async function renderImportance(runs, summaryKeys) {
   // a report holds the importance of its results (not of --watch's diagnostics)
