@@ -96,6 +96,25 @@ public final class Gemm {
     }
     int panels = (n + NR - 1) / NR;
     long work = (long) m * n * k;
+    int threads = work < PARALLEL_WORK ? 1 : Parallel.threads();
+    PanelPacker packer =
+        (pc, kc, kp, jc, nc, pb) -> packB(transB, b, bOff, ldb, pc, kc, kp, jc, nc, pb);
+    int rowTiles = (m + MR - 1) / MR;
+    if (threads > 1 && ceilDiv(rowTiles, threads) * panels < ceilDiv(panels, threads) * rowTiles) {
+      // Too few column panels to share out (a linear layer's 128 outputs are 3 panels of 48 on 2
+      // threads: one thread had twice the other's work): the threads take row tiles instead, each
+      // packing all of B. Every element of C still adds its k in the same order: the same bits.
+      Parallel.forRange(
+          rowTiles,
+          1,
+          (t0, t1) -> {
+            int i0 = t0 * MR;
+            int rows = Math.min(m, t1 * MR) - i0;
+            int ao = aOff + (transA ? i0 : i0 * lda);
+            range(transA, rows, k, alpha, a, ao, lda, packer, beta, c, cOff + i0 * ldc, ldc, 0, n);
+          });
+      return;
+    }
     int grain = work < PARALLEL_WORK ? panels : Math.max(1, panels / Parallel.threads());
     Parallel.forRange(
         panels,
@@ -103,21 +122,7 @@ public final class Gemm {
         (p0, p1) -> {
           int j0 = p0 * NR;
           int j1 = Math.min(n, p1 * NR);
-          range(
-              transA,
-              m,
-              k,
-              alpha,
-              a,
-              aOff,
-              lda,
-              (pc, kc, kp, jc, nc, pb) -> packB(transB, b, bOff, ldb, pc, kc, kp, jc, nc, pb),
-              beta,
-              c,
-              cOff,
-              ldc,
-              j0,
-              j1);
+          range(transA, m, k, alpha, a, aOff, lda, packer, beta, c, cOff, ldc, j0, j1);
         });
   }
 
@@ -266,6 +271,10 @@ public final class Gemm {
         }
       }
     }
+  }
+
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
   }
 
   /** Packs B[pc..pc+kc, jc..jc+nc] into NR-wide panels of kp rows, zero-padded. */

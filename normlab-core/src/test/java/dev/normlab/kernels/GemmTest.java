@@ -94,6 +94,42 @@ class GemmTest {
     assertArrayEquals(ref, c1, 1e-3f);
   }
 
+  /**
+   * A product with few column panels and many rows (a linear layer: batch x 9216 times 9216 x 128,
+   * and the transposes) splits its rows between the threads: the bits are a single thread's.
+   */
+  @Test
+  void fewPanelsSplitByRowsGiveOneThreadsBits() {
+    int before = Parallel.threads();
+    SplittableRandom r = new SplittableRandom(6);
+    try {
+      for (int[] mnk : new int[][] {{64, 128, 9216}, {61, 100, 3000}, {200, 40, 500}}) {
+        int m = mnk[0], n = mnk[1], k = mnk[2];
+        for (boolean ta : new boolean[] {false, true}) {
+          for (boolean tb : new boolean[] {false, true}) {
+            float[] a = rand(r, m * k), b = rand(r, k * n), c0 = rand(r, m * n);
+            int lda = ta ? m : k, ldb = tb ? k : n;
+            float[][] out = new float[3][];
+            int[] threads = {1, 2, 3};
+            for (int t = 0; t < 3; t++) {
+              Parallel.setThreads(threads[t]);
+              out[t] = c0.clone();
+              Gemm.sgemm(ta, tb, m, n, k, 0.5f, a, 0, lda, b, 0, ldb, 1f, out[t], 0, n);
+            }
+            String what = m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb;
+            assertArrayEquals(out[0], out[1], 0f, what + ": 2 threads");
+            assertArrayEquals(out[0], out[2], 0f, what + ": 3 threads");
+            float[] ref = c0.clone();
+            GemmReference.sgemm(ta, tb, m, n, k, 0.5f, a, 0, lda, b, 0, ldb, 1f, ref, 0, n);
+            assertArrayEquals(ref, out[1], 2e-3f * (float) Math.sqrt(k), what);
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
   @Test
   void packedAProductMatchesScalarTwin() {
     SplittableRandom r = new SplittableRandom(11);
