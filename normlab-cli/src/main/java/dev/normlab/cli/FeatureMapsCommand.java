@@ -106,9 +106,8 @@ final class FeatureMapsCommand implements Callable<Integer> {
     int[] exampleList = exampleList();
     try (RunStore s = RunStore.openExisting(chosen.store.store)) {
       RunQuery q = s.query();
-      List<RunQuery.RunInfo> runs = chosen.select(q);
+      List<RunQuery.RunInfo> runs = chosen.select(s);
       if (runs.isEmpty()) {
-        System.out.println("no finished runs in group " + chosen.group + " in " + s.file());
         return 1;
       }
       List<Capture> captures = prepare(q, runs, exampleList);

@@ -99,9 +99,8 @@ final class RobustnessCommand implements Callable<Integer> {
     boolean save = limitTest == 0;
     try (RunStore s = RunStore.openExisting(chosen.store.store)) {
       RunQuery q = s.query();
-      List<RunQuery.RunInfo> runs = chosen.select(q);
+      List<RunQuery.RunInfo> runs = chosen.select(s);
       if (runs.isEmpty()) {
-        System.out.println("no finished runs in group " + chosen.group + " in " + s.file());
         return 1;
       }
       // every checkpoint is found before anything is evaluated: a missing one stops it at once

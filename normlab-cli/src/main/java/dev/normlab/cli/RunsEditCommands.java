@@ -70,9 +70,16 @@ final class RunsEditCommands {
       }
     }
 
-    /** The runs named, or the group's finished runs in the order they trained. */
-    List<RunQuery.RunInfo> select(RunQuery q) {
-      return idsOrFinishedGroup(q, ids, group);
+    /**
+     * The runs named, or the group's finished runs in the order they trained; for a group without
+     * any, an empty list after saying so.
+     */
+    List<RunQuery.RunInfo> select(RunStore s) {
+      List<RunQuery.RunInfo> runs = idsOrFinishedGroup(s.query(), ids, group);
+      if (runs.isEmpty()) {
+        System.out.println("no finished runs in group " + group + " in " + s.file());
+      }
+      return runs;
     }
 
     /** The {@code --which} checkpoint of run {@code runId}. */

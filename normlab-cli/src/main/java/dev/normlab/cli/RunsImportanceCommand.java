@@ -1,6 +1,5 @@
 package dev.normlab.cli;
 
-import dev.normlab.io.Json;
 import dev.normlab.track.analysis.ParameterImportance;
 import dev.normlab.track.store.RunQuery;
 import dev.normlab.track.store.RunStore;
@@ -51,7 +50,7 @@ final class RunsImportanceCommand implements Callable<Integer> {
       List<ParameterImportance.Observation> obs = new ArrayList<>();
       for (RunQuery.RunInfo r : runs) {
         Map<String, Object> config = new LinkedHashMap<>();
-        q.config(r.id()).forEach((k, v) -> config.put(k, scalar(v)));
+        q.config(r.id()).forEach((k, v) -> config.put(k, v.value()));
         RunQuery.SummaryValue v = q.summary(r.id()).get(metric);
         obs.add(
             new ParameterImportance.Observation(
@@ -68,20 +67,5 @@ final class RunsImportanceCommand implements Callable<Integer> {
       res.leftOut().forEach((k, why) -> System.out.println("not ranked: " + k + " (" + why + ")"));
     }
     return 0;
-  }
-
-  /** A stored config value as the analysis takes it: a number, a boolean or words. */
-  private static Object scalar(RunQuery.ConfigValue v) {
-    if (v.number() != null) {
-      return v.number();
-    }
-    try {
-      Object parsed = Json.parse(v.json());
-      return parsed == null || parsed instanceof Boolean || parsed instanceof String
-          ? parsed
-          : v.json();
-    } catch (Json.ParseException e) {
-      return v.json(); // the store holds JSON; as words if not
-    }
   }
 }

@@ -297,13 +297,7 @@ public final class Export {
       m.put("notes", r.notes());
       m.put("error", r.error());
       Map<String, Object> config = new LinkedHashMap<>();
-      for (var e : q.config(r.id()).entrySet()) {
-        try {
-          config.put(e.getKey(), Json.parse(e.getValue().json()));
-        } catch (Json.ParseException bad) {
-          config.put(e.getKey(), e.getValue().json());
-        }
-      }
+      q.config(r.id()).forEach((k, v) -> config.put(k, v.value()));
       m.put("config", config);
       Map<String, Object> summary = new LinkedHashMap<>();
       for (var e : q.summary(r.id()).entrySet()) {

@@ -50,7 +50,16 @@ public final class RunQuery {
   }
 
   /** A config entry: the JSON text of the value, and the number when it is one. */
-  public record ConfigValue(String json, Double number) {}
+  public record ConfigValue(String json, Double number) {
+    /** The value parsed (number, words, boolean, list, map or null); the text if not JSON. */
+    public Object value() {
+      try {
+        return dev.normlab.io.Json.parse(json);
+      } catch (dev.normlab.io.Json.ParseException notJson) {
+        return json;
+      }
+    }
+  }
 
   public record SummaryValue(String rule, Double value, Long step) {}
 

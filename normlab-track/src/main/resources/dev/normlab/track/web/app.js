@@ -666,11 +666,17 @@ async function renderImportance(runs, summaryKeys) {
   if (!metric) {
     $('imp-note').textContent = 'no run has a result yet';
     body.replaceChildren();
+    state.importanceDrawn = null;
     return;
   }
   const group = $('f-group').value;
+  // the live refresh redraws the plot every few seconds: ask for a new forest only when the runs
+  // or their values of the result have changed
+  const drawn = JSON.stringify([group, metric, runs.map((r) => [r.id, r.summary[metric] ?? null])]);
+  if (drawn === state.importanceDrawn) return;
   const res = await api('importance', group ? { group, metric } : { metric });
   if (select.value !== metric) return; // a newer choice is drawing
+  state.importanceDrawn = drawn;
   const leftOut = Object.entries(res.left_out || {}).map(([k, why]) => `${k} (${why})`);
   $('imp-note').textContent = res.reason ? res.reason : [
     `random forest over ${res.runs} runs` + (res.runs_without_metric ? ` (${res.runs_without_metric} without ${metric} left out)` : ''),
