@@ -609,7 +609,8 @@ class NormKernelsTest {
     Random r = new Random(14);
     for (int d : new int[] {NormKernels.COLUMN_BLOCKED_LEN, 21632, 36864 + 5}) {
       for (boolean rms : new boolean[] {false, true}) {
-        int rows = 6;
+        // 7 rows: a four, a pair and a single row
+        int rows = rms ? 6 : 7;
         float[] x = randn(r, rows * d, 2, 1.5);
         float[] dy = randn(r, rows * d, 0, 1);
         float[] w = randn(r, d, 1, 0.3);
@@ -720,6 +721,71 @@ class NormKernelsTest {
         assertTrue(y[i] == Math.fma(d, a, shp), "affine at " + i + ", " + at);
         assertTrue(g[i] == Math.fma(dy[i], a, Math.fma(d, b, cp)), "dx at " + i + ", " + at);
       }
+    }
+  }
+
+  /**
+   * Layer Norm's four-row kernels give each row the bits of the single-row ones: the sums against
+   * four {@code elemGradSums} calls, dx, dw and db against four {@code elemBackward} calls in row
+   * order, on lengths around the vector and the sums' flush block, at an offset that is not a
+   * vector's multiple, with dw and db starting from values already accumulated.
+   */
+  @Test
+  void fourRowKernelsAreBitwiseTheSingleRowOnes() {
+    Random r = new Random(23);
+    int l = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+    int f = NormKernels.FLUSH * l;
+    for (int len : new int[] {1, l - 1, l, 3 * l + 5, f - 1, f, f + l + 3, 3 * f + 7, 1003}) {
+      int off = 5;
+      float[] x = randn(r, off + 4 * len, 2, 1.5);
+      float[] dy = randn(r, off + 4 * len, 0, 1);
+      float[] w = randn(r, len, 1, 0.3);
+      float[] hi = {1.9f, 2.1f, 1.7f, 2.3f};
+      float[] lo = {3e-8f, -2e-8f, 1e-8f, 0f};
+      String at = "len=" + len;
+
+      double[][] acc = new double[4][2];
+      float[][] part = new float[4][];
+      for (int q = 0; q < 4; q++) {
+        part[q] = NormKernels.partials(len);
+      }
+      NormKernels.elemGradSumsQuad(dy, x, off, len, hi, lo, 0, w, acc, part);
+      for (int q = 0; q < 4; q++) {
+        double[] e = new double[2];
+        NormKernels.elemGradSums(dy, x, off + q * len, len, hi[q], lo[q], w, 0, e);
+        assertArrayEquals(e, acc[q], "four-row sums, row " + q + ", " + at);
+      }
+
+      double[] rstd = {0.8, 1.3, 0.95, 1.1};
+      float[] bb = {-0.02f, 0.03f, 0.01f, -0.05f};
+      float[] cc = {0.01f, -0.04f, 0.02f, 0.005f};
+      float[] dx = new float[x.length];
+      float[] dw = randn(r, len, 0, 1);
+      float[] db = randn(r, len, 0, 1);
+      float[] ex = new float[x.length];
+      float[] ew = dw.clone();
+      float[] eb = db.clone();
+      NormKernels.elemBackwardQuad(dy, x, dx, off, len, len, hi, lo, rstd, bb, cc, 0, w, 0, dw, db);
+      for (int q = 0; q < 4; q++) {
+        NormKernels.elemBackward(
+            dy,
+            x,
+            ex,
+            off + q * len,
+            len,
+            hi[q],
+            lo[q],
+            (float) rstd[q],
+            bb[q],
+            cc[q],
+            w,
+            0,
+            ew,
+            eb);
+      }
+      assertArrayEquals(ex, dx, "four-row dx, " + at);
+      assertArrayEquals(ew, dw, "four-row dw, " + at);
+      assertArrayEquals(eb, db, "four-row db, " + at);
     }
   }
 
