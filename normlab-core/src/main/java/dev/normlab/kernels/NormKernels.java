@@ -1305,17 +1305,10 @@ public final class NormKernels {
       p += 2 * L;
     }
     for (int q = 0; q < 4; q++) {
-      int oq = off + q * len;
-      float h = hi[r0 + q];
       double s1 = sumBlocks(part[q], p, 0);
       double s2 = sumBlocks(part[q], p, L);
-      for (int k = i; k < len; k++) {
-        double g = dy[oq + k] * w[k];
-        s1 += g;
-        s2 += g * (x[oq + k] - h);
-      }
-      acc[q][0] += s1;
-      acc[q][1] += s2 - lo[r0 + q] * s1;
+      finishElemGradSums(
+          dy, x, off + q * len, len, i, hi[r0 + q], lo[r0 + q], w, 0, s1, s2, acc[q]);
     }
   }
 
@@ -1455,6 +1448,27 @@ public final class NormKernels {
       a2.intoArray(tmp, 0);
       s2 += Lanes.sum(tmp);
     }
+    finishElemGradSums(dy, x, off, len, i, hi, lo, w, cb, s1, s2, acc);
+  }
+
+  /**
+   * The end of {@link #elemGradSums} (and of each row of {@link #elemGradSumsQuad}): the scalar
+   * tail from {@code i} added to the vector part's sums {@code s1}, {@code s2}, then the sums
+   * shifted from hi to hi + lo into acc.
+   */
+  private static void finishElemGradSums(
+      float[] dy,
+      float[] x,
+      int off,
+      int len,
+      int i,
+      float hi,
+      float lo,
+      float[] w,
+      int cb,
+      double s1,
+      double s2,
+      double[] acc) {
     for (; i < len; i++) {
       double g = w == null ? dy[off + i] : dy[off + i] * w[cb + i];
       s1 += g;

@@ -609,7 +609,7 @@ class NormKernelsTest {
     Random r = new Random(14);
     for (int d : new int[] {NormKernels.COLUMN_BLOCKED_LEN, 21632, 36864 + 5}) {
       for (boolean rms : new boolean[] {false, true}) {
-        // 7 rows: a four, a pair and a single row
+        // 7 rows: a four and three left over, one by one
         int rows = rms ? 6 : 7;
         float[] x = randn(r, rows * d, 2, 1.5);
         float[] dy = randn(r, rows * d, 0, 1);
