@@ -5,11 +5,11 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Two-vector shuffles for the preferred float species (EVEN and ODD also for any other) that split
- * a pair of vectors {@code a, b} (the receiver and the argument of {@code a.rearrange(shuffle, b)})
- * into even and odd lanes, and zip them back. Kernels use them instead of gathers and scatters:
- * AVX2 has no scatter, C2 does not always intrinsify the gather, and the Vector API's fallback
- * boxes every vector.
+ * Two-vector shuffles for the preferred float species (also made for any other) that split a pair
+ * of vectors {@code a, b} (the receiver and the argument of {@code a.rearrange(shuffle, b)}) into
+ * even and odd lanes, and zip them back. Kernels use them instead of gathers and scatters: AVX2 has
+ * no scatter, C2 does not always intrinsify the gather, and the Vector API's fallback boxes every
+ * vector.
  */
 final class Interleave {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -29,15 +29,28 @@ final class Interleave {
   static {
     EVEN = even(S);
     ODD = odd(S);
-    int l = S.length();
-    int[] lo = new int[l], hi = new int[l];
+    ZIP_LO = zipLo(S);
+    ZIP_HI = zipHi(S);
+  }
+
+  /** {@link #ZIP_LO} for species {@code s}. */
+  static VectorShuffle<Float> zipLo(VectorSpecies<Float> s) {
+    return VectorShuffle.fromArray(s, zipLanes(s.length(), 0), 0);
+  }
+
+  /** {@link #ZIP_HI} for species {@code s}. */
+  static VectorShuffle<Float> zipHi(VectorSpecies<Float> s) {
+    return VectorShuffle.fromArray(s, zipLanes(s.length(), s.length() / 2), 0);
+  }
+
+  /** Lane i of l: lane first + i/2 of a (i even) or of b (i odd), as an index into the pair. */
+  private static int[] zipLanes(int l, int first) {
+    int[] lanes = new int[l];
     for (int i = 0; i < l; i++) {
       // a negative index picks lane (index + l) of the argument b
-      lo[i] = (i & 1) == 0 ? i / 2 : i / 2 - l;
-      hi[i] = l / 2 + lo[i];
+      lanes[i] = first + i / 2 - ((i & 1) == 0 ? 0 : l);
     }
-    ZIP_LO = VectorShuffle.fromArray(S, lo, 0);
-    ZIP_HI = VectorShuffle.fromArray(S, hi, 0);
+    return lanes;
   }
 
   /** {@link #EVEN} for species {@code s}. */

@@ -24,6 +24,8 @@ public final class Pool {
 
   private static final VectorShuffle<Float> EVEN = Interleave.even(FS);
   private static final VectorShuffle<Float> ODD = Interleave.odd(FS);
+  private static final VectorShuffle<Float> ZIP_LO = Interleave.zipLo(FS);
+  private static final VectorShuffle<Float> ZIP_HI = Interleave.zipHi(FS);
   private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
 
   /** 0, 2, 4, ...: lane i's window starts 2i columns after the first. */
@@ -69,7 +71,7 @@ public final class Pool {
       float[] y,
       int[] argmax) {
     int inPlane = ih * iw, outPlane = oh * ow;
-    if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1) {
+    if (isMax2x2(ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw)) {
       max2x2(planes, ih, iw, oh, ow, x, y, argmax);
       return;
     }
@@ -206,7 +208,130 @@ public final class Pool {
     argmax[out] = bi;
   }
 
-  /** gx (overwritten) from gy and the forward's argmax. */
+  /**
+   * Whether max pooling takes the 2x2, stride-2 fast path: no padding or dilation, and every window
+   * inside the input (with ceil_mode and an odd size the last window hangs over the edge, and the
+   * general loop skips its missing elements).
+   */
+  private static boolean isMax2x2(
+      int ih,
+      int iw,
+      int oh,
+      int ow,
+      int kh,
+      int kw,
+      int sh,
+      int sw,
+      int ph,
+      int pw,
+      int dh,
+      int dw) {
+    return kh == 2
+        && kw == 2
+        && sh == 2
+        && sw == 2
+        && ph == 0
+        && pw == 0
+        && dh == 1
+        && dw == 1
+        && 2 * oh <= ih
+        && 2 * ow <= iw;
+  }
+
+  /**
+   * gx (overwritten) from gy and the argmax of {@link #maxForward} with the same geometry. Windows
+   * that do not overlap (the 2x2, stride-2 case) are written once each: every element of gx is
+   * either its window's gradient or zero, with no zeroing pass before and no scattered
+   * read-modify-write; otherwise gradients are added where the windows put them.
+   */
+  public static void maxBackward(
+      int planes,
+      int ih,
+      int iw,
+      int oh,
+      int ow,
+      int kh,
+      int kw,
+      int sh,
+      int sw,
+      int ph,
+      int pw,
+      int dh,
+      int dw,
+      float[] gy,
+      int[] argmax,
+      float[] gx) {
+    if (isMax2x2(ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw)) {
+      max2x2Backward(planes, ih, iw, oh, ow, gy, argmax, gx);
+    } else {
+      maxBackward(planes, ih * iw, oh * ow, gy, argmax, gx);
+    }
+  }
+
+  /**
+   * {@link #maxBackward} for 2x2 windows with stride 2, as vectors along each output row: each
+   * corner's lanes take the output's gradient where the argmax is that corner and 0 elsewhere, and
+   * the even and odd columns are zipped back into the input's rows. A gradient lands as {@code 0 +
+   * g}, the bits of the general rule (which adds it into zeros: -0 becomes +0).
+   */
+  private static void max2x2Backward(
+      int planes, int ih, int iw, int oh, int ow, float[] gy, int[] argmax, float[] gx) {
+    int inPlane = ih * iw, outPlane = oh * ow;
+    int l = FS.length();
+    Parallel.forRange(
+        planes,
+        Math.max(1, 4096 / Math.max(1, outPlane)),
+        (p0, p1) -> {
+          IntVector twice = IntVector.fromArray(IS, EVEN_INDEX, 0);
+          FloatVector zero = FloatVector.zero(FS);
+          for (int p = p0; p < p1; p++) {
+            int xo = p * inPlane, yo = p * outPlane;
+            for (int oy = 0; oy < oh; oy++) {
+              int row = 2 * oy * iw;
+              int out = yo + oy * ow;
+              if (ow < l) {
+                for (int ox = 0; ox < ow; ox++) {
+                  int i0 = row + 2 * ox, a = argmax[out + ox];
+                  float g = 0f + gy[out + ox];
+                  gx[xo + i0] = a == i0 ? g : 0f;
+                  gx[xo + i0 + 1] = a == i0 + 1 ? g : 0f;
+                  gx[xo + i0 + iw] = a == i0 + iw ? g : 0f;
+                  gx[xo + i0 + iw + 1] = a == i0 + iw + 1 ? g : 0f;
+                }
+              } else {
+                // as the forward: the last vector ends at ow and rewrites a few outputs' windows
+                // with the same values
+                for (int ox = 0; ; ox = Math.min(ox + l, ow - l)) {
+                  FloatVector g = FloatVector.fromArray(FS, gy, out + ox).add(zero);
+                  IntVector a = IntVector.fromArray(IS, argmax, out + ox);
+                  IntVector s = twice.add(row + 2 * ox);
+                  FloatVector v0 = zero.blend(g, a.eq(s).cast(FS));
+                  FloatVector v1 = zero.blend(g, a.eq(s.add(1)).cast(FS));
+                  FloatVector v2 = zero.blend(g, a.eq(s.add(iw)).cast(FS));
+                  FloatVector v3 = zero.blend(g, a.eq(s.add(iw + 1)).cast(FS));
+                  int at = xo + row + 2 * ox;
+                  v0.rearrange(ZIP_LO, v1).intoArray(gx, at);
+                  v0.rearrange(ZIP_HI, v1).intoArray(gx, at + l);
+                  v2.rearrange(ZIP_LO, v3).intoArray(gx, at + iw);
+                  v2.rearrange(ZIP_HI, v3).intoArray(gx, at + iw + l);
+                  if (ox + l >= ow) {
+                    break;
+                  }
+                }
+              }
+              // an odd width leaves the last column outside every window
+              for (int c = 2 * ow; c < iw; c++) {
+                gx[xo + row + c] = 0f;
+                gx[xo + row + iw + c] = 0f;
+              }
+            }
+            // and an odd height the last row
+            java.util.Arrays.fill(gx, xo + 2 * oh * iw, xo + inPlane, 0f);
+          }
+        });
+  }
+
+  /** gx (overwritten) from gy and the forward's argmax: each gradient added at its argmax. */
   public static void maxBackward(
       int planes, int inPlane, int outPlane, float[] gy, int[] argmax, float[] gx) {
     Parallel.forRange(

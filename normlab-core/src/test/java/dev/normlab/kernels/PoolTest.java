@@ -61,6 +61,45 @@ class PoolTest {
     }
   }
 
+  /**
+   * The 2x2 backward writes every element of gx once (the array starts as NaN) with the bits of the
+   * general rule, which adds each gradient into zeros: -0 gradients, NaN windows, odd sizes, rows
+   * shorter than a vector.
+   */
+  @Test
+  void maxPool2x2BackwardIsBitwiseTheGeneralRule() {
+    SplittableRandom r = new SplittableRandom(9);
+    for (int[] shape :
+        new int[][] {
+          {3, 6, 6}, {5, 7, 9}, {64, 24, 24}, {2, 2, 2}, {3, 5, 37}, {2, 4, 66}, {4, 33, 35}
+        }) {
+      int planes = shape[0], ih = shape[1], iw = shape[2];
+      float[] x = new float[planes * ih * iw];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = r.nextInt(25) == 0 ? Float.NaN : r.nextInt(4);
+      }
+      int oh = ih / 2, ow = iw / 2;
+      float[] y = new float[planes * oh * ow], gy = new float[y.length];
+      int[] a = new int[y.length];
+      Pool.maxForward(planes, ih, iw, oh, ow, 2, 2, 2, 2, 0, 0, 1, 1, x, y, a);
+      float[] special = {-0f, 0f, Float.NaN, Float.NEGATIVE_INFINITY};
+      for (int i = 0; i < gy.length; i++) {
+        gy[i] = r.nextInt(8) == 0 ? special[r.nextInt(special.length)] : (float) r.nextGaussian();
+      }
+      float[] gx = new float[x.length], gxRef = new float[x.length];
+      java.util.Arrays.fill(gx, Float.NaN);
+      java.util.Arrays.fill(gxRef, Float.NaN);
+      Pool.maxBackward(planes, ih, iw, oh, ow, 2, 2, 2, 2, 0, 0, 1, 1, gy, a, gx);
+      Pool.maxBackward(planes, ih * iw, oh * ow, gy, a, gxRef);
+      for (int i = 0; i < gx.length; i++) {
+        assertEquals(
+            Float.floatToRawIntBits(gxRef[i]),
+            Float.floatToRawIntBits(gx[i]),
+            "gx[" + i + "] for shape " + java.util.Arrays.toString(shape));
+      }
+    }
+  }
+
   @Test
   void generalMaxPoolMatchesScalarTwin() {
     SplittableRandom r = new SplittableRandom(8);

@@ -72,9 +72,33 @@ class ConvPoolTest {
                 a[0], new int[] {3, 2}, new int[] {2, 1}, new int[] {1, 1}, new int[] {1, 1}, true),
         distinct(2, 2, 5, 6));
     GradCheck.check(a -> ConvPool.maxPool1d(a[0], 2, 2, 0, 2, false), distinct(2, 3, 9));
+    // the fast 2x2 path's backward, odd sizes (a column and a row outside every window)
+    GradCheck.check(a -> ConvPool.maxPool2d(a[0], 2), distinct(2, 3, 5, 19));
     assertEquals(
         "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)",
         new MaxPool2d(2).toString());
+  }
+
+  /**
+   * With ceil_mode an odd size gives a last window hanging over the edge: PyTorch pools what is
+   * inside (values from PyTorch 1.13: {@code F.max_pool2d(torch.arange(50.).reshape(1, 2, 5, 5), 2,
+   * 2, ceil_mode=True)}); the 2x2 fast path once read past the row and the plane there.
+   */
+  @Test
+  void maxPool2x2WithCeilModeOnOddSizes() {
+    Tensor x = Tensor.arange(50).reshape(1, 2, 5, 5);
+    Tensor y =
+        ConvPool.maxPool2d(
+            x, new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, new int[] {1, 1}, true);
+    assertArrayEquals(new int[] {1, 2, 3, 3}, y.shape());
+    assertArrayEquals(
+        new float[] {6, 8, 9, 16, 18, 19, 21, 23, 24, 31, 33, 34, 41, 43, 44, 46, 48, 49},
+        y.data());
+    GradCheck.check(
+        a ->
+            ConvPool.maxPool2d(
+                a[0], new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, new int[] {1, 1}, true),
+        distinct(2, 2, 5, 7));
   }
 
   @Test

@@ -284,13 +284,13 @@ public final class ConvPool {
     if (max) {
       int[] arg = new int[y.length];
       Pool.maxForward(planes, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, x.data(), y, arg);
-      int inPlane = ih * iw, outPlane = oh * ow;
       return Autograd.record(
           op,
           Tensor.of(y, outShape),
           g -> {
-            float[] gx = Buffers.uninitialized(x.numel()); // maxBackward zeroes it plane by plane
-            Pool.maxBackward(planes, inPlane, outPlane, g.data(), arg, gx);
+            float[] gx = Buffers.uninitialized(x.numel()); // maxBackward writes all of it
+            Pool.maxBackward(
+                planes, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, g.data(), arg, gx);
             return new Tensor[] {Tensor.of(gx, xs)};
           },
           x);
