@@ -125,7 +125,7 @@ public final class Elementwise {
       FloatVector.fromArray(S, x, i).lanewise(VectorOperators.MAX, zero).intoArray(out, i);
     }
     for (; i < to; i++) {
-      out[i] = x[i] > 0 ? x[i] : 0f;
+      out[i] = Math.max(x[i], 0f); // the vectors' MAX: a NaN stays NaN, as PyTorch's relu
     }
   }
 
