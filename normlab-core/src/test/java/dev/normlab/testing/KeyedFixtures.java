@@ -59,6 +59,11 @@ public final class KeyedFixtures {
     return f;
   }
 
+  /** The line's values as they are written. */
+  public String[] words(String key) {
+    return row(key).clone();
+  }
+
   public int[] ints(String key) {
     return Arrays.stream(row(key)).mapToInt(Integer::parseInt).toArray();
   }
