@@ -3,9 +3,11 @@
 # and prints one table with the speed-ups (PyTorch time / normlab time; > 1 means normlab is faster).
 # Usage: scripts/bench-norms.sh [filter] [reps] [rounds]
 #   reps: calls per case, the fastest counts; default 200 — with 20 the minimum is a noisy estimate
-#   on both sides. rounds: pairs of processes (normlab's, then PyTorch's), default 1; with more,
-#   each round's table and then per case the medians of the rounds' speed-ups (this VM's speed
-#   drifts between processes a minute apart). Builds normlab-bench first unless NO_BUILD=1.
+#   on both sides. rounds: default 1; with more, each round's table and then per case the medians
+#   of the rounds' speed-ups. Each case runs in its own pair of processes, normlab's and then
+#   PyTorch's, so that the two sides of a ratio are measured seconds apart, not minutes: this VM's
+#   speed drifts by tens of percent between processes a minute apart. Builds normlab-bench first
+#   unless NO_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -20,14 +22,24 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
 fi
 J=$(mktemp); T=$(mktemp); R=$(mktemp)
 trap 'rm -f "$J" "$T" "$R"' EXIT
+CP="normlab-bench/target/lib/*:normlab-bench/target/classes"
+CASES=$(java $NORMLAB_JVM_FLAGS -cp "$CP" dev.normlab.bench.NormBench --list 2>/dev/null | grep -F -- "$FILTER" || true)
+if [ -z "$CASES" ]; then
+  echo "bench-norms: no case matches '$FILTER'" >&2
+  exit 2
+fi
 for round in $(seq 1 "$ROUNDS"); do
-  # NormBench runs every call in a BufferScope, so outputs and the freed gradients are reused the
-  # way PyTorch's caching allocator reuses them; the fixed heap keeps the collector out of the way.
-  NORMLAB_THREADS=2 java $NORMLAB_JVM_FLAGS -Xms2g -Xmx2g -Xmn64m -XX:+AlwaysPreTouch \
-    -cp "normlab-bench/target/lib/*:normlab-bench/target/classes" dev.normlab.bench.NormBench "$FILTER" "$REPS" 2>/dev/null >"$J"
-  "$PY" scripts/bench_norms_torch.py "$FILTER" "$REPS" >"$T"
+  : >"$J"; : >"$T"
+  for c in $CASES; do
+    # NormBench runs every call in a BufferScope, so outputs and the freed gradients are reused
+    # the way PyTorch's caching allocator reuses them; the fixed heap keeps the collector out of
+    # the way. Each process's first line is its copy bandwidth; the first case's goes on top.
+    NORMLAB_THREADS=2 java $NORMLAB_JVM_FLAGS -Xms2g -Xmx2g -Xmn64m -XX:+AlwaysPreTouch \
+      -cp "$CP" dev.normlab.bench.NormBench "$c" "$REPS" 2>/dev/null | { [ -s "$J" ] && tail -n +2 || cat; } >>"$J"
+    "$PY" scripts/bench_norms_torch.py "$c" "$REPS" | { [ -s "$T" ] && tail -n +2 || cat; } >>"$T"
+  done
   [ "$ROUNDS" -gt 1 ] && echo "round $round"
-  echo "normlab: $(head -1 "$J")"
+  echo "normlab: $(head -1 "$J") (the first case's process)"
   echo "pytorch: $(head -1 "$T")"
   # floor = the forward+backward's bare memory traffic (TrafficFloor); nl/fl and pt/fl: each side's
   # forward+backward time over it (a 2x speed-up needs PyTorch at 2x normlab's share of the floor)

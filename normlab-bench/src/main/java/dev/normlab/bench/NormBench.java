@@ -133,6 +133,10 @@ public final class NormBench {
 
   public static void main(String[] args) {
     String filter = args.length > 0 ? args[0] : "";
+    if (filter.equals("--list")) { // the case names, for scripts that run one case per process
+      cases().forEach(c -> System.out.println(c.name()));
+      return;
+    }
     int reps = args.length > 1 ? Integer.parseInt(args[1]) : 15;
     double copy = copyBandwidth(false, 64);
     double copyPar = copyBandwidth(true, 64);
