@@ -1,7 +1,6 @@
 package dev.normlab.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.normlab.nn.functional.ConvPool;
@@ -55,9 +54,6 @@ class ConvFixturesTest {
 
   /** Sums of a few dozen products in another order: float32 rounding apart. */
   private static void close(float[] want, float[] got, String what) {
-    assertEquals(want.length, got.length, what + ": length");
-    for (int i = 0; i < want.length; i++) {
-      assertEquals(want[i], got[i], 2e-5f + 2e-5f * Math.abs(want[i]), what + "[" + i + "]");
-    }
+    KeyedFixtures.assertClose(want, got, 2e-5f, 2e-5f, what);
   }
 }

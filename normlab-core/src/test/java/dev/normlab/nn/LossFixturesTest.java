@@ -73,13 +73,6 @@ class LossFixturesTest {
   }
 
   private static void close(float[] want, float[] got, String what) {
-    assertEquals(want.length, got.length, what + ": length");
-    for (int i = 0; i < want.length; i++) {
-      if (Float.isNaN(want[i])) {
-        assertTrue(Float.isNaN(got[i]), what + "[" + i + "]: expected NaN, got " + got[i]);
-      } else {
-        assertEquals(want[i], got[i], 1e-5f + 2e-6f * Math.abs(want[i]), what + "[" + i + "]");
-      }
-    }
+    KeyedFixtures.assertClose(want, got, 1e-5f, 2e-6f, what);
   }
 }

@@ -101,9 +101,6 @@ class TensorFixturesTest {
   }
 
   private static void close(float[] want, float[] got, String what) {
-    assertEquals(want.length, got.length, what + ": length");
-    for (int i = 0; i < want.length; i++) {
-      assertEquals(want[i], got[i], 1e-5f + 2e-6f * Math.abs(want[i]), what + "[" + i + "]");
-    }
+    KeyedFixtures.assertClose(want, got, 1e-5f, 2e-6f, what);
   }
 }

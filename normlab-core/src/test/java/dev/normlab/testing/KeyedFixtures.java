@@ -59,6 +59,23 @@ public final class KeyedFixtures {
     return f;
   }
 
+  /**
+   * Asserts {@code got} is {@code want} within {@code atol + rtol * |want|} element by element, a
+   * NaN expected where PyTorch gave one; the message names the element.
+   */
+  public static void assertClose(float[] want, float[] got, float atol, float rtol, String what) {
+    org.junit.jupiter.api.Assertions.assertEquals(want.length, got.length, what + ": length");
+    for (int i = 0; i < want.length; i++) {
+      if (Float.isNaN(want[i])) {
+        org.junit.jupiter.api.Assertions.assertTrue(
+            Float.isNaN(got[i]), what + "[" + i + "]: expected NaN, got " + got[i]);
+      } else {
+        org.junit.jupiter.api.Assertions.assertEquals(
+            want[i], got[i], atol + rtol * Math.abs(want[i]), what + "[" + i + "]");
+      }
+    }
+  }
+
   /** The line's values as they are written. */
   public String[] words(String key) {
     return row(key).clone();
