@@ -331,8 +331,12 @@ public final class Pool {
         });
   }
 
-  /** gx (overwritten) from gy and the forward's argmax: each gradient added at its argmax. */
-  public static void maxBackward(
+  /**
+   * The general rule behind {@link #maxBackward(int, int, int, int, int, int, int, int, int, int,
+   * int, int, int, float[], int[], float[])}: gx (overwritten) from gy and the forward's argmax,
+   * each gradient added at its argmax (any geometry; the 2x2 path's tests compare against it).
+   */
+  static void maxBackward(
       int planes, int inPlane, int outPlane, float[] gy, int[] argmax, float[] gx) {
     Parallel.forRange(
         planes,
