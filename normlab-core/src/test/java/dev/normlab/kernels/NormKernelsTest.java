@@ -1,6 +1,7 @@
 package dev.normlab.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -218,6 +219,26 @@ class NormKernelsTest {
         Arguments.of(5, 2, 1031, true),
         // maps of 5,000: blocks of three channels (NormKernels.channelBlock), a partial last one
         Arguments.of(2, 7, 5000, true));
+  }
+
+  /**
+   * Batch Norm's blocks: runs of at most about 16K floats per image, and a block's data over all
+   * images within half the L2, so that its second read comes from there.
+   */
+  @Test
+  void batchNormBlocksKeepTheirSecondReadInL2() {
+    long l2 = 2L << 20;
+    // 64x64x24x24 on 2 threads (32 channels each): 147 KB per channel and array
+    assertEquals(7, NormKernels.channelBlock(576, 32, 64, 1, l2)); // 5 blocks: 7+7+7+7+4
+    assertEquals(1, NormKernels.channelBlock(576, 32, 64, 4, l2));
+    // without the L2 bound the runs' bound alone: 28 channels of 576, as 16 + 16
+    assertEquals(16, NormKernels.channelBlock(576, 32, 64, 1, 1L << 40));
+    // a 128x128 map is a run of 16K floats by itself
+    assertEquals(1, NormKernels.channelBlock(16384, 32, 8, 1, 1L << 40));
+    // small data: the runs' bound, 3 channels of 5,000
+    assertEquals(3, NormKernels.channelBlock(5000, 7, 2, 4, l2));
+    // a channel bigger than the budget still makes a block of one
+    assertEquals(1, NormKernels.channelBlock(5000, 7, 1000, 1, l2));
   }
 
   /**
