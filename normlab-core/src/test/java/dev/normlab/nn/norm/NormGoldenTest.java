@@ -17,13 +17,20 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
-/** Forward, gradients and running statistics against PyTorch 1.13 golden values. */
+/**
+ * Forward, gradients and running statistics against PyTorch 1.13 golden values ({@code
+ * scripts/fixtures/make_norm_fixtures.py}): the cases after PyTorch's own tests, then 48 random
+ * configurations of every kind (sizes, eps, momentum, affine, running statistics, unbatched forms),
+ * those with a large common offset against PyTorch in float64, whose float32 kernels lose about
+ * 1e-4 of the result there (13 of the 14 fail against PyTorch's float32 values at the float32
+ * tolerance; normlab's statistics keep full precision).
+ */
 class NormGoldenTest {
 
   @Test
   void fixtureFileHasAllFamilies() {
     var all = NormFixtures.all();
-    assertTrue(all.size() >= 45, "cases: " + all.size());
+    assertTrue(all.size() >= 95, "cases: " + all.size());
     for (String kind :
         List.of(
             "BatchNorm1d",
