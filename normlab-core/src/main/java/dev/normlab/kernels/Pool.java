@@ -40,6 +40,65 @@ public final class Pool {
   private Pool() {}
 
   /**
+   * One plane's pooling geometry, a 1-d pooling as a height of 1: input and output sizes, then the
+   * window's kernel, stride, padding and dilation (height, width).
+   */
+  public record Window(
+      int ih,
+      int iw,
+      int oh,
+      int ow,
+      int kh,
+      int kw,
+      int sh,
+      int sw,
+      int ph,
+      int pw,
+      int dh,
+      int dw) {
+    int inPlane() {
+      return ih * iw;
+    }
+
+    int outPlane() {
+      return oh * ow;
+    }
+
+    /**
+     * Whether max pooling takes the 2x2, stride-2 fast path: no padding or dilation, and every
+     * window inside the input (with ceil_mode and an odd size the last window hangs over the edge,
+     * and the general loop skips its missing elements).
+     */
+    boolean isMax2x2() {
+      return kh == 2
+          && kw == 2
+          && sh == 2
+          && sw == 2
+          && ph == 0
+          && pw == 0
+          && dh == 1
+          && dw == 1
+          && 2 * oh <= ih
+          && 2 * ow <= iw;
+    }
+
+    /** The divisor of the average window at (oy, ox), as PyTorch computes it. */
+    int divisor(int oy, int ox, boolean countIncludePad) {
+      int y0 = oy * sh - ph, x0 = ox * sw - pw;
+      int y1 = Math.min(y0 + kh, ih + ph), x1 = Math.min(x0 + kw, iw + pw);
+      int poolSize = (y1 - y0) * (x1 - x0);
+      if (countIncludePad) {
+        return poolSize;
+      }
+      y0 = Math.max(y0, 0);
+      x0 = Math.max(x0, 0);
+      y1 = Math.min(y1, ih);
+      x1 = Math.min(x1, iw);
+      return Math.max(0, (y1 - y0) * (x1 - x0));
+    }
+  }
+
+  /**
    * Output length of one pooled dim, as PyTorch's {@code pooling_output_shape}: with ceil_mode the
    * last window must start inside the input or the left padding.
    */
@@ -53,28 +112,14 @@ public final class Pool {
   }
 
   /** Max pooling; {@code argmax[o]} receives the flat in-plane index of each output's maximum. */
-  public static void maxForward(
-      int planes,
-      int ih,
-      int iw,
-      int oh,
-      int ow,
-      int kh,
-      int kw,
-      int sh,
-      int sw,
-      int ph,
-      int pw,
-      int dh,
-      int dw,
-      float[] x,
-      float[] y,
-      int[] argmax) {
-    int inPlane = ih * iw, outPlane = oh * ow;
-    if (isMax2x2(ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw)) {
-      max2x2(planes, ih, iw, oh, ow, x, y, argmax);
+  public static void maxForward(int planes, Window g, float[] x, float[] y, int[] argmax) {
+    if (g.isMax2x2()) {
+      max2x2(planes, g.ih(), g.iw(), g.oh(), g.ow(), x, y, argmax);
       return;
     }
+    int ih = g.ih(), iw = g.iw(), oh = g.oh(), ow = g.ow(), kh = g.kh(), kw = g.kw();
+    int sh = g.sh(), sw = g.sw(), ph = g.ph(), pw = g.pw(), dh = g.dh(), dw = g.dw();
+    int inPlane = g.inPlane(), outPlane = g.outPlane();
     Parallel.forRange(
         planes,
         Math.max(1, 4096 / Math.max(1, outPlane)),
@@ -209,62 +254,16 @@ public final class Pool {
   }
 
   /**
-   * Whether max pooling takes the 2x2, stride-2 fast path: no padding or dilation, and every window
-   * inside the input (with ceil_mode and an odd size the last window hangs over the edge, and the
-   * general loop skips its missing elements).
-   */
-  private static boolean isMax2x2(
-      int ih,
-      int iw,
-      int oh,
-      int ow,
-      int kh,
-      int kw,
-      int sh,
-      int sw,
-      int ph,
-      int pw,
-      int dh,
-      int dw) {
-    return kh == 2
-        && kw == 2
-        && sh == 2
-        && sw == 2
-        && ph == 0
-        && pw == 0
-        && dh == 1
-        && dw == 1
-        && 2 * oh <= ih
-        && 2 * ow <= iw;
-  }
-
-  /**
    * gx (overwritten) from gy and the argmax of {@link #maxForward} with the same geometry. Windows
    * that do not overlap (the 2x2, stride-2 case) are written once each: every element of gx is
    * either its window's gradient or zero, with no zeroing pass before and no scattered
    * read-modify-write; otherwise gradients are added where the windows put them.
    */
-  public static void maxBackward(
-      int planes,
-      int ih,
-      int iw,
-      int oh,
-      int ow,
-      int kh,
-      int kw,
-      int sh,
-      int sw,
-      int ph,
-      int pw,
-      int dh,
-      int dw,
-      float[] gy,
-      int[] argmax,
-      float[] gx) {
-    if (isMax2x2(ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw)) {
-      max2x2Backward(planes, ih, iw, oh, ow, gy, argmax, gx);
+  public static void maxBackward(int planes, Window g, float[] gy, int[] argmax, float[] gx) {
+    if (g.isMax2x2()) {
+      max2x2Backward(planes, g.ih(), g.iw(), g.oh(), g.ow(), gy, argmax, gx);
     } else {
-      maxBackward(planes, ih * iw, oh * ow, gy, argmax, gx);
+      maxBackward(planes, g.inPlane(), g.outPlane(), gy, argmax, gx);
     }
   }
 
@@ -332,9 +331,9 @@ public final class Pool {
   }
 
   /**
-   * The general rule behind {@link #maxBackward(int, int, int, int, int, int, int, int, int, int,
-   * int, int, int, float[], int[], float[])}: gx (overwritten) from gy and the forward's argmax,
-   * each gradient added at its argmax (any geometry; the 2x2 path's tests compare against it).
+   * The general rule behind {@link #maxBackward(int, Window, float[], int[], float[])}: gx
+   * (overwritten) from gy and the forward's argmax, each gradient added at its argmax (any
+   * geometry; the 2x2 path's tests compare against it).
    */
   static void maxBackward(
       int planes, int inPlane, int outPlane, float[] gy, int[] argmax, float[] gx) {
@@ -355,48 +354,11 @@ public final class Pool {
         });
   }
 
-  /** The divisor of one average window, as PyTorch computes it. */
-  private static int divisor(
-      int oy,
-      int ox,
-      int ih,
-      int iw,
-      int kh,
-      int kw,
-      int sh,
-      int sw,
-      int ph,
-      int pw,
-      boolean countIncludePad) {
-    int y0 = oy * sh - ph, x0 = ox * sw - pw;
-    int y1 = Math.min(y0 + kh, ih + ph), x1 = Math.min(x0 + kw, iw + pw);
-    int poolSize = (y1 - y0) * (x1 - x0);
-    if (countIncludePad) {
-      return poolSize;
-    }
-    y0 = Math.max(y0, 0);
-    x0 = Math.max(x0, 0);
-    y1 = Math.min(y1, ih);
-    x1 = Math.min(x1, iw);
-    return Math.max(0, (y1 - y0) * (x1 - x0));
-  }
-
   public static void avgForward(
-      int planes,
-      int ih,
-      int iw,
-      int oh,
-      int ow,
-      int kh,
-      int kw,
-      int sh,
-      int sw,
-      int ph,
-      int pw,
-      boolean countIncludePad,
-      float[] x,
-      float[] y) {
-    int inPlane = ih * iw, outPlane = oh * ow;
+      int planes, Window g, boolean countIncludePad, float[] x, float[] y) {
+    int ih = g.ih(), iw = g.iw(), oh = g.oh(), ow = g.ow();
+    int kh = g.kh(), kw = g.kw(), sh = g.sh(), sw = g.sw(), ph = g.ph(), pw = g.pw();
+    int inPlane = g.inPlane(), outPlane = g.outPlane();
     Parallel.forRange(
         planes,
         Math.max(1, 4096 / Math.max(1, outPlane)),
@@ -413,7 +375,7 @@ public final class Pool {
                     s += x[xo + iy * iw + ix];
                   }
                 }
-                int div = divisor(oy, ox, ih, iw, kh, kw, sh, sw, ph, pw, countIncludePad);
+                int div = g.divisor(oy, ox, countIncludePad);
                 y[yo + oy * ow + ox] = s / div;
               }
             }
@@ -422,21 +384,10 @@ public final class Pool {
   }
 
   public static void avgBackward(
-      int planes,
-      int ih,
-      int iw,
-      int oh,
-      int ow,
-      int kh,
-      int kw,
-      int sh,
-      int sw,
-      int ph,
-      int pw,
-      boolean countIncludePad,
-      float[] gy,
-      float[] gx) {
-    int inPlane = ih * iw, outPlane = oh * ow;
+      int planes, Window g, boolean countIncludePad, float[] gy, float[] gx) {
+    int ih = g.ih(), iw = g.iw(), oh = g.oh(), ow = g.ow();
+    int kh = g.kh(), kw = g.kw(), sh = g.sh(), sw = g.sw(), ph = g.ph(), pw = g.pw();
+    int inPlane = g.inPlane(), outPlane = g.outPlane();
     Parallel.forRange(
         planes,
         Math.max(1, 4096 / Math.max(1, outPlane)),
@@ -448,12 +399,10 @@ public final class Pool {
               for (int ox = 0; ox < ow; ox++) {
                 int y0 = Math.max(oy * sh - ph, 0), x0 = Math.max(ox * sw - pw, 0);
                 int y1 = Math.min(oy * sh - ph + kh, ih), x1 = Math.min(ox * sw - pw + kw, iw);
-                float g =
-                    gy[yo + oy * ow + ox]
-                        / divisor(oy, ox, ih, iw, kh, kw, sh, sw, ph, pw, countIncludePad);
+                float grad = gy[yo + oy * ow + ox] / g.divisor(oy, ox, countIncludePad);
                 for (int iy = y0; iy < y1; iy++) {
                   for (int ix = x0; ix < x1; ix++) {
-                    gx[xo + iy * iw + ix] += g;
+                    gx[xo + iy * iw + ix] += grad;
                   }
                 }
               }

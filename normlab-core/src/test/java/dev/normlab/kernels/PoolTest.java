@@ -52,7 +52,7 @@ class PoolTest {
       int oh = ih / 2, ow = iw / 2;
       float[] y = new float[planes * oh * ow], yRef = new float[y.length];
       int[] a = new int[y.length], aRef = new int[y.length];
-      Pool.maxForward(planes, ih, iw, oh, ow, 2, 2, 2, 2, 0, 0, 1, 1, x, y, a);
+      Pool.maxForward(planes, new Pool.Window(ih, iw, oh, ow, 2, 2, 2, 2, 0, 0, 1, 1), x, y, a);
       naiveMax(planes, ih, iw, 2, 2, x, yRef, aRef);
       assertArrayEquals(aRef, a, "argmax for shape " + java.util.Arrays.toString(shape));
       for (int i = 0; i < y.length; i++) {
@@ -81,7 +81,7 @@ class PoolTest {
       int oh = ih / 2, ow = iw / 2;
       float[] y = new float[planes * oh * ow], gy = new float[y.length];
       int[] a = new int[y.length];
-      Pool.maxForward(planes, ih, iw, oh, ow, 2, 2, 2, 2, 0, 0, 1, 1, x, y, a);
+      Pool.maxForward(planes, new Pool.Window(ih, iw, oh, ow, 2, 2, 2, 2, 0, 0, 1, 1), x, y, a);
       float[] special = {-0f, 0f, Float.NaN, Float.NEGATIVE_INFINITY};
       for (int i = 0; i < gy.length; i++) {
         gy[i] = r.nextInt(8) == 0 ? special[r.nextInt(special.length)] : (float) r.nextGaussian();
@@ -89,7 +89,7 @@ class PoolTest {
       float[] gx = new float[x.length], gxRef = new float[x.length];
       java.util.Arrays.fill(gx, Float.NaN);
       java.util.Arrays.fill(gxRef, Float.NaN);
-      Pool.maxBackward(planes, ih, iw, oh, ow, 2, 2, 2, 2, 0, 0, 1, 1, gy, a, gx);
+      Pool.maxBackward(planes, new Pool.Window(ih, iw, oh, ow, 2, 2, 2, 2, 0, 0, 1, 1), gy, a, gx);
       Pool.maxBackward(planes, ih * iw, oh * ow, gy, a, gxRef);
       for (int i = 0; i < gx.length; i++) {
         assertEquals(
@@ -111,7 +111,7 @@ class PoolTest {
     int oh = (ih - k) / s + 1, ow = (iw - k) / s + 1;
     float[] y = new float[planes * oh * ow], yRef = new float[y.length];
     int[] a = new int[y.length], aRef = new int[y.length];
-    Pool.maxForward(planes, ih, iw, oh, ow, k, k, s, s, 0, 0, 1, 1, x, y, a);
+    Pool.maxForward(planes, new Pool.Window(ih, iw, oh, ow, k, k, s, s, 0, 0, 1, 1), x, y, a);
     naiveMax(planes, ih, iw, k, s, x, yRef, aRef);
     assertArrayEquals(aRef, a);
     for (int i = 0; i < y.length; i++) {

@@ -281,28 +281,27 @@ public final class ConvPool {
       outShape[xs.length - 2] = oh;
     }
     float[] y = Buffers.uninitialized(planes * oh * ow);
+    Pool.Window win = new Pool.Window(ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw);
     if (max) {
       int[] arg = new int[y.length];
-      Pool.maxForward(planes, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, x.data(), y, arg);
+      Pool.maxForward(planes, win, x.data(), y, arg);
       return Autograd.record(
           op,
           Tensor.of(y, outShape),
           g -> {
             float[] gx = Buffers.uninitialized(x.numel()); // maxBackward writes all of it
-            Pool.maxBackward(
-                planes, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, g.data(), arg, gx);
+            Pool.maxBackward(planes, win, g.data(), arg, gx);
             return new Tensor[] {Tensor.of(gx, xs)};
           },
           x);
     }
-    Pool.avgForward(planes, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, countIncludePad, x.data(), y);
+    Pool.avgForward(planes, win, countIncludePad, x.data(), y);
     return Autograd.record(
         op,
         Tensor.of(y, outShape),
         g -> {
           float[] gx = Buffers.uninitialized(x.numel()); // avgBackward zeroes it plane by plane
-          Pool.avgBackward(
-              planes, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, countIncludePad, g.data(), gx);
+          Pool.avgBackward(planes, win, countIncludePad, g.data(), gx);
           return new Tensor[] {Tensor.of(gx, xs)};
         },
         x);
