@@ -548,19 +548,12 @@ public final class NormKernels {
                 }
               }
               for (int ch = c0; ch < c1; ch++) {
-                float k = x[ch * inner];
-                double d = acc[ch - from][0] / total;
-                mean[ch] = k + d;
-                var[ch] = Math.max(0.0, acc[ch - from][1] / total - d * d);
-                rstd[ch] = bnInvStd(var[ch], eps);
+                double[] a = acc[ch - from];
+                channelStats(x[ch * inner], a[0], a[1], total, eps, ch, mean, var, rstd);
               }
             }
             for (int ch = c0; ch < c1; ch++) {
-              int q = ch - from;
-              hi[q] = (float) mean[ch];
-              lo[q] = (float) (mean[ch] - hi[q]);
-              scale[q] = (float) (w == null ? rstd[ch] : rstd[ch] * w[ch]);
-              shift[q] = b == null ? 0f : b[ch];
+              channelAffine(ch, ch - from, mean, rstd, w, b, hi, lo, scale, shift);
             }
             for (int i = 0; i < n; i++) {
               for (int ch = c0; ch < c1; ch++) {
@@ -584,7 +577,7 @@ public final class NormKernels {
    */
   static boolean forwardStreamsImages(int n, int c, int inner, long l2Bytes) {
     int threads = Parallel.threads();
-    if (n < 4 * threads) {
+    if (n < 4 * threads || inner == 0) {
       return false;
     }
     int perThread = (c + threads - 1) / threads;
@@ -610,61 +603,43 @@ public final class NormKernels {
       double[] mean,
       double[] var,
       double[] rstd) {
-    final long total = (long) n * inner;
+    final long total = (long) n * inner; // > 0: forwardStreamsImages wants images and maps
     final int cs = c * inner;
-    final int grain = Math.max(1, GRAIN_ELEMS / Math.max(1, cs));
+    final int grain = Math.max(1, GRAIN_ELEMS / cs);
     if (computeStats) {
       double[] terms = new double[2 * n * c];
-      if (total > 0) {
-        Parallel.forRange(
-            n,
-            grain,
-            (from, to) -> {
-              double[] acc = new double[2];
-              float[] part = partials(inner);
-              for (int i = from; i < to; i++) {
-                for (int ch = 0; ch < c; ch++) {
-                  acc[0] = 0;
-                  acc[1] = 0;
-                  sums(x, i * cs + ch * inner, inner, x[ch * inner], 0f, acc, part);
-                  terms[2 * (i * c + ch)] = acc[0];
-                  terms[2 * (i * c + ch) + 1] = acc[1];
-                }
+      Parallel.forRange(
+          n,
+          grain,
+          (from, to) -> {
+            double[] acc = new double[2];
+            float[] part = partials(inner);
+            for (int i = from; i < to; i++) {
+              for (int ch = 0; ch < c; ch++) {
+                acc[0] = 0;
+                acc[1] = 0;
+                sums(x, i * cs + ch * inner, inner, x[ch * inner], 0f, acc, part);
+                terms[2 * (i * c + ch)] = acc[0];
+                terms[2 * (i * c + ch) + 1] = acc[1];
               }
-            });
-      }
+            }
+          });
       for (int ch = 0; ch < c; ch++) {
-        if (total == 0) {
-          mean[ch] = Double.NaN;
-          var[ch] = Double.NaN;
-          rstd[ch] = Double.NaN;
-          continue;
-        }
         double s1 = 0;
         double s2 = 0;
         for (int i = 0; i < n; i++) {
           s1 += terms[2 * (i * c + ch)];
           s2 += terms[2 * (i * c + ch) + 1];
         }
-        float k = x[ch * inner];
-        double d = s1 / total;
-        mean[ch] = k + d;
-        var[ch] = Math.max(0.0, s2 / total - d * d);
-        rstd[ch] = bnInvStd(var[ch], eps);
+        channelStats(x[ch * inner], s1, s2, total, eps, ch, mean, var, rstd);
       }
-    }
-    if (total == 0) {
-      return;
     }
     float[] hi = new float[c];
     float[] lo = new float[c];
     float[] scale = new float[c];
     float[] shift = new float[c];
     for (int ch = 0; ch < c; ch++) {
-      hi[ch] = (float) mean[ch];
-      lo[ch] = (float) (mean[ch] - hi[ch]);
-      scale[ch] = (float) (w == null ? rstd[ch] : rstd[ch] * w[ch]);
-      shift[ch] = b == null ? 0f : b[ch];
+      channelAffine(ch, ch, mean, rstd, w, b, hi, lo, scale, shift);
     }
     Parallel.forRange(
         n,
@@ -676,6 +651,41 @@ public final class NormKernels {
             }
           }
         });
+  }
+
+  /** Channel ch's mean, biased var and rstd from its sums s1, s2 of x - k over total values. */
+  private static void channelStats(
+      float k,
+      double s1,
+      double s2,
+      long total,
+      double eps,
+      int ch,
+      double[] mean,
+      double[] var,
+      double[] rstd) {
+    double d = s1 / total;
+    mean[ch] = k + d;
+    var[ch] = Math.max(0.0, s2 / total - d * d);
+    rstd[ch] = bnInvStd(var[ch], eps);
+  }
+
+  /** Channel ch's y = (x - hi - lo) * scale + shift, its four numbers into slot q. */
+  private static void channelAffine(
+      int ch,
+      int q,
+      double[] mean,
+      double[] rstd,
+      float[] w,
+      float[] b,
+      float[] hi,
+      float[] lo,
+      float[] scale,
+      float[] shift) {
+    hi[q] = (float) mean[ch];
+    lo[q] = (float) (mean[ch] - hi[q]);
+    scale[q] = (float) (w == null ? rstd[ch] : rstd[ch] * w[ch]);
+    shift[q] = b == null ? 0f : b[ch];
   }
 
   /**
