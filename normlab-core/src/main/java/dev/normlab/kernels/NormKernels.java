@@ -731,6 +731,27 @@ public final class NormKernels {
       float[] dx,
       float[] dw,
       float[] db) {
+    batchNormBackward(
+        dy, x, n, c, inner, mean, rstd, w, statsConstant, dx, dw, db, CacheSize.l2Bytes());
+  }
+
+  /**
+   * {@link #batchNormBackward} for an L2 of {@code l2Bytes} (its blocks, {@link #channelBlock}).
+   */
+  static void batchNormBackward(
+      float[] dy,
+      float[] x,
+      int n,
+      int c,
+      int inner,
+      double[] mean,
+      double[] rstd,
+      float[] w,
+      boolean statsConstant,
+      float[] dx,
+      float[] dw,
+      float[] db,
+      long l2Bytes) {
     long total = (long) n * inner;
     int grain = (int) Math.max(1, GRAIN_ELEMS / Math.max(1, total));
     final int cs = c * inner;
@@ -757,7 +778,7 @@ public final class NormKernels {
           // one with channel q of the other (gradSumsApplying), so that the next block's reads
           // from memory overlap this block's arithmetic. The same bits as separate passes.
           boolean pipelined = sums && dx != null;
-          int block = channelBlock(inner, to - from, n, pipelined ? 4 : 2, CacheSize.l2Bytes());
+          int block = channelBlock(inner, to - from, n, pipelined ? 4 : 2, l2Bytes);
           if (pipelined) {
             blockGradSums(
                 dy, x, n, cs, inner, from, Math.min(to, from + block), from, hi, lo, acc, part);

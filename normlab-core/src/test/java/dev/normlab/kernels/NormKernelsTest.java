@@ -243,6 +243,35 @@ class NormKernelsTest {
   }
 
   /**
+   * Batch Norm's backward blocks (1, 2, 3 with a shorter last, 5 channels, or a thread's all) give
+   * the same dx, dw and db: each channel's sums in image order whatever the block.
+   */
+  @Test
+  void batchNormBackwardIsBitwiseTheSameForAnyBlock() {
+    Random r = new Random(41);
+    int n = 6, c = 10, inner = 300, len = n * c * inner;
+    float[] x = randn(r, len, 20, 2);
+    float[] dy = randn(r, len, 0, 1);
+    float[] w = randn(r, c, 1, 0.5);
+    double[] mean = new double[c], var = new double[c], rstd = new double[c];
+    NormKernels.batchNormForward(
+        x, new float[len], n, c, inner, w, null, 1e-5, true, mean, var, rstd);
+    float[] first = null;
+    for (long l2 : new long[] {1, 130_000, 200_000, 300_000, Long.MAX_VALUE}) {
+      for (int threads = 1; threads <= 2; threads++) {
+        Parallel.setThreads(threads);
+        float[] dx = new float[len], dw = new float[c], db = new float[c];
+        NormKernels.batchNormBackward(dy, x, n, c, inner, mean, rstd, w, false, dx, dw, db, l2);
+        float[] all = concat(dx, concat(dw, db));
+        if (first == null) {
+          first = all;
+        }
+        assertArrayEquals(first, all, 0f, "L2 " + l2 + ", " + threads + " threads");
+      }
+    }
+  }
+
+  /**
    * Batch Norm's forward streams through whole images when the L2 bound would cut its blocks' runs
    * short and every thread gets images; otherwise it walks blocks of channels.
    */
