@@ -485,30 +485,7 @@ public final class NormKernels {
       double[] mean,
       double[] var,
       double[] rstd) {
-    batchNormForward(
-        x, y, n, c, inner, w, b, eps, computeStats, mean, var, rstd, CacheSize.l2Bytes());
-  }
-
-  /** {@link #batchNormForward} for an L2 of {@code l2Bytes} (tests take both of its walks). */
-  static void batchNormForward(
-      float[] x,
-      float[] y,
-      int n,
-      int c,
-      int inner,
-      float[] w,
-      float[] b,
-      double eps,
-      boolean computeStats,
-      double[] mean,
-      double[] var,
-      double[] rstd,
-      long l2Bytes) {
     if (c == 0) {
-      return;
-    }
-    if (forwardStreamsImages(n, c, inner, l2Bytes)) {
-      batchNormForwardByImages(x, y, n, c, inner, w, b, eps, computeStats, mean, var, rstd);
       return;
     }
     long total = (long) n * inner;
@@ -524,7 +501,7 @@ public final class NormKernels {
           float[] scale = new float[to - from];
           float[] shift = new float[to - from];
           float[] part = partials(inner);
-          int block = channelBlock(inner, to - from, n, 1, l2Bytes);
+          int block = channelBlock(inner, to - from, n, 1, CacheSize.l2Bytes());
           for (int c0 = from; c0 < to; c0 += block) {
             int c1 = Math.min(to, c0 + block);
             if (computeStats) {
@@ -548,12 +525,19 @@ public final class NormKernels {
                 }
               }
               for (int ch = c0; ch < c1; ch++) {
-                double[] a = acc[ch - from];
-                channelStats(x[ch * inner], a[0], a[1], total, eps, ch, mean, var, rstd);
+                float k = x[ch * inner];
+                double d = acc[ch - from][0] / total;
+                mean[ch] = k + d;
+                var[ch] = Math.max(0.0, acc[ch - from][1] / total - d * d);
+                rstd[ch] = bnInvStd(var[ch], eps);
               }
             }
             for (int ch = c0; ch < c1; ch++) {
-              channelAffine(ch, ch - from, mean, rstd, w, b, hi, lo, scale, shift);
+              int q = ch - from;
+              hi[q] = (float) mean[ch];
+              lo[q] = (float) (mean[ch] - hi[q]);
+              scale[q] = (float) (w == null ? rstd[ch] : rstd[ch] * w[ch]);
+              shift[q] = b == null ? 0f : b[ch];
             }
             for (int i = 0; i < n; i++) {
               for (int ch = c0; ch < c1; ch++) {
@@ -563,129 +547,6 @@ public final class NormKernels {
             }
           }
         });
-  }
-
-  /**
-   * Whether {@link #batchNormForward} streams through the images instead of walking channel blocks:
-   * when keeping a block's second read in L2 ({@link #channelBlock}) cuts its runs short, as on the
-   * CNN's maps (7 maps of 24×24, 16 KB, a whole image apart), and there are images enough for every
-   * thread. Reading x twice from L3 as whole images then beat reading it once in short runs and
-   * once from L2: forward on 64x64x24x24 15-20% faster, on 64x32x26x26 the same; on 8x64x128x128 (a
-   * 64 KB map is a run by itself) the blocks stay 5% faster (a probe, both walks in one process, 2
-   * threads, 2026-12-03). The backward, reading x and dy twice, stays in blocks: streaming it was
-   * 25-35% slower.
-   */
-  static boolean forwardStreamsImages(int n, int c, int inner, long l2Bytes) {
-    int threads = Parallel.threads();
-    if (n < 4 * threads || inner == 0) {
-      return false;
-    }
-    int perThread = (c + threads - 1) / threads;
-    return channelBlock(inner, perThread, n, 1, l2Bytes)
-        < channelBlock(inner, perThread, n, 1, Long.MAX_VALUE);
-  }
-
-  /**
-   * {@link #batchNormForward} image by image, each thread a range of whole images: every map's sums
-   * (the terms the channel walk adds into its accumulators), each channel's added in the order of
-   * the images, then y. The same additions in the same order, so the same bits.
-   */
-  private static void batchNormForwardByImages(
-      float[] x,
-      float[] y,
-      int n,
-      int c,
-      int inner,
-      float[] w,
-      float[] b,
-      double eps,
-      boolean computeStats,
-      double[] mean,
-      double[] var,
-      double[] rstd) {
-    final long total = (long) n * inner; // > 0: forwardStreamsImages wants images and maps
-    final int cs = c * inner;
-    final int grain = Math.max(1, GRAIN_ELEMS / cs);
-    if (computeStats) {
-      double[] terms = new double[2 * n * c];
-      Parallel.forRange(
-          n,
-          grain,
-          (from, to) -> {
-            double[] acc = new double[2];
-            float[] part = partials(inner);
-            for (int i = from; i < to; i++) {
-              for (int ch = 0; ch < c; ch++) {
-                acc[0] = 0;
-                acc[1] = 0;
-                sums(x, i * cs + ch * inner, inner, x[ch * inner], 0f, acc, part);
-                terms[2 * (i * c + ch)] = acc[0];
-                terms[2 * (i * c + ch) + 1] = acc[1];
-              }
-            }
-          });
-      for (int ch = 0; ch < c; ch++) {
-        double s1 = 0;
-        double s2 = 0;
-        for (int i = 0; i < n; i++) {
-          s1 += terms[2 * (i * c + ch)];
-          s2 += terms[2 * (i * c + ch) + 1];
-        }
-        channelStats(x[ch * inner], s1, s2, total, eps, ch, mean, var, rstd);
-      }
-    }
-    float[] hi = new float[c];
-    float[] lo = new float[c];
-    float[] scale = new float[c];
-    float[] shift = new float[c];
-    for (int ch = 0; ch < c; ch++) {
-      channelAffine(ch, ch, mean, rstd, w, b, hi, lo, scale, shift);
-    }
-    Parallel.forRange(
-        n,
-        grain,
-        (from, to) -> {
-          for (int i = from; i < to; i++) {
-            for (int ch = 0; ch < c; ch++) {
-              affine(x, y, i * cs + ch * inner, inner, hi[ch], lo[ch], scale[ch], shift[ch]);
-            }
-          }
-        });
-  }
-
-  /** Channel ch's mean, biased var and rstd from its sums s1, s2 of x - k over total values. */
-  private static void channelStats(
-      float k,
-      double s1,
-      double s2,
-      long total,
-      double eps,
-      int ch,
-      double[] mean,
-      double[] var,
-      double[] rstd) {
-    double d = s1 / total;
-    mean[ch] = k + d;
-    var[ch] = Math.max(0.0, s2 / total - d * d);
-    rstd[ch] = bnInvStd(var[ch], eps);
-  }
-
-  /** Channel ch's y = (x - hi - lo) * scale + shift, its four numbers into slot q. */
-  private static void channelAffine(
-      int ch,
-      int q,
-      double[] mean,
-      double[] rstd,
-      float[] w,
-      float[] b,
-      float[] hi,
-      float[] lo,
-      float[] scale,
-      float[] shift) {
-    hi[q] = (float) mean[ch];
-    lo[q] = (float) (mean[ch] - hi[q]);
-    scale[q] = (float) (w == null ? rstd[ch] : rstd[ch] * w[ch]);
-    shift[q] = b == null ? 0f : b[ch];
   }
 
   /**

@@ -2,7 +2,6 @@ package dev.normlab.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -267,73 +266,6 @@ class NormKernelsTest {
           first = all;
         }
         assertArrayEquals(first, all, 0f, "L2 " + l2 + ", " + threads + " threads");
-      }
-    }
-  }
-
-  /**
-   * Batch Norm's forward streams through whole images when the L2 bound would cut its blocks' runs
-   * short and every thread gets images; otherwise it walks blocks of channels.
-   */
-  @Test
-  void batchNormForwardStreamsImagesWhereBlocksWouldBeShortRuns() {
-    Parallel.setThreads(2);
-    long l2 = 2L << 20;
-    assertTrue(NormKernels.forwardStreamsImages(64, 64, 576, l2)); // 7 maps a block, not 16
-    assertTrue(NormKernels.forwardStreamsImages(64, 32, 676, l2));
-    assertFalse(NormKernels.forwardStreamsImages(8, 64, 16384, l2)); // a map is a run by itself
-    assertFalse(NormKernels.forwardStreamsImages(64, 64, 576, 1L << 40)); // blocks fit in L2
-    assertFalse(NormKernels.forwardStreamsImages(7, 64, 576, l2)); // under 4 images a thread
-  }
-
-  /**
-   * Both walks of Batch Norm's forward add each channel's sums in the order of the images: the same
-   * statistics and y to the bit, in training and in eval, with and without affine.
-   */
-  @Test
-  void batchNormForwardByImagesIsBitwiseTheBlockWalk() {
-    Random r = new Random(37);
-    for (int[] s : new int[][] {{16, 6, 700}, {13, 5, 37}, {12, 4, 1}}) {
-      int n = s[0], c = s[1], inner = s[2], len = n * c * inner;
-      float[] x = randn(r, len, 50, 2);
-      for (boolean aff : new boolean[] {true, false}) {
-        float[] w = aff ? randn(r, c, 1, 0.5) : null;
-        float[] b = aff ? randn(r, c, 0, 0.5) : null;
-        for (int threads = 1; threads <= 3; threads++) {
-          Parallel.setThreads(threads);
-          String at = threads + " threads, " + n + "x" + c + "x" + inner + ", affine " + aff;
-          assertTrue(NormKernels.forwardStreamsImages(n, c, inner, 64), at);
-          assertFalse(NormKernels.forwardStreamsImages(n, c, inner, Long.MAX_VALUE), at);
-          for (boolean train : new boolean[] {true, false}) {
-            double[][] stats = new double[6][c];
-            for (int i = 0; i < c && !train; i++) {
-              stats[0][i] = stats[3][i] = 0.1 * i + 49;
-              stats[2][i] = stats[5][i] = 1 / Math.sqrt(3.5 + 0.2 * i);
-            }
-            float[] byImages = new float[len];
-            float[] byBlocks = new float[len];
-            NormKernels.batchNormForward(
-                x, byImages, n, c, inner, w, b, 1e-5, train, stats[0], stats[1], stats[2], 64);
-            NormKernels.batchNormForward(
-                x,
-                byBlocks,
-                n,
-                c,
-                inner,
-                w,
-                b,
-                1e-5,
-                train,
-                stats[3],
-                stats[4],
-                stats[5],
-                Long.MAX_VALUE);
-            assertArrayEquals(byBlocks, byImages, 0f, "y, train " + train + ", " + at);
-            for (int k = 0; k < 3; k++) {
-              assertArrayEquals(stats[k + 3], stats[k], "statistic " + k + ", " + at);
-            }
-          }
-        }
       }
     }
   }
