@@ -1,5 +1,8 @@
 package dev.normlab.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -64,14 +67,12 @@ public final class KeyedFixtures {
    * NaN expected where PyTorch gave one; the message names the element.
    */
   public static void assertClose(float[] want, float[] got, float atol, float rtol, String what) {
-    org.junit.jupiter.api.Assertions.assertEquals(want.length, got.length, what + ": length");
+    assertEquals(want.length, got.length, what + ": length");
     for (int i = 0; i < want.length; i++) {
       if (Float.isNaN(want[i])) {
-        org.junit.jupiter.api.Assertions.assertTrue(
-            Float.isNaN(got[i]), what + "[" + i + "]: expected NaN, got " + got[i]);
+        assertTrue(Float.isNaN(got[i]), what + "[" + i + "]: expected NaN, got " + got[i]);
       } else {
-        org.junit.jupiter.api.Assertions.assertEquals(
-            want[i], got[i], atol + rtol * Math.abs(want[i]), what + "[" + i + "]");
+        assertEquals(want[i], got[i], atol + rtol * Math.abs(want[i]), what + "[" + i + "]");
       }
     }
   }
