@@ -42,27 +42,30 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "normlab: $(head -1 "$J") (the first case's process)"
   echo "pytorch: $(head -1 "$T")"
   # floor = the forward+backward's bare memory traffic (TrafficFloor); nl/fl and pt/fl: each side's
-  # forward+backward time over it (a 2x speed-up needs PyTorch at 2x normlab's share of the floor)
-  printf '%-22s %10s %10s %7s | %10s %10s %7s | %8s %6s %6s | %8s %8s %8s\n' case nl_fwd_ms pt_fwd_ms fwd_x nl_fb_ms pt_fb_ms fb_x floor_ms nl/fl pt/fl nl_gbps fw/copy fw/cp_mt
-  join <(tail -n +2 "$J" | sort) <(tail -n +2 "$T" | sort) | while read -r name a b c d e fl f g h; do
+  # forward+backward time over it (a 2x speed-up needs PyTorch at 2x normlab's share of the floor).
+  # ffl = the forward's stream alone (read x, write y); pt/ffl under 2: no forward can be 2x PyTorch's
+  printf '%-22s %10s %10s %7s | %10s %10s %7s | %8s %6s %6s | %8s %6s %6s | %8s %8s %8s\n' case nl_fwd_ms pt_fwd_ms fwd_x nl_fb_ms pt_fb_ms fb_x floor_ms nl/fl pt/fl ffl_ms nl/ffl pt/ffl nl_gbps fw/copy fw/cp_mt
+  join <(tail -n +2 "$J" | sort) <(tail -n +2 "$T" | sort) | while read -r name a b c d e fl ff f g h; do
     nf=${a#fwd_ms=}; nb=${b#fwdbwd_ms=}; ng=${c#fwd_gbps=}; pc=${d#fwd_bw_vs_copy=}; pm=${e#vs_copy_mt=}
-    fl=${fl#floor_fwdbwd_ms=}; pf=${f#fwd_ms=}; pb=${g#fwdbwd_ms=}
-    # the row; its two speed-ups and two floor multiples kept in $R for the medians
-    awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v fl="$fl" -v ng="$ng" -v pc="$pc" -v pm="$pm" -v r="$R" \
-      'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.3f %6.2f %6.2f | %8.2f %8s %8s\n", n, nf, pf, pf/nf, nb, pb, pb/nb, fl, nb/fl, pb/fl, ng, pc, pm
-             print n, pf / nf, pb / nb, nb / fl, pb / fl >> r}'
+    fl=${fl#floor_fwdbwd_ms=}; ff=${ff#floor_fwd_ms=}; pf=${f#fwd_ms=}; pb=${g#fwdbwd_ms=}
+    # the row; its two speed-ups and four floor multiples kept in $R for the medians
+    awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v fl="$fl" -v ff="$ff" -v ng="$ng" -v pc="$pc" -v pm="$pm" -v r="$R" \
+      'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.3f %6.2f %6.2f | %8.3f %6.2f %6.2f | %8.2f %8s %8s\n", n, nf, pf, pf/nf, nb, pb, pb/nb, fl, nb/fl, pb/fl, ff, nf/ff, pf/ff, ng, pc, pm
+             print n, pf / nf, pb / nb, nb / fl, pb / fl, nf / ff, pf / ff >> r}'
   done
 done
 if [ "$ROUNDS" -gt 1 ]; then
   echo
-  printf '%-22s %12s %12s %8s %8s   %s\n' case "median fwd_x" "median fb_x" "nl/fl" "pt/fl" "(rounds: fwd_x / fb_x)"
+  printf '%-22s %12s %12s %8s %8s %8s %8s   %s\n' case "median fwd_x" "median fb_x" "nl/fl" "pt/fl" "nl/ffl" "pt/ffl" "(rounds: fwd_x / fb_x)"
   for name in $(awk '{ print $1 }' "$R" | sort -u); do
     fx=$(awk -v n="$name" '$1 == n { print $2 }' "$R" | median)
     bx=$(awk -v n="$name" '$1 == n { print $3 }' "$R" | median)
     nl=$(awk -v n="$name" '$1 == n { print $4 }' "$R" | median)
     pt=$(awk -v n="$name" '$1 == n { print $5 }' "$R" | median)
+    nff=$(awk -v n="$name" '$1 == n { print $6 }' "$R" | median)
+    pff=$(awk -v n="$name" '$1 == n { print $7 }' "$R" | median)
     all=$(awk -v n="$name" '$1 == n { printf "%.2f/%.2f ", $2, $3 }' "$R")
-    awk -v n="$name" -v f="$fx" -v b="$bx" -v nl="$nl" -v pt="$pt" -v all="$all" \
-      'BEGIN { printf "%-22s %11.2fx %11.2fx %8.2f %8.2f   %s\n", n, f, b, nl, pt, all }'
+    awk -v n="$name" -v f="$fx" -v b="$bx" -v nl="$nl" -v pt="$pt" -v nff="$nff" -v pff="$pff" -v all="$all" \
+      'BEGIN { printf "%-22s %11.2fx %11.2fx %8.2f %8.2f %8.2f %8.2f   %s\n", n, f, b, nl, pt, nff, pff, all }'
   done
 fi

@@ -22,8 +22,8 @@ import java.util.Locale;
  * fwd_gbps=..}; {@code scripts/bench_norms_torch.py} prints the same lines for PyTorch and {@code
  * scripts/bench-norms.sh} runs both. Also prints this machine's copy bandwidth ({@code
  * System.arraycopy}) measured in the same run, and per case the time of its bare memory traffic
- * ({@link TrafficFloor}). Args: {@code [filter] [reps]}. Threads: {@code NORMLAB_THREADS} (the
- * script sets 2).
+ * ({@link TrafficFloor}: the forward's stream and the forward+backward's). Args: {@code [filter]
+ * [reps]}. Threads: {@code NORMLAB_THREADS} (the script sets 2).
  */
 public final class NormBench {
   private NormBench() {}
@@ -182,18 +182,20 @@ public final class NormBench {
         }
       }
       double f = min(fwd);
+      TrafficFloor.Millis floor = TrafficFloor.measure(x.numel(), reps);
       double gbps = 8.0 * x.numel() / (f / 1e3) / 1e9;
       System.out.printf(
           Locale.ROOT,
           "%s fwd_ms=%.3f fwdbwd_ms=%.3f fwd_gbps=%.2f fwd_bw_vs_copy=%.0f%% vs_copy_mt=%.0f%%"
-              + " floor_fwdbwd_ms=%.3f%n",
+              + " floor_fwdbwd_ms=%.3f floor_fwd_ms=%.3f%n",
           c.name(),
           f,
           min(fb),
           gbps,
           100 * gbps / copy,
           100 * gbps / copyPar,
-          TrafficFloor.forwardBackwardMillis(x.numel(), reps));
+          floor.forwardBackward(),
+          floor.forward());
     }
   }
 }

@@ -18,8 +18,17 @@ final class TrafficFloor {
 
   private TrafficFloor() {}
 
-  /** Milliseconds of the forward stream plus the backward stream, best of {@code reps} calls. */
-  static double forwardBackwardMillis(int numel, int reps) {
+  /**
+   * Milliseconds of the forward stream alone and of the forward stream plus the backward stream. A
+   * forward cannot take less than the first: it must read x and write y, and Java's only stores
+   * that skip the line's read for ownership are those of {@code System.arraycopy} calls over about
+   * 2 MB, which cannot compute. Where PyTorch's forward takes less than twice it, no kernel on this
+   * machine can be 2x PyTorch's.
+   */
+  record Millis(double forward, double forwardBackward) {}
+
+  /** Both streams, each the best of {@code reps} timed rounds after 20 untimed ones. */
+  static Millis measure(int numel, int reps) {
     int n = S.loopBound(numel);
     float[] x = new float[n];
     float[] dy = new float[n];
@@ -31,20 +40,23 @@ final class TrafficFloor {
     }
     int vectors = n / S.length();
     int grain = (1 << 15) / S.length(); // vectors per work item: 32K elements, as the norm kernels
+    double bestForward = Double.POSITIVE_INFINITY;
     double best = Double.POSITIVE_INFINITY;
     for (int r = 0; r < 20 + reps; r++) {
       long t0 = System.nanoTime();
       Parallel.forRange(vectors, grain, (from, to) -> forward(x, y, from, to));
-      Parallel.forRange(vectors, grain, (from, to) -> backward(x, dy, dx, from, to));
       long t1 = System.nanoTime();
+      Parallel.forRange(vectors, grain, (from, to) -> backward(x, dy, dx, from, to));
+      long t2 = System.nanoTime();
       if (r >= 20) {
-        best = Math.min(best, (t1 - t0) / 1e6);
+        bestForward = Math.min(bestForward, (t1 - t0) / 1e6);
+        best = Math.min(best, (t2 - t0) / 1e6);
       }
     }
     if (Float.isNaN(y[n / 2] + dx[n / 3])) {
       throw new AssertionError(); // keeps the streams' results live
     }
-    return best;
+    return new Millis(bestForward, best);
   }
 
   /** y = 1.1 x + 0.1 over vectors [from, to). */
