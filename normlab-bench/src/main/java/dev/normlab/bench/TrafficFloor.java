@@ -9,9 +9,10 @@ import jdk.incubator.vector.VectorSpecies;
  * alone: whatever the layer, training reads x and writes y, then reads x and dy and writes dx. This
  * times exactly that traffic as two plain streams, each element touched once ({@code y = a*x + b},
  * then {@code dx = a*dy + (b*x + c)}), on the same number of elements, threads and reuse of arrays
- * as {@link NormBench}. A real layer also needs its statistics and gradient sums, which read x (and
- * dy) once more; how far a layer's time is above this floor is what its kernels could still gain,
- * and half of PyTorch's time below it is a target the memory cannot meet.
+ * as {@link NormBench}, and the forward's stream alone, called again and again as the cases'
+ * forwards are. A real layer also needs its statistics and gradient sums, which read x (and dy)
+ * once more; how far a layer's time is above this floor is what its kernels could still gain, and
+ * half of PyTorch's time below it is a target the memory cannot meet.
  */
 final class TrafficFloor {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
