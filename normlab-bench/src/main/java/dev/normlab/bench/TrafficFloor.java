@@ -47,31 +47,35 @@ final class TrafficFloor {
     }
     int vectors = n / S.length();
     int grain = (1 << 15) / S.length(); // vectors per work item: 32K elements, as the norm kernels
+    Runnable forwardStream = () -> Parallel.forRange(vectors, grain, (f, t) -> forward(x, y, f, t));
     // the forward stream alone, call after call, as the cases' forwards are timed (x and y then
     // stay in cache between calls as theirs do); then the two streams in turn, as a training step
-    double bestForward = Double.POSITIVE_INFINITY;
-    for (int r = 0; r < 20 + reps; r++) {
-      long t0 = System.nanoTime();
-      Parallel.forRange(vectors, grain, (from, to) -> forward(x, y, from, to));
-      long t1 = System.nanoTime();
-      if (r >= 20) {
-        bestForward = Math.min(bestForward, (t1 - t0) / 1e6);
-      }
+    double bestForward = bestMillis(reps, forwardStream);
+    double best =
+        bestMillis(
+            reps,
+            () -> {
+              forwardStream.run();
+              Parallel.forRange(vectors, grain, (f, t) -> backward(x, dy, dx, f, t));
+            });
+    if (Float.isNaN(y[n / 2] + dx[n / 3])) {
+      throw new AssertionError(); // keeps the streams' results live
     }
+    return new Millis(bestForward, best);
+  }
+
+  /** Milliseconds of the fastest of {@code reps} timed calls of {@code body} after 20 untimed. */
+  private static double bestMillis(int reps, Runnable body) {
     double best = Double.POSITIVE_INFINITY;
     for (int r = 0; r < 20 + reps; r++) {
       long t0 = System.nanoTime();
-      Parallel.forRange(vectors, grain, (from, to) -> forward(x, y, from, to));
-      Parallel.forRange(vectors, grain, (from, to) -> backward(x, dy, dx, from, to));
+      body.run();
       long t1 = System.nanoTime();
       if (r >= 20) {
         best = Math.min(best, (t1 - t0) / 1e6);
       }
     }
-    if (Float.isNaN(y[n / 2] + dx[n / 3])) {
-      throw new AssertionError(); // keeps the streams' results live
-    }
-    return new Millis(bestForward, best);
+    return best;
   }
 
   /** y = 1.1 x + 0.1 over vectors [from, to). */
