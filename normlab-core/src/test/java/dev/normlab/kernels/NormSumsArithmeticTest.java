@@ -69,6 +69,71 @@ class NormSumsArithmeticTest {
     }
   }
 
+  /**
+   * The forward's fused pass (this row's y, the next row's sums) against the sums' model and each
+   * element's y of the separate pass, bit for bit; channel lengths put boundaries at, inside and
+   * across vector pairs, and blocks end in odd vectors and tails.
+   */
+  @Test
+  void fusedForwardPassesMatchTheSeparatePassesBitwise() {
+    SplittableRandom r = new SplittableRandom(5);
+    for (int inner : new int[] {2 * L, 2 * L + 1, 3 * L - 1, 5 * L + 7, 576, 676}) {
+      for (int cpg : new int[] {1, 3, 4}) {
+        int len = cpg * inner;
+        float[] x = rand(r, 2 * len + 5, 0.5f);
+        float hi = x[3] + 1e-3f;
+        float k = x[3 + len];
+        float[] scale = new float[cpg];
+        float[] shift = new float[cpg];
+        for (int j = 0; j < cpg; j++) {
+          scale[j] = 0.5f + j;
+          shift[j] = 0.25f - j;
+        }
+        float[] y = new float[x.length];
+        double[] acc = {0, 0};
+        NormKernels.affineNextSums(
+            x, y, 3, len, inner, hi, scale, shift, k, acc, staleScratch(len));
+        assertSumsAreTheModels(acc, x, 3 + len, len, k, "inner " + inner + ", cpg " + cpg);
+        for (int i = 0; i < len; i++) {
+          int j = i / inner;
+          assertEquals(
+              Math.fma(x[3 + i] - hi, scale[j], shift[j]),
+              y[3 + i],
+              "y[" + i + "], inner " + inner + ", cpg " + cpg);
+        }
+      }
+    }
+    for (int len : LENGTHS) {
+      float[] x = rand(r, 2 * len + 5, 0.5f);
+      float[] w = rand(r, len + 2, 1f);
+      float[] b = rand(r, len + 2, 0f);
+      float hi = x[3] + 1e-3f;
+      float lo = 2e-5f;
+      float rs = 1.7f;
+      float k = x[3 + len];
+      float[] fused = new float[x.length];
+      float[] separate = new float[x.length];
+      double[] acc = {0, 0};
+      NormKernels.elemAffineNextSums(
+          x, fused, 3, len, hi, lo, rs, w, b, 2, k, acc, staleScratch(len));
+      NormKernels.elemAffine(x, separate, 3, len, hi, lo, rs, w, b, 2);
+      assertSumsAreTheModels(acc, x, 3 + len, len, k, "per-element affine, len " + len);
+      assertEquals(
+          java.util.Arrays.toString(separate), java.util.Arrays.toString(fused), "len " + len);
+    }
+  }
+
+  private static void assertSumsAreTheModels(
+      double[] acc, float[] x, int off, int len, float k, String what) {
+    double[] model = sumsModel(x, off, len, k, 0f);
+    assertEquals(
+        Double.doubleToRawLongBits(model[0]), Double.doubleToRawLongBits(acc[0]), "sum, " + what);
+    assertEquals(
+        Double.doubleToRawLongBits(model[1]),
+        Double.doubleToRawLongBits(acc[1]),
+        "sum of squares, " + what);
+  }
+
   /** The element terms of a reduction: sum1 adds first(i), sum2 adds left(i) * right(i). */
   private interface Terms {
     float first(int i);
