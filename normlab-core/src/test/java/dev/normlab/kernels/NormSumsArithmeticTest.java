@@ -134,6 +134,96 @@ class NormSumsArithmeticTest {
         "sum of squares, " + what);
   }
 
+  /**
+   * The blocks' lanes added into double take a vector path when the values' exponents span little
+   * enough for every partial sum to be exact; both paths must give the lane-order chain's bits.
+   * Spans run from 0 to well past the bound (29 - log2 of the value count) and values include zeros
+   * of both signs, subnormals, infinities and NaN; a bound one too loose fails this.
+   */
+  @Test
+  void blockSumsAreTheLaneOrderChainBitwise() {
+    SplittableRandom r = new SplittableRandom(5);
+    for (int blocks : new int[] {1, 2, 3, 11, 18, 40, 150}) {
+      int end = 2 * L * blocks;
+      for (int span = 0; span <= 36; span++) {
+        for (int trial = 0; trial < 40; trial++) {
+          float[] part = new float[end];
+          int base = 60 + r.nextInt(100);
+          if (trial % 2 == 0) { // random signs and exponents
+            for (int i = 0; i < end; i++) {
+              int e = base + r.nextInt(span + 1);
+              float v = Math.scalb((float) (1 + r.nextDouble()), e - 127);
+              part[i] = r.nextBoolean() ? v : -v;
+            }
+          } else { // the worst case: one sign, the largest values, a few of the smallest unit
+            for (int i = 0; i < end; i++) {
+              part[i] = Math.scalb(Math.nextDown(2f), base + span - 127);
+            }
+            for (int k = 0; k < 3; k++) {
+              part[r.nextInt(end)] = Math.scalb(Math.nextUp(1f), base - 127);
+            }
+          }
+          if (trial % 8 == 1) {
+            part[r.nextInt(end)] = 0f;
+            part[r.nextInt(end)] = -0f;
+          } else if (trial % 8 == 3) {
+            part[r.nextInt(end)] = Float.MIN_VALUE * (1 + r.nextInt(1000));
+          } else if (trial % 8 == 5) {
+            part[r.nextInt(end)] = Float.POSITIVE_INFINITY;
+          } else if (trial % 8 == 7) {
+            part[r.nextInt(end)] = Float.NaN;
+          }
+          for (int at : new int[] {0, L}) {
+            assertEquals(
+                Double.doubleToRawLongBits(laneOrderChain(part, end, at)),
+                Double.doubleToRawLongBits(NormKernels.sumBlocksExact(part, end, at)),
+                "blocks " + blocks + ", span " + span + ", trial " + trial + ", at " + at);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void blockSumsOfZerosAndSubnormalsAreTheChainsToo() {
+    float[][] cases = {
+      new float[4 * L], // all +0
+      filled(4 * L, -0f),
+      filled(4 * L, Float.MIN_VALUE),
+      filled(4 * L, -Float.MIN_NORMAL),
+    };
+    cases[3][5] = 1e-30f; // subnormal unit against 2^-100: exact, a wide but allowed span
+    for (float[] part : cases) {
+      for (int at : new int[] {0, L}) {
+        assertEquals(
+            Double.doubleToRawLongBits(laneOrderChain(part, part.length, at)),
+            Double.doubleToRawLongBits(NormKernels.sumBlocksExact(part, part.length, at)));
+      }
+    }
+    assertEquals(29, NormKernels.exactSpan(1));
+    assertEquals(29 - 4, NormKernels.exactSpan(16));
+    assertEquals(29 - 8, NormKernels.exactSpan(176));
+  }
+
+  private static float[] filled(int n, float v) {
+    float[] a = new float[n];
+    java.util.Arrays.fill(a, v);
+    return a;
+  }
+
+  /** Each block's L lanes added in lane order into a double, then the blocks in order. */
+  private static double laneOrderChain(float[] part, int end, int at) {
+    double s = 0;
+    for (int q = at; q < end; q += 2 * L) {
+      double t = 0;
+      for (int l = 0; l < L; l++) {
+        t += part[q + l];
+      }
+      s += t;
+    }
+    return s;
+  }
+
   /** The element terms of a reduction: sum1 adds first(i), sum2 adds left(i) * right(i). */
   private interface Terms {
     float first(int i);
