@@ -1,9 +1,6 @@
 package dev.normlab.kernels;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -35,11 +32,6 @@ import jdk.incubator.vector.VectorSpecies;
 public final class NormKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
-
-  /** Doubles of the float vector's width: a float vector converts into two of them. */
-  private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, S.vectorShape());
-
-  private static final VectorSpecies<Integer> I = S.withLanes(int.class);
 
   /**
    * Vector iterations accumulated in float before flushing into double; part of the reductions'
@@ -1040,8 +1032,8 @@ public final class NormKernels {
       a2.add(b2).intoArray(part, p + L);
       p += 2 * L;
     }
-    double s1 = sumBlocksExact(part, p, 0);
-    double s2 = sumBlocksExact(part, p, L);
+    double s1 = sumBlocks(part, p, 0);
+    double s2 = sumBlocks(part, p, L);
     for (int t = i; t < len; t++) {
       double d = x[next + t] - k;
       s1 += d;
@@ -1121,8 +1113,8 @@ public final class NormKernels {
       a2.add(b2).intoArray(part, p + L);
       p += 2 * L;
     }
-    double s1 = sumBlocksExact(part, p, 0);
-    double s2 = sumBlocksExact(part, p, L);
+    double s1 = sumBlocks(part, p, 0);
+    double s2 = sumBlocks(part, p, L);
     for (; i < len; i++) {
       double d = x[next + i] - k;
       s1 += d;
@@ -1146,54 +1138,6 @@ public final class NormKernels {
       s += t;
     }
     return s;
-  }
-
-  /**
-   * {@link #sumBlocks}' bits without its chain of dependent additions where that is safe: when the
-   * values' exponents span little enough that every partial sum of them is exact in double, any
-   * order gives the same bits, so they are added as vectors; the vector pass finds the span as it
-   * goes and the chain runs only when it is too wide. Only the fused forward passes use it: the
-   * next row's statistics wait on it. In every kernel (with exact spans 6-12 % off a row's forward
-   * in L1) it cost Batch Norm's backward, where C2 then compiled the vector code around it into
-   * allocating fallbacks.
-   */
-  static double sumBlocksExact(float[] part, int end, int at) {
-    int blocks = (end - at + 2 * L - 1) / (2 * L);
-    if (blocks <= 0) {
-      return 0;
-    }
-    var sum0 = DoubleVector.zero(D);
-    var sum1 = DoubleVector.zero(D);
-    var top = IntVector.zero(I);
-    var bottom = IntVector.broadcast(I, 255);
-    for (int q = at; q < end; q += 2 * L) {
-      var f = FloatVector.fromArray(S, part, q);
-      var bits = f.reinterpretAsInts();
-      var exponent = bits.lanewise(VectorOperators.LSHR, 23).and(0xFF);
-      top = top.max(exponent);
-      // a subnormal is a multiple of the smallest normal's unit; a zero adds exactly
-      var zero = bits.and(0x7FFFFFFF).compare(VectorOperators.EQ, 0);
-      bottom = bottom.min(exponent.max(1).blend(255, zero));
-      sum0 = sum0.add((DoubleVector) f.convertShape(VectorOperators.F2D, D, 0));
-      sum1 = sum1.add((DoubleVector) f.convertShape(VectorOperators.F2D, D, 1));
-    }
-    int hi = top.reduceLanes(VectorOperators.MAX);
-    int lo = bottom.reduceLanes(VectorOperators.MIN);
-    if (hi < 255 && hi - lo <= exactSpan(blocks * L)) {
-      return sum0.add(sum1).reduceLanes(VectorOperators.ADD);
-    }
-    return sumBlocks(part, end, at);
-  }
-
-  /**
-   * The widest span of float exponents (biased, subnormals counted as 1) over which any sum of
-   * {@code n} such floats, in any order, is exact in double. Every value is a multiple of the
-   * smallest exponent's unit 2^(lo - 150) and each partial sum is under n * 2^(hi - 126); a double
-   * holds every multiple of that unit below 2^53 units, so hi - lo <= 29 - log2(n) suffices.
-   */
-  static int exactSpan(int n) {
-    int log2 = 32 - Integer.numberOfLeadingZeros(n - 1); // ceil(log2 n), 0 for n = 1
-    return 29 - log2;
   }
 
   /**
