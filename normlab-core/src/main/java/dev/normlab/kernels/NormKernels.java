@@ -24,10 +24,12 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code K} the first value (short float vector blocks, flushed into double accumulators), which is
  * exact enough even for inputs with a large common offset. The normalization pass reads the row
  * again while it is still in cache and subtracts the mean split in two floats ({@code hi + lo}), so
- * that {@code x - mean} keeps full precision. Backward is two passes: per-row (or per-channel) sums
- * of {@code dy} and {@code dy * (x - mean)}, then {@code dx = A*dy + B*(x - mean) + C}. Work is
- * split over rows/channels through {@link Parallel} with a deterministic chunking, so the same
- * thread count gives bitwise equal results. {@link NormReference} holds the scalar double twins.
+ * that {@code x - mean} keeps full precision; on rows of {@link #FUSED_FORWARD_MIN_LEN} values or
+ * more it also takes the next row's sums, in the same order. Backward is two passes: per-row (or
+ * per-channel) sums of {@code dy} and {@code dy * (x - mean)}, then {@code dx = A*dy + B*(x - mean)
+ * + C}. Work is split over rows/channels through {@link Parallel} with a deterministic chunking, so
+ * the same thread count gives bitwise equal results. {@link NormReference} holds the scalar double
+ * twins.
  */
 public final class NormKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
