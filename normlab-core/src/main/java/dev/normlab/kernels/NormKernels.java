@@ -78,6 +78,11 @@ public final class NormKernels {
     if (rows == 0) {
       return;
     }
+    if (len == 0) { // no values: mean and rstd are NaN, as rowStats gives them
+      java.util.Arrays.fill(mean, 0, rows, Double.NaN);
+      java.util.Arrays.fill(rstd, 0, rows, Double.NaN);
+      return;
+    }
     if (inner == 1 && (w != null || b != null) && len >= COLUMN_BLOCKED_FORWARD_LEN) {
       elemForwardByColumns(x, y, rows, groups, cpg, w, b, eps, rms, bnZeroRule, mean, rstd);
       return;
@@ -95,12 +100,6 @@ public final class NormKernels {
           float[] shift = new float[cpg];
           rowStats(x, from * len, len, eps, rms, bnZeroRule, acc, part, mean, rstd, from);
           for (int r = from; r < to; r++) {
-            if (len == 0) {
-              if (r + 1 < to) {
-                rowStats(x, 0, 0, eps, rms, bnZeroRule, acc, part, mean, rstd, r + 1);
-              }
-              continue;
-            }
             int off = r * len;
             double m = mean[r], rs = rstd[r];
             float mhi = (float) m;
