@@ -78,7 +78,7 @@ public final class NormKernels {
     if (rows == 0) {
       return;
     }
-    if (len == 0) { // no values: mean and rstd are NaN, as rowStats gives them
+    if (len == 0) { // no values: no mean, no rstd
       java.util.Arrays.fill(mean, 0, rows, Double.NaN);
       java.util.Arrays.fill(rstd, 0, rows, Double.NaN);
       return;
@@ -221,7 +221,7 @@ public final class NormKernels {
         });
   }
 
-  /** mean[r] and rstd[r] of the row at x[off, off + len) (see {@link #rowNormForward}). */
+  /** mean[r] and rstd[r] of the row at x[off, off + len), len > 0 (see {@link #rowNormForward}). */
   private static void rowStats(
       float[] x,
       int off,
@@ -234,11 +234,6 @@ public final class NormKernels {
       double[] mean,
       double[] rstd,
       int r) {
-    if (len == 0) {
-      mean[r] = Double.NaN;
-      rstd[r] = Double.NaN;
-      return;
-    }
     float k = rms ? 0f : x[off];
     acc[0] = 0;
     acc[1] = 0;
@@ -945,7 +940,7 @@ public final class NormKernels {
       float a = (float) (w == null ? rs : rs * w[c]);
       float sh = b == null ? 0f : b[c];
       scale[j] = a;
-      shift[j] = (float) (sh - (double) lo * a);
+      shift[j] = foldedShift(sh, lo, a);
     }
   }
 
@@ -1282,10 +1277,19 @@ public final class NormKernels {
     finishGradSums(dy, x, off, len, i, hi, lo, acc, part, p);
   }
 
+  /**
+   * The shift {@code sh - lo * a} that lets y = ((x - hi) - lo) * a + sh be computed as (x - hi) *
+   * a + shift; {@link #affine} and {@link #channelScales} share it, so the fused forward's y has
+   * the separate pass's bits.
+   */
+  private static float foldedShift(float sh, float lo, float a) {
+    return (float) (sh - (double) lo * a);
+  }
+
   /** y = ((x - hi) - lo) * a + sh, computed as (x - hi) * a + (sh - lo * a). */
   static void affine(
       float[] x, float[] y, int off, int len, float hi, float lo, float a, float sh) {
-    float shp = (float) (sh - (double) lo * a);
+    float shp = foldedShift(sh, lo, a);
     var vh = FloatVector.broadcast(S, hi);
     var va = FloatVector.broadcast(S, a);
     var vs = FloatVector.broadcast(S, shp);
