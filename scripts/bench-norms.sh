@@ -43,14 +43,17 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "pytorch: $(head -1 "$T")"
   # floor = the forward+backward's bare memory traffic (TrafficFloor); nl/fl and pt/fl: each side's
   # forward+backward time over it (a 2x speed-up needs PyTorch at 2x normlab's share of the floor).
-  # ffl = the forward's stream alone (read x, write y); pt/ffl under 2: no forward can be 2x PyTorch's
-  printf '%-22s %10s %10s %7s | %10s %10s %7s | %8s %6s %6s | %8s %6s %6s | %8s %8s %8s\n' case nl_fwd_ms pt_fwd_ms fwd_x nl_fb_ms pt_fb_ms fb_x floor_ms nl/fl pt/fl ffl_ms nl/ffl pt/ffl nl_gbps fw/copy fw/cp_mt
-  join <(tail -n +2 "$J" | sort) <(tail -n +2 "$T" | sort) | while read -r name a b c d e fl ff f g h; do
+  # ffl = the forward's stream alone (read x, write y); pt/ffl under 2: no forward can be 2x PyTorch's.
+  # nl_kb = heap KB normlab allocated per timed call: tens are the tape's and the kernels' scratch;
+  # several times a case's usual figure means vector code running boxed in that process (compiled
+  # badly or late), and its times are not the kernel's (see NormBench.allocatedBytes)
+  printf '%-22s %10s %10s %7s | %10s %10s %7s | %8s %6s %6s | %8s %6s %6s | %8s %8s %8s %7s\n' case nl_fwd_ms pt_fwd_ms fwd_x nl_fb_ms pt_fb_ms fb_x floor_ms nl/fl pt/fl ffl_ms nl/ffl pt/ffl nl_gbps fw/copy fw/cp_mt nl_kb
+  join <(tail -n +2 "$J" | sort) <(tail -n +2 "$T" | sort) | while read -r name a b c d e fl ff al f g h; do
     nf=${a#fwd_ms=}; nb=${b#fwdbwd_ms=}; ng=${c#fwd_gbps=}; pc=${d#fwd_bw_vs_copy=}; pm=${e#vs_copy_mt=}
-    fl=${fl#floor_fwdbwd_ms=}; ff=${ff#floor_fwd_ms=}; pf=${f#fwd_ms=}; pb=${g#fwdbwd_ms=}
+    fl=${fl#floor_fwdbwd_ms=}; ff=${ff#floor_fwd_ms=}; al=${al#alloc_kb_per_call=}; pf=${f#fwd_ms=}; pb=${g#fwdbwd_ms=}
     # the row; its two speed-ups and four floor multiples kept in $R for the medians
-    awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v fl="$fl" -v ff="$ff" -v ng="$ng" -v pc="$pc" -v pm="$pm" -v r="$R" \
-      'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.3f %6.2f %6.2f | %8.3f %6.2f %6.2f | %8.2f %8s %8s\n", n, nf, pf, pf/nf, nb, pb, pb/nb, fl, nb/fl, pb/fl, ff, nf/ff, pf/ff, ng, pc, pm
+    awk -v n="$name" -v nf="$nf" -v pf="$pf" -v nb="$nb" -v pb="$pb" -v fl="$fl" -v ff="$ff" -v ng="$ng" -v pc="$pc" -v pm="$pm" -v al="$al" -v r="$R" \
+      'BEGIN{printf "%-22s %10.3f %10.3f %6.2fx | %10.3f %10.3f %6.2fx | %8.3f %6.2f %6.2f | %8.3f %6.2f %6.2f | %8.2f %8s %8s %7.1f\n", n, nf, pf, pf/nf, nb, pb, pb/nb, fl, nb/fl, pb/fl, ff, nf/ff, pf/ff, ng, pc, pm, al
              print n, pf / nf, pb / nb, nb / fl, pb / fl, nf / ff, pf / ff >> r}'
   done
 done

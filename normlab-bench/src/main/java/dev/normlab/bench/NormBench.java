@@ -12,6 +12,7 @@ import dev.normlab.nn.norm.InstanceNorm3d;
 import dev.normlab.nn.norm.LayerNorm;
 import dev.normlab.tensor.Rng;
 import dev.normlab.tensor.Tensor;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -131,6 +132,20 @@ public final class NormBench {
     }
   }
 
+  private static final com.sun.management.ThreadMXBean THREADS =
+      (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+  /**
+   * Heap bytes allocated by every thread so far. A case's calls allocate tens of kilobytes each
+   * (tensors, the tape, the statistics and the kernels' scratch); several times its usual figure
+   * means vector code running as the Vector API's Java fallbacks, which box every vector: a kernel
+   * C2 compiled badly, or not in time, in this process, whose times are not the kernel's. (Group
+   * Norm 64x32x26x26: 43-75 KB a call, and 241-364 KB in processes whose forward ran 35 % slow.)
+   */
+  static long allocatedBytes() {
+    return THREADS.getTotalThreadAllocatedBytes();
+  }
+
   public static void main(String[] args) {
     String filter = args.length > 0 ? args[0] : "";
     if (filter.equals("--list")) { // the case names, for scripts that run one case per process
@@ -167,6 +182,7 @@ public final class NormBench {
       // phases of minutes, and a floor timed in one would overstate what the case could reach
       TrafficFloor.Millis before = TrafficFloor.measure(x.numel(), reps);
       warmUp(m, x, g);
+      long allocated = allocatedBytes();
       for (int r = 0; r < warm + reps; r++) {
         long t0 = System.nanoTime();
         forward(m, x);
@@ -184,13 +200,14 @@ public final class NormBench {
           fb[r - warm] = (t1 - t0) / 1e6;
         }
       }
+      double kbPerCall = (allocatedBytes() - allocated) / 1024.0 / (2 * (warm + reps));
       double f = min(fwd);
       TrafficFloor.Millis floor = TrafficFloor.measure(x.numel(), reps).lower(before);
       double gbps = 8.0 * x.numel() / (f / 1e3) / 1e9;
       System.out.printf(
           Locale.ROOT,
           "%s fwd_ms=%.3f fwdbwd_ms=%.3f fwd_gbps=%.2f fwd_bw_vs_copy=%.0f%% vs_copy_mt=%.0f%%"
-              + " floor_fwdbwd_ms=%.3f floor_fwd_ms=%.3f%n",
+              + " floor_fwdbwd_ms=%.3f floor_fwd_ms=%.3f alloc_kb_per_call=%.1f%n",
           c.name(),
           f,
           min(fb),
@@ -198,7 +215,8 @@ public final class NormBench {
           100 * gbps / copy,
           100 * gbps / copyPar,
           floor.forwardBackward(),
-          floor.forward());
+          floor.forward(),
+          kbPerCall);
     }
   }
 }
