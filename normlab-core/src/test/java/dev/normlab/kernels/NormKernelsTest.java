@@ -129,6 +129,84 @@ class NormKernelsTest {
     }
   }
 
+  /**
+   * The row kernels take a row's statistics and gradient sums in the previous row's pass within a
+   * thread's chunk, and alone at a chunk's start: whatever the chunks (1 to 7 threads over 7 rows,
+   * so chunks of one, two and more rows), every row must get its own statistics and the same bits,
+   * into dx and into dy itself; and they must be the reference's.
+   */
+  @Test
+  void rowKernelsAreBitwiseTheSameForAnyThreadCount() {
+    // groups, cpg, inner: Group Norm on 26x26 maps (fused forward rows of 2,704), Instance Norm
+    // rows over and under the fused forward's 2,048, Layer Norm rows (per-element affine)
+    int[][] shapes = {{1, 4, 676}, {1, 1, 2500}, {1, 1, 676}, {1, 3000, 1}, {1, 37, 1}};
+    for (int[] s : shapes) {
+      int groups = s[0], cpg = s[1], inner = s[2], rows = 7;
+      int n = rows * cpg * inner, nch = groups * cpg;
+      Random r = new Random(n);
+      float[] x = randn(r, n, 3, 2);
+      float[] dy = randn(r, n, 0, 1);
+      float[] w = randn(r, nch, 1, 0.5);
+      float[] b = randn(r, nch, 0, 0.5);
+      String shape = java.util.Arrays.toString(s);
+      float[] first = null;
+      for (int threads = 1; threads <= 7; threads++) {
+        Parallel.setThreads(threads);
+        float[] y = new float[n];
+        double[] mean = new double[rows];
+        double[] rstd = new double[rows];
+        NormKernels.rowNormForward(
+            x, y, rows, groups, cpg, inner, w, b, 1e-5, false, false, mean, rstd);
+        float[] dx = new float[n];
+        float[] dw = new float[nch];
+        float[] db = new float[nch];
+        NormKernels.rowNormBackward(
+            dy, x, rows, groups, cpg, inner, mean, rstd, w, false, dx, dw, db);
+        float[] inPlace = dy.clone();
+        NormKernels.rowNormBackward(
+            inPlace, x, rows, groups, cpg, inner, mean, rstd, w, false, inPlace, null, null);
+        assertArrayEquals(dx, inPlace, 0f, shape + ", dx into dy, " + threads + " threads");
+        float[] all = concat(concat(y, dx), concat(dw, db));
+        if (first == null) {
+          first = all;
+          double[] ey = new double[n];
+          NormReference.rowNormForward(
+              d(x),
+              ey,
+              rows,
+              groups,
+              cpg,
+              inner,
+              d(w),
+              d(b),
+              1e-5,
+              false,
+              false,
+              new double[rows],
+              new double[rows]);
+          close("y " + shape, ey, y, 2e-6);
+          double[] edx = new double[n];
+          NormReference.rowNormBackward(
+              d(dy),
+              d(x),
+              rows,
+              groups,
+              cpg,
+              inner,
+              d(w),
+              1e-5,
+              false,
+              false,
+              edx,
+              new double[nch],
+              new double[nch]);
+          close("dx " + shape, edx, dx, 5e-6);
+        }
+        assertArrayEquals(first, all, 0f, shape + ", " + threads + " threads");
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("rowShapes")
   void rowTwinGradientsMatchFiniteDifferences(
