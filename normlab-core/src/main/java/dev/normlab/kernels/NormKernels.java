@@ -96,8 +96,10 @@ public final class NormKernels {
         (from, to) -> {
           double[] acc = new double[2];
           float[] part = partials(len);
-          float[] scale = new float[cpg];
-          float[] shift = new float[cpg];
+          // per-channel scales for the fused pass; Layer Norm's rows (inner 1) have one channel
+          // per value and use w and b directly (allocating them cost it 590 KB a call)
+          float[] scale = fuse && inner > 1 ? new float[cpg] : null;
+          float[] shift = fuse && inner > 1 ? new float[cpg] : null;
           rowStats(x, from * len, len, eps, rms, bnZeroRule, acc, part, mean, rstd, from);
           for (int r = from; r < to; r++) {
             int off = r * len;
