@@ -140,7 +140,7 @@ public final class NormBench {
    * (tensors, the tape, the statistics and the kernels' scratch); several times its usual figure
    * means vector code running as the Vector API's Java fallbacks, which box every vector: a kernel
    * C2 compiled badly, or not in time, in this process, whose times are not the kernel's. (Group
-   * Norm 64x32x26x26: 43-75 KB a call, and 241-364 KB in processes whose forward ran 35 % slow.)
+   * Norm 64x32x26x26: 43-131 KB a call, and 241-364 KB in processes whose forward ran 35 % slow.)
    */
   static long allocatedBytes() {
     return THREADS.getTotalThreadAllocatedBytes();
