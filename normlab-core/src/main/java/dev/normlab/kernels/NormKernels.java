@@ -87,7 +87,7 @@ public final class NormKernels {
       elemForwardByColumns(x, y, rows, groups, cpg, w, b, eps, rms, bnZeroRule, mean, rstd);
       return;
     }
-    int grain = Math.max(1, GRAIN_ELEMS / Math.max(1, len));
+    int grain = Math.max(1, GRAIN_ELEMS / len);
     boolean fuse =
         len >= FUSED_FORWARD_MIN_LEN && (inner == 1 ? w != null && b != null : inner >= 2 * L);
     Parallel.forRange(
@@ -96,10 +96,11 @@ public final class NormKernels {
         (from, to) -> {
           double[] acc = new double[2];
           float[] part = partials(len);
-          // per-channel scales for the fused pass; Layer Norm's rows (inner 1) have one channel
-          // per value and use w and b directly (allocating them cost it 590 KB a call)
-          float[] scale = fuse && inner > 1 ? new float[cpg] : null;
-          float[] shift = fuse && inner > 1 ? new float[cpg] : null;
+          // per-channel scales, one formula for the fused and the separate pass (their y must have
+          // the same bits); Layer Norm's rows (inner 1) have one channel per value and use w and b
+          // directly (arrays of a row's length cost it 590 KB a call)
+          float[] scale = inner > 1 ? new float[cpg] : null;
+          float[] shift = inner > 1 ? new float[cpg] : null;
           rowStats(x, from * len, len, eps, rms, bnZeroRule, acc, part, mean, rstd, from);
           for (int r = from; r < to; r++) {
             int off = r * len;
@@ -107,6 +108,9 @@ public final class NormKernels {
             float mhi = (float) m;
             float mlo = (float) (m - mhi);
             int cbase = (r % groups) * cpg;
+            if (inner > 1) {
+              channelScales(rs, mlo, w, b, cbase, cpg, scale, shift);
+            }
             if (fuse && r + 1 < to) {
               // the next row's sums in this row's normalizing pass: its read from memory overlaps
               // this row's arithmetic on data already in cache
@@ -116,7 +120,6 @@ public final class NormKernels {
               if (inner == 1) {
                 elemAffineNextSums(x, y, off, len, mhi, mlo, (float) rs, w, b, cbase, k, acc, part);
               } else {
-                channelScales(rs, mlo, w, b, cbase, cpg, scale, shift);
                 affineNextSums(x, y, off, len, inner, mhi, scale, shift, k, acc, part);
               }
               finishRowStats(acc, k, len, eps, rms, bnZeroRule, mean, rstd, r + 1);
@@ -126,10 +129,7 @@ public final class NormKernels {
               elemAffine(x, y, off, len, mhi, mlo, (float) rs, w, b, cbase);
             } else {
               for (int j = 0; j < cpg; j++) {
-                int c = cbase + j;
-                double a = w == null ? rs : rs * w[c];
-                float sh = b == null ? 0f : b[c];
-                affine(x, y, off + j * inner, inner, mhi, mlo, (float) a, sh);
+                affineFolded(x, y, off + j * inner, inner, mhi, scale[j], shift[j]);
               }
             }
             if (r + 1 < to) {
@@ -1291,7 +1291,12 @@ public final class NormKernels {
   /** y = ((x - hi) - lo) * a + sh, computed as (x - hi) * a + (sh - lo * a). */
   static void affine(
       float[] x, float[] y, int off, int len, float hi, float lo, float a, float sh) {
-    float shp = foldedShift(sh, lo, a);
+    affineFolded(x, y, off, len, hi, a, foldedShift(sh, lo, a));
+  }
+
+  /** y = (x - hi) * a + shp, shp the {@link #foldedShift} of {@link #affine}. */
+  private static void affineFolded(
+      float[] x, float[] y, int off, int len, float hi, float a, float shp) {
     var vh = FloatVector.broadcast(S, hi);
     var va = FloatVector.broadcast(S, a);
     var vs = FloatVector.broadcast(S, shp);
