@@ -320,6 +320,45 @@ class NormKernelsTest {
   }
 
   /**
+   * Batch Norm's forward blocks (1, 2, 3 with a shorter last, 5 channels, or a thread's all), each
+   * block's statistics taken in the pass that normalizes the block before, give the same mean,
+   * variance and y; and y is the one the given-statistics pass (no pipeline) makes from them.
+   */
+  @Test
+  void batchNormForwardIsBitwiseTheSameForAnyBlock() {
+    Random r = new Random(43);
+    for (int inner : new int[] {300, 1031}) {
+      int n = 6, c = 10, len = n * c * inner;
+      float[] x = randn(r, len, 20, 2);
+      float[] w = randn(r, c, 1, 0.5);
+      float[] b = randn(r, c, 0, 0.5);
+      float[] firstY = null;
+      double[][] firstStats = null;
+      for (long l2 : new long[] {1, 50_000, 90_000, 200_000, Long.MAX_VALUE}) {
+        for (int threads = 1; threads <= 2; threads++) {
+          Parallel.setThreads(threads);
+          float[] y = new float[len];
+          double[] mean = new double[c], var = new double[c], rstd = new double[c];
+          NormKernels.batchNormForward(x, y, n, c, inner, w, b, 1e-5, true, mean, var, rstd, l2);
+          String at = "inner " + inner + ", L2 " + l2 + ", " + threads + " threads";
+          float[] given = new float[len];
+          NormKernels.batchNormForward(
+              x, given, n, c, inner, w, b, 1e-5, false, mean, var, rstd, l2);
+          assertArrayEquals(given, y, 0f, "y against the given-statistics pass, " + at);
+          if (firstY == null) {
+            firstY = y;
+            firstStats = new double[][] {mean, var, rstd};
+          }
+          assertArrayEquals(firstY, y, 0f, "y, " + at);
+          assertArrayEquals(firstStats[0], mean, 0.0, "mean, " + at);
+          assertArrayEquals(firstStats[1], var, 0.0, "var, " + at);
+          assertArrayEquals(firstStats[2], rstd, 0.0, "rstd, " + at);
+        }
+      }
+    }
+  }
+
+  /**
    * Batch Norm's backward blocks (1, 2, 3 with a shorter last, 5 channels, or a thread's all) give
    * the same dx, dw and db: each channel's sums in image order whatever the block.
    */
