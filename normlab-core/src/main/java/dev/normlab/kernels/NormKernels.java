@@ -671,7 +671,7 @@ public final class NormKernels {
    * backward's x and dy of this block and of the next, whose sums it takes meanwhile), and their
    * bytes are kept within half of {@link CacheSize#l2Bytes}. On the Xeon (2 MiB L2) that took the
    * backward from blocks of 16 channels to one channel at a time on the CNN's maps, 20-27% faster,
-   * and the forward from 16 to 7 (64x64x24x24), 5-10% faster.
+   * and the forward from 16 to 7 (64x64x24x24), 5-10% faster; 2 since the forward is pipelined.
    */
   static int channelBlock(int inner, int channels, int n, int arrays, long l2Bytes) {
     int most = Math.max(1, Math.min(channels, (1 << 14) / Math.max(1, inner)));

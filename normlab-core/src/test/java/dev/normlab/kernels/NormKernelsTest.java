@@ -309,6 +309,8 @@ class NormKernelsTest {
     // 64x64x24x24 on 2 threads (32 channels each): 147 KB per channel and array
     assertEquals(7, NormKernels.channelBlock(576, 32, 64, 1, l2)); // 5 blocks: 7+7+7+7+4
     assertEquals(1, NormKernels.channelBlock(576, 32, 64, 4, l2));
+    // the pipelined forward (x of this block and the next, y): 2 channels
+    assertEquals(2, NormKernels.channelBlock(576, 32, 64, 3, l2));
     // without the L2 bound the runs' bound alone: 28 channels of 576, as 16 + 16
     assertEquals(16, NormKernels.channelBlock(576, 32, 64, 1, 1L << 40));
     // a 128x128 map is a run of 16K floats by itself
