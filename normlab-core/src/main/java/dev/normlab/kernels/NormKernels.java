@@ -1065,8 +1065,8 @@ public final class NormKernels {
   }
 
   /**
-   * Per channel j of a row: y = (x - hi) * scale[j] + shift[j] is {@link #affine}'s y for the
-   * channel's {@code a = rs * w} and {@code sh = b}.
+   * Per channel j of a row: y = (x - hi) * scale[j] + shift[j] is {@link #affineFolded}'s y for the
+   * channel's {@code a = rs * w} and the folded {@code sh = b}.
    */
   private static void channelScales(
       double rs, float lo, float[] w, float[] b, int cbase, int cpg, float[] scale, float[] shift) {
@@ -1080,11 +1080,12 @@ public final class NormKernels {
   }
 
   /**
-   * One pass over two rows: {@link #affine} of the row at {@code off} (channels of {@code inner >=
-   * 2L} values, per-channel {@code scale} and {@code shift} from {@link #channelScales}) and {@link
-   * #sums} of the next row ({@code off + len}) about {@code k}, in sums' order and blocks, so that
-   * both give the bits of the two separate passes. A vector pair takes one channel's scale, or two
-   * blended where it straddles a channel boundary (at most one, as inner >= 2L).
+   * One pass over two rows: {@link #affineFolded} of the row at {@code off} (channels of {@code
+   * inner >= 2L} values, per-channel {@code scale} and {@code shift} from {@link #channelScales})
+   * and {@link #sums} of the next row ({@code off + len}) about {@code k}, in sums' order and
+   * blocks, so that both give the bits of the two separate passes. A vector pair takes one
+   * channel's scale, or two blended where it straddles a channel boundary (at most one, as inner >=
+   * 2L).
    */
   static void affineNextSums(
       float[] x,
@@ -1414,22 +1415,17 @@ public final class NormKernels {
 
   /**
    * The shift {@code sh - lo * a} that lets y = ((x - hi) - lo) * a + sh be computed as (x - hi) *
-   * a + shift; {@link #affine} and {@link #channelScales} share it, so the fused forward's y has
-   * the separate pass's bits.
+   * a + shift; Batch Norm's forward and {@link #channelScales} take it from here, so that a fused
+   * pass's y has the separate pass's bits.
    */
   private static float foldedShift(float sh, float lo, float a) {
     return (float) (sh - (double) lo * a);
   }
 
-  /** y = ((x - hi) - lo) * a + sh, computed as (x - hi) * a + (sh - lo * a). */
-  static void affine(
-      float[] x, float[] y, int off, int len, float hi, float lo, float a, float sh) {
-    affineFolded(x, y, off, len, hi, a, foldedShift(sh, lo, a));
-  }
-
-  /** y = (x - hi) * a + shp, shp the {@link #foldedShift} of {@link #affine}. */
-  private static void affineFolded(
-      float[] x, float[] y, int off, int len, float hi, float a, float shp) {
+  /**
+   * y = (x - hi) * a + shp: y = ((x - hi) - lo) * a + sh with shp the {@link #foldedShift} of sh.
+   */
+  static void affineFolded(float[] x, float[] y, int off, int len, float hi, float a, float shp) {
     var vh = FloatVector.broadcast(S, hi);
     var va = FloatVector.broadcast(S, a);
     var vs = FloatVector.broadcast(S, shp);

@@ -836,9 +836,9 @@ class NormKernelsTest {
       float a = 0.7f, b = -0.03f, c = 0.02f, sh = 0.25f;
       float[] y = new float[x.length];
       float[] g = new float[x.length];
-      NormKernels.affine(x, y, off, 2 * len, hi0, lo0, a, sh);
-      NormKernels.applyBackward(dy, x, g, off, 2 * len, hi0, lo0, a, b, c);
       float shp = (float) (sh - (double) lo0 * a);
+      NormKernels.affineFolded(x, y, off, 2 * len, hi0, a, shp);
+      NormKernels.applyBackward(dy, x, g, off, 2 * len, hi0, lo0, a, b, c);
       float cp = (float) (c - (double) b * lo0);
       for (int i = off; i < off + 2 * len; i++) {
         float d = x[i] - hi0;
