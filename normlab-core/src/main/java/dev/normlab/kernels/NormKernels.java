@@ -982,6 +982,15 @@ public final class NormKernels {
       a2.add(b2).intoArray(part, p + L);
       p += 2 * L;
     }
+    finishSums(x, off, len, i, hi, lo, acc, part, p);
+  }
+
+  /**
+   * The end of {@link #sums} (and {@link #sumsApplyingAffine}): the blocks' lanes in {@code part[0,
+   * p)} added into double, then the scalar tail from {@code i}, shifted by lo into acc.
+   */
+  private static void finishSums(
+      float[] x, int off, int len, int i, float hi, float lo, double[] acc, float[] part, int p) {
     double s1 = sumBlocks(part, p, 0);
     double s2 = sumBlocks(part, p, L);
     for (; i < len; i++) {
@@ -1047,15 +1056,10 @@ public final class NormKernels {
       a2.add(b2).intoArray(part, p + L);
       p += 2 * L;
     }
-    double s1 = sumBlocks(part, p, 0);
-    double s2 = sumBlocks(part, p, L);
-    for (; i < len; i++) {
-      double d = x[off + i] - k;
-      s1 += d;
-      s2 += d * d;
-      y[at + i] = Math.fma(x[at + i] - hiA, a, shp);
+    for (int t = i; t < len; t++) {
+      y[at + t] = Math.fma(x[at + t] - hiA, a, shp);
     }
-    addShifted(acc, s1, s2, len, 0f);
+    finishSums(x, off, len, i, k, 0f, acc, part, p);
   }
 
   /** acc += the sums s1 of d and s2 of d^2 (d = x - hi) shifted to d = x - hi - lo. */
