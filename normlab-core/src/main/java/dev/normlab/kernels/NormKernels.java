@@ -558,9 +558,9 @@ public final class NormKernels {
         c,
         grain,
         (from, to) -> {
+          // one pair of sums per channel, zero until its statistics are summed into it (once)
           double[][] acc = new double[to - from][2];
           float[] hi = new float[to - from];
-          float[] lo = new float[to - from];
           float[] scale = new float[to - from];
           float[] shift = new float[to - from];
           float[] part = partials(inner);
@@ -598,16 +598,12 @@ public final class NormKernels {
             for (int ch = c0; ch < c1; ch++) {
               int q = ch - from;
               hi[q] = (float) mean[ch];
-              lo[q] = (float) (mean[ch] - hi[q]);
+              float lo = (float) (mean[ch] - hi[q]);
               scale[q] = (float) (w == null ? rstd[ch] : rstd[ch] * w[ch]);
-              shift[q] = foldedShift(b == null ? 0f : b[ch], lo[q], scale[q]);
+              shift[q] = foldedShift(b == null ? 0f : b[ch], lo, scale[q]);
             }
             // the next block's channels (never more than this block's: only the last is shorter)
             int next = pipelined ? Math.min(to, c1 + block) - c1 : 0;
-            for (int ch = c1; ch < c1 + next; ch++) {
-              acc[ch - from][0] = 0;
-              acc[ch - from][1] = 0;
-            }
             for (int i = 0; i < n; i++) {
               for (int ch = c0; ch < c1; ch++) {
                 int q = ch - from;
@@ -644,14 +640,11 @@ public final class NormKernels {
   private static final int BN_FORWARD_ARRAYS = 3;
 
   /**
-   * Channels [c0, c1)'s sums about each channel's first value into acc[ch - from], image by image.
+   * Channels [c0, c1)'s sums about each channel's first value added into acc[ch - from], image by
+   * image.
    */
   private static void blockSums(
       float[] x, int n, int cs, int inner, int c0, int c1, int from, double[][] acc, float[] part) {
-    for (int ch = c0; ch < c1; ch++) {
-      acc[ch - from][0] = 0;
-      acc[ch - from][1] = 0;
-    }
     for (int i = 0; i < n; i++) {
       for (int ch = c0; ch < c1; ch++) {
         sums(x, i * cs + ch * inner, inner, x[ch * inner], 0f, acc[ch - from], part);
