@@ -1,6 +1,8 @@
 package dev.normlab.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
@@ -121,6 +123,71 @@ class NormSumsArithmeticTest {
       assertEquals(
           java.util.Arrays.toString(separate), java.util.Arrays.toString(fused), "len " + len);
     }
+  }
+
+  /**
+   * The blocks' lanes added as vectors of doubles where the magnitudes say every order is exact, in
+   * order elsewhere: either way the in-order sum's bits. Lanes with exponents spread from 0 to 40
+   * (past the bound, where the order does change a sum), random signs, zeros of both signs,
+   * subnormals, infinities and NaN, over 1 to 20 blocks, at both offsets.
+   */
+  @Test
+  void sumBlocksIsTheInOrderSumBitwise() {
+    SplittableRandom r = new SplittableRandom(5);
+    int differing = 0;
+    for (int trial = 0; trial < 20_000; trial++) {
+      int blocks = 1 + r.nextInt(20);
+      int spread = r.nextInt(41);
+      float[] part = new float[2 * L * blocks];
+      for (int i = 0; i < part.length; i++) {
+        float v = (float) Math.scalb(1 + r.nextDouble(), -r.nextInt(spread + 1));
+        part[i] = r.nextBoolean() ? v : -v;
+        int special = r.nextInt(400);
+        if (special == 0) {
+          part[i] = r.nextBoolean() ? 0f : -0f;
+        } else if (special == 1) {
+          part[i] = Float.MIN_VALUE * (1 + r.nextInt(1000));
+        } else if (special == 2 && trial % 7 == 0) {
+          part[i] = r.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NaN;
+        }
+      }
+      int at = r.nextBoolean() ? 0 : L;
+      double inOrder = NormKernels.sumBlocksInOrder(part, part.length, at);
+      assertEquals(
+          Double.doubleToRawLongBits(inOrder),
+          Double.doubleToRawLongBits(NormKernels.sumBlocks(part, part.length, at)),
+          "trial " + trial + ", spread " + spread + ", blocks " + blocks);
+      double reversed = 0;
+      for (int i = part.length - 2 * L + at; i >= 0; i -= 2 * L) {
+        for (int l = L - 1; l >= 0; l--) {
+          reversed += part[i + l];
+        }
+      }
+      if (Double.doubleToRawLongBits(reversed) != Double.doubleToRawLongBits(inOrder)) {
+        differing++;
+      }
+    }
+    // the trials reach sums whose order matters, so the bound is tested, not just the easy case
+    assertTrue(differing > 1000, "sums where the order matters: " + differing);
+    float[] zeros = new float[4 * L];
+    zeros[3] = -0f;
+    assertEquals(
+        Double.doubleToRawLongBits(NormKernels.sumBlocksInOrder(zeros, zeros.length, 0)),
+        Double.doubleToRawLongBits(NormKernels.sumBlocks(zeros, zeros.length, 0)));
+  }
+
+  /** The bound at its edge: 48 lanes (log2 rounds up to 6) take exponents 23 apart, not 24. */
+  @Test
+  void exactInAnyOrderHoldsUpToItsBound() {
+    int one = Float.floatToRawIntBits(1f);
+    assertTrue(NormKernels.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-23f), 48));
+    assertFalse(NormKernels.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-24f), 48));
+    assertTrue(NormKernels.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-25f), 16));
+    assertFalse(NormKernels.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-26f), 16));
+    // subnormals share the unit 2^-149 of the smallest normal exponent
+    int minNormal = Float.floatToRawIntBits(Float.MIN_NORMAL);
+    assertTrue(
+        NormKernels.exactInAnyOrder(minNormal, Float.floatToRawIntBits(Float.MIN_VALUE), 64));
   }
 
   private static void assertSumsAreTheModels(
