@@ -574,62 +574,140 @@ public final class Conv {
   /**
    * acc[r * cols + oc] += dot(a row r, b row oc) over len, for rows < {@link #SMALL_ROWS}: the
    * weight gradient of a layer with few inputs (the first conv: 1 channel x 9 taps) as dot
-   * products, since a GEMM with 9 rows wastes most of its register tile. Four rows of b share each
-   * load of a.
+   * products, since a GEMM with 9 rows wastes most of its register tile. Each dot product is one
+   * vector of lane sums (a multiply-add chain from zero), its lanes added in order in double, then
+   * the scalar tail in float. Blocks of 3 rows x 4 columns keep twelve chains going, seven loads
+   * for twelve multiply-adds (four chains alone wait on the multiply-add's latency); the rows and
+   * columns left over go one row at a time, four columns sharing each load of a. Every product sees
+   * the same arithmetic either way, so the result does not depend on the blocking.
    */
   static void rowDots(
       float[] a, int ao, int rows, float[] b, int bo, int cols, int len, float[] acc, int at) {
     int bound = S.loopBound(len);
-    float[] tmp = new float[L];
-    for (int r = 0; r < rows; r++) {
-      int ar = ao + r * len;
-      int oc = 0;
-      for (; oc + 4 <= cols; oc += 4) {
+    int cols4 = cols & ~3;
+    float[] lanes = new float[12 * L];
+    int r = 0;
+    for (; r + 3 <= rows; r += 3) {
+      int a0 = ao + r * len, a1 = a0 + len, a2 = a1 + len;
+      for (int oc = 0; oc < cols4; oc += 4) {
         int b0 = bo + oc * len, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len;
-        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-        int i = 0;
-        for (; i < bound; i += L) {
-          FloatVector av = FloatVector.fromArray(S, a, ar + i);
-          s0 = av.fma(FloatVector.fromArray(S, b, b0 + i), s0);
-          s1 = av.fma(FloatVector.fromArray(S, b, b1 + i), s1);
-          s2 = av.fma(FloatVector.fromArray(S, b, b2 + i), s2);
-          s3 = av.fma(FloatVector.fromArray(S, b, b3 + i), s3);
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
+        FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+        for (int i = 0; i < bound; i += L) {
+          FloatVector y0 = FloatVector.fromArray(S, b, b0 + i);
+          FloatVector y1 = FloatVector.fromArray(S, b, b1 + i);
+          FloatVector y2 = FloatVector.fromArray(S, b, b2 + i);
+          FloatVector y3 = FloatVector.fromArray(S, b, b3 + i);
+          FloatVector x = FloatVector.fromArray(S, a, a0 + i);
+          s00 = x.fma(y0, s00);
+          s01 = x.fma(y1, s01);
+          s02 = x.fma(y2, s02);
+          s03 = x.fma(y3, s03);
+          x = FloatVector.fromArray(S, a, a1 + i);
+          s10 = x.fma(y0, s10);
+          s11 = x.fma(y1, s11);
+          s12 = x.fma(y2, s12);
+          s13 = x.fma(y3, s13);
+          x = FloatVector.fromArray(S, a, a2 + i);
+          s20 = x.fma(y0, s20);
+          s21 = x.fma(y1, s21);
+          s22 = x.fma(y2, s22);
+          s23 = x.fma(y3, s23);
         }
-        s0.intoArray(tmp, 0);
-        float t0 = (float) Lanes.sum(tmp);
-        s1.intoArray(tmp, 0);
-        float t1 = (float) Lanes.sum(tmp);
-        s2.intoArray(tmp, 0);
-        float t2 = (float) Lanes.sum(tmp);
-        s3.intoArray(tmp, 0);
-        float t3 = (float) Lanes.sum(tmp);
-        for (; i < len; i++) {
-          float av = a[ar + i];
-          t0 += av * b[b0 + i];
-          t1 += av * b[b1 + i];
-          t2 += av * b[b2 + i];
-          t3 += av * b[b3 + i];
+        s00.intoArray(lanes, 0);
+        s01.intoArray(lanes, L);
+        s02.intoArray(lanes, 2 * L);
+        s03.intoArray(lanes, 3 * L);
+        s10.intoArray(lanes, 4 * L);
+        s11.intoArray(lanes, 5 * L);
+        s12.intoArray(lanes, 6 * L);
+        s13.intoArray(lanes, 7 * L);
+        s20.intoArray(lanes, 8 * L);
+        s21.intoArray(lanes, 9 * L);
+        s22.intoArray(lanes, 10 * L);
+        s23.intoArray(lanes, 11 * L);
+        for (int q = 0; q < 12; q++) {
+          int ar = ao + (r + q / 4) * len, br = bo + (oc + q % 4) * len;
+          float t = (float) Lanes.sum(lanes, q * L, L);
+          for (int i = bound; i < len; i++) {
+            t += a[ar + i] * b[br + i];
+          }
+          acc[at + (r + q / 4) * cols + oc + q % 4] += t;
         }
-        int o = at + r * cols + oc;
-        acc[o] += t0;
-        acc[o + 1] += t1;
-        acc[o + 2] += t2;
-        acc[o + 3] += t3;
       }
-      for (; oc < cols; oc++) {
-        int b0 = bo + oc * len;
-        FloatVector s0 = FloatVector.zero(S);
-        int i = 0;
-        for (; i < bound; i += L) {
-          s0 = FloatVector.fromArray(S, a, ar + i).fma(FloatVector.fromArray(S, b, b0 + i), s0);
-        }
-        s0.intoArray(tmp, 0);
-        float t0 = (float) Lanes.sum(tmp);
-        for (; i < len; i++) {
-          t0 += a[ar + i] * b[b0 + i];
-        }
-        acc[at + r * cols + oc] += t0;
+      for (int k = 0; k < 3; k++) {
+        rowDotsOfRow(a, ao, r + k, cols4, b, bo, cols, len, acc, at);
       }
+    }
+    for (; r < rows; r++) {
+      rowDotsOfRow(a, ao, r, 0, b, bo, cols, len, acc, at);
+    }
+  }
+
+  /**
+   * {@link #rowDots} of row r and the columns from {@code oc0}: four columns at a time, then one.
+   */
+  private static void rowDotsOfRow(
+      float[] a,
+      int ao,
+      int r,
+      int oc0,
+      float[] b,
+      int bo,
+      int cols,
+      int len,
+      float[] acc,
+      int at) {
+    int bound = S.loopBound(len);
+    float[] tmp = new float[L];
+    int ar = ao + r * len;
+    int oc = oc0;
+    for (; oc + 4 <= cols; oc += 4) {
+      int b0 = bo + oc * len, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len;
+      FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+      int i = 0;
+      for (; i < bound; i += L) {
+        FloatVector av = FloatVector.fromArray(S, a, ar + i);
+        s0 = av.fma(FloatVector.fromArray(S, b, b0 + i), s0);
+        s1 = av.fma(FloatVector.fromArray(S, b, b1 + i), s1);
+        s2 = av.fma(FloatVector.fromArray(S, b, b2 + i), s2);
+        s3 = av.fma(FloatVector.fromArray(S, b, b3 + i), s3);
+      }
+      s0.intoArray(tmp, 0);
+      float t0 = (float) Lanes.sum(tmp);
+      s1.intoArray(tmp, 0);
+      float t1 = (float) Lanes.sum(tmp);
+      s2.intoArray(tmp, 0);
+      float t2 = (float) Lanes.sum(tmp);
+      s3.intoArray(tmp, 0);
+      float t3 = (float) Lanes.sum(tmp);
+      for (; i < len; i++) {
+        float av = a[ar + i];
+        t0 += av * b[b0 + i];
+        t1 += av * b[b1 + i];
+        t2 += av * b[b2 + i];
+        t3 += av * b[b3 + i];
+      }
+      int o = at + r * cols + oc;
+      acc[o] += t0;
+      acc[o + 1] += t1;
+      acc[o + 2] += t2;
+      acc[o + 3] += t3;
+    }
+    for (; oc < cols; oc++) {
+      int b0 = bo + oc * len;
+      FloatVector s0 = FloatVector.zero(S);
+      int i = 0;
+      for (; i < bound; i += L) {
+        s0 = FloatVector.fromArray(S, a, ar + i).fma(FloatVector.fromArray(S, b, b0 + i), s0);
+      }
+      s0.intoArray(tmp, 0);
+      float t0 = (float) Lanes.sum(tmp);
+      for (; i < len; i++) {
+        t0 += a[ar + i] * b[b0 + i];
+      }
+      acc[at + r * cols + oc] += t0;
     }
   }
 

@@ -58,6 +58,54 @@ class ConvTest {
     close("backward: bias", g, gbRef, gb, 1e-4f);
   }
 
+  /**
+   * The small-row weight gradient's dot products against a scalar model of their arithmetic, bit
+   * for bit: per lane a float multiply-add chain from zero over the whole vectors, the lanes added
+   * in order in double, then the tail in float, added to acc. Training results depend on these
+   * bits, so the blocking of rows and columns (3 x 4, and the rows and columns left over) must not
+   * show; rows 1 to 10 and columns 1 to 13 cover every leftover, lengths below a vector and tails.
+   */
+  @Test
+  void rowDotsMatchTheirScalarModelBitwise() {
+    int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+    SplittableRandom r = new SplittableRandom(11);
+    for (int rows = 1; rows <= 10; rows++) {
+      for (int cols = 1; cols <= 13; cols += 1 + r.nextInt(3)) {
+        for (int len : new int[] {3, lanes, 2 * lanes + 5, 676}) {
+          float[] a = rand(r, 2 + rows * len);
+          float[] b = rand(r, 5 + cols * len);
+          float[] acc = rand(r, 1 + rows * cols);
+          float[] model = acc.clone();
+          Conv.rowDots(a, 2, rows, b, 5, cols, len, acc, 1);
+          int bound = len - len % lanes;
+          for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+              float[] lane = new float[lanes];
+              for (int t = 0; t < bound; t++) {
+                lane[t % lanes] = Math.fma(a[2 + i * len + t], b[5 + j * len + t], lane[t % lanes]);
+              }
+              double sum = 0;
+              for (float v : lane) {
+                sum += v;
+              }
+              float dot = (float) sum;
+              for (int t = bound; t < len; t++) {
+                dot += a[2 + i * len + t] * b[5 + j * len + t];
+              }
+              model[1 + i * cols + j] += dot;
+            }
+          }
+          for (int q = 0; q < acc.length; q++) {
+            assertEquals(
+                Float.floatToRawIntBits(model[q]),
+                Float.floatToRawIntBits(acc[q]),
+                "rows " + rows + ", cols " + cols + ", len " + len + ", at " + q);
+          }
+        }
+      }
+    }
+  }
+
   private static ConvGeom g2(
       int n, int cin, int h, int w, int cout, int k, int s, int p, int d, int groups) {
     return new ConvGeom(
