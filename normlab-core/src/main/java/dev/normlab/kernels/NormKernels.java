@@ -472,15 +472,19 @@ public final class NormKernels {
             for (int j = 0; j < cpg; j++) {
               float a = (float) (rs * (w == null ? 1.0 : w[cbase + j]));
               int at = off + j * inner;
+              acc[0] = 0;
+              acc[1] = 0;
               if (next < to) {
-                acc[0] = 0;
-                acc[1] = 0;
                 gradSumsApplying(
                     dy, x, at + len, inner, nhi, nlo, acc, part, dx, at, mhi, mlo, a, bb, cc);
                 sdy[next * cpg + j] = acc[0];
                 sdyd[next * cpg + j] = acc[1];
               } else {
-                applyBackward(dy, x, dx, at, inner, mhi, mlo, a, bb, cc);
+                // the chunk's last row through the same kernel, its sums of itself dropped: a
+                // kernel called once a chunk (applyBackward) stayed in C1's code, which boxes every
+                // vector, through a whole NormBench run of Instance Norm (+17-36 KB a call)
+                gradSumsApplying(
+                    dy, x, at, inner, mhi, mlo, acc, part, dx, at, mhi, mlo, a, bb, cc);
               }
             }
           }
@@ -1399,7 +1403,9 @@ public final class NormKernels {
    * #applyBackward} of the equally long {@code [at, at + len)} into dx (hiA, loA, a, b, c its
    * arguments): the first reads memory the second does not, so their loads and arithmetic overlap.
    * Each keeps its own arithmetic, so both results are bitwise those of the two separate calls.
-   * {@code [at, at + len)} must not overlap the summed range in dx (dx may be dy).
+   * {@code [at, at + len)} must not overlap the summed range in dx (dx may be dy) where the sums
+   * are wanted; dx alone is right whatever they overlap, as each element of dy is read before dx's
+   * element at the same index is written.
    */
   static void gradSumsApplying(
       float[] dy,
