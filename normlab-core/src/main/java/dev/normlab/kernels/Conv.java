@@ -714,7 +714,7 @@ public final class Conv {
           acc[at + (r + q / 4) * cols + oc + q % 4] += t;
         }
       }
-      for (int k = 0; k < 3; k++) {
+      for (int k = 0; cols4 < cols && k < 3; k++) { // the block's rows, their columns left over
         rowDotsOfRow(a, ao, r + k, cols4, b, bo, cols, len, acc, at);
       }
     }

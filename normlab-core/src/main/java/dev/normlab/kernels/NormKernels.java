@@ -472,9 +472,9 @@ public final class NormKernels {
             for (int j = 0; j < cpg; j++) {
               float a = (float) (rs * (w == null ? 1.0 : w[cbase + j]));
               int at = off + j * inner;
-              acc[0] = 0;
-              acc[1] = 0;
               if (next < to) {
+                acc[0] = 0;
+                acc[1] = 0;
                 gradSumsApplying(
                     dy, x, at + len, inner, nhi, nlo, acc, part, dx, at, mhi, mlo, a, bb, cc);
                 sdy[next * cpg + j] = acc[0];
@@ -1274,14 +1274,20 @@ public final class NormKernels {
    * and the lanes go in as vectors of doubles instead; otherwise in order.
    */
   static double sumBlocks(float[] part, int end, int at) {
-    // largest magnitude and smallest nonzero one, as the ordered bits of |lane|
+    // in one pass: the lanes in double (used only where exact), and the largest magnitude and the
+    // smallest nonzero one, as the ordered bits of |lane|
     var top = IntVector.zero(IS);
     var bottom = IntVector.broadcast(IS, Integer.MAX_VALUE);
+    var lower = DoubleVector.zero(DS);
+    var upper = DoubleVector.zero(DS);
     int lanes = 0;
     for (int q = at; q < end; q += 2 * L) {
-      var bits = FloatVector.fromArray(S, part, q).reinterpretAsInts().and(Integer.MAX_VALUE);
+      var v = FloatVector.fromArray(S, part, q);
+      var bits = v.reinterpretAsInts().and(Integer.MAX_VALUE);
       top = top.max(bits);
       bottom = bottom.min(bits.sub(1).and(Integer.MAX_VALUE)); // a zero's -1 wraps to the max
+      lower = lower.add((DoubleVector) v.convertShape(VectorOperators.F2D, DS, 0));
+      upper = upper.add((DoubleVector) v.convertShape(VectorOperators.F2D, DS, 1));
       lanes += L;
     }
     int topBits = top.reduceLanes(VectorOperators.MAX);
@@ -1291,13 +1297,6 @@ public final class NormKernels {
     if (topBits >= 0x7f800000
         || !exactInAnyOrder(topBits, bottom.reduceLanes(VectorOperators.MIN) + 1, lanes)) {
       return sumBlocksInOrder(part, end, at); // NaN or infinity, or magnitudes too far apart
-    }
-    var lower = DoubleVector.zero(DS);
-    var upper = DoubleVector.zero(DS);
-    for (int q = at; q < end; q += 2 * L) {
-      var v = FloatVector.fromArray(S, part, q);
-      lower = lower.add((DoubleVector) v.convertShape(VectorOperators.F2D, DS, 0));
-      upper = upper.add((DoubleVector) v.convertShape(VectorOperators.F2D, DS, 1));
     }
     return lower.add(upper).reduceLanes(VectorOperators.ADD);
   }
