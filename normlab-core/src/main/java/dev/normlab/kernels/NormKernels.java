@@ -1610,6 +1610,8 @@ public final class NormKernels {
    */
   static final int COLUMN_BLOCKED_LEN = 8192;
 
+  static boolean QUAD2 = true;
+
   /**
    * Backward of the per-element-affine row layout in two phases: each row's two sums (parallel over
    * rows), then dx, dw and db per block of columns (parallel over blocks), the block's rows in
@@ -1787,11 +1789,12 @@ public final class NormKernels {
   /**
    * {@link #elemBackward} into dw and db of four rows ({@code r0} at {@code off}, each next {@code
    * stride} later; {@code n} columns from {@code cb}): w, dw and db are loaded once for the four
-   * and dw and db carried in registers across them, all of a step's loads before its stores. Per
-   * row and vector 2.75 loads and 1.5 stores instead of a single row's 5 and 3 (rows in pairs took
-   * 3.5 and 2; fours took 13-20 % off the pairs' backward of Layer Norm on the CNN's maps,
-   * 2026-12-02). dw and db take the rows' terms in row order, as single-row calls would, so the
-   * bits are the same.
+   * and dw and db carried in registers across them. Per row and vector 2.75 loads and 1.5 stores
+   * instead of a single row's 5 and 3 (rows in pairs took 3.5 and 2; fours took 13-20 % off the
+   * pairs' backward of Layer Norm on the CNN's maps, 2026-12-02). Two vectors of columns per step
+   * keep two of dw's chains of dependent FMAs in flight: 28-37 % off the kernel on data in L1, 3-7
+   * % off Layer Norm's backward on the CNN's maps (2026-12-04). dw and db take the rows' terms in
+   * row order, as single-row calls would, so the bits are the same.
    */
   static void elemBackwardQuad(
       float[] dy,
@@ -1838,6 +1841,61 @@ public final class NormKernels {
     int o2 = o1 + stride;
     int o3 = o2 + stride;
     int i = 0;
+    // two columns of vectors per step: dw's chain of four dependent FMAs per column is the step's
+    // latency, and the core overlaps too little of it across steps on its own
+    for (int up = n - 2 * L + 1; i < up; i += 2 * L) {
+      int j = i + L;
+      var vw = FloatVector.fromArray(S, w, cb + i);
+      var uw = FloatVector.fromArray(S, w, cb + j);
+      var sw = FloatVector.fromArray(S, dw, cb + i);
+      var tw = FloatVector.fromArray(S, dw, cb + j);
+      var sb = FloatVector.fromArray(S, db, cb + i);
+      var tb = FloatVector.fromArray(S, db, cb + j);
+      var g = FloatVector.fromArray(S, dy, off + i);
+      var h = FloatVector.fromArray(S, dy, off + j);
+      var d = FloatVector.fromArray(S, x, off + i).sub(vh0);
+      var e = FloatVector.fromArray(S, x, off + j).sub(vh0);
+      sw = g.fma(d.fma(vr0, vn0), sw);
+      sb = g.add(sb);
+      tw = h.fma(e.fma(vr0, vn0), tw);
+      tb = h.add(tb);
+      g.mul(vw).fma(vr0, d.fma(vb0, vc0)).intoArray(dx, off + i);
+      h.mul(uw).fma(vr0, e.fma(vb0, vc0)).intoArray(dx, off + j);
+      g = FloatVector.fromArray(S, dy, o1 + i);
+      h = FloatVector.fromArray(S, dy, o1 + j);
+      d = FloatVector.fromArray(S, x, o1 + i).sub(vh1);
+      e = FloatVector.fromArray(S, x, o1 + j).sub(vh1);
+      sw = g.fma(d.fma(vr1, vn1), sw);
+      sb = g.add(sb);
+      tw = h.fma(e.fma(vr1, vn1), tw);
+      tb = h.add(tb);
+      g.mul(vw).fma(vr1, d.fma(vb1, vc1)).intoArray(dx, o1 + i);
+      h.mul(uw).fma(vr1, e.fma(vb1, vc1)).intoArray(dx, o1 + j);
+      g = FloatVector.fromArray(S, dy, o2 + i);
+      h = FloatVector.fromArray(S, dy, o2 + j);
+      d = FloatVector.fromArray(S, x, o2 + i).sub(vh2);
+      e = FloatVector.fromArray(S, x, o2 + j).sub(vh2);
+      sw = g.fma(d.fma(vr2, vn2), sw);
+      sb = g.add(sb);
+      tw = h.fma(e.fma(vr2, vn2), tw);
+      tb = h.add(tb);
+      g.mul(vw).fma(vr2, d.fma(vb2, vc2)).intoArray(dx, o2 + i);
+      h.mul(uw).fma(vr2, e.fma(vb2, vc2)).intoArray(dx, o2 + j);
+      g = FloatVector.fromArray(S, dy, o3 + i);
+      h = FloatVector.fromArray(S, dy, o3 + j);
+      d = FloatVector.fromArray(S, x, o3 + i).sub(vh3);
+      e = FloatVector.fromArray(S, x, o3 + j).sub(vh3);
+      sw = g.fma(d.fma(vr3, vn3), sw);
+      sb = g.add(sb);
+      tw = h.fma(e.fma(vr3, vn3), tw);
+      tb = h.add(tb);
+      g.mul(vw).fma(vr3, d.fma(vb3, vc3)).intoArray(dx, o3 + i);
+      h.mul(uw).fma(vr3, e.fma(vb3, vc3)).intoArray(dx, o3 + j);
+      sw.intoArray(dw, cb + i);
+      sb.intoArray(db, cb + i);
+      tw.intoArray(dw, cb + j);
+      tb.intoArray(db, cb + j);
+    }
     for (int up = S.loopBound(n); i < up; i += L) {
       var vw = FloatVector.fromArray(S, w, cb + i);
       var sw = FloatVector.fromArray(S, dw, cb + i);

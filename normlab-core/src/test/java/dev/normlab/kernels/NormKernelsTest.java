@@ -851,15 +851,16 @@ class NormKernelsTest {
   /**
    * Layer Norm's four-row kernels give each row the bits of the single-row ones: the sums against
    * four {@code elemGradSums} calls, dx, dw and db against four {@code elemBackward} calls in row
-   * order, on lengths around the vector and the sums' flush block, at an offset that is not a
-   * vector's multiple, with dw and db starting from values already accumulated.
+   * order, on lengths around one and two vectors and the sums' flush block, at an offset that is
+   * not a vector's multiple, with dw and db starting from values already accumulated.
    */
   @Test
   void fourRowKernelsAreBitwiseTheSingleRowOnes() {
     Random r = new Random(23);
     int l = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
     int f = NormKernels.FLUSH * l;
-    for (int len : new int[] {1, l - 1, l, 3 * l + 5, f - 1, f, f + l + 3, 3 * f + 7, 1003}) {
+    for (int len :
+        new int[] {1, l - 1, l, 2 * l + 1, 3 * l + 5, f - 1, f, f + l + 3, 3 * f + 7, 1003}) {
       int off = 5;
       float[] x = randn(r, off + 4 * len, 2, 1.5);
       float[] dy = randn(r, off + 4 * len, 0, 1);
