@@ -1610,8 +1610,6 @@ public final class NormKernels {
    */
   static final int COLUMN_BLOCKED_LEN = 8192;
 
-  static boolean QUAD2 = true;
-
   /**
    * Backward of the per-element-affine row layout in two phases: each row's two sums (parallel over
    * rows), then dx, dw and db per block of columns (parallel over blocks), the block's rows in
@@ -1792,7 +1790,7 @@ public final class NormKernels {
    * and dw and db carried in registers across them. Per row and vector 2.75 loads and 1.5 stores
    * instead of a single row's 5 and 3 (rows in pairs took 3.5 and 2; fours took 13-20 % off the
    * pairs' backward of Layer Norm on the CNN's maps, 2026-12-02). Two vectors of columns per step
-   * keep two of dw's chains of dependent FMAs in flight: 28-37 % off the kernel on data in L1, 3-7
+   * keep two of dw's chains of dependent FMAs in flight: 20-37 % off the kernel on data in L1, 3-7
    * % off Layer Norm's backward on the CNN's maps (2026-12-04). dw and db take the rows' terms in
    * row order, as single-row calls would, so the bits are the same.
    */
