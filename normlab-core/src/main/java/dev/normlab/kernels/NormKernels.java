@@ -520,10 +520,10 @@ public final class NormKernels {
   /**
    * Rows of Group and Instance Norm's backward up to this long ({@code channels per group × inner})
    * take the next row's sums in this row's dx loop; longer ones their sums and then their dx. On
-   * Group Norm's rows of 5,408 and 4,608 values (8 channels of 26×26 and 24×24) the plain order was
-   * 5–7 % faster forward+backward, both in one process (on the Zen 5 the second pass then finds the
-   * row in L1/L2, and the first streams from L3 alone); on Instance Norm's 676 it was 3 % slower
-   * (2026-12-04).
+   * Group Norm's rows of 2,704 and 4,608 values (4 channels of 26×26, 8 of 24×24) the plain order
+   * was 5–7 % faster forward+backward on the Zen 5 in its fast hours and within 3 % either way in
+   * its slow ones, both orders in one process; on Instance Norm's 676 values 3 % slower
+   * (2026-12-04; the AVX2 host had measured the overlap 12–27 % faster on Group Norm).
    */
   static final int PIPELINED_BACKWARD_MAX_LEN = 1024;
 
