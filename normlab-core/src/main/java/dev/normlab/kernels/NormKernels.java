@@ -198,16 +198,28 @@ public final class NormKernels {
             rowStats(x, r * len, len, eps, rms, bnZeroRule, acc, part, mean, rstd, r);
           }
         });
+    final float[] his = new float[rows];
+    final float[] los = new float[rows];
+    final float[] rss = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      his[r] = (float) mean[r];
+      los[r] = (float) (mean[r] - his[r]);
+      rss[r] = (float) rstd[r];
+    }
+    // rows in fours where they share w and b (one group, both given): each block of w and b is
+    // loaded from L2 once for four rows (12–17 % off Layer Norm's forward on 8×64×128×128, both
+    // versions in one process, three processes)
+    final int fours = groups == 1 && w != null && b != null ? rows / 4 * 4 : 0;
     forColumnBlocks(
         len,
         FORWARD_COLUMN_BLOCK,
         (j0, n) -> {
-          for (int r = 0; r < rows; r++) {
-            double m = mean[r];
-            float mhi = (float) m;
-            float mlo = (float) (m - mhi);
+          for (int r = 0; r < fours; r += 4) {
+            elemAffineFour(x, y, r * len + j0, len, n, his, los, rss, r, w, b, j0);
+          }
+          for (int r = fours; r < rows; r++) {
             elemAffine(
-                x, y, r * len + j0, n, mhi, mlo, (float) rstd[r], w, b, (r % groups) * cpg + j0);
+                x, y, r * len + j0, n, his[r], los[r], rss[r], w, b, (r % groups) * cpg + j0);
           }
         });
   }
@@ -1641,6 +1653,55 @@ public final class NormKernels {
         float v = w == null ? xh : xh * w[cb + i];
         y[off + i] = b == null ? v : v + b[cb + i];
       }
+    }
+  }
+
+  /**
+   * {@link #elemAffine} (w and b both given) of rows {@code q .. q + 3}, {@code stride} apart from
+   * {@code off}, {@code len} values each, row q + k about his, los and rss at q + k: each vector of
+   * w and b is loaded once for the four. Every element gets elemAffine's arithmetic.
+   */
+  static void elemAffineFour(
+      float[] x,
+      float[] y,
+      int off,
+      int stride,
+      int len,
+      float[] his,
+      float[] los,
+      float[] rss,
+      int q,
+      float[] w,
+      float[] b,
+      int cb) {
+    var h0 = FloatVector.broadcast(S, his[q]);
+    var h1 = FloatVector.broadcast(S, his[q + 1]);
+    var h2 = FloatVector.broadcast(S, his[q + 2]);
+    var h3 = FloatVector.broadcast(S, his[q + 3]);
+    var r0 = FloatVector.broadcast(S, rss[q]);
+    var r1 = FloatVector.broadcast(S, rss[q + 1]);
+    var r2 = FloatVector.broadcast(S, rss[q + 2]);
+    var r3 = FloatVector.broadcast(S, rss[q + 3]);
+    var n0 = FloatVector.broadcast(S, -los[q] * rss[q]);
+    var n1 = FloatVector.broadcast(S, -los[q + 1] * rss[q + 1]);
+    var n2 = FloatVector.broadcast(S, -los[q + 2] * rss[q + 2]);
+    var n3 = FloatVector.broadcast(S, -los[q + 3] * rss[q + 3]);
+    int o1 = off + stride;
+    int o2 = o1 + stride;
+    int o3 = o2 + stride;
+    int i = 0;
+    int up = S.loopBound(len);
+    for (; i < up; i += L) {
+      var vw = FloatVector.fromArray(S, w, cb + i);
+      var vb = FloatVector.fromArray(S, b, cb + i);
+      FloatVector.fromArray(S, x, off + i).sub(h0).fma(r0, n0).fma(vw, vb).intoArray(y, off + i);
+      FloatVector.fromArray(S, x, o1 + i).sub(h1).fma(r1, n1).fma(vw, vb).intoArray(y, o1 + i);
+      FloatVector.fromArray(S, x, o2 + i).sub(h2).fma(r2, n2).fma(vw, vb).intoArray(y, o2 + i);
+      FloatVector.fromArray(S, x, o3 + i).sub(h3).fma(r3, n3).fma(vw, vb).intoArray(y, o3 + i);
+    }
+    for (int k = 0; k < 4 && i < len; k++) {
+      int at = off + k * stride + i;
+      elemAffine(x, y, at, len - i, his[q + k], los[q + k], rss[q + k], w, b, cb + i);
     }
   }
 

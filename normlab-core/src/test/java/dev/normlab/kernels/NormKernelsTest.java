@@ -715,13 +715,15 @@ class NormKernelsTest {
 
   /**
    * The column-blocked forward (rows of a whole feature map) normalizes block by block across the
-   * rows; each element must get the bits of the row-by-row forward — each row's statistics, then
-   * its affine pass — with any weight and bias, for Layer Norm and RMSNorm, on any thread count.
+   * rows, four rows at a time where w and b are both given; each element must get the bits of the
+   * row-by-row forward — each row's statistics, then its affine pass — with any weight and bias,
+   * for Layer Norm and RMSNorm, on any thread count. Five rows: a four and one left; a length with
+   * a vector tail and a scalar one.
    */
   @Test
   void columnBlockedForwardIsBitwiseThePerRowComposition() {
     Random r = new Random(15);
-    int rows = 3;
+    int rows = 5;
     int d = NormKernels.COLUMN_BLOCKED_FORWARD_LEN + 37;
     float[] x = randn(r, rows * d, 2, 1.5);
     float[] w = randn(r, d, 1, 0.3);
