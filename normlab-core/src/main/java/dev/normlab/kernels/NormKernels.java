@@ -445,12 +445,11 @@ public final class NormKernels {
         (from, to) -> {
           double[] acc = new double[2];
           float[] part = partials(inner);
-          // Each row's sums come before its dx. With dx wanted on short rows, the sums of row r + 1
-          // are taken in the same loop as row r's dx (gradSumsApplying): the loads of the next row
-          // from memory overlap the arithmetic on this one, which is in cache. Longer rows take
-          // their sums and then their dx, each row while it is in cache
-          // (PIPELINED_BACKWARD_MAX_LEN).
-          // Every sum and every dx element is computed as in two separate passes: the same bits.
+          // Each row's sums come before its dx. On short rows (PIPELINED_BACKWARD_MAX_LEN) the
+          // sums of row r + 1 are taken in the same loop as row r's dx (gradSumsApplying): the
+          // loads of the next row from memory overlap the arithmetic on this one, in cache. Longer
+          // rows take their sums, then their dx. Every sum and every dx element is computed as in
+          // two separate passes: the same bits either way.
           boolean pipelined = dx != null && len <= PIPELINED_BACKWARD_MAX_LEN;
           int first = dx == null ? to : pipelined ? from + 1 : from;
           for (int r = from; r < first; r++) {
