@@ -476,20 +476,15 @@ public final class NormKernels {
             }
             float bb = (float) (-rs * rs * rs * g2 / len);
             float cc = (float) (rms ? 0.0 : -rs * g1 / len);
-            if (!pipelined) {
-              for (int j = 0; j < cpg; j++) {
-                float a = (float) (rs * (w == null ? 1.0 : w[cbase + j]));
-                applyBackward(dy, x, dx, off + j * inner, inner, mhi, mlo, a, bb, cc);
-              }
-              continue;
-            }
             int next = r + 1;
             float nhi = next < to ? rowHi(mean, next, rms) : 0f;
             float nlo = next < to ? rowLo(mean, next, rms, nhi) : 0f;
             for (int j = 0; j < cpg; j++) {
               float a = (float) (rs * (w == null ? 1.0 : w[cbase + j]));
               int at = off + j * inner;
-              if (next < to) {
+              if (!pipelined) {
+                applyBackward(dy, x, dx, at, inner, mhi, mlo, a, bb, cc);
+              } else if (next < to) {
                 acc[0] = 0;
                 acc[1] = 0;
                 gradSumsApplying(
