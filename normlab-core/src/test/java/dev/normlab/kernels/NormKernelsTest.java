@@ -743,7 +743,7 @@ class NormKernelsTest {
           em[q] = m[0];
           er[q] = rs[0];
           float hi = (float) m[0];
-          NormKernels.elemAffine(
+          NormLoops.elemAffine(
               x, expected, q * d, d, hi, (float) (m[0] - hi), (float) rs[0], wb[0], wb[1], 0);
         }
         for (int threads : new int[] {1, 2, 3}) {
@@ -803,11 +803,11 @@ class NormKernelsTest {
           float hi = (float) m;
           float lo = (float) (m - hi);
           double[] acc = new double[2];
-          NormKernels.elemGradSums(dy, x, q * d, d, hi, lo, w, 0, acc);
+          NormLoops.elemGradSums(dy, x, q * d, d, hi, lo, w, 0, acc);
           double rs = rstd[q];
           float bb = (float) (-rs * rs * rs * acc[1] / d);
           float cc = (float) (rms ? 0.0 : -rs * acc[0] / d);
-          NormKernels.elemBackward(dy, x, ex, q * d, d, hi, lo, (float) rs, bb, cc, w, 0, ew, eb);
+          NormLoops.elemBackward(dy, x, ex, q * d, d, hi, lo, (float) rs, bb, cc, w, 0, ew, eb);
         }
         assertArrayEquals(ex, dx, "dx d=" + d + " rms=" + rms);
         assertArrayEquals(ew, dw, "dw d=" + d + " rms=" + rms);
@@ -839,8 +839,8 @@ class NormKernelsTest {
       float[] y = new float[x.length];
       float[] g = new float[x.length];
       float shp = (float) (sh - (double) lo0 * a);
-      NormKernels.affineFolded(x, y, off, 2 * len, hi0, a, shp);
-      NormKernels.applyBackward(dy, x, g, off, 2 * len, hi0, lo0, a, b, c);
+      NormLoops.affineFolded(x, y, off, 2 * len, hi0, a, shp);
+      NormLoops.applyBackward(dy, x, g, off, 2 * len, hi0, lo0, a, b, c);
       float cp = (float) (c - (double) b * lo0);
       for (int i = off; i < off + 2 * len; i++) {
         float d = x[i] - hi0;
@@ -860,7 +860,7 @@ class NormKernelsTest {
   void fourRowKernelsAreBitwiseTheSingleRowOnes() {
     Random r = new Random(23);
     int l = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
-    int f = NormKernels.FLUSH * l;
+    int f = NormLoops.FLUSH * l;
     for (int len :
         new int[] {1, l - 1, l, 2 * l + 1, 3 * l + 5, f - 1, f, f + l + 3, 3 * f + 7, 1003}) {
       int off = 5;
@@ -874,12 +874,12 @@ class NormKernelsTest {
       double[][] acc = new double[4][2];
       float[][] part = new float[4][];
       for (int q = 0; q < 4; q++) {
-        part[q] = NormKernels.partials(len);
+        part[q] = NormLoops.partials(len);
       }
-      NormKernels.elemGradSumsQuad(dy, x, off, len, hi, lo, 0, w, acc, part);
+      NormLoops.elemGradSumsQuad(dy, x, off, len, hi, lo, 0, w, acc, part);
       for (int q = 0; q < 4; q++) {
         double[] e = new double[2];
-        NormKernels.elemGradSums(dy, x, off + q * len, len, hi[q], lo[q], w, 0, e);
+        NormLoops.elemGradSums(dy, x, off + q * len, len, hi[q], lo[q], w, 0, e);
         assertArrayEquals(e, acc[q], "four-row sums, row " + q + ", " + at);
       }
 
@@ -892,9 +892,9 @@ class NormKernelsTest {
       float[] ex = new float[x.length];
       float[] ew = dw.clone();
       float[] eb = db.clone();
-      NormKernels.elemBackwardQuad(dy, x, dx, off, len, len, hi, lo, rstd, bb, cc, 0, w, 0, dw, db);
+      NormLoops.elemBackwardQuad(dy, x, dx, off, len, len, hi, lo, rstd, bb, cc, 0, w, 0, dw, db);
       for (int q = 0; q < 4; q++) {
-        NormKernels.elemBackward(
+        NormLoops.elemBackward(
             dy,
             x,
             ex,
@@ -932,15 +932,15 @@ class NormKernelsTest {
       int off = at + len; // the next row, right after this one
       float hi = 1.4f, lo = 2e-8f, hiA = 1.6f, loA = -3e-8f, a = 0.9f, b = -0.02f, c = 0.01f;
       double[] expected = new double[2];
-      NormKernels.gradSums(dy, x, off, len, hi, lo, expected, NormKernels.partials(len));
+      NormLoops.gradSums(dy, x, off, len, hi, lo, expected, NormLoops.partials(len));
       float[] edx = new float[x.length];
-      NormKernels.applyBackward(dy, x, edx, at, len, hiA, loA, a, b, c);
+      NormLoops.applyBackward(dy, x, edx, at, len, hiA, loA, a, b, c);
       for (boolean inPlace : new boolean[] {false, true}) {
         float[] g = dy.clone();
         float[] dx = inPlace ? g : new float[x.length];
         double[] acc = new double[2];
-        NormKernels.gradSumsApplying(
-            g, x, off, len, hi, lo, acc, NormKernels.partials(len), dx, at, hiA, loA, a, b, c);
+        NormLoops.gradSumsApplying(
+            g, x, off, len, hi, lo, acc, NormLoops.partials(len), dx, at, hiA, loA, a, b, c);
         String what = "len=" + len + (inPlace ? ", in place" : "");
         assertArrayEquals(expected, acc, "sums, " + what);
         assertArrayEquals(
@@ -978,7 +978,7 @@ class NormKernelsTest {
       for (int row = 0; row < rows; row++) {
         float[] single = new float[x.length];
         float hi = (float) mean[row];
-        NormKernels.elemAffine(
+        NormLoops.elemAffine(
             x, single, row * len, len, hi, (float) (mean[row] - hi), (float) rstd[row], w, b, 0);
         assertArrayEquals(
             java.util.Arrays.copyOfRange(single, row * len, (row + 1) * len),

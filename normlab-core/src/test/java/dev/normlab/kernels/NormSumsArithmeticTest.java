@@ -35,7 +35,7 @@ class NormSumsArithmeticTest {
         float hi = x[4];
         float lo = 1e-4f;
         double[] acc = {0.5, -0.25};
-        NormKernels.sums(x, 4, len, hi, lo, acc, staleScratch(len));
+        NormLoops.sums(x, 4, len, hi, lo, acc, staleScratch(len));
         double[] model = sumsModel(x, 4, len, hi, lo);
         assertEquals(
             Double.doubleToRawLongBits(0.5 + model[0]),
@@ -58,7 +58,7 @@ class NormSumsArithmeticTest {
       float hi = x[2];
       float lo = -2e-5f;
       double[] acc = {0, 0};
-      NormKernels.gradSums(dy, x, 2, len, hi, lo, acc, staleScratch(len));
+      NormLoops.gradSums(dy, x, 2, len, hi, lo, acc, staleScratch(len));
       double[] model = gradSumsModel(dy, x, 2, len, hi, lo);
       assertEquals(
           Double.doubleToRawLongBits(model[0]),
@@ -93,8 +93,7 @@ class NormSumsArithmeticTest {
         }
         float[] y = new float[x.length];
         double[] acc = {0, 0};
-        NormKernels.affineNextSums(
-            x, y, 3, len, inner, hi, scale, shift, k, acc, staleScratch(len));
+        NormLoops.affineNextSums(x, y, 3, len, inner, hi, scale, shift, k, acc, staleScratch(len));
         assertSumsAreTheModels(acc, x, 3 + len, len, k, "inner " + inner + ", cpg " + cpg);
         for (int i = 0; i < len; i++) {
           int j = i / inner;
@@ -116,9 +115,9 @@ class NormSumsArithmeticTest {
       float[] fused = new float[x.length];
       float[] separate = new float[x.length];
       double[] acc = {0, 0};
-      NormKernels.elemAffineNextSums(
+      NormLoops.elemAffineNextSums(
           x, fused, 3, len, hi, lo, rs, w, b, 2, k, acc, staleScratch(len));
-      NormKernels.elemAffine(x, separate, 3, len, hi, lo, rs, w, b, 2);
+      NormLoops.elemAffine(x, separate, 3, len, hi, lo, rs, w, b, 2);
       assertSumsAreTheModels(acc, x, 3 + len, len, k, "per-element affine, len " + len);
       assertEquals(
           java.util.Arrays.toString(separate), java.util.Arrays.toString(fused), "len " + len);
@@ -152,10 +151,10 @@ class NormSumsArithmeticTest {
         }
       }
       int at = r.nextBoolean() ? 0 : L;
-      double inOrder = NormKernels.sumBlocksInOrder(part, part.length, at);
+      double inOrder = NormLoops.sumBlocksInOrder(part, part.length, at);
       assertEquals(
           Double.doubleToRawLongBits(inOrder),
-          Double.doubleToRawLongBits(NormKernels.sumBlocks(part, part.length, at)),
+          Double.doubleToRawLongBits(NormLoops.sumBlocks(part, part.length, at)),
           "trial " + trial + ", spread " + spread + ", blocks " + blocks);
       double reversed = 0;
       for (int i = part.length - 2 * L + at; i >= 0; i -= 2 * L) {
@@ -172,22 +171,21 @@ class NormSumsArithmeticTest {
     float[] zeros = new float[4 * L];
     zeros[3] = -0f;
     assertEquals(
-        Double.doubleToRawLongBits(NormKernels.sumBlocksInOrder(zeros, zeros.length, 0)),
-        Double.doubleToRawLongBits(NormKernels.sumBlocks(zeros, zeros.length, 0)));
+        Double.doubleToRawLongBits(NormLoops.sumBlocksInOrder(zeros, zeros.length, 0)),
+        Double.doubleToRawLongBits(NormLoops.sumBlocks(zeros, zeros.length, 0)));
   }
 
   /** The bound at its edge: 48 lanes (log2 rounds up to 6) take exponents 23 apart, not 24. */
   @Test
   void exactInAnyOrderHoldsUpToItsBound() {
     int one = Float.floatToRawIntBits(1f);
-    assertTrue(NormKernels.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-23f), 48));
-    assertFalse(NormKernels.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-24f), 48));
-    assertTrue(NormKernels.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-25f), 16));
-    assertFalse(NormKernels.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-26f), 16));
+    assertTrue(NormLoops.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-23f), 48));
+    assertFalse(NormLoops.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-24f), 48));
+    assertTrue(NormLoops.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-25f), 16));
+    assertFalse(NormLoops.exactInAnyOrder(one, Float.floatToRawIntBits(0x1p-26f), 16));
     // subnormals share the unit 2^-149 of the smallest normal exponent
     int minNormal = Float.floatToRawIntBits(Float.MIN_NORMAL);
-    assertTrue(
-        NormKernels.exactInAnyOrder(minNormal, Float.floatToRawIntBits(Float.MIN_VALUE), 64));
+    assertTrue(NormLoops.exactInAnyOrder(minNormal, Float.floatToRawIntBits(Float.MIN_VALUE), 64));
   }
 
   private static void assertSumsAreTheModels(
@@ -215,12 +213,12 @@ class NormSumsArithmeticTest {
    * as another row's leftovers: a kernel that read a slot it did not write would give NaN.
    */
   private static float[] staleScratch(int len) {
-    float[] part = NormKernels.partials(len);
+    float[] part = NormLoops.partials(len);
     java.util.Arrays.fill(part, Float.NaN);
     return part;
   }
 
-  /** {@code NormKernels.sums} one lane at a time. */
+  /** {@code NormLoops.sums} one lane at a time. */
   private static double[] sumsModel(float[] x, int off, int len, float hi, float lo) {
     Terms d =
         new Terms() {
@@ -240,7 +238,7 @@ class NormSumsArithmeticTest {
     return new double[] {s[0] - len * (double) lo, s[1] - 2.0 * lo * s[0] + len * (double) lo * lo};
   }
 
-  /** {@code NormKernels.gradSums} one lane at a time. */
+  /** {@code NormLoops.gradSums} one lane at a time. */
   private static double[] gradSumsModel(
       float[] dy, float[] x, int off, int len, float hi, float lo) {
     Terms g =
@@ -273,7 +271,7 @@ class NormSumsArithmeticTest {
     double s2 = 0;
     int i = 0;
     while (i < up) {
-      int end2 = Math.min(up2, i + NormKernels.FLUSH * L);
+      int end2 = Math.min(up2, i + NormLoops.FLUSH * L);
       float[] a1 = new float[L], a2 = new float[L], b1 = new float[L], b2 = new float[L];
       for (; i < end2; i += 2 * L) {
         for (int l = 0; l < L; l++) {
