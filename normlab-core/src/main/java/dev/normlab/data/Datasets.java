@@ -37,7 +37,9 @@ import java.util.zip.GZIPInputStream;
  *       {@code DIR} itself;
  *   <li>the environment variable {@code NORMLAB_DATA}, the same way;
  *   <li>{@code ../shared/datasets/<name>/} beside the repository root that contains the working
- *       directory (the first ancestor holding {@code .git} or {@code mvnw});
+ *       directory (the first ancestor holding {@code .git} or {@code mvnw}), then beside the one
+ *       that contains normlab's installation (the system property {@code normlab.home}, which the
+ *       {@code ./normlab} launcher sets, so a run started from another directory finds them too);
  *   <li>the cache {@code ~/.cache/normlab/datasets/<name>/}.
  * </ol>
  *
@@ -53,6 +55,7 @@ public final class Datasets {
   private final Path dataDir;
   private final Function<String, String> env;
   private final Path workingDir;
+  private final Path installDir;
   private final Path cacheRoot;
   private final Map<MnistLike, List<URI>> mirrors;
   private final boolean download;
@@ -66,6 +69,7 @@ public final class Datasets {
     this.dataDir = b.dataDir;
     this.env = b.env;
     this.workingDir = b.workingDir;
+    this.installDir = b.installDir;
     this.cacheRoot = b.cacheRoot;
     this.mirrors = Map.copyOf(b.mirrors);
     this.download = b.download;
@@ -95,6 +99,7 @@ public final class Datasets {
     private Path dataDir;
     private Function<String, String> env = System::getenv;
     private Path workingDir = Path.of("").toAbsolutePath();
+    private Path installDir = defaultInstallDir();
     private Path cacheRoot =
         Path.of(System.getProperty("user.home"), ".cache", "normlab", "datasets");
     private final Map<MnistLike, List<URI>> mirrors = new HashMap<>();
@@ -121,6 +126,20 @@ public final class Datasets {
     public Builder workingDir(Path dir) {
       this.workingDir = dir.toAbsolutePath();
       return this;
+    }
+
+    /**
+     * The installation whose repository root is searched for {@code ../shared/datasets} after the
+     * working directory's (default: the system property {@code normlab.home}); null for none.
+     */
+    public Builder installDir(Path dir) {
+      this.installDir = dir == null ? null : dir.toAbsolutePath();
+      return this;
+    }
+
+    private static Path defaultInstallDir() {
+      String home = System.getProperty("normlab.home");
+      return home == null || home.isBlank() ? null : Path.of(home).toAbsolutePath();
     }
 
     /** The cache root; datasets go to {@code <root>/<name>/}. */
@@ -198,10 +217,16 @@ public final class Datasets {
   }
 
   /**
-   * {@code <repo root>/../shared/datasets} if the working dir is inside a repository and it exists.
+   * {@code <repo root>/../shared/datasets} of the first repository that contains the working dir,
+   * or else the installation dir, where that folder exists.
    */
   public Optional<Path> sharedDatasets() {
-    for (Path d = workingDir; d != null; d = d.getParent()) {
+    Optional<Path> found = sharedDatasetsAbove(workingDir);
+    return found.isPresent() || installDir == null ? found : sharedDatasetsAbove(installDir);
+  }
+
+  private static Optional<Path> sharedDatasetsAbove(Path start) {
+    for (Path d = start; d != null; d = d.getParent()) {
       if (Files.exists(d.resolve(".git")) || Files.exists(d.resolve("mvnw"))) {
         Path parent = d.getParent();
         if (parent != null) {

@@ -74,6 +74,7 @@ class DatasetsTest {
     return Datasets.builder()
         .env(k -> null)
         .workingDir(tmp.resolve("nowhere"))
+        .installDir(null)
         .cacheRoot(tmp.resolve("cache"))
         .npm(false)
         .progress(null)
@@ -113,6 +114,31 @@ class DatasetsTest {
     assertEquals(3, sharedOnly.loadSplit(MnistLike.KMNIST, false).size());
     Datasets cacheOnly = isolated().download(false).build();
     assertEquals(6, cacheOnly.loadSplit(MnistLike.KMNIST, false).size());
+    assertEquals(0, requests.get());
+  }
+
+  @Test
+  void sharedDatasetsBesideTheInstallationWhenTheWorkingDirIsOutsideAnyRepository()
+      throws Exception {
+    // normlab installed at <tmp>/install/repo (with mvnw), run from <tmp>/elsewhere
+    Path install = Files.createDirectories(tmp.resolve("install").resolve("repo"));
+    Files.writeString(install.resolve("mvnw"), "");
+    Path shared = tmp.resolve("install").resolve("shared").resolve("datasets");
+    writeSplit(shared.resolve("kmnist"), false, 7, 5);
+    Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
+
+    Datasets ds = isolated().workingDir(elsewhere).installDir(install).download(false).build();
+    assertEquals(shared, ds.sharedDatasets().orElseThrow());
+    assertEquals(7, ds.loadSplit(MnistLike.KMNIST, false).size());
+    // the working dir's repository comes first
+    Path repo = Files.createDirectories(tmp.resolve("work").resolve("repo"));
+    Files.writeString(repo.resolve("mvnw"), "");
+    Path own = tmp.resolve("work").resolve("shared").resolve("datasets");
+    writeSplit(own.resolve("kmnist"), false, 8, 6);
+    Datasets both = isolated().workingDir(repo).installDir(install).download(false).build();
+    assertEquals(own, both.sharedDatasets().orElseThrow());
+    assertEquals(8, both.loadSplit(MnistLike.KMNIST, false).size());
+    assertTrue(isolated().workingDir(elsewhere).build().sharedDatasets().isEmpty());
     assertEquals(0, requests.get());
   }
 
