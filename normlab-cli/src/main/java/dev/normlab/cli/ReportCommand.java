@@ -1,8 +1,10 @@
 package dev.normlab.cli;
 
+import dev.normlab.track.store.RunQuery;
 import dev.normlab.track.store.RunStore;
 import dev.normlab.track.web.ReportWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,7 +21,9 @@ import picocli.CommandLine.Spec;
       "It opens from disk in a browser, with no server and no network."
     })
 final class ReportCommand implements Callable<Integer> {
-  @Option(names = "--group", required = true, description = "the run group to report")
+  @Option(
+      names = "--group",
+      description = "the run group to report (default: the group of the latest run in the store)")
   String group;
 
   @Option(
@@ -61,15 +65,34 @@ final class ReportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RunStore.requireExisting(store);
+    String chosen = group != null ? group : latestGroup();
     ReportWriter.Result r =
         ReportWriter.write(
             store,
-            group,
+            chosen,
             out,
             new ReportWriter.Limits(maxPredictions, maxShiftedPredictions, maxTableRows));
     spec.commandLine()
         .getOut()
-        .printf(Locale.ROOT, "wrote %s (%d runs, %.1f MB)%n", r.file(), r.runs(), r.bytes() / 1e6);
+        .printf(
+            Locale.ROOT,
+            "wrote %s (%d runs of group %s, %.1f MB)%n",
+            r.file(),
+            r.runs(),
+            chosen,
+            r.bytes() / 1e6);
     return 0;
+  }
+
+  /** The group of the run started last, as W&B's report starts from the latest run. */
+  private String latestGroup() {
+    try (RunStore s = RunStore.openExisting(store)) {
+      List<RunQuery.RunInfo> runs = s.query().runs(RunQuery.Filter.all());
+      if (runs.isEmpty()) {
+        throw new IllegalArgumentException(
+            store + " has no runs yet (run train or compare first, or pass --store)");
+      }
+      return runs.get(0).group();
+    }
   }
 }

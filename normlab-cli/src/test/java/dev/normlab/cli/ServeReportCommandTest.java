@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.normlab.track.store.RunStore;
+import dev.normlab.track.store.RunWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -72,8 +74,41 @@ class ServeReportCommandTest {
     assertOneClearLine(
         run("report", "--group", "g", "--store", store, "--out", dir.resolve("r.html").toString()),
         "no runs in group 'g' (the store has no groups)");
+    assertOneClearLine(
+        run("report", "--store", store, "--out", dir.resolve("r.html").toString()),
+        "runs.db has no runs yet (run train or compare first, or pass --store)");
     assertOneClearLine(run("serve", "--store", store, "--token", "short"), "--token must be");
     assertOneClearLine(run("serve", "--store", store, "--port", "70000"), "port must be in");
+  }
+
+  @Test
+  void reportWithoutGroupTakesTheLatestRunsGroup() throws Exception {
+    Path file = dir.resolve("runs.db");
+    try (RunStore s = RunStore.open(file)) {
+      for (String g : new String[] {"older", "newer"}) {
+        try (RunWriter w = s.newRun("run-of-" + g).group(g).start()) {
+          w.log("test/acc", 1, 0.5);
+          w.finish();
+        }
+        Thread.sleep(20); // distinct start times
+      }
+    }
+    Path html = dir.resolve("latest.html");
+    PrintStream saved = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      code = Main.run("report", "--store", file.toString(), "--out", html.toString());
+    } finally {
+      System.setOut(saved);
+    }
+    assertEquals(0, code);
+    assertTrue(
+        out.toString(StandardCharsets.UTF_8).contains("(1 runs of group newer,"), out::toString);
+    String page = java.nio.file.Files.readString(html);
+    assertTrue(page.contains("run-of-newer"));
+    assertFalse(page.contains("run-of-older"));
   }
 
   @Test
