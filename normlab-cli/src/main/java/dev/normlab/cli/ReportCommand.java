@@ -84,7 +84,7 @@ final class ReportCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The group of the run started last, as W&B's report starts from the latest run. */
+  /** The group of the run started last: what a user just ran is what they report. */
   private String latestGroup() {
     try (RunStore s = RunStore.openExisting(store)) {
       List<RunQuery.RunInfo> runs = s.query().runs(RunQuery.Filter.all());
