@@ -58,6 +58,13 @@ final class TrainCommand implements Callable<Integer> {
       }
       RunSeries.printPeakMemory(System.out);
       tracking.printWhere(System.out);
+      if (!opts.noTrack) {
+        System.out.println(
+            "report:      ./normlab report --group "
+                + group
+                + tracking.storeOption()
+                + " --out report.html");
+      }
       System.out.println("checkpoints: " + r.checkpointDir().toAbsolutePath());
     }
     return 0;

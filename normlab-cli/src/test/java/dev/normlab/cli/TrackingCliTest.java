@@ -93,6 +93,13 @@ class TrackingCliTest {
     assertEquals(0, r.code(), r.err());
     Path db = dir.resolve("out").resolve("runs.db");
     assertTrue(r.out().contains("runs:        " + db.toAbsolutePath()), r.out());
+    // the report of what just ran, with the store it went to; the checkpoints' line stays last
+    assertTrue(
+        r.out()
+            .contains("report:      ./normlab report --group train --store " + db.toAbsolutePath()),
+        r.out());
+    assertTrue(
+        r.out().strip().lines().reduce((a, b) -> b).orElseThrow().startsWith("checkpoints:"));
     String id;
     try (RunStore s = RunStore.openExisting(db)) {
       RunQuery q = s.query();
