@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The norms' reductions against a scalar model of their exact arithmetic, bit for bit: lanes
- * accumulated in float over blocks of {@link NormKernels#FLUSH} vectors (two interleaved chains),
+ * accumulated in float over blocks of {@link NormLoops#FLUSH} vectors (two interleaved chains),
  * each block's lanes added into double in lane order, blocks in order, a scalar tail. Training
  * results depend on these sums to the last bit (same seed and threads give the same run, and the
  * README's accuracy tables hold across builds only while they do), so a faster kernel must keep
@@ -20,7 +20,27 @@ import org.junit.jupiter.api.Test;
 class NormSumsArithmeticTest {
   private static final int L = FloatVector.SPECIES_PREFERRED.length();
   private static final int[] LENGTHS = {
-    1, 7, L, 2 * L + 3, 129, 33 * L, 65 * L + 2, 576, 676, 1031, 2704, 4608, 9000
+    1,
+    7,
+    L,
+    2 * L + 3,
+    129,
+    33 * L,
+    65 * L + 2,
+    576,
+    676,
+    1031,
+    2704,
+    4608,
+    9000,
+    // around where sums' first loop takes blocks in pairs (blocks of 16 vectors): two whole blocks
+    // and no more, one more vector (the odd one, folded into the second block), two more
+    32 * L,
+    34 * L,
+    34 * L + 1,
+    35 * L,
+    67 * L,
+    68 * L + 5
   };
 
   @Test
