@@ -137,9 +137,19 @@ class NormKernelsTest {
    */
   @Test
   void rowKernelsAreBitwiseTheSameForAnyThreadCount() {
-    // groups, cpg, inner: Group Norm on 26x26 maps (fused forward rows of 2,704), Instance Norm
-    // rows over and under the fused forward's 2,048, Layer Norm rows (per-element affine)
-    int[][] shapes = {{1, 4, 676}, {1, 1, 2500}, {1, 1, 676}, {1, 3000, 1}, {1, 37, 1}};
+    // groups, cpg, inner: Group Norm on 26x26 maps (rows of 2,704), Instance Norm rows under the
+    // fused forward's 2,048, over it and over the per-channel rows' 8,192 (fused), Group Norm rows
+    // of 8,400 (fused), Layer Norm rows (per-element affine) fused (2,048 to 4,095) and not
+    int[][] shapes = {
+      {1, 4, 676},
+      {1, 1, 2500},
+      {1, 1, 676},
+      {1, 1, 9000},
+      {1, 2, 4200},
+      {1, 3000, 1},
+      {1, 5000, 1},
+      {1, 37, 1}
+    };
     for (int[] s : shapes) {
       int groups = s[0], cpg = s[1], inner = s[2], rows = 7;
       int n = rows * cpg * inner, nch = groups * cpg;
