@@ -42,8 +42,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code K} the first value (short float vector blocks, flushed into double accumulators), which is
  * exact enough even for inputs with a large common offset. The normalization pass reads the row
  * again while it is still in cache and subtracts the mean split in two floats ({@code hi + lo}), so
- * that {@code x - mean} keeps full precision; on rows of {@link #FUSED_FORWARD_MIN_LEN} values or
- * more it also takes the next row's sums, in the same order. Backward is two passes: per-row (or
+ * that {@code x - mean} keeps full precision; on the row lengths {@link #fusesForward} picks it
+ * also takes the next row's sums, in the same order. Backward is two passes: per-row (or
  * per-channel) sums of {@code dy} and {@code dy * (x - mean)}, then {@code dx = A*dy + B*(x - mean)
  * + C}. Work is split over rows/channels through {@link Parallel} with a deterministic chunking, so
  * the same thread count gives bitwise equal results. {@link NormReference} holds the scalar double
@@ -100,11 +100,7 @@ public final class NormKernels {
       return;
     }
     int grain = Math.max(1, GRAIN_ELEMS / len);
-    boolean fuse =
-        len >= FUSED_FORWARD_MIN_LEN
-            && (inner == 1
-                ? w != null && b != null && len < ELEM_FUSED_FORWARD_MAX_LEN
-                : inner >= 2 * L && len >= CHANNEL_FUSED_FORWARD_MIN_LEN);
+    boolean fuse = fusesForward(len, inner, w, b);
     Parallel.forRange(
         rows,
         grain,
@@ -155,22 +151,35 @@ public final class NormKernels {
   }
 
   /**
-   * Rows at least this long take the next row's sums in their normalizing pass ({@link
-   * NormLoops#affineNextSums}, {@link NormLoops#elemAffineNextSums}): 5–13 % off Group, Layer and
-   * Instance Norm forwards with rows of 2,704–16,384 values, but 8 % onto Instance Norm's 676-value
-   * rows, where the pass's per-row set-up is not paid back (two builds in one process, alternating,
-   * 1,500 calls each, 2026-12-03).
+   * Whether the row forward takes the next row's sums in the loop that normalizes this row ({@link
+   * NormLoops#elemAffineNextSums} for a per-element affine, {@link NormLoops#affineNextSums} for a
+   * per-channel one) instead of a pass of their own after it. Both give the same bits; which is
+   * faster depends on the row's length, as the bounds below record.
    */
-  static final int FUSED_FORWARD_MIN_LEN = 2048;
+  private static boolean fusesForward(int len, int inner, float[] w, float[] b) {
+    return inner == 1
+        ? w != null
+            && b != null
+            && len >= ELEM_FUSED_FORWARD_MIN_LEN
+            && len < ELEM_FUSED_FORWARD_MAX_LEN
+        : inner >= 2 * L && len >= CHANNEL_FUSED_FORWARD_MIN_LEN;
+  }
 
   /**
-   * Rows with a per-element affine (Layer Norm, RMSNorm) shorter than this fuse as above; longer
-   * ones normalize a row, then take the next row's statistics in a pass of their own. The fused
-   * loop reads this row's x, w and b and the next row's x per vector; on the Zen 5 (2026-12-04,
-   * both in one process, same bits) the separate passes were 7–20 % faster on rows of 3,072 to
-   * 36,864 values, 8 MB to 64 MB of them (Layer Norm over the CNN's maps: 64×21,632 0.172 → 0.149
-   * ms, 64×36,864 0.333 → 0.305; forward+backward 2–4 %), while on rows of 2,048 the fused loop was
-   * 18–26 % faster from 16 MB of data up (at 8 MB, 10 % slower).
+   * Rows with a per-element affine (Layer Norm, RMSNorm) fuse from this length up: shorter rows do
+   * not pay back the fused pass's per-row set-up (on the Intel Xeon, 2026-12-03, the fused loop had
+   * been 8 % slower on 676-value rows and 5–13 % faster from 2,704 up).
+   */
+  static final int ELEM_FUSED_FORWARD_MIN_LEN = 2048;
+
+  /**
+   * Rows with a per-element affine shorter than this fuse; longer ones normalize a row, then take
+   * the next row's statistics in a pass of their own. The fused loop reads this row's x, w and b
+   * and the next row's x per vector; on the Zen 5 (2026-12-04, both in one process, same bits) the
+   * separate passes were 7–20 % faster on rows of 3,072 to 36,864 values, 8 MB to 64 MB of them
+   * (Layer Norm over the CNN's maps: 64×21,632 0.172 → 0.149 ms, 64×36,864 0.333 → 0.305;
+   * forward+backward 2–4 %), while on rows of 2,048 the fused loop was 18–26 % faster from 16 MB of
+   * data up (at 8 MB, 10 % slower).
    */
   static final int ELEM_FUSED_FORWARD_MAX_LEN = 4096;
 

@@ -47,16 +47,14 @@ final class NormLoops {
    */
   static void sums(float[] x, int off, int len, float hi, float lo, double[] acc, float[] part) {
     var vh = FloatVector.broadcast(S, hi);
-    int i = 0;
     int up2 = len - 2 * L + 1;
     int up = S.loopBound(len);
-    int p = 0;
     // Each block's two lane vectors go to part and are added into double after the last block:
     // the vector loop no longer waits on the eight dependent additions of each block (the same
     // additions in the same order, so the same bits; 15% off the sums of a Group Norm group).
     // Whole blocks go two at a time first, each with its own chains (the same bits again).
-    i = sumsBlockPairs(x, off, len, vh, part);
-    p = i / (FLUSH * L) * 2 * L;
+    int i = sumsBlockPairs(x, off, len, vh, part);
+    int p = i / (FLUSH * L) * 2 * L;
     while (i < up) {
       int end2 = Math.min(up2, i + FLUSH * L);
       var a1 = FloatVector.zero(S);

@@ -137,9 +137,9 @@ class NormKernelsTest {
    */
   @Test
   void rowKernelsAreBitwiseTheSameForAnyThreadCount() {
-    // groups, cpg, inner: Group Norm on 26x26 maps (rows of 2,704), Instance Norm rows under the
-    // fused forward's 2,048, over it and over the per-channel rows' 8,192 (fused), Group Norm rows
-    // of 8,400 (fused), Layer Norm rows (per-element affine) fused (2,048 to 4,095) and not
+    // groups, cpg, inner: Group Norm on 26x26 maps (rows of 2,704), Instance Norm rows of 2,500
+    // and 676 (separate passes) and 9,000 (over the per-channel rows' 8,192: fused), Group Norm
+    // rows of 8,400 (fused), Layer Norm rows (per-element affine) fused (2,048 to 4,095) and not
     int[][] shapes = {
       {1, 4, 676},
       {1, 1, 2500},
