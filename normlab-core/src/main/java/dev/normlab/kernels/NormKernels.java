@@ -17,6 +17,7 @@ import static dev.normlab.kernels.NormLoops.gradSumsApplying;
 import static dev.normlab.kernels.NormLoops.partials;
 import static dev.normlab.kernels.NormLoops.sums;
 import static dev.normlab.kernels.NormLoops.sumsApplyingAffine;
+import static dev.normlab.kernels.NormLoops.threadPartials;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -230,7 +231,7 @@ public final class NormKernels {
         1,
         (from, to) -> {
           double[] acc = new double[2];
-          float[] part = partials(len);
+          float[] part = threadPartials(len);
           for (int r = from; r < to; r++) {
             rowStats(x, r * len, len, eps, rms, bnZeroRule, acc, part, mean, rstd, r);
           }

@@ -41,6 +41,25 @@ final class NormLoops {
     return new float[2 * L * (len / (FLUSH * L) + 1)];
   }
 
+  private static final ThreadLocal<float[]> ROW_SCRATCH = new ThreadLocal<>();
+
+  /**
+   * {@link #partials} for rows of up to {@code len}, kept by the calling thread for its next call,
+   * for the statistics of rows too long for cache (Layer Norm over 64×128×128: 512 KB of scratch a
+   * row), which otherwise take a fresh array, zeroed, each call: 3–5 % off that forward (both in
+   * one process, 2026-12-04). For one loop at a time on this thread; what it holds is whatever the
+   * last one left, and {@link #sums} writes each block's lanes before it reads them.
+   */
+  static float[] threadPartials(int len) {
+    float[] part = ROW_SCRATCH.get();
+    int need = 2 * L * (len / (FLUSH * L) + 1);
+    if (part == null || part.length < need) {
+      part = new float[need];
+      ROW_SCRATCH.set(part);
+    }
+    return part;
+  }
+
   /**
    * acc[0] += sum(d), acc[1] += sum(d^2) with d = (x - hi) - lo. {@code part} is scratch from
    * {@link #partials} for at least {@code len}.
