@@ -231,7 +231,7 @@ public final class NormKernels {
         1,
         (from, to) -> {
           double[] acc = new double[2];
-          float[] part = threadPartials(len);
+          float[] part = threadPartials(len, 0);
           for (int r = from; r < to; r++) {
             rowStats(x, r * len, len, eps, rms, bnZeroRule, acc, part, mean, rstd, r);
           }
@@ -409,7 +409,7 @@ public final class NormKernels {
           float[][] part = fours && to - from >= 4 ? new float[4][] : null;
           if (part != null) {
             for (int q = 0; q < 4; q++) {
-              part[q] = partials(len);
+              part[q] = threadPartials(len, q);
             }
           }
           for (int r = from; r < to; ) {

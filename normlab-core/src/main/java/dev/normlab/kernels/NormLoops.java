@@ -41,23 +41,31 @@ final class NormLoops {
     return new float[2 * L * (len / (FLUSH * L) + 1)];
   }
 
-  private static final ThreadLocal<float[]> ROW_SCRATCH = new ThreadLocal<>();
+  /**
+   * How many scratch arrays a thread keeps: four rows' sums at once ({@link #elemGradSumsQuad}).
+   */
+  static final int SCRATCH_SLOTS = 4;
+
+  /** The scratch arrays each thread keeps for {@link #threadPartials}, by slot. */
+  private static final ThreadLocal<float[][]> ROW_SCRATCH =
+      ThreadLocal.withInitial(() -> new float[SCRATCH_SLOTS][]);
 
   /**
-   * {@link #partials} for rows of up to {@code len}, kept by the calling thread for its next call,
-   * for the statistics of rows too long for cache (Layer Norm over 64×128×128: 512 KB of scratch a
-   * row), which otherwise take a fresh array, zeroed, each call: 3–5 % off that forward (both in
-   * one process, 2026-12-04). For one loop at a time on this thread; what it holds is whatever the
-   * last one left, and {@link #sums} writes each block's lanes before it reads them.
+   * {@link #partials} for rows of up to {@code len}, kept by the calling thread in {@code slot}
+   * (below {@link #SCRATCH_SLOTS}) for its next call, for the sums of rows too long for cache
+   * (Layer Norm over 64×128×128: 512 KB of scratch a row), which otherwise take a fresh array,
+   * zeroed, each call: 3–5 % off that forward and about 5 % off its forward+backward, whose four
+   * rows' sums took four such arrays (both versions in one process, 2026-12-04). One loop at a time
+   * per slot on this thread; what it holds is whatever the last one left, and the sums write each
+   * block's lanes before they read them.
    */
-  static float[] threadPartials(int len) {
-    float[] part = ROW_SCRATCH.get();
+  static float[] threadPartials(int len, int slot) {
+    float[][] kept = ROW_SCRATCH.get();
     int need = 2 * L * (len / (FLUSH * L) + 1);
-    if (part == null || part.length < need) {
-      part = new float[need];
-      ROW_SCRATCH.set(part);
+    if (kept[slot] == null || kept[slot].length < need) {
+      kept[slot] = new float[need];
     }
-    return part;
+    return kept[slot];
   }
 
   /**

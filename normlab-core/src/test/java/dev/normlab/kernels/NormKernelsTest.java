@@ -706,6 +706,11 @@ class NormKernelsTest {
     int k = 0;
     for (int threads : new int[] {1, 2, 3}) {
       Parallel.setThreads(threads);
+      // each thread keeps its four rows' scratch from call to call: what a call on longer rows
+      // left in this thread's (the only one on one thread) must not reach the result
+      for (int slot = 0; slot < NormLoops.SCRATCH_SLOTS; slot++) {
+        java.util.Arrays.fill(NormLoops.threadPartials(2 * d, slot), Float.NaN);
+      }
       float[] dx = new float[x.length];
       float[] dw = new float[d];
       float[] db = new float[d];
@@ -761,7 +766,7 @@ class NormKernelsTest {
           // the statistics' scratch is kept by each thread from call to call: what an earlier
           // call on longer rows left in it (here, on one thread, this thread's) must not reach
           // the result
-          java.util.Arrays.fill(NormLoops.threadPartials(2 * d), Float.NaN);
+          java.util.Arrays.fill(NormLoops.threadPartials(2 * d, 0), Float.NaN);
           float[] y = new float[x.length];
           double[] mean = new double[rows];
           double[] rstd = new double[rows];
