@@ -69,6 +69,89 @@ class NormSumsArithmeticTest {
     }
   }
 
+  /**
+   * Rows too long for cache (2^18 values and more, as Layer Norm's over a 64×128×128 map): the same
+   * model, bit for bit, where every order is exact (a large offset), where the blocks' lanes
+   * straddle zero (x about its first value), where their magnitudes lie 40 binades apart, so that
+   * only the in-order sum is right, and with a NaN or an infinity in the row.
+   */
+  @Test
+  void longRowsSumsMatchTheirScalarModelBitwise() {
+    SplittableRandom r = new SplittableRandom(7);
+    int min = 1 << 18;
+    int[] lengths = {min, min + 1, min + L, min + 2 * L + 3, min + 33 * L + 5};
+    for (int kind = 0; kind < 5; kind++) {
+      for (int len : lengths) {
+        float[] x = rand(r, len + 9, kind == 0 ? 1e4f : 0.5f);
+        if (kind == 2) {
+          for (int i = 0; i < x.length; i++) {
+            float v = (float) Math.scalb(1 + r.nextDouble(), -r.nextInt(41));
+            x[i] = 0.5f + (r.nextBoolean() ? v : -v);
+          }
+        } else if (kind == 3) {
+          x[4 + r.nextInt(len)] = Float.NaN;
+        } else if (kind == 4) {
+          x[4 + r.nextInt(len)] = Float.POSITIVE_INFINITY;
+        }
+        float hi = kind == 2 ? 0.5f : x[4];
+        float lo = 1e-4f;
+        double[] acc = {0.5, -0.25};
+        NormLoops.sums(x, 4, len, hi, lo, acc, staleScratch(len));
+        double[] model = sumsModel(x, 4, len, hi, lo);
+        assertEquals(
+            Double.doubleToRawLongBits(0.5 + model[0]),
+            Double.doubleToRawLongBits(acc[0]),
+            "sum, kind " + kind + ", len " + len);
+        assertEquals(
+            Double.doubleToRawLongBits(-0.25 + model[1]),
+            Double.doubleToRawLongBits(acc[1]),
+            "sum of squares, kind " + kind + ", len " + len);
+      }
+    }
+  }
+
+  /**
+   * The exactness test at its bound, on a long row: lanes 16 binades apart (the largest 1.9 * 2^16,
+   * the smallest 1 + 2^-23, in the second block of the first pair), 16,384 of them a sum, so one
+   * binade past what every order can take. The lanes rise to 2^30 in order, where the smallest
+   * one's last bit is lost, and fall back; summed lane by lane the bit stays. The sum must be the
+   * in-order one: a test counting half the lanes, or missing the second block of a pair, takes the
+   * other (both checked on a version that tested the blocks as it made them, 2026-12-04).
+   */
+  @Test
+  void longRowsSumsKeepTheInOrderBitsJustPastTheBound() {
+    int blockLen = NormLoops.FLUSH * L;
+    int len = 1 << 18;
+    int blocks = len / blockLen;
+    float big = 1.9f * 65536f;
+    float tiny = 1f + 0x1p-23f;
+    float[] x = new float[len];
+    int rising = 9008 / L; // 9,008 lanes: past 2^30 in order
+    for (int b = 0; b < blocks; b++) {
+      for (int l = 0; l < L; l++) {
+        x[b * blockLen + l] = b < rising ? big : -big; // one value a lane: the lane is that value
+      }
+    }
+    x[blockLen + 3] = tiny;
+    double[] acc = {0, 0};
+    NormLoops.sums(x, 0, len, 0f, 0f, acc, staleScratch(len));
+    double[] model = sumsModel(x, 0, len, 0f, 0f);
+    // lane by lane, then the lanes: another order, which here gives other bits
+    double[] lanes = new double[L];
+    for (int b = 0; b < blocks; b++) {
+      for (int l = 0; l < L; l++) {
+        lanes[l] += x[b * blockLen + l];
+      }
+    }
+    double byLane = 0;
+    for (double v : lanes) {
+      byLane += v;
+    }
+    assertTrue(byLane != model[0], "the case must depend on the order");
+    assertEquals(Double.doubleToRawLongBits(model[0]), Double.doubleToRawLongBits(acc[0]));
+    assertEquals(Double.doubleToRawLongBits(model[1]), Double.doubleToRawLongBits(acc[1]));
+  }
+
   @Test
   void gradSumsMatchTheirScalarModelBitwise() {
     SplittableRandom r = new SplittableRandom(4);
