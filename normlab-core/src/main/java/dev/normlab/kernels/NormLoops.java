@@ -38,7 +38,11 @@ final class NormLoops {
    * vectors of partial sums per block of {@link #FLUSH} vectors.
    */
   static float[] partials(int len) {
-    return new float[2 * L * (len / (FLUSH * L) + 1)];
+    return new float[partialsLength(len)];
+  }
+
+  private static int partialsLength(int len) {
+    return 2 * L * (len / (FLUSH * L) + 1);
   }
 
   /**
@@ -57,16 +61,25 @@ final class NormLoops {
    * zeroed, each call: 3–5 % off that forward and about 5 % off its forward+backward, whose four
    * rows' sums took four such arrays (both versions in one process, 2026-12-04). One loop at a time
    * per slot on this thread; what it holds is whatever the last one left, and the sums write each
-   * block's lanes before they read them.
+   * block's lanes before they read them. Scratch longer than {@link #KEPT_SCRATCH_MAX} is not kept.
    */
   static float[] threadPartials(int len, int slot) {
+    int need = partialsLength(len);
+    if (need > KEPT_SCRATCH_MAX) {
+      return new float[need];
+    }
     float[][] kept = ROW_SCRATCH.get();
-    int need = 2 * L * (len / (FLUSH * L) + 1);
     if (kept[slot] == null || kept[slot].length < need) {
       kept[slot] = new float[need];
     }
     return kept[slot];
   }
+
+  /**
+   * The longest scratch a thread keeps, in floats (4 MB: rows of up to 8M values): a thread holds
+   * up to {@link #SCRATCH_SLOTS} of them for as long as it lives.
+   */
+  static final int KEPT_SCRATCH_MAX = 1 << 20;
 
   /**
    * acc[0] += sum(d), acc[1] += sum(d^2) with d = (x - hi) - lo. {@code part} is scratch from

@@ -2,6 +2,8 @@ package dev.normlab.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -687,6 +689,25 @@ class NormKernelsTest {
     NormKernels.rowNormForward(
         x, y2, rows, 1, d, 1, w, b, 1e-5, false, false, new double[rows], new double[rows]);
     assertArrayEquals(y1, y2);
+  }
+
+  /**
+   * Each thread keeps one scratch array a slot, grown to the longest row asked for, and none longer
+   * than the cap: past it every call gets its own.
+   */
+  @Test
+  void threadPartialsAreKeptPerSlotUpToTheirCap() {
+    float[] a = NormLoops.threadPartials(100_000, 1);
+    assertTrue(a.length >= NormLoops.partials(100_000).length);
+    assertSame(a, NormLoops.threadPartials(50_000, 1));
+    assertNotSame(a, NormLoops.threadPartials(100_000, 2));
+    float[] grown = NormLoops.threadPartials(200_000, 1);
+    assertTrue(grown.length >= NormLoops.partials(200_000).length);
+    assertSame(grown, NormLoops.threadPartials(100_000, 1));
+    int past = 16 * NormLoops.KEPT_SCRATCH_MAX;
+    float[] big = NormLoops.threadPartials(past, 0);
+    assertTrue(big.length >= NormLoops.partials(past).length);
+    assertNotSame(big, NormLoops.threadPartials(past, 0));
   }
 
   @Test
