@@ -52,19 +52,7 @@ class NormSumsArithmeticTest {
     for (float offset : new float[] {1e4f, 0.5f}) {
       for (int len : LENGTHS) {
         float[] x = rand(r, len + 9, offset);
-        float hi = x[4];
-        float lo = 1e-4f;
-        double[] acc = {0.5, -0.25};
-        NormLoops.sums(x, 4, len, hi, lo, acc, staleScratch(len));
-        double[] model = sumsModel(x, 4, len, hi, lo);
-        assertEquals(
-            Double.doubleToRawLongBits(0.5 + model[0]),
-            Double.doubleToRawLongBits(acc[0]),
-            "sum, offset " + offset + ", len " + len);
-        assertEquals(
-            Double.doubleToRawLongBits(-0.25 + model[1]),
-            Double.doubleToRawLongBits(acc[1]),
-            "sum of squares, offset " + offset + ", len " + len);
+        assertSumsAreTheirModel(x, len, x[4], "offset " + offset + ", len " + len);
       }
     }
   }
@@ -93,21 +81,28 @@ class NormSumsArithmeticTest {
         } else if (kind == 4) {
           x[4 + r.nextInt(len)] = Float.POSITIVE_INFINITY;
         }
-        float hi = kind == 2 ? 0.5f : x[4];
-        float lo = 1e-4f;
-        double[] acc = {0.5, -0.25};
-        NormLoops.sums(x, 4, len, hi, lo, acc, staleScratch(len));
-        double[] model = sumsModel(x, 4, len, hi, lo);
-        assertEquals(
-            Double.doubleToRawLongBits(0.5 + model[0]),
-            Double.doubleToRawLongBits(acc[0]),
-            "sum, kind " + kind + ", len " + len);
-        assertEquals(
-            Double.doubleToRawLongBits(-0.25 + model[1]),
-            Double.doubleToRawLongBits(acc[1]),
-            "sum of squares, kind " + kind + ", len " + len);
+        assertSumsAreTheirModel(x, len, kind == 2 ? 0.5f : x[4], "kind " + kind + ", len " + len);
       }
     }
+  }
+
+  /**
+   * {@code sums} of {@code x[4, 4 + len)} about hi (lo 1e-4) into an accumulator already holding
+   * values, against the model bit for bit.
+   */
+  private static void assertSumsAreTheirModel(float[] x, int len, float hi, String what) {
+    float lo = 1e-4f;
+    double[] acc = {0.5, -0.25};
+    NormLoops.sums(x, 4, len, hi, lo, acc, staleScratch(len));
+    double[] model = sumsModel(x, 4, len, hi, lo);
+    assertEquals(
+        Double.doubleToRawLongBits(0.5 + model[0]),
+        Double.doubleToRawLongBits(acc[0]),
+        "sum, " + what);
+    assertEquals(
+        Double.doubleToRawLongBits(-0.25 + model[1]),
+        Double.doubleToRawLongBits(acc[1]),
+        "sum of squares, " + what);
   }
 
   /**
