@@ -132,7 +132,7 @@ final class NormLoops {
    * Norm's 576- and 676-value planes, was 7–14 % slower. Returns where it stopped, a multiple of
    * the block length; the blocks' lanes are at {@code part[0, 2L * stop / block)}.
    */
-  static int sumsBlockPairs(float[] x, int off, int len, FloatVector vh, float[] part) {
+  private static int sumsBlockPairs(float[] x, int off, int len, FloatVector vh, float[] part) {
     final int block = FLUSH * L;
     int i = 0;
     int p = 0;

@@ -692,6 +692,16 @@ class NormKernelsTest {
   }
 
   /**
+   * Fills this thread's kept scratch, every slot, sized for rows of {@code len}, with NaN: what a
+   * call on longer rows left there (on one thread, the only thread's) must not reach a result.
+   */
+  private static void poisonKeptScratch(int len) {
+    for (int slot = 0; slot < NormLoops.SCRATCH_SLOTS; slot++) {
+      java.util.Arrays.fill(NormLoops.threadPartials(len, slot), Float.NaN);
+    }
+  }
+
+  /**
    * Each thread keeps one scratch array a slot, grown to the longest row asked for, and none longer
    * than the cap: past it every call gets its own.
    */
@@ -727,11 +737,7 @@ class NormKernelsTest {
     int k = 0;
     for (int threads : new int[] {1, 2, 3}) {
       Parallel.setThreads(threads);
-      // each thread keeps its four rows' scratch from call to call: what a call on longer rows
-      // left in this thread's (the only one on one thread) must not reach the result
-      for (int slot = 0; slot < NormLoops.SCRATCH_SLOTS; slot++) {
-        java.util.Arrays.fill(NormLoops.threadPartials(2 * d, slot), Float.NaN);
-      }
+      poisonKeptScratch(2 * d);
       float[] dx = new float[x.length];
       float[] dw = new float[d];
       float[] db = new float[d];
@@ -784,10 +790,7 @@ class NormKernelsTest {
         }
         for (int threads : new int[] {1, 2, 3}) {
           Parallel.setThreads(threads);
-          // the statistics' scratch is kept by each thread from call to call: what an earlier
-          // call on longer rows left in it (here, on one thread, this thread's) must not reach
-          // the result
-          java.util.Arrays.fill(NormLoops.threadPartials(2 * d, 0), Float.NaN);
+          poisonKeptScratch(2 * d);
           float[] y = new float[x.length];
           double[] mean = new double[rows];
           double[] rstd = new double[rows];
