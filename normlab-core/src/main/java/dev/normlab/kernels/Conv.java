@@ -114,11 +114,12 @@ public final class Conv {
 
   /**
    * The one-channel forward, a vector of output pixels at a time (a row's last vector overlaps the
-   * one before it), four output channels at once: four independent multiply-add chains share each
-   * load of the input (one chain alone waits on the latency of its nine dependent FMAs); output
-   * rows two at a time with a 3x3 kernel ({@link #forwardTwoRows3x3}), the last one of an odd count
-   * alone. Same products in the same order as the GEMM path (taps in im2col's order, a fused
-   * multiply-add chain from zero, then bias + sum), so the result is bitwise the same.
+   * one before it). A 3x3 kernel takes two output channels at a time with their weights in
+   * registers ({@link #forwardTwoChannels3x3}); other kernels four channels at once, four
+   * independent multiply-add chains sharing each load of the input (one chain alone waits on the
+   * latency of its dependent FMAs). Same products in the same order as the GEMM path (taps in
+   * im2col's order, a fused multiply-add chain from zero, then bias + sum), so the result is
+   * bitwise the same.
    */
   private static void forwardSingleChannel(
       ConvGeom g, float[] x, float[] w, float[] bias, float[] y) {
@@ -132,14 +133,13 @@ public final class Conv {
           for (int n = n0; n < n1; n++) {
             int xo = n * ih * iw;
             int oc = 0;
+            for (; kh == 3 && kw == 3 && oc + 2 <= cout; oc += 2) {
+              forwardTwoChannels3x3(x, xo, iw, w, oc, bias, y, (n * cout + oc) * plane, oh, ow);
+            }
             for (; oc + 4 <= cout; oc += 4) {
               int yo = (n * cout + oc) * plane;
               int wo = oc * taps;
-              int oy = 0;
-              for (; kh == 3 && kw == 3 && oy + 2 <= oh; oy += 2) {
-                forwardTwoRows3x3(x, xo + oy * iw, iw, w, wo, bias, oc, y, yo + oy * ow, ow, plane);
-              }
-              for (; oy < oh; oy++) {
+              for (int oy = 0; oy < oh; oy++) {
                 for (int ox = 0; ; ox += L) {
                   ox = Math.min(ox, ow - L);
                   FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
@@ -200,74 +200,161 @@ public final class Conv {
   }
 
   /**
-   * Two output rows of four channels of {@link #forwardSingleChannel} with a 3x3 kernel, from the
-   * input row at xr on: each input row's vectors loaded once for both output rows (4 rows instead
-   * of 6), eight multiply-add chains instead of four. Each output's chain takes the taps in the
-   * same order as one row at a time, so the bits are the same. The kernel's size is a constant here
-   * so that C2 unrolls the taps and drops the row tests: with it a variable, two rows at a time
-   * were slower than one.
+   * Output channels oc and oc + 1 of one image for {@link #forwardSingleChannel} with a 3x3 kernel:
+   * their eighteen weights broadcast once into registers for the whole image (reloading them for
+   * every vector of output had made the loop wait on loads: this way the one-channel forward took
+   * half the time, 2026-12-04), output rows two at a time so that each input row's vectors serve
+   * both (four rows loaded for two, four multiply-add chains), the last row of an odd count alone.
+   * Each output's chain takes the taps in im2col's order from zero, then bias + sum: the bits of
+   * the GEMM path.
    */
-  private static void forwardTwoRows3x3(
+  private static void forwardTwoChannels3x3(
       float[] x,
-      int xr,
+      int xo,
       int iw,
       float[] w,
-      int wo,
-      float[] bias,
       int oc,
+      float[] bias,
       float[] y,
-      int yr,
-      int ow,
-      int plane) {
-    final int kh = 3, kw = 3, taps = 9;
-    for (int ox = 0; ; ox += L) {
-      ox = Math.min(ox, ow - L);
-      FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-      FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-      for (int i = 0; i <= kh; i++) {
-        for (int j = 0; j < kw; j++) {
-          FloatVector xv = FloatVector.fromArray(S, x, xr + i * iw + ox + j);
-          if (i < kh) { // tap (i, j) of the first row
-            int wr = wo + i * kw + j;
-            a0 = xv.fma(FloatVector.broadcast(S, w[wr]), a0);
-            a1 = xv.fma(FloatVector.broadcast(S, w[wr + taps]), a1);
-            a2 = xv.fma(FloatVector.broadcast(S, w[wr + 2 * taps]), a2);
-            a3 = xv.fma(FloatVector.broadcast(S, w[wr + 3 * taps]), a3);
-          }
-          if (i > 0) { // tap (i - 1, j) of the second
-            int wr = wo + (i - 1) * kw + j;
-            c0 = xv.fma(FloatVector.broadcast(S, w[wr]), c0);
-            c1 = xv.fma(FloatVector.broadcast(S, w[wr + taps]), c1);
-            c2 = xv.fma(FloatVector.broadcast(S, w[wr + 2 * taps]), c2);
-            c3 = xv.fma(FloatVector.broadcast(S, w[wr + 3 * taps]), c3);
-          }
+      int yo,
+      int oh,
+      int ow) {
+    final int plane = oh * ow;
+    final int wo = oc * 9;
+    final boolean biased = bias != null;
+    FloatVector p0 = FloatVector.broadcast(S, w[wo + 0]);
+    FloatVector p1 = FloatVector.broadcast(S, w[wo + 1]);
+    FloatVector p2 = FloatVector.broadcast(S, w[wo + 2]);
+    FloatVector p3 = FloatVector.broadcast(S, w[wo + 3]);
+    FloatVector p4 = FloatVector.broadcast(S, w[wo + 4]);
+    FloatVector p5 = FloatVector.broadcast(S, w[wo + 5]);
+    FloatVector p6 = FloatVector.broadcast(S, w[wo + 6]);
+    FloatVector p7 = FloatVector.broadcast(S, w[wo + 7]);
+    FloatVector p8 = FloatVector.broadcast(S, w[wo + 8]);
+    FloatVector q0 = FloatVector.broadcast(S, w[wo + 9]);
+    FloatVector q1 = FloatVector.broadcast(S, w[wo + 10]);
+    FloatVector q2 = FloatVector.broadcast(S, w[wo + 11]);
+    FloatVector q3 = FloatVector.broadcast(S, w[wo + 12]);
+    FloatVector q4 = FloatVector.broadcast(S, w[wo + 13]);
+    FloatVector q5 = FloatVector.broadcast(S, w[wo + 14]);
+    FloatVector q6 = FloatVector.broadcast(S, w[wo + 15]);
+    FloatVector q7 = FloatVector.broadcast(S, w[wo + 16]);
+    FloatVector q8 = FloatVector.broadcast(S, w[wo + 17]);
+    FloatVector bp = FloatVector.broadcast(S, biased ? bias[oc] : 0f);
+    FloatVector bq = FloatVector.broadcast(S, biased ? bias[oc + 1] : 0f);
+    int oy = 0;
+    for (; oy + 2 <= oh; oy += 2) {
+      for (int ox = 0; ; ox += L) {
+        ox = Math.min(ox, ow - L);
+        int xr = xo + oy * iw + ox;
+        // a: row oy, c: row oy + 1; 0: channel oc, 1: channel oc + 1
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, c0 = a0, c1 = a0;
+        FloatVector v0 = FloatVector.fromArray(S, x, xr);
+        FloatVector v1 = FloatVector.fromArray(S, x, xr + 1);
+        FloatVector v2 = FloatVector.fromArray(S, x, xr + 2);
+        a0 = v0.fma(p0, a0);
+        a1 = v0.fma(q0, a1);
+        a0 = v1.fma(p1, a0);
+        a1 = v1.fma(q1, a1);
+        a0 = v2.fma(p2, a0);
+        a1 = v2.fma(q2, a1);
+        v0 = FloatVector.fromArray(S, x, xr + 1 * iw);
+        v1 = FloatVector.fromArray(S, x, xr + 1 * iw + 1);
+        v2 = FloatVector.fromArray(S, x, xr + 1 * iw + 2);
+        a0 = v0.fma(p3, a0);
+        a1 = v0.fma(q3, a1);
+        c0 = v0.fma(p0, c0);
+        c1 = v0.fma(q0, c1);
+        a0 = v1.fma(p4, a0);
+        a1 = v1.fma(q4, a1);
+        c0 = v1.fma(p1, c0);
+        c1 = v1.fma(q1, c1);
+        a0 = v2.fma(p5, a0);
+        a1 = v2.fma(q5, a1);
+        c0 = v2.fma(p2, c0);
+        c1 = v2.fma(q2, c1);
+        v0 = FloatVector.fromArray(S, x, xr + 2 * iw);
+        v1 = FloatVector.fromArray(S, x, xr + 2 * iw + 1);
+        v2 = FloatVector.fromArray(S, x, xr + 2 * iw + 2);
+        a0 = v0.fma(p6, a0);
+        a1 = v0.fma(q6, a1);
+        c0 = v0.fma(p3, c0);
+        c1 = v0.fma(q3, c1);
+        a0 = v1.fma(p7, a0);
+        a1 = v1.fma(q7, a1);
+        c0 = v1.fma(p4, c0);
+        c1 = v1.fma(q4, c1);
+        a0 = v2.fma(p8, a0);
+        a1 = v2.fma(q8, a1);
+        c0 = v2.fma(p5, c0);
+        c1 = v2.fma(q5, c1);
+        v0 = FloatVector.fromArray(S, x, xr + 3 * iw);
+        v1 = FloatVector.fromArray(S, x, xr + 3 * iw + 1);
+        v2 = FloatVector.fromArray(S, x, xr + 3 * iw + 2);
+        c0 = v0.fma(p6, c0);
+        c1 = v0.fma(q6, c1);
+        c0 = v1.fma(p7, c0);
+        c1 = v1.fma(q7, c1);
+        c0 = v2.fma(p8, c0);
+        c1 = v2.fma(q8, c1);
+        if (biased) {
+          a0 = bp.add(a0);
+          a1 = bq.add(a1);
+          c0 = bp.add(c0);
+          c1 = bq.add(c1);
+        }
+        int yp = yo + oy * ow + ox;
+        a0.intoArray(y, yp);
+        a1.intoArray(y, yp + plane);
+        c0.intoArray(y, yp + ow);
+        c1.intoArray(y, yp + ow + plane);
+        if (ox == ow - L) {
+          break;
         }
       }
-      if (bias != null) {
-        FloatVector b0 = FloatVector.broadcast(S, bias[oc]);
-        FloatVector b1 = FloatVector.broadcast(S, bias[oc + 1]);
-        FloatVector b2 = FloatVector.broadcast(S, bias[oc + 2]);
-        FloatVector b3 = FloatVector.broadcast(S, bias[oc + 3]);
-        a0 = b0.add(a0);
-        a1 = b1.add(a1);
-        a2 = b2.add(a2);
-        a3 = b3.add(a3);
-        c0 = b0.add(c0);
-        c1 = b1.add(c1);
-        c2 = b2.add(c2);
-        c3 = b3.add(c3);
-      }
-      int yp = yr + ox;
-      a0.intoArray(y, yp);
-      a1.intoArray(y, yp + plane);
-      a2.intoArray(y, yp + 2 * plane);
-      a3.intoArray(y, yp + 3 * plane);
-      c0.intoArray(y, yp + ow);
-      c1.intoArray(y, yp + ow + plane);
-      c2.intoArray(y, yp + ow + 2 * plane);
-      c3.intoArray(y, yp + ow + 3 * plane);
-      if (ox == ow - L) {
-        break;
+    }
+    for (; oy < oh; oy++) {
+      for (int ox = 0; ; ox += L) {
+        ox = Math.min(ox, ow - L);
+        int xr = xo + oy * iw + ox;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        FloatVector u00 = FloatVector.fromArray(S, x, xr + 0 * iw);
+        FloatVector u01 = FloatVector.fromArray(S, x, xr + 0 * iw + 1);
+        FloatVector u02 = FloatVector.fromArray(S, x, xr + 0 * iw + 2);
+        a0 = u00.fma(p0, a0);
+        a1 = u00.fma(q0, a1);
+        a0 = u01.fma(p1, a0);
+        a1 = u01.fma(q1, a1);
+        a0 = u02.fma(p2, a0);
+        a1 = u02.fma(q2, a1);
+        FloatVector u10 = FloatVector.fromArray(S, x, xr + 1 * iw);
+        FloatVector u11 = FloatVector.fromArray(S, x, xr + 1 * iw + 1);
+        FloatVector u12 = FloatVector.fromArray(S, x, xr + 1 * iw + 2);
+        a0 = u10.fma(p3, a0);
+        a1 = u10.fma(q3, a1);
+        a0 = u11.fma(p4, a0);
+        a1 = u11.fma(q4, a1);
+        a0 = u12.fma(p5, a0);
+        a1 = u12.fma(q5, a1);
+        FloatVector u20 = FloatVector.fromArray(S, x, xr + 2 * iw);
+        FloatVector u21 = FloatVector.fromArray(S, x, xr + 2 * iw + 1);
+        FloatVector u22 = FloatVector.fromArray(S, x, xr + 2 * iw + 2);
+        a0 = u20.fma(p6, a0);
+        a1 = u20.fma(q6, a1);
+        a0 = u21.fma(p7, a0);
+        a1 = u21.fma(q7, a1);
+        a0 = u22.fma(p8, a0);
+        a1 = u22.fma(q8, a1);
+        if (biased) {
+          a0 = bp.add(a0);
+          a1 = bq.add(a1);
+        }
+        int yp = yo + oy * ow + ox;
+        a0.intoArray(y, yp);
+        a1.intoArray(y, yp + plane);
+        if (ox == ow - L) {
+          break;
+        }
       }
     }
   }
@@ -448,15 +535,19 @@ public final class Conv {
     } else if (unfoldsChannelsLast(g)) {
       backwardWeightChannelsLast(g, G3.of(g), x, gy, gw);
     } else {
-      backwardWeightIm2col(g, G3.of(g), x, gy, gw);
+      backwardWeightIm2col(g, G3.of(g), x, gy, gw, gbias);
+      return;
     }
     if (gbias != null) {
       biasGradient(g, gy, gbias);
     }
   }
 
-  /** gbias [cout] = the sums of gy over images and output positions, overwritten. */
-  private static void biasGradient(ConvGeom g, float[] gy, float[] gbias) {
+  /**
+   * gbias [cout] = the sums of gy over images and output positions, overwritten: per image and
+   * channel {@link Elementwise#sum}, then the images in order in double.
+   */
+  static void biasGradient(ConvGeom g, float[] gy, float[] gbias) {
     int outSize = g.outSize(), cout = g.cout(), n = g.n();
     Parallel.forRange(
         cout,
@@ -583,13 +674,22 @@ public final class Conv {
     }
   }
 
-  /** gw by im2col + GEMM, for any geometry (see {@link #backwardWeight}). */
-  static void backwardWeightIm2col(ConvGeom g, G3 t, float[] x, float[] gy, float[] gw) {
+  /**
+   * gw by im2col + GEMM, for any geometry (see {@link #backwardWeight}), and gbias (when not null)
+   * as {@link #biasGradient} would: where the dot products read gy anyway ({@link #rowDots}, a
+   * layer with few inputs) they take each image's channel sums in the same pass, with {@link
+   * Elementwise#sum}'s arithmetic — the first convolution's bias gradient had read all of gy a
+   * second time (its weight and bias gradients 0.29 ms, the weight's alone 0.24, 2 threads).
+   */
+  static void backwardWeightIm2col(
+      ConvGeom g, G3 t, float[] x, float[] gy, float[] gw, float[] gbias) {
     int cinG = g.cin() / g.groups(), coutG = g.cout() / g.groups();
     int inSize = g.inSize(), outSize = g.outSize(), rows = g.colRows();
     boolean pointwise = g.isPointwise();
     int chunks = Math.max(1, Parallel.chunks(g.n(), 1));
     float[][] partial = new float[chunks][];
+    // per image and channel, the bias gradient's sums (rowDots' layers only)
+    double[] channelSums = gbias != null && rows < SMALL_ROWS ? new double[g.n() * g.cout()] : null;
     Parallel.forChunks(
         g.n(),
         1,
@@ -609,7 +709,18 @@ public final class Conv {
                 so = 0;
               }
               if (rows < SMALL_ROWS) {
-                rowDots(src, so, rows, gy, yo, coutG, outSize, acc, gr * rows * coutG);
+                rowDots(
+                    src,
+                    so,
+                    rows,
+                    gy,
+                    yo,
+                    coutG,
+                    outSize,
+                    acc,
+                    gr * rows * coutG,
+                    channelSums,
+                    n * g.cout() + gr * coutG);
                 continue;
               }
               Gemm.sgemm(
@@ -632,6 +743,17 @@ public final class Conv {
             }
           }
         });
+    if (channelSums != null) {
+      for (int oc = 0; oc < g.cout(); oc++) {
+        double sum = 0;
+        for (int n = 0; n < g.n(); n++) {
+          sum += channelSums[n * g.cout() + oc];
+        }
+        gbias[oc] = (float) sum;
+      }
+    } else if (gbias != null) {
+      biasGradient(g, gy, gbias);
+    }
     java.util.Arrays.fill(gw, 0f);
     for (int c = 0; c < chunks; c++) {
       float[] acc = partial[c];
@@ -658,12 +780,27 @@ public final class Conv {
    * for twelve multiply-adds (four chains alone wait on the multiply-add's latency); the rows and
    * columns left over go one row at a time, four columns sharing each load of a. Every product sees
    * the same arithmetic either way, so the result does not depend on the blocking.
+   *
+   * <p>With {@code colSums} not null, also {@code colSums[cs + oc] =} {@link Elementwise#sum} of
+   * b's row oc, bit for bit: the first block of rows adds the rows of b it loads anyway.
    */
   static void rowDots(
-      float[] a, int ao, int rows, float[] b, int bo, int cols, int len, float[] acc, int at) {
+      float[] a,
+      int ao,
+      int rows,
+      float[] b,
+      int bo,
+      int cols,
+      int len,
+      float[] acc,
+      int at,
+      double[] colSums,
+      int cs) {
     int bound = S.loopBound(len);
     int cols4 = cols & ~3;
     float[] lanes = new float[12 * L];
+    // the sums that ride along: one block of Elementwise.sum's, so rows of at most SUM_BLOCK
+    boolean fused = colSums != null && rows >= 3 && len <= Elementwise.SUM_BLOCK;
     int r = 0;
     for (; r + 3 <= rows; r += 3) {
       int a0 = ao + r * len, a1 = a0 + len, a2 = a1 + len;
@@ -672,26 +809,57 @@ public final class Conv {
         FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
         FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
-        for (int i = 0; i < bound; i += L) {
-          FloatVector y0 = FloatVector.fromArray(S, b, b0 + i);
-          FloatVector y1 = FloatVector.fromArray(S, b, b1 + i);
-          FloatVector y2 = FloatVector.fromArray(S, b, b2 + i);
-          FloatVector y3 = FloatVector.fromArray(S, b, b3 + i);
-          FloatVector x = FloatVector.fromArray(S, a, a0 + i);
-          s00 = x.fma(y0, s00);
-          s01 = x.fma(y1, s01);
-          s02 = x.fma(y2, s02);
-          s03 = x.fma(y3, s03);
-          x = FloatVector.fromArray(S, a, a1 + i);
-          s10 = x.fma(y0, s10);
-          s11 = x.fma(y1, s11);
-          s12 = x.fma(y2, s12);
-          s13 = x.fma(y3, s13);
-          x = FloatVector.fromArray(S, a, a2 + i);
-          s20 = x.fma(y0, s20);
-          s21 = x.fma(y1, s21);
-          s22 = x.fma(y2, s22);
-          s23 = x.fma(y3, s23);
+        // with the column sums, the same twelve chains and four more: b's rows lane by lane
+        boolean sums = fused && r == 0;
+        FloatVector c0 = s00, c1 = s00, c2 = s00, c3 = s00;
+        if (sums) {
+          for (int i = 0; i < bound; i += L) {
+            FloatVector y0 = FloatVector.fromArray(S, b, b0 + i);
+            FloatVector y1 = FloatVector.fromArray(S, b, b1 + i);
+            FloatVector y2 = FloatVector.fromArray(S, b, b2 + i);
+            FloatVector y3 = FloatVector.fromArray(S, b, b3 + i);
+            c0 = c0.add(y0);
+            c1 = c1.add(y1);
+            c2 = c2.add(y2);
+            c3 = c3.add(y3);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + i);
+            s00 = x.fma(y0, s00);
+            s01 = x.fma(y1, s01);
+            s02 = x.fma(y2, s02);
+            s03 = x.fma(y3, s03);
+            x = FloatVector.fromArray(S, a, a1 + i);
+            s10 = x.fma(y0, s10);
+            s11 = x.fma(y1, s11);
+            s12 = x.fma(y2, s12);
+            s13 = x.fma(y3, s13);
+            x = FloatVector.fromArray(S, a, a2 + i);
+            s20 = x.fma(y0, s20);
+            s21 = x.fma(y1, s21);
+            s22 = x.fma(y2, s22);
+            s23 = x.fma(y3, s23);
+          }
+        } else {
+          for (int i = 0; i < bound; i += L) {
+            FloatVector y0 = FloatVector.fromArray(S, b, b0 + i);
+            FloatVector y1 = FloatVector.fromArray(S, b, b1 + i);
+            FloatVector y2 = FloatVector.fromArray(S, b, b2 + i);
+            FloatVector y3 = FloatVector.fromArray(S, b, b3 + i);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + i);
+            s00 = x.fma(y0, s00);
+            s01 = x.fma(y1, s01);
+            s02 = x.fma(y2, s02);
+            s03 = x.fma(y3, s03);
+            x = FloatVector.fromArray(S, a, a1 + i);
+            s10 = x.fma(y0, s10);
+            s11 = x.fma(y1, s11);
+            s12 = x.fma(y2, s12);
+            s13 = x.fma(y3, s13);
+            x = FloatVector.fromArray(S, a, a2 + i);
+            s20 = x.fma(y0, s20);
+            s21 = x.fma(y1, s21);
+            s22 = x.fma(y2, s22);
+            s23 = x.fma(y3, s23);
+          }
         }
         s00.intoArray(lanes, 0);
         s01.intoArray(lanes, L);
@@ -713,6 +881,19 @@ public final class Conv {
           }
           acc[at + (r + q / 4) * cols + oc + q % 4] += t;
         }
+        if (sums) {
+          c0.intoArray(lanes, 0);
+          c1.intoArray(lanes, L);
+          c2.intoArray(lanes, 2 * L);
+          c3.intoArray(lanes, 3 * L);
+          for (int q = 0; q < 4; q++) {
+            double sum = Lanes.sum(lanes, q * L, L);
+            for (int i = bound, br = bo + (oc + q) * len; i < len; i++) {
+              sum += b[br + i];
+            }
+            colSums[cs + oc + q] = 0.0 + sum; // Elementwise.sum's total of its one block
+          }
+        }
       }
       for (int k = 0; cols4 < cols && k < 3; k++) { // the block's rows, their columns left over
         rowDotsOfRow(a, ao, r + k, cols4, b, bo, cols, len, acc, at);
@@ -721,6 +902,17 @@ public final class Conv {
     for (; r < rows; r++) {
       rowDotsOfRow(a, ao, r, 0, b, bo, cols, len, acc, at);
     }
+    if (colSums != null) { // the columns the first block of rows did not cover
+      for (int oc = fused ? cols4 : 0; oc < cols; oc++) {
+        colSums[cs + oc] = Elementwise.sum(b, bo + oc * len, len);
+      }
+    }
+  }
+
+  /** {@link #rowDots} without column sums. */
+  static void rowDots(
+      float[] a, int ao, int rows, float[] b, int bo, int cols, int len, float[] acc, int at) {
+    rowDots(a, ao, rows, b, bo, cols, len, acc, at, null, 0);
   }
 
   /**

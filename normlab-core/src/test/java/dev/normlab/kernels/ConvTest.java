@@ -106,6 +106,40 @@ class ConvTest {
     }
   }
 
+  /**
+   * The bias gradient that the small-row weight gradient takes in its dot products' pass has the
+   * bits of the separate one (per image and channel Elementwise.sum, the images in order), and the
+   * weight gradient is unchanged by it: the first layer's shape, channel counts that leave columns
+   * over a block of four, rows too few for a block of three (1x1, two channels), two groups, and
+   * planes longer than one of the sum's blocks.
+   */
+  @Test
+  void smallRowBiasGradientIsBitwiseTheSeparateOne() {
+    ConvGeom[] geoms = {
+      g2(5, 1, 28, 28, 32, 3, 1, 0, 1, 1),
+      g2(3, 1, 11, 13, 6, 3, 1, 1, 1, 1),
+      g2(2, 2, 9, 9, 7, 1, 1, 0, 1, 1),
+      g2(2, 2, 10, 10, 6, 3, 1, 0, 1, 2),
+      g2(2, 1, 42, 40, 5, 3, 1, 0, 1, 1),
+    };
+    long seed = 90;
+    for (ConvGeom g : geoms) {
+      SplittableRandom r = new SplittableRandom(seed++);
+      float[] x = rand(r, g.n() * g.cin() * g.inSize());
+      float[] gy = rand(r, g.n() * g.cout() * g.outSize());
+      float[] gw = new float[g.cout() * g.colRows()];
+      float[] gwAlone = new float[gw.length];
+      float[] gb = new float[g.cout()];
+      float[] separate = new float[g.cout()];
+      java.util.Arrays.fill(gb, Float.NaN);
+      Conv.backwardWeightIm2col(g, Conv.G3.of(g), x, gy, gw, gb);
+      Conv.backwardWeightIm2col(g, Conv.G3.of(g), x, gy, gwAlone, null);
+      Conv.biasGradient(g, gy, separate);
+      assertArrayEquals(separate, gb, 0f, g.toString());
+      assertArrayEquals(gwAlone, gw, 0f, g.toString());
+    }
+  }
+
   private static ConvGeom g2(
       int n, int cin, int h, int w, int cout, int k, int s, int p, int d, int groups) {
     return new ConvGeom(
@@ -288,7 +322,7 @@ class ConvTest {
       float[] reference = new float[viaChannelsLast.length];
       java.util.Arrays.fill(viaChannelsLast, Float.NaN);
       Conv.backwardWeightChannelsLast(g, Conv.G3.of(g), x, gy, viaChannelsLast);
-      Conv.backwardWeightIm2col(g, Conv.G3.of(g), x, gy, viaIm2col);
+      Conv.backwardWeightIm2col(g, Conv.G3.of(g), x, gy, viaIm2col, null);
       ConvReference.backwardWeight(g, x, gy, reference, new float[g.cout()]);
       assertArrayEquals(viaIm2col, viaChannelsLast, 0f, g.toString());
       close("backwardWeight", g, reference, viaChannelsLast, 1e-4f);
@@ -300,13 +334,36 @@ class ConvTest {
 
   /**
    * The direct one-channel forward computes the GEMM path's products in its order: bitwise the
-   * same, with and without bias, for kernel sizes 3x3, 5x3 and 1x7 and row widths that are and are
-   * not a multiple of the vector. Also against the direct loops.
+   * same, with and without bias, for kernel sizes 3x3, 5x3 and 1x7, row widths that are and are not
+   * a multiple of the vector, and odd counts of rows and channels. Also against the direct loops.
    */
   @Test
   void oneChannelForwardIsBitwiseTheGemmOne() {
+    int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
     ConvGeom[] geoms = {
       g2(3, 1, 28, 28, 32, 3, 1, 0, 1, 1), // the reference CNN's first layer
+      // 3x3 with an odd count of rows and of channels (the two-channel kernel's leftovers), rows
+      // over two vectors wide, and rows exactly one vector wide
+      new ConvGeom(
+          2,
+          1,
+          new int[] {9, 2 * lanes + 7},
+          5,
+          new int[] {3, 3},
+          new int[] {1, 1},
+          new int[] {0, 0},
+          new int[] {1, 1},
+          1),
+      new ConvGeom(
+          1,
+          1,
+          new int[] {6, lanes + 2},
+          3,
+          new int[] {3, 3},
+          new int[] {1, 1},
+          new int[] {0, 0},
+          new int[] {1, 1},
+          1),
       new ConvGeom(
           2,
           1,
