@@ -64,6 +64,9 @@ class ConvTest {
    * in order in double, then the tail in float, added to acc. Training results depend on these
    * bits, so the blocking of rows and columns (3 x 4, and the rows and columns left over) must not
    * show; rows 1 to 10 and columns 1 to 13 cover every leftover, lengths below a vector and tails.
+   * One more case has lanes whose sum in order (2^60 + 1 - 2^60 = 0 in double) is not their sum in
+   * other orders (1): the blocks' shortcut for lanes close in magnitude (added as two halves of
+   * doubles) must not take them.
    */
   @Test
   void rowDotsMatchTheirScalarModelBitwise() {
@@ -104,6 +107,18 @@ class ConvTest {
         }
       }
     }
+    // one block of 3 rows x 4 columns, one vector long: each lane is a's value times 1
+    float[] a = new float[3 * lanes];
+    for (int i = 0; i < 3; i++) { // lanes 0 and lanes / 2 cancel: any pairing of halves gives 1
+      a[i * lanes] = 0x1p60f;
+      a[i * lanes + 1] = 1f;
+      a[i * lanes + lanes / 2] = -0x1p60f;
+    }
+    float[] ones = new float[4 * lanes];
+    java.util.Arrays.fill(ones, 1f);
+    float[] acc = new float[12];
+    Conv.rowDots(a, 0, 3, ones, 0, 4, lanes, acc, 0);
+    assertArrayEquals(new float[12], acc, 0f, "2^60 + 1 - 2^60 in order is 0");
   }
 
   /**
