@@ -1,9 +1,6 @@
 package dev.normlab.kernels;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -21,8 +18,6 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Conv {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
-  private static final VectorSpecies<Integer> IS = S.withLanes(int.class);
-  private static final VectorSpecies<Double> DS = VectorSpecies.of(double.class, S.vectorShape());
 
   /** Below this many unfolded rows the weight gradient uses {@link #rowDots} instead of GEMM. */
   static final int SMALL_ROWS = 16;
@@ -540,19 +535,15 @@ public final class Conv {
     } else if (unfoldsChannelsLast(g)) {
       backwardWeightChannelsLast(g, G3.of(g), x, gy, gw);
     } else {
-      backwardWeightIm2col(g, G3.of(g), x, gy, gw, gbias);
-      return;
+      backwardWeightIm2col(g, G3.of(g), x, gy, gw);
     }
     if (gbias != null) {
       biasGradient(g, gy, gbias);
     }
   }
 
-  /**
-   * gbias [cout] = the sums of gy over images and output positions, overwritten: per image and
-   * channel {@link Elementwise#sum}, then the images in order in double.
-   */
-  static void biasGradient(ConvGeom g, float[] gy, float[] gbias) {
+  /** gbias [cout] = the sums of gy over images and output positions, overwritten. */
+  private static void biasGradient(ConvGeom g, float[] gy, float[] gbias) {
     int outSize = g.outSize(), cout = g.cout(), n = g.n();
     Parallel.forRange(
         cout,
@@ -679,22 +670,13 @@ public final class Conv {
     }
   }
 
-  /**
-   * gw by im2col + GEMM, for any geometry (see {@link #backwardWeight}), and gbias (when not null)
-   * as {@link #biasGradient} would: where the dot products read gy anyway ({@link #rowDots}, a
-   * layer with few inputs) they take each image's channel sums in the same pass, with {@link
-   * Elementwise#sum}'s arithmetic — the first convolution's bias gradient had read all of gy a
-   * second time (its weight and bias gradients 0.29 ms, the weight's alone 0.24, 2 threads).
-   */
-  static void backwardWeightIm2col(
-      ConvGeom g, G3 t, float[] x, float[] gy, float[] gw, float[] gbias) {
+  /** gw by im2col + GEMM, for any geometry (see {@link #backwardWeight}). */
+  static void backwardWeightIm2col(ConvGeom g, G3 t, float[] x, float[] gy, float[] gw) {
     int cinG = g.cin() / g.groups(), coutG = g.cout() / g.groups();
     int inSize = g.inSize(), outSize = g.outSize(), rows = g.colRows();
     boolean pointwise = g.isPointwise();
     int chunks = Math.max(1, Parallel.chunks(g.n(), 1));
     float[][] partial = new float[chunks][];
-    // per image and channel, the bias gradient's sums (rowDots' layers only)
-    double[] channelSums = gbias != null && rows < SMALL_ROWS ? new double[g.n() * g.cout()] : null;
     Parallel.forChunks(
         g.n(),
         1,
@@ -714,18 +696,7 @@ public final class Conv {
                 so = 0;
               }
               if (rows < SMALL_ROWS) {
-                rowDots(
-                    src,
-                    so,
-                    rows,
-                    gy,
-                    yo,
-                    coutG,
-                    outSize,
-                    acc,
-                    gr * rows * coutG,
-                    channelSums,
-                    n * g.cout() + gr * coutG);
+                rowDots(src, so, rows, gy, yo, coutG, outSize, acc, gr * rows * coutG);
                 continue;
               }
               Gemm.sgemm(
@@ -748,17 +719,6 @@ public final class Conv {
             }
           }
         });
-    if (channelSums != null) {
-      for (int oc = 0; oc < g.cout(); oc++) {
-        double sum = 0;
-        for (int n = 0; n < g.n(); n++) {
-          sum += channelSums[n * g.cout() + oc];
-        }
-        gbias[oc] = (float) sum;
-      }
-    } else if (gbias != null) {
-      biasGradient(g, gy, gbias);
-    }
     java.util.Arrays.fill(gw, 0f);
     for (int c = 0; c < chunks; c++) {
       float[] acc = partial[c];
@@ -785,27 +745,12 @@ public final class Conv {
    * for twelve multiply-adds (four chains alone wait on the multiply-add's latency); the rows and
    * columns left over go one row at a time, four columns sharing each load of a. Every product sees
    * the same arithmetic either way, so the result does not depend on the blocking.
-   *
-   * <p>With {@code colSums} not null, also {@code colSums[cs + oc] =} {@link Elementwise#sum} of
-   * b's row oc, bit for bit: the first block of rows adds the rows of b it loads anyway.
    */
   static void rowDots(
-      float[] a,
-      int ao,
-      int rows,
-      float[] b,
-      int bo,
-      int cols,
-      int len,
-      float[] acc,
-      int at,
-      double[] colSums,
-      int cs) {
+      float[] a, int ao, int rows, float[] b, int bo, int cols, int len, float[] acc, int at) {
     int bound = S.loopBound(len);
     int cols4 = cols & ~3;
     float[] lanes = new float[12 * L];
-    // the sums that ride along: one block of Elementwise.sum's, so rows of at most SUM_BLOCK
-    boolean fused = colSums != null && rows >= 3 && len <= Elementwise.SUM_BLOCK;
     int r = 0;
     for (; r + 3 <= rows; r += 3) {
       int a0 = ao + r * len, a1 = a0 + len, a2 = a1 + len;
@@ -814,57 +759,26 @@ public final class Conv {
         FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
         FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
-        // with the column sums, the same twelve chains and four more: b's rows lane by lane
-        boolean sums = fused && r == 0;
-        FloatVector c0 = s00, c1 = s00, c2 = s00, c3 = s00;
-        if (sums) {
-          for (int i = 0; i < bound; i += L) {
-            FloatVector y0 = FloatVector.fromArray(S, b, b0 + i);
-            FloatVector y1 = FloatVector.fromArray(S, b, b1 + i);
-            FloatVector y2 = FloatVector.fromArray(S, b, b2 + i);
-            FloatVector y3 = FloatVector.fromArray(S, b, b3 + i);
-            c0 = c0.add(y0);
-            c1 = c1.add(y1);
-            c2 = c2.add(y2);
-            c3 = c3.add(y3);
-            FloatVector x = FloatVector.fromArray(S, a, a0 + i);
-            s00 = x.fma(y0, s00);
-            s01 = x.fma(y1, s01);
-            s02 = x.fma(y2, s02);
-            s03 = x.fma(y3, s03);
-            x = FloatVector.fromArray(S, a, a1 + i);
-            s10 = x.fma(y0, s10);
-            s11 = x.fma(y1, s11);
-            s12 = x.fma(y2, s12);
-            s13 = x.fma(y3, s13);
-            x = FloatVector.fromArray(S, a, a2 + i);
-            s20 = x.fma(y0, s20);
-            s21 = x.fma(y1, s21);
-            s22 = x.fma(y2, s22);
-            s23 = x.fma(y3, s23);
-          }
-        } else {
-          for (int i = 0; i < bound; i += L) {
-            FloatVector y0 = FloatVector.fromArray(S, b, b0 + i);
-            FloatVector y1 = FloatVector.fromArray(S, b, b1 + i);
-            FloatVector y2 = FloatVector.fromArray(S, b, b2 + i);
-            FloatVector y3 = FloatVector.fromArray(S, b, b3 + i);
-            FloatVector x = FloatVector.fromArray(S, a, a0 + i);
-            s00 = x.fma(y0, s00);
-            s01 = x.fma(y1, s01);
-            s02 = x.fma(y2, s02);
-            s03 = x.fma(y3, s03);
-            x = FloatVector.fromArray(S, a, a1 + i);
-            s10 = x.fma(y0, s10);
-            s11 = x.fma(y1, s11);
-            s12 = x.fma(y2, s12);
-            s13 = x.fma(y3, s13);
-            x = FloatVector.fromArray(S, a, a2 + i);
-            s20 = x.fma(y0, s20);
-            s21 = x.fma(y1, s21);
-            s22 = x.fma(y2, s22);
-            s23 = x.fma(y3, s23);
-          }
+        for (int i = 0; i < bound; i += L) {
+          FloatVector y0 = FloatVector.fromArray(S, b, b0 + i);
+          FloatVector y1 = FloatVector.fromArray(S, b, b1 + i);
+          FloatVector y2 = FloatVector.fromArray(S, b, b2 + i);
+          FloatVector y3 = FloatVector.fromArray(S, b, b3 + i);
+          FloatVector x = FloatVector.fromArray(S, a, a0 + i);
+          s00 = x.fma(y0, s00);
+          s01 = x.fma(y1, s01);
+          s02 = x.fma(y2, s02);
+          s03 = x.fma(y3, s03);
+          x = FloatVector.fromArray(S, a, a1 + i);
+          s10 = x.fma(y0, s10);
+          s11 = x.fma(y1, s11);
+          s12 = x.fma(y2, s12);
+          s13 = x.fma(y3, s13);
+          x = FloatVector.fromArray(S, a, a2 + i);
+          s20 = x.fma(y0, s20);
+          s21 = x.fma(y1, s21);
+          s22 = x.fma(y2, s22);
+          s23 = x.fma(y3, s23);
         }
         s00.intoArray(lanes, 0);
         s01.intoArray(lanes, L);
@@ -878,54 +792,13 @@ public final class Conv {
         s21.intoArray(lanes, 9 * L);
         s22.intoArray(lanes, 10 * L);
         s23.intoArray(lanes, 11 * L);
-        // Each chain's lanes are added in order in double. When the 12 chains' nonzero lanes lie
-        // within 25 binades of each other, every order gives that sum exactly, and the lanes go
-        // in as vectors of doubles (the in-order additions had been a third of this method's
-        // time on the first layer's weight gradient); otherwise, and for NaN or infinity, in order.
-        var top = IntVector.zero(IS);
-        var bottom = IntVector.broadcast(IS, Integer.MAX_VALUE);
-        for (int q = 0; q < 12; q++) {
-          var bits =
-              FloatVector.fromArray(S, lanes, q * L).reinterpretAsInts().and(Integer.MAX_VALUE);
-          top = top.max(bits);
-          bottom = bottom.min(bits.sub(1).and(Integer.MAX_VALUE)); // a zero's -1 wraps to the max
-        }
-        int topBits = top.reduceLanes(VectorOperators.MAX);
-        boolean anyOrder =
-            topBits != 0
-                && topBits < 0x7f800000
-                && NormLoops.exactInAnyOrder(
-                    topBits, bottom.reduceLanes(VectorOperators.MIN) + 1, L);
         for (int q = 0; q < 12; q++) {
           int ar = ao + (r + q / 4) * len, br = bo + (oc + q % 4) * len;
-          double sum;
-          if (anyOrder) {
-            var v = FloatVector.fromArray(S, lanes, q * L);
-            var lower = (DoubleVector) v.convertShape(VectorOperators.F2D, DS, 0);
-            var upper = (DoubleVector) v.convertShape(VectorOperators.F2D, DS, 1);
-            // 0.0 + as the in-order sum starts: an exact zero comes out +0.0 either way
-            sum = 0.0 + lower.add(upper).reduceLanes(VectorOperators.ADD);
-          } else {
-            sum = Lanes.sum(lanes, q * L, L);
-          }
-          float t = (float) sum;
+          float t = (float) Lanes.sum(lanes, q * L, L);
           for (int i = bound; i < len; i++) {
             t += a[ar + i] * b[br + i];
           }
           acc[at + (r + q / 4) * cols + oc + q % 4] += t;
-        }
-        if (sums) {
-          c0.intoArray(lanes, 0);
-          c1.intoArray(lanes, L);
-          c2.intoArray(lanes, 2 * L);
-          c3.intoArray(lanes, 3 * L);
-          for (int q = 0; q < 4; q++) {
-            double sum = Lanes.sum(lanes, q * L, L);
-            for (int i = bound, br = bo + (oc + q) * len; i < len; i++) {
-              sum += b[br + i];
-            }
-            colSums[cs + oc + q] = 0.0 + sum; // Elementwise.sum's total of its one block
-          }
         }
       }
       for (int k = 0; cols4 < cols && k < 3; k++) { // the block's rows, their columns left over
@@ -935,17 +808,6 @@ public final class Conv {
     for (; r < rows; r++) {
       rowDotsOfRow(a, ao, r, 0, b, bo, cols, len, acc, at);
     }
-    if (colSums != null) { // the columns the first block of rows did not cover
-      for (int oc = fused ? cols4 : 0; oc < cols; oc++) {
-        colSums[cs + oc] = Elementwise.sum(b, bo + oc * len, len);
-      }
-    }
-  }
-
-  /** {@link #rowDots} without column sums. */
-  static void rowDots(
-      float[] a, int ao, int rows, float[] b, int bo, int cols, int len, float[] acc, int at) {
-    rowDots(a, ao, rows, b, bo, cols, len, acc, at, null, 0);
   }
 
   /**

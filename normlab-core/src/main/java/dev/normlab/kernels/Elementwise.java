@@ -158,20 +158,16 @@ public final class Elementwise {
     }
   }
 
-  /** The block length of {@link #sum}. */
-  static final int SUM_BLOCK = 1024;
-
   /**
-   * The sum of {@code x[off, off+len)} in double: float vector lanes over blocks of {@link
-   * #SUM_BLOCK} elements (short enough that float partial sums stay accurate), each block's lanes
-   * added in order in double, then its tail.
+   * The sum of {@code x[off, off+len)} in double: float vector lanes over blocks of 1024 elements
+   * (short enough that float partial sums stay accurate), each block's lanes added in double.
    */
   public static double sum(float[] x, int off, int len) {
     double total = 0;
     int end = off + len;
     float[] tmp = new float[S.length()];
-    for (int b = off; b < end; b += SUM_BLOCK) {
-      int be = Math.min(end, b + SUM_BLOCK);
+    for (int b = off; b < end; b += 1024) {
+      int be = Math.min(end, b + 1024);
       int i = b;
       var acc = FloatVector.zero(S);
       for (int up = b + S.loopBound(be - b); i < up; i += S.length()) {
