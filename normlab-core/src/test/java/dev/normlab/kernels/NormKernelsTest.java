@@ -767,6 +767,33 @@ class NormKernelsTest {
     Random r = new Random(15);
     int rows = 5;
     int d = NormKernels.COLUMN_BLOCKED_FORWARD_LEN + 37;
+    assertForwardIsThePerRowComposition(r, rows, d, 2 * d);
+  }
+
+  /**
+   * Layer Norm's rows from {@link NormKernels#ELEM_FOURS_FORWARD_MIN_LEN} up go four at a time
+   * (their statistics, then their y sharing each load of w and b): the same bits as row by row,
+   * with the rows a chunk leaves over a four (1 to 9 rows, 1 to 3 threads), at the bound, with a
+   * tail, and on the CNN's maps.
+   */
+  @Test
+  void rowFoursForwardIsBitwiseThePerRowComposition() {
+    Random r = new Random(16);
+    int min = NormKernels.ELEM_FOURS_FORWARD_MIN_LEN;
+    for (int d : new int[] {min, min + 37, 21632}) {
+      for (int rows : new int[] {1, 4, 5, 8, 9}) {
+        assertForwardIsThePerRowComposition(r, rows, d, 0);
+      }
+    }
+  }
+
+  /**
+   * rowNormForward over {@code rows} rows of d values against each row's statistics taken alone and
+   * {@link NormLoops#elemAffine} per row, bitwise, for Layer Norm and RMSNorm, with w and b, w
+   * alone and b alone, on 1 to 3 threads; the kept scratch first filled with NaN for rows of {@code
+   * poison} values (0: not).
+   */
+  private static void assertForwardIsThePerRowComposition(Random r, int rows, int d, int poison) {
     float[] x = randn(r, rows * d, 2, 1.5);
     float[] w = randn(r, d, 1, 0.3);
     float[] b = randn(r, d, 0, 0.3);
@@ -790,14 +817,20 @@ class NormKernelsTest {
         }
         for (int threads : new int[] {1, 2, 3}) {
           Parallel.setThreads(threads);
-          poisonKeptScratch(2 * d);
+          if (poison > 0) {
+            poisonKeptScratch(poison);
+          }
           float[] y = new float[x.length];
           double[] mean = new double[rows];
           double[] rstd = new double[rows];
           NormKernels.rowNormForward(
               x, y, rows, 1, d, 1, wb[0], wb[1], 1e-5, rms, false, mean, rstd);
           String what =
-              "rms="
+              "rows="
+                  + rows
+                  + " d="
+                  + d
+                  + " rms="
                   + rms
                   + " w="
                   + (wb[0] != null)
