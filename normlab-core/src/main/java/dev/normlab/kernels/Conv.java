@@ -172,31 +172,52 @@ public final class Conv {
               }
             }
             for (; oc < cout; oc++) {
-              int yo = (n * cout + oc) * plane;
-              int wo = oc * taps;
-              for (int oy = 0; oy < oh; oy++) {
-                for (int ox = 0; ; ox += L) {
-                  ox = Math.min(ox, ow - L);
-                  FloatVector acc = FloatVector.zero(S);
-                  for (int i = 0; i < kh; i++) {
-                    int xr = xo + (oy + i) * iw + ox;
-                    for (int j = 0; j < kw; j++) {
-                      FloatVector wv = FloatVector.broadcast(S, w[wo + i * kw + j]);
-                      acc = FloatVector.fromArray(S, x, xr + j).fma(wv, acc);
-                    }
-                  }
-                  if (bias != null) {
-                    acc = FloatVector.broadcast(S, bias[oc]).add(acc);
-                  }
-                  acc.intoArray(y, yo + oy * ow + ox);
-                  if (ox == ow - L) {
-                    break;
-                  }
-                }
-              }
+              forwardOneChannel(
+                  x, xo, iw, kh, kw, w, oc, bias, y, (n * cout + oc) * plane, 0, oh, ow);
             }
           }
         });
+  }
+
+  /**
+   * Output channel oc of one image for {@link #forwardSingleChannel}, rows [oyFrom, oh): one
+   * multiply-add chain per vector of outputs, the taps in im2col's order, then bias + sum.
+   */
+  private static void forwardOneChannel(
+      float[] x,
+      int xo,
+      int iw,
+      int kh,
+      int kw,
+      float[] w,
+      int oc,
+      float[] bias,
+      float[] y,
+      int yo,
+      int oyFrom,
+      int oh,
+      int ow) {
+    int wo = oc * kh * kw;
+    for (int oy = oyFrom; oy < oh; oy++) {
+      for (int ox = 0; ; ox += L) {
+        ox = Math.min(ox, ow - L);
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < kh; i++) {
+          int xr = xo + (oy + i) * iw + ox;
+          for (int j = 0; j < kw; j++) {
+            FloatVector wv = FloatVector.broadcast(S, w[wo + i * kw + j]);
+            acc = FloatVector.fromArray(S, x, xr + j).fma(wv, acc);
+          }
+        }
+        if (bias != null) {
+          acc = FloatVector.broadcast(S, bias[oc]).add(acc);
+        }
+        acc.intoArray(y, yo + oy * ow + ox);
+        if (ox == ow - L) {
+          break;
+        }
+      }
+    }
   }
 
   /**
@@ -204,9 +225,9 @@ public final class Conv {
    * their eighteen weights broadcast once into registers for the whole image (reloading them for
    * every vector of output had made the loop wait on loads: this way the one-channel forward took
    * half the time, 2026-12-04), output rows two at a time so that each input row's vectors serve
-   * both (four rows loaded for two, four multiply-add chains), the last row of an odd count alone.
-   * Each output's chain takes the taps in im2col's order from zero, then bias + sum: the bits of
-   * the GEMM path.
+   * both (four rows loaded for two, four multiply-add chains), the last row of an odd count by
+   * {@link #forwardOneChannel}. Each output's chain takes the taps in im2col's order from zero,
+   * then bias + sum: the bits of the GEMM path.
    */
   private static void forwardTwoChannels3x3(
       float[] x,
@@ -313,49 +334,9 @@ public final class Conv {
         }
       }
     }
-    for (; oy < oh; oy++) {
-      for (int ox = 0; ; ox += L) {
-        ox = Math.min(ox, ow - L);
-        int xr = xo + oy * iw + ox;
-        FloatVector a0 = FloatVector.zero(S), a1 = a0;
-        FloatVector u00 = FloatVector.fromArray(S, x, xr + 0 * iw);
-        FloatVector u01 = FloatVector.fromArray(S, x, xr + 0 * iw + 1);
-        FloatVector u02 = FloatVector.fromArray(S, x, xr + 0 * iw + 2);
-        a0 = u00.fma(p0, a0);
-        a1 = u00.fma(q0, a1);
-        a0 = u01.fma(p1, a0);
-        a1 = u01.fma(q1, a1);
-        a0 = u02.fma(p2, a0);
-        a1 = u02.fma(q2, a1);
-        FloatVector u10 = FloatVector.fromArray(S, x, xr + 1 * iw);
-        FloatVector u11 = FloatVector.fromArray(S, x, xr + 1 * iw + 1);
-        FloatVector u12 = FloatVector.fromArray(S, x, xr + 1 * iw + 2);
-        a0 = u10.fma(p3, a0);
-        a1 = u10.fma(q3, a1);
-        a0 = u11.fma(p4, a0);
-        a1 = u11.fma(q4, a1);
-        a0 = u12.fma(p5, a0);
-        a1 = u12.fma(q5, a1);
-        FloatVector u20 = FloatVector.fromArray(S, x, xr + 2 * iw);
-        FloatVector u21 = FloatVector.fromArray(S, x, xr + 2 * iw + 1);
-        FloatVector u22 = FloatVector.fromArray(S, x, xr + 2 * iw + 2);
-        a0 = u20.fma(p6, a0);
-        a1 = u20.fma(q6, a1);
-        a0 = u21.fma(p7, a0);
-        a1 = u21.fma(q7, a1);
-        a0 = u22.fma(p8, a0);
-        a1 = u22.fma(q8, a1);
-        if (biased) {
-          a0 = bp.add(a0);
-          a1 = bq.add(a1);
-        }
-        int yp = yo + oy * ow + ox;
-        a0.intoArray(y, yp);
-        a1.intoArray(y, yp + plane);
-        if (ox == ow - L) {
-          break;
-        }
-      }
+    if (oy < oh) { // the last row of an odd count, each channel alone
+      forwardOneChannel(x, xo, iw, 3, 3, w, oc, bias, y, yo, oy, oh, ow);
+      forwardOneChannel(x, xo, iw, 3, 3, w, oc + 1, bias, y, yo + plane, oy, oh, ow);
     }
   }
 
