@@ -310,26 +310,8 @@ class ConvTest {
       g2(3, 1, 28, 28, 32, 3, 1, 0, 1, 1), // the reference CNN's first layer
       // 3x3 with an odd count of rows and of channels (the two-channel kernel's leftovers), rows
       // over two vectors wide, and rows exactly one vector wide
-      new ConvGeom(
-          2,
-          1,
-          new int[] {9, 2 * lanes + 7},
-          5,
-          new int[] {3, 3},
-          new int[] {1, 1},
-          new int[] {0, 0},
-          new int[] {1, 1},
-          1),
-      new ConvGeom(
-          1,
-          1,
-          new int[] {6, lanes + 2},
-          3,
-          new int[] {3, 3},
-          new int[] {1, 1},
-          new int[] {0, 0},
-          new int[] {1, 1},
-          1),
+      g2(2, 1, 9, 2 * lanes + 7, 5, 3, 1, 0, 1, 1),
+      g2(1, 1, 6, lanes + 2, 3, 3, 1, 0, 1, 1),
       new ConvGeom(
           2,
           1,
