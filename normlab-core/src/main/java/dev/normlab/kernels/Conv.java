@@ -243,6 +243,7 @@ public final class Conv {
     final int plane = oh * ow;
     final int wo = oc * 9;
     final boolean biased = bias != null;
+    // p0..p8: channel oc's taps in im2col's order (row by row of the kernel), q0..q8: oc + 1's
     FloatVector p0 = FloatVector.broadcast(S, w[wo + 0]);
     FloatVector p1 = FloatVector.broadcast(S, w[wo + 1]);
     FloatVector p2 = FloatVector.broadcast(S, w[wo + 2]);
