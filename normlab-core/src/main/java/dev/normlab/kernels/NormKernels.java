@@ -101,11 +101,11 @@ public final class NormKernels {
       return;
     }
     int grain = Math.max(1, GRAIN_ELEMS / len);
-    boolean fuse = fusesForward(len, inner, w, b);
     if (inner == 1 && groups == 1 && w != null && b != null && len >= ELEM_FOURS_FORWARD_MIN_LEN) {
       elemForwardByRowFours(x, y, rows, len, w, b, eps, rms, bnZeroRule, mean, rstd, grain);
       return;
     }
+    boolean fuse = fusesForward(len, inner, w, b);
     Parallel.forRange(
         rows,
         grain,
@@ -154,16 +154,6 @@ public final class NormKernels {
           }
         });
   }
-
-  /**
-   * Rows with a per-element weight and bias shared by all rows (Layer Norm), from this length up to
-   * {@link #COLUMN_BLOCKED_FORWARD_LEN}, go four at a time ({@link #elemForwardByRowFours}). On the
-   * Zen 5 (2026-12-04, both in one process, same bits) 12–17 % faster than one row at a time on
-   * rows of 4,096 to 100,000 values (64×21,632, the CNN's first maps: 0.139 → 0.116 ms); on rows of
-   * 512 and 1,000, slower (0.34 → 0.45, 0.110 → 0.123): short rows keep w and b in L1 anyway. These
-   * rows start where the fused loop stops ({@link #ELEM_FUSED_FORWARD_MAX_LEN}, the same length).
-   */
-  static final int ELEM_FOURS_FORWARD_MIN_LEN = 4096;
 
   /**
    * {@link #rowNormForward} for one group with a per-element weight and bias, rows in fours: the
@@ -244,6 +234,16 @@ public final class NormKernels {
    * data up (at 8 MB, 10 % slower).
    */
   static final int ELEM_FUSED_FORWARD_MAX_LEN = 4096;
+
+  /**
+   * Rows with a per-element weight and bias shared by all rows (Layer Norm), from this length up to
+   * {@link #COLUMN_BLOCKED_FORWARD_LEN}, go four at a time ({@link #elemForwardByRowFours}). On the
+   * Zen 5 (2026-12-04, both in one process, same bits) 12–17 % faster than one row at a time on
+   * rows of 4,096 to 100,000 values (64×21,632, the CNN's first maps: 0.139 → 0.116 ms); on rows of
+   * 512 and 1,000, slower (0.34 → 0.45, 0.110 → 0.123): short rows keep w and b in L1 anyway. They
+   * start where the fused loop stops.
+   */
+  static final int ELEM_FOURS_FORWARD_MIN_LEN = ELEM_FUSED_FORWARD_MAX_LEN;
 
   /**
    * Rows with a per-channel affine (Group, Instance Norm) fuse from this length up. On the Zen 5
