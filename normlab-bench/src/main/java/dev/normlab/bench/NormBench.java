@@ -114,21 +114,55 @@ public final class NormBench {
   }
 
   /**
-   * Seconds of warm-up per case ({@code -Dnormlab.bench.warmupSeconds}, default 2). With 0.4 s the
-   * kernels a backward calls once per chunk (the first row's sums, the last row's dx) reached C2
-   * only during the timed calls (PrintCompilation, 2026-12-02): some of those ran C1 code, which
-   * boxes every vector.
+   * Seconds of warm-up per case at least ({@code -Dnormlab.bench.warmupSeconds}, default 2). With
+   * 0.4 s the kernels a backward calls once per chunk (the first row's sums, the last row's dx)
+   * reached C2 only during the timed calls (PrintCompilation, 2026-12-02): some of those ran C1
+   * code, which boxes every vector.
    */
   static final double WARMUP_SECONDS =
       Double.parseDouble(System.getProperty("normlab.bench.warmupSeconds", "2"));
 
-  /** Runs forward and forward+backward for a while so that the JIT has compiled them. */
+  /**
+   * After {@link #WARMUP_SECONDS}, the warm-up goes on until the JIT has compiled nothing for this
+   * long. With 2 s alone, Layer Norm 64×64×24×24's loops over rows reached C2 20–450 ms into the
+   * timed calls in eight processes of eight (PrintCompilation, 2026-12-04): on two cores both busy
+   * with the case's threads, the compiler threads get little time, and a process in which the
+   * kernels compiled late or badly ran boxed vector code through its timed calls.
+   */
+  static final double QUIET_SECONDS = 0.5;
+
+  /** The longest a warm-up waits for the JIT to go quiet. */
+  static final double WARMUP_MAX_SECONDS = 12;
+
+  /**
+   * Runs forward and forward+backward for {@link #WARMUP_SECONDS}, then until the JIT has been
+   * quiet for {@link #QUIET_SECONDS} (at most {@link #WARMUP_MAX_SECONDS} in all), so that the
+   * timed calls run compiled code.
+   */
   static void warmUp(Module m, Tensor x, Tensor g) {
-    long end = System.nanoTime() + (long) (WARMUP_SECONDS * 1e9);
+    var jit = ManagementFactory.getCompilationMXBean();
+    boolean watch = jit != null && jit.isCompilationTimeMonitoringSupported();
+    long start = System.nanoTime();
+    long least = start + (long) (WARMUP_SECONDS * 1e9);
+    long most = start + (long) (WARMUP_MAX_SECONDS * 1e9);
+    long quiet = (long) (QUIET_SECONDS * 1e9);
+    long compiled = watch ? jit.getTotalCompilationTime() : 0;
+    long lastChange = start;
     Tensor xg = x.detach().requiresGrad(true);
-    while (System.nanoTime() < end) {
+    while (true) {
       forward(m, x);
       forwardBackward(m, xg, g);
+      long now = System.nanoTime();
+      if (watch) {
+        long c = jit.getTotalCompilationTime();
+        if (c != compiled) {
+          compiled = c;
+          lastChange = now;
+        }
+      }
+      if (now >= most || (now >= least && (!watch || now - lastChange >= quiet))) {
+        return;
+      }
     }
   }
 
