@@ -23,26 +23,38 @@ import java.util.Locale;
  * fwd_gbps=..}; {@code scripts/bench_norms_torch.py} prints the same lines for PyTorch and {@code
  * scripts/bench-norms.sh} runs both. Also prints this machine's copy bandwidth ({@code
  * System.arraycopy}) measured in the same run, and per case the time of its bare memory traffic
- * ({@link TrafficFloor}: the forward's stream and the forward+backward's). Args: {@code [filter]
- * [reps]}. Threads: {@code NORMLAB_THREADS} (the script sets 2).
+ * ({@link TrafficFloor}: the forward's stream and the forward+backward's, and the least
+ * forward+backward in a row normalization's two passes). Args: {@code [filter] [reps]}. Threads:
+ * {@code NORMLAB_THREADS} (the script sets 2).
  */
 public final class NormBench {
   private NormBench() {}
 
-  record Case(String name, Module module, int[] shape) {}
+  /**
+   * A timed layer and its input's shape. {@code rowLen}: how many values each of its statistics
+   * covers, for {@link TrafficFloor#twoPass}; 0 for Batch Norm, whose statistics run across the
+   * batch rather than over rows.
+   */
+  record Case(String name, Module module, int[] shape, int rowLen) {}
 
   static List<Case> cases() {
     List<Case> out = new ArrayList<>();
     int[][] shapes = {{64, 32, 26, 26}, {64, 64, 24, 24}, {8, 64, 128, 128}};
     for (int[] s : shapes) {
       String dims = s[0] + "x" + s[1] + "x" + s[2] + "x" + s[3];
-      out.add(new Case("in2d_" + dims, new InstanceNorm2d(s[1]), s));
-      out.add(new Case("bn2d_" + dims, new BatchNorm2d(s[1]), s));
-      out.add(new Case("gn8_" + dims, new GroupNorm(8, s[1]), s));
-      out.add(new Case("ln_" + dims, new LayerNorm(s[1], s[2], s[3]), s));
+      int plane = s[2] * s[3];
+      out.add(new Case("in2d_" + dims, new InstanceNorm2d(s[1]), s, plane));
+      out.add(new Case("bn2d_" + dims, new BatchNorm2d(s[1]), s, 0));
+      out.add(new Case("gn8_" + dims, new GroupNorm(8, s[1]), s, s[1] / 8 * plane));
+      out.add(new Case("ln_" + dims, new LayerNorm(s[1], s[2], s[3]), s, s[1] * plane));
     }
-    out.add(new Case("in1d_32x64x1024", new InstanceNorm1d(64), new int[] {32, 64, 1024}));
-    out.add(new Case("in3d_2x32x32x64x64", new InstanceNorm3d(32), new int[] {2, 32, 32, 64, 64}));
+    out.add(new Case("in1d_32x64x1024", new InstanceNorm1d(64), new int[] {32, 64, 1024}, 1024));
+    out.add(
+        new Case(
+            "in3d_2x32x32x64x64",
+            new InstanceNorm3d(32),
+            new int[] {2, 32, 32, 64, 64},
+            32 * 64 * 64));
     return out;
   }
 
@@ -215,6 +227,7 @@ public final class NormBench {
       // the floors are timed before and after the case's calls, the lower kept: this VM has slow
       // phases of minutes, and a floor timed in one would overstate what the case could reach
       TrafficFloor.Millis before = TrafficFloor.measure(x.numel(), reps);
+      double twoPassBefore = twoPass(c, x.numel(), reps);
       warmUp(m, x, g);
       long allocated = allocatedBytes();
       for (int r = 0; r < warm + reps; r++) {
@@ -237,11 +250,13 @@ public final class NormBench {
       double kbPerCall = (allocatedBytes() - allocated) / 1024.0 / (2 * (warm + reps));
       double f = min(fwd);
       TrafficFloor.Millis floor = TrafficFloor.measure(x.numel(), reps).lower(before);
+      double twoPass = Math.min(twoPassBefore, twoPass(c, x.numel(), reps));
       double gbps = 8.0 * x.numel() / (f / 1e3) / 1e9;
       System.out.printf(
           Locale.ROOT,
           "%s fwd_ms=%.3f fwdbwd_ms=%.3f fwd_gbps=%.2f fwd_bw_vs_copy=%.0f%% vs_copy_mt=%.0f%%"
-              + " floor_fwdbwd_ms=%.3f floor_fwd_ms=%.3f alloc_kb_per_call=%.1f%n",
+              + " floor_fwdbwd_ms=%.3f floor_fwd_ms=%.3f alloc_kb_per_call=%.1f"
+              + " twopass_fwdbwd_ms=%.3f%n",
           c.name(),
           f,
           min(fb),
@@ -250,7 +265,13 @@ public final class NormBench {
           100 * gbps / copyPar,
           floor.forwardBackward(),
           floor.forward(),
-          kbPerCall);
+          kbPerCall,
+          twoPass);
     }
+  }
+
+  /** {@link TrafficFloor#twoPass} for the case's rows, or -1 where it has none (Batch Norm). */
+  private static double twoPass(Case c, int numel, int reps) {
+    return c.rowLen() > 0 ? TrafficFloor.twoPass(numel, c.rowLen(), reps) : -1;
   }
 }

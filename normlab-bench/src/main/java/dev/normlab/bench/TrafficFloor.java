@@ -2,6 +2,7 @@ package dev.normlab.bench;
 
 import dev.normlab.kernels.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,6 +14,11 @@ import jdk.incubator.vector.VectorSpecies;
  * forwards are. A real layer also needs its statistics and gradient sums, which read x (and dy)
  * once more; how far a layer's time is above this floor is what its kernels could still gain, and
  * half of PyTorch's time below it is a target the memory cannot meet.
+ *
+ * <p>{@link #twoPass} times that second read too: the shape every exact row normalization has
+ * (Group, Instance and Layer Norm), with no arithmetic beyond plain sums. A row's values must all
+ * be summed before any of its y (or dx) can be written, so each row is read once for its sums and
+ * once more, from cache where the row fits, for its output.
  */
 final class TrafficFloor {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -62,6 +68,113 @@ final class TrafficFloor {
       throw new AssertionError(); // keeps the streams' results live
     }
     return new Millis(bestForward, best);
+  }
+
+  /**
+   * Milliseconds of the least work a row normalization's forward+backward does in two passes, rows
+   * of {@code rowLen} values ({@code numel} in all) split over the threads as the norm kernels
+   * split them (each row cut to whole vectors): per row, the plain float sums of x and x², then y =
+   * a·x + c; per row, the plain sums of dy and dy·x, then dx = a·dy + (b·x + c). The best of {@code
+   * reps} timed calls after 20 untimed. The kernels' sums are exact to more digits (a shift, blocks
+   * added into double) and their passes overlap where that was faster; this is the form without any
+   * of it.
+   */
+  static double twoPass(int numel, int rowLen, int reps) {
+    int len = S.loopBound(rowLen);
+    int rows = numel / rowLen;
+    float[] x = new float[rows * len];
+    float[] dy = new float[x.length];
+    float[] y = new float[x.length];
+    float[] dx = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (i % 97) * 0.01f;
+      dy[i] = (i % 89) * 0.01f - 0.4f;
+    }
+    float[] rowSums = new float[2 * rows];
+    int grain = Math.max(1, (1 << 15) / len); // rows per work item, as the norm kernels
+    double best =
+        bestMillis(
+            reps,
+            () -> {
+              Parallel.forRange(rows, grain, (f, t) -> rowsForward(x, y, len, rowSums, f, t));
+              Parallel.forRange(rows, grain, (f, t) -> rowsBackward(x, dy, dx, len, rowSums, f, t));
+            });
+    if (Float.isNaN(y[x.length / 2] + dx[x.length / 3] + rowSums[rows])) {
+      throw new AssertionError(); // keeps the passes' results live
+    }
+    return best;
+  }
+
+  /** Per row in [from, to): sums of x and x², then y = a·x + c with a and c from them. */
+  private static void rowsForward(float[] x, float[] y, int len, float[] rs, int from, int to) {
+    for (int r = from; r < to; r++) {
+      int off = r * len;
+      var s1 = FloatVector.zero(S);
+      var s2 = FloatVector.zero(S);
+      var t1 = FloatVector.zero(S);
+      var t2 = FloatVector.zero(S);
+      int i = off;
+      for (int end = off + len - S.length(); i < end; i += 2 * S.length()) {
+        var v = FloatVector.fromArray(S, x, i);
+        var u = FloatVector.fromArray(S, x, i + S.length());
+        s1 = s1.add(v);
+        s2 = v.fma(v, s2);
+        t1 = t1.add(u);
+        t2 = u.fma(u, t2);
+      }
+      if (i < off + len) {
+        var v = FloatVector.fromArray(S, x, i);
+        s1 = s1.add(v);
+        s2 = v.fma(v, s2);
+      }
+      float mean = s1.add(t1).reduceLanes(VectorOperators.ADD) / len;
+      float var = s2.add(t2).reduceLanes(VectorOperators.ADD) / len - mean * mean;
+      float a = 1f / (float) Math.sqrt(Math.max(var, 0f) + 1e-5f);
+      rs[2 * r] = mean;
+      rs[2 * r + 1] = a;
+      var va = FloatVector.broadcast(S, a);
+      var vc = FloatVector.broadcast(S, -mean * a);
+      for (int k = off; k < off + len; k += S.length()) {
+        FloatVector.fromArray(S, x, k).fma(va, vc).intoArray(y, k);
+      }
+    }
+  }
+
+  /** Per row in [from, to): sums of dy and dy·x, then dx = a·dy + (b·x + c) from them. */
+  private static void rowsBackward(
+      float[] x, float[] dy, float[] dx, int len, float[] rs, int from, int to) {
+    for (int r = from; r < to; r++) {
+      int off = r * len;
+      var s1 = FloatVector.zero(S);
+      var s2 = FloatVector.zero(S);
+      var t1 = FloatVector.zero(S);
+      var t2 = FloatVector.zero(S);
+      int i = off;
+      for (int end = off + len - S.length(); i < end; i += 2 * S.length()) {
+        var g = FloatVector.fromArray(S, dy, i);
+        var h = FloatVector.fromArray(S, dy, i + S.length());
+        s1 = s1.add(g);
+        s2 = g.fma(FloatVector.fromArray(S, x, i), s2);
+        t1 = t1.add(h);
+        t2 = h.fma(FloatVector.fromArray(S, x, i + S.length()), t2);
+      }
+      if (i < off + len) {
+        var g = FloatVector.fromArray(S, dy, i);
+        s1 = s1.add(g);
+        s2 = g.fma(FloatVector.fromArray(S, x, i), s2);
+      }
+      float a = rs[2 * r + 1];
+      float b = -a * a * a * s2.add(t2).reduceLanes(VectorOperators.ADD) / len;
+      float c = -b * rs[2 * r] - a * s1.add(t1).reduceLanes(VectorOperators.ADD) / len;
+      var va = FloatVector.broadcast(S, a);
+      var vb = FloatVector.broadcast(S, b);
+      var vc = FloatVector.broadcast(S, c);
+      for (int k = off; k < off + len; k += S.length()) {
+        FloatVector.fromArray(S, dy, k)
+            .fma(va, FloatVector.fromArray(S, x, k).fma(vb, vc))
+            .intoArray(dx, k);
+      }
+    }
   }
 
   /** Milliseconds of the fastest of {@code reps} timed calls of {@code body} after 20 untimed. */
