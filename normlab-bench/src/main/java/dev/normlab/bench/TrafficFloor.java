@@ -107,35 +107,19 @@ final class TrafficFloor {
 
   /** Per row in [from, to): sums of x and x², then y = a·x + c with a and c from them. */
   private static void rowsForward(float[] x, float[] y, int len, float[] rs, int from, int to) {
+    float[] sums = new float[2];
     for (int r = from; r < to; r++) {
       int off = r * len;
-      var s1 = FloatVector.zero(S);
-      var s2 = FloatVector.zero(S);
-      var t1 = FloatVector.zero(S);
-      var t2 = FloatVector.zero(S);
-      int i = off;
-      for (int end = off + len - S.length(); i < end; i += 2 * S.length()) {
-        var v = FloatVector.fromArray(S, x, i);
-        var u = FloatVector.fromArray(S, x, i + S.length());
-        s1 = s1.add(v);
-        s2 = v.fma(v, s2);
-        t1 = t1.add(u);
-        t2 = u.fma(u, t2);
-      }
-      if (i < off + len) {
-        var v = FloatVector.fromArray(S, x, i);
-        s1 = s1.add(v);
-        s2 = v.fma(v, s2);
-      }
-      float mean = s1.add(t1).reduceLanes(VectorOperators.ADD) / len;
-      float var = s2.add(t2).reduceLanes(VectorOperators.ADD) / len - mean * mean;
+      plainSums(x, x, off, len, sums);
+      float mean = sums[0] / len;
+      float var = sums[1] / len - mean * mean;
       float a = 1f / (float) Math.sqrt(Math.max(var, 0f) + 1e-5f);
       rs[2 * r] = mean;
       rs[2 * r + 1] = a;
       var va = FloatVector.broadcast(S, a);
       var vc = FloatVector.broadcast(S, -mean * a);
-      for (int k = off; k < off + len; k += S.length()) {
-        FloatVector.fromArray(S, x, k).fma(va, vc).intoArray(y, k);
+      for (int i = off; i < off + len; i += S.length()) {
+        FloatVector.fromArray(S, x, i).fma(va, vc).intoArray(y, i);
       }
     }
   }
@@ -143,38 +127,49 @@ final class TrafficFloor {
   /** Per row in [from, to): sums of dy and dy·x, then dx = a·dy + (b·x + c) from them. */
   private static void rowsBackward(
       float[] x, float[] dy, float[] dx, int len, float[] rs, int from, int to) {
+    float[] sums = new float[2];
     for (int r = from; r < to; r++) {
       int off = r * len;
-      var s1 = FloatVector.zero(S);
-      var s2 = FloatVector.zero(S);
-      var t1 = FloatVector.zero(S);
-      var t2 = FloatVector.zero(S);
-      int i = off;
-      for (int end = off + len - S.length(); i < end; i += 2 * S.length()) {
-        var g = FloatVector.fromArray(S, dy, i);
-        var h = FloatVector.fromArray(S, dy, i + S.length());
-        s1 = s1.add(g);
-        s2 = g.fma(FloatVector.fromArray(S, x, i), s2);
-        t1 = t1.add(h);
-        t2 = h.fma(FloatVector.fromArray(S, x, i + S.length()), t2);
-      }
-      if (i < off + len) {
-        var g = FloatVector.fromArray(S, dy, i);
-        s1 = s1.add(g);
-        s2 = g.fma(FloatVector.fromArray(S, x, i), s2);
-      }
+      plainSums(dy, x, off, len, sums);
       float a = rs[2 * r + 1];
-      float b = -a * a * a * s2.add(t2).reduceLanes(VectorOperators.ADD) / len;
-      float c = -b * rs[2 * r] - a * s1.add(t1).reduceLanes(VectorOperators.ADD) / len;
+      float b = -a * a * a * sums[1] / len;
+      float c = -b * rs[2 * r] - a * sums[0] / len;
       var va = FloatVector.broadcast(S, a);
       var vb = FloatVector.broadcast(S, b);
       var vc = FloatVector.broadcast(S, c);
-      for (int k = off; k < off + len; k += S.length()) {
-        FloatVector.fromArray(S, dy, k)
-            .fma(va, FloatVector.fromArray(S, x, k).fma(vb, vc))
-            .intoArray(dx, k);
+      for (int i = off; i < off + len; i += S.length()) {
+        FloatVector.fromArray(S, dy, i)
+            .fma(va, FloatVector.fromArray(S, x, i).fma(vb, vc))
+            .intoArray(dx, i);
       }
     }
+  }
+
+  /**
+   * sums[0] = the sum of u and sums[1] = the sum of u·v over [off, off + len), len whole vectors,
+   * in plain float: two chains each, so that the loop is not held up by one addition's latency.
+   */
+  private static void plainSums(float[] u, float[] v, int off, int len, float[] sums) {
+    var s1 = FloatVector.zero(S);
+    var s2 = FloatVector.zero(S);
+    var t1 = FloatVector.zero(S);
+    var t2 = FloatVector.zero(S);
+    int i = off;
+    for (int end = off + len - S.length(); i < end; i += 2 * S.length()) {
+      var g = FloatVector.fromArray(S, u, i);
+      var h = FloatVector.fromArray(S, u, i + S.length());
+      s1 = s1.add(g);
+      s2 = g.fma(FloatVector.fromArray(S, v, i), s2);
+      t1 = t1.add(h);
+      t2 = h.fma(FloatVector.fromArray(S, v, i + S.length()), t2);
+    }
+    if (i < off + len) {
+      var g = FloatVector.fromArray(S, u, i);
+      s1 = s1.add(g);
+      s2 = g.fma(FloatVector.fromArray(S, v, i), s2);
+    }
+    sums[0] = s1.add(t1).reduceLanes(VectorOperators.ADD);
+    sums[1] = s2.add(t2).reduceLanes(VectorOperators.ADD);
   }
 
   /** Milliseconds of the fastest of {@code reps} timed calls of {@code body} after 20 untimed. */
