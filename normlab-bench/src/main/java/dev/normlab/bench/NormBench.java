@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import javax.management.JMException;
+import javax.management.ObjectName;
 
 /**
  * Side-by-side timing of the normalization layers, printed as {@code name fwd_ms=.. fwdbwd_ms=..
@@ -147,9 +149,32 @@ public final class NormBench {
   static final double WARMUP_MAX_SECONDS = 12;
 
   /**
+   * Whether the JIT is compiling, or has queued, any of normlab's methods, from the text of {@code
+   * jcmd Compiler.queue} (the DiagnosticCommand MBean); false when that is not available. The
+   * compilation time {@link #warmUp} watches grows only when a compilation ends: a C2 compilation
+   * of {@code Autograd.backwardWalk} still running after 0.5 s of quiet held up the timed calls of
+   * 3 processes of 10 (Layer Norm 64×32×26×26, 2026-12-04), its compiler thread taking a core from
+   * the case's two — forwards 0.55–0.60 ms instead of 0.12, forward+backward 1.8–2.4 instead of
+   * 0.5, for the first 100–200 calls.
+   */
+  static boolean compilingNormlab() {
+    try {
+      var server = ManagementFactory.getPlatformMBeanServer();
+      var name = new ObjectName("com.sun.management:type=DiagnosticCommand");
+      Object queue =
+          server.invoke(
+              name, "compilerQueue", new Object[] {null}, new String[] {String[].class.getName()});
+      return queue instanceof String text && text.contains("dev.normlab.");
+    } catch (JMException | RuntimeException e) {
+      return false; // no diagnostic commands here: the compilation time alone decides
+    }
+  }
+
+  /**
    * Runs forward and forward+backward for {@link #WARMUP_SECONDS}, then until the JIT has been
-   * quiet for {@link #QUIET_SECONDS} (at most {@link #WARMUP_MAX_SECONDS} in all), so that the
-   * timed calls run compiled code.
+   * quiet for {@link #QUIET_SECONDS} and is not {@link #compilingNormlab compiling normlab's code}
+   * (at most {@link #WARMUP_MAX_SECONDS} in all), so that the timed calls run compiled code with
+   * both cores to themselves.
    */
   static void warmUp(Module m, Tensor x, Tensor g) {
     var jit = ManagementFactory.getCompilationMXBean();
@@ -172,7 +197,8 @@ public final class NormBench {
           lastChange = now;
         }
       }
-      if (now >= most || (now >= least && (!watch || now - lastChange >= quiet))) {
+      if (now >= most
+          || (now >= least && (!watch || now - lastChange >= quiet) && !compilingNormlab())) {
         return;
       }
     }
