@@ -34,8 +34,8 @@ public final class NormBench {
 
   /**
    * A timed layer and its input's shape. {@code rowLen}: how many values each of its statistics
-   * covers, for {@link TrafficFloor#twoPass}; 0 for Batch Norm, whose statistics run across the
-   * batch rather than over rows.
+   * covers, for the two-pass floor of {@link TrafficFloor#measure}; 0 for Batch Norm, whose
+   * statistics run across the batch rather than over rows.
    */
   record Case(String name, Module module, int[] shape, int rowLen) {}
 
@@ -252,8 +252,7 @@ public final class NormBench {
       int warm = 10;
       // the floors are timed before and after the case's calls, the lower kept: this VM has slow
       // phases of minutes, and a floor timed in one would overstate what the case could reach
-      TrafficFloor.Millis before = TrafficFloor.measure(x.numel(), reps);
-      double twoPassBefore = twoPass(c, x.numel(), reps);
+      TrafficFloor.Millis before = TrafficFloor.measure(x.numel(), c.rowLen(), reps);
       warmUp(m, x, g);
       long allocated = allocatedBytes();
       for (int r = 0; r < warm + reps; r++) {
@@ -275,8 +274,7 @@ public final class NormBench {
       }
       double kbPerCall = (allocatedBytes() - allocated) / 1024.0 / (2 * (warm + reps));
       double f = min(fwd);
-      TrafficFloor.Millis floor = TrafficFloor.measure(x.numel(), reps).lower(before);
-      double twoPass = Math.min(twoPassBefore, twoPass(c, x.numel(), reps));
+      TrafficFloor.Millis floor = TrafficFloor.measure(x.numel(), c.rowLen(), reps).lower(before);
       double gbps = 8.0 * x.numel() / (f / 1e3) / 1e9;
       System.out.printf(
           Locale.ROOT,
@@ -292,12 +290,7 @@ public final class NormBench {
           floor.forwardBackward(),
           floor.forward(),
           kbPerCall,
-          twoPass);
+          floor.twoPass());
     }
-  }
-
-  /** {@link TrafficFloor#twoPass} for the case's rows, or -1 where it has none (Batch Norm). */
-  private static double twoPass(Case c, int numel, int reps) {
-    return c.rowLen() > 0 ? TrafficFloor.twoPass(numel, c.rowLen(), reps) : -1;
   }
 }

@@ -30,30 +30,50 @@ final class TrafficFloor {
    * forward cannot take less than the first: it must read x and write y, and Java's only stores
    * that skip the line's read for ownership are those of {@code System.arraycopy} calls over about
    * 2 MB, which cannot compute. Where PyTorch's forward takes less than twice it, no kernel on this
-   * machine can be 2x PyTorch's.
+   * machine can be 2x PyTorch's. {@code twoPass}: {@link #twoPass}'s time, -1 for a case without
+   * rows.
    */
-  record Millis(double forward, double forwardBackward) {
-    /** Each stream's lower time of the two measurements. */
+  record Millis(double forward, double forwardBackward, double twoPass) {
+    /** Each floor's lower time of the two measurements. */
     Millis lower(Millis other) {
       return new Millis(
-          Math.min(forward, other.forward), Math.min(forwardBackward, other.forwardBackward));
+          Math.min(forward, other.forward),
+          Math.min(forwardBackward, other.forwardBackward),
+          Math.min(twoPass, other.twoPass));
     }
   }
 
-  /** Both floors, each the best of {@code reps} timed calls after 20 untimed ones. */
-  static Millis measure(int numel, int reps) {
-    int n = S.loopBound(numel);
-    float[] x = new float[n];
-    float[] dy = new float[n];
-    float[] y = new float[n];
-    float[] dx = new float[n];
-    for (int i = 0; i < n; i++) {
-      x[i] = (i % 97) * 0.01f;
-      dy[i] = (i % 89) * 0.01f - 0.4f;
+  /** A floor's inputs x and dy, filled, and its outputs y and dx, of n elements each. */
+  private record Operands(float[] x, float[] dy, float[] y, float[] dx) {
+    static Operands of(int n) {
+      var a = new Operands(new float[n], new float[n], new float[n], new float[n]);
+      for (int i = 0; i < n; i++) {
+        a.x[i] = (i % 97) * 0.01f;
+        a.dy[i] = (i % 89) * 0.01f - 0.4f;
+      }
+      return a;
     }
+
+    /** Keeps the floors' results live: whatever wrote them cannot be left out. */
+    void check(float extra) {
+      if (Float.isNaN(y[y.length / 2] + dx[dx.length / 3] + extra)) {
+        throw new AssertionError();
+      }
+    }
+  }
+
+  /**
+   * The floors of {@code numel} elements, each the best of {@code reps} timed calls after 20
+   * untimed ones; the two-pass floor for rows of {@code rowLen} values, or none (-1) where rowLen
+   * is 0.
+   */
+  static Millis measure(int numel, int rowLen, int reps) {
+    int n = S.loopBound(numel);
+    Operands a = Operands.of(n);
     int vectors = n / S.length();
     int grain = (1 << 15) / S.length(); // vectors per work item: 32K elements, as the norm kernels
-    Runnable forwardStream = () -> Parallel.forRange(vectors, grain, (f, t) -> forward(x, y, f, t));
+    Runnable forwardStream =
+        () -> Parallel.forRange(vectors, grain, (f, t) -> forward(a.x, a.y, f, t));
     // the forward stream alone, call after call, as the cases' forwards are timed (x and y then
     // stay in cache between calls as theirs do); then the two streams in turn, as a training step
     double bestForward = bestMillis(reps, forwardStream);
@@ -62,12 +82,10 @@ final class TrafficFloor {
             reps,
             () -> {
               forwardStream.run();
-              Parallel.forRange(vectors, grain, (f, t) -> backward(x, dy, dx, f, t));
+              Parallel.forRange(vectors, grain, (f, t) -> backward(a.x, a.dy, a.dx, f, t));
             });
-    if (Float.isNaN(y[n / 2] + dx[n / 3])) {
-      throw new AssertionError(); // keeps the streams' results live
-    }
-    return new Millis(bestForward, best);
+    a.check(0f);
+    return new Millis(bestForward, best, rowLen > 0 ? twoPass(numel, rowLen, reps) : -1);
   }
 
   /**
@@ -79,29 +97,21 @@ final class TrafficFloor {
    * added into double) and their passes overlap where that was faster; this is the form without any
    * of it.
    */
-  static double twoPass(int numel, int rowLen, int reps) {
+  private static double twoPass(int numel, int rowLen, int reps) {
     int len = S.loopBound(rowLen);
     int rows = numel / rowLen;
-    float[] x = new float[rows * len];
-    float[] dy = new float[x.length];
-    float[] y = new float[x.length];
-    float[] dx = new float[x.length];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (i % 97) * 0.01f;
-      dy[i] = (i % 89) * 0.01f - 0.4f;
-    }
+    Operands a = Operands.of(rows * len);
     float[] rowSums = new float[2 * rows];
     int grain = Math.max(1, (1 << 15) / len); // rows per work item, as the norm kernels
     double best =
         bestMillis(
             reps,
             () -> {
-              Parallel.forRange(rows, grain, (f, t) -> rowsForward(x, y, len, rowSums, f, t));
-              Parallel.forRange(rows, grain, (f, t) -> rowsBackward(x, dy, dx, len, rowSums, f, t));
+              Parallel.forRange(rows, grain, (f, t) -> rowsForward(a.x, a.y, len, rowSums, f, t));
+              Parallel.forRange(
+                  rows, grain, (f, t) -> rowsBackward(a.x, a.dy, a.dx, len, rowSums, f, t));
             });
-    if (Float.isNaN(y[x.length / 2] + dx[x.length / 3] + rowSums[rows])) {
-      throw new AssertionError(); // keeps the passes' results live
-    }
+    a.check(rowSums[rows]);
     return best;
   }
 
