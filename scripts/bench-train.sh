@@ -14,17 +14,20 @@ rounds=${3:-3}
 norms=${NORMS:-none,batch,instance,layer,group}
 ./normlab --help >/dev/null  # builds if needed
 declare -A ratios
-printf '%-6s %-10s %14s %14s %8s\n' round norm "normlab img/s" "torch img/s" ratio
+printf '%-6s %-10s %14s %14s %8s %8s\n' round norm "normlab img/s" "torch img/s" ratio warm-up
 for r in $(seq 1 "$rounds"); do
   for n in ${norms//,/ }; do
-    j=$(NORMLAB_THREADS=$threads ./normlab bench --norms "$n" --steps "$steps" --warmup 15 --threads "$threads" 2>/dev/null \
-      | sed -n "s/^java norm=$n .*images_per_s=\([0-9.]*\).*/\1/p")
+    # normlab warms up until the JIT has settled (15 steps at least); the twin gets as many steps
+    line=$(NORMLAB_THREADS=$threads ./normlab bench --norms "$n" --steps "$steps" --warmup 15 --threads "$threads" 2>/dev/null \
+      | grep "^java norm=$n ")
+    j=$(echo "$line" | sed -n 's/.*images_per_s=\([0-9.]*\).*/\1/p')
+    w=$(echo "$line" | sed -n 's/.*warmup_steps=\([0-9]*\).*/\1/p')
     t=$(cd scripts/torch && OMP_NUM_THREADS=$threads /usr/bin/python3 train_reference.py --norms "$n" \
-      --steps $((steps + 15)) --warmup 15 --threads "$threads" --data ../../../shared/datasets 2>/dev/null \
+      --steps $((steps + w)) --warmup "$w" --threads "$threads" --data ../../../shared/datasets 2>/dev/null \
       | sed -n "s/^torch norm=$n .*images_per_s=\([0-9.]*\).*/\1/p")
     x=$(awk -v j="$j" -v t="$t" 'BEGIN { printf "%.2f", j / t }')
     ratios[$n]="${ratios[$n]:-} $x"
-    printf '%-6s %-10s %14.1f %14.1f %7sx\n' "$r" "$n" "$j" "$t" "$x"
+    printf '%-6s %-10s %14.1f %14.1f %7sx %8s\n' "$r" "$n" "$j" "$t" "$x" "$w"
   done
 done
 echo

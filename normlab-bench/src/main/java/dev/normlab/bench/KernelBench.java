@@ -2,6 +2,7 @@ package dev.normlab.bench;
 
 import dev.normlab.kernels.Gemm;
 import dev.normlab.kernels.Parallel;
+import dev.normlab.train.JitWarmUp;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -12,21 +13,16 @@ import java.util.SplittableRandom;
 public final class KernelBench {
   private KernelBench() {}
 
-  interface Body {
-    void run();
-  }
-
   /**
-   * Median of {@code reps} timed calls, after {@code warmup} calls and at least two seconds of
-   * calls: until C2 has compiled the GEMM's loops the calls run in C1's code, whose Vector API
-   * operations are not intrinsified (five warm-up calls of SGEMM 1024 were not enough: its median
-   * then came out at 30 instead of 120 GFLOP/s in most processes).
+   * Median of {@code reps} timed calls, after {@code warmup} calls, two seconds of calls and then
+   * until the JIT has settled ({@link JitWarmUp}, at most 20 s): until C2 has compiled the GEMM's
+   * loops the calls run in C1's code, whose Vector API operations are not intrinsified (five
+   * warm-up calls of SGEMM 1024 were not enough: its median then came out at 30 instead of 120
+   * GFLOP/s in most processes), and conv2's backward ran at 14–16 ms a call for its first 1.6–3.7
+   * s, 8.7–9.5 after.
    */
-  static double medianMillis(Body body, int warmup, int reps) {
-    long until = System.nanoTime() + 2_000_000_000L;
-    for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
-      body.run();
-    }
+  static double medianMillis(Runnable body, int warmup, int reps) {
+    JitWarmUp.run(body, warmup, 2, 20);
     double[] t = new double[reps];
     for (int i = 0; i < reps; i++) {
       long t0 = System.nanoTime();

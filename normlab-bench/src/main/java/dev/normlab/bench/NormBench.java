@@ -12,13 +12,12 @@ import dev.normlab.nn.norm.InstanceNorm3d;
 import dev.normlab.nn.norm.LayerNorm;
 import dev.normlab.tensor.Rng;
 import dev.normlab.tensor.Tensor;
+import dev.normlab.train.JitWarmUp;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import javax.management.JMException;
-import javax.management.ObjectName;
 
 /**
  * Side-by-side timing of the normalization layers, printed as {@code name fwd_ms=.. fwdbwd_ms=..
@@ -136,72 +135,24 @@ public final class NormBench {
   static final double WARMUP_SECONDS =
       Double.parseDouble(System.getProperty("normlab.bench.warmupSeconds", "2"));
 
-  /**
-   * After {@link #WARMUP_SECONDS}, the warm-up goes on until the JIT has compiled nothing for this
-   * long. With 2 s alone, Layer Norm 64×64×24×24's loops over rows reached C2 20–450 ms into the
-   * timed calls in eight processes of eight (PrintCompilation, 2026-12-04): on two cores both busy
-   * with the case's threads, the compiler threads get little time, and a process in which the
-   * kernels compiled late or badly ran boxed vector code through its timed calls.
-   */
-  static final double QUIET_SECONDS = 0.5;
-
-  /** The longest a warm-up waits for the JIT to go quiet. */
+  /** The longest a warm-up waits for the JIT to settle. */
   static final double WARMUP_MAX_SECONDS = 12;
 
   /**
-   * Whether the JIT is compiling, or has queued, any of normlab's methods, from the text of {@code
-   * jcmd Compiler.queue} (the DiagnosticCommand MBean); false when that is not available. The
-   * compilation time {@link #warmUp} watches grows only when a compilation ends: a C2 compilation
-   * of {@code Autograd.backwardWalk} still running after 0.5 s of quiet held up the timed calls of
-   * 3 processes of 10 (Layer Norm 64×32×26×26, 2026-12-04), its compiler thread taking a core from
-   * the case's two — forwards 0.55–0.60 ms instead of 0.12, forward+backward 1.8–2.4 instead of
-   * 0.5, for the first 100–200 calls.
-   */
-  static boolean compilingNormlab() {
-    try {
-      var server = ManagementFactory.getPlatformMBeanServer();
-      var name = new ObjectName("com.sun.management:type=DiagnosticCommand");
-      Object queue =
-          server.invoke(
-              name, "compilerQueue", new Object[] {null}, new String[] {String[].class.getName()});
-      return queue instanceof String text && text.contains("dev.normlab.");
-    } catch (JMException | RuntimeException e) {
-      return false; // no diagnostic commands here: the compilation time alone decides
-    }
-  }
-
-  /**
-   * Runs forward and forward+backward for {@link #WARMUP_SECONDS}, then until the JIT has been
-   * quiet for {@link #QUIET_SECONDS} and is not {@link #compilingNormlab compiling normlab's code}
-   * (at most {@link #WARMUP_MAX_SECONDS} in all), so that the timed calls run compiled code with
-   * both cores to themselves.
+   * Runs forward and forward+backward for {@link #WARMUP_SECONDS}, then until the JIT has settled
+   * ({@link JitWarmUp}; at most {@link #WARMUP_MAX_SECONDS} in all), so that the timed calls run
+   * compiled code with both cores to themselves.
    */
   static void warmUp(Module m, Tensor x, Tensor g) {
-    var jit = ManagementFactory.getCompilationMXBean();
-    boolean watch = jit != null && jit.isCompilationTimeMonitoringSupported();
-    long start = System.nanoTime();
-    long least = start + (long) (WARMUP_SECONDS * 1e9);
-    long most = start + (long) (WARMUP_MAX_SECONDS * 1e9);
-    long quiet = (long) (QUIET_SECONDS * 1e9);
-    long compiled = watch ? jit.getTotalCompilationTime() : 0;
-    long lastChange = start;
     Tensor xg = x.detach().requiresGrad(true);
-    while (true) {
-      forward(m, x);
-      forwardBackward(m, xg, g);
-      long now = System.nanoTime();
-      if (watch) {
-        long c = jit.getTotalCompilationTime();
-        if (c != compiled) {
-          compiled = c;
-          lastChange = now;
-        }
-      }
-      if (now >= most
-          || (now >= least && (!watch || now - lastChange >= quiet) && !compilingNormlab())) {
-        return;
-      }
-    }
+    JitWarmUp.run(
+        () -> {
+          forward(m, x);
+          forwardBackward(m, xg, g);
+        },
+        1,
+        WARMUP_SECONDS,
+        WARMUP_MAX_SECONDS);
   }
 
   private static final com.sun.management.ThreadMXBean THREADS =

@@ -35,8 +35,19 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--warmup",
       defaultValue = "15",
-      description = "untimed steps first (default: ${DEFAULT-VALUE})")
+      description = "untimed steps first, at least (default: ${DEFAULT-VALUE})")
   int warmup;
+
+  @Option(
+      names = "--wait-for-jit",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "after the --warmup steps, go on until the JIT has compiled nothing for 0.5 s and has"
+              + " none of normlab's methods queued, at most 60 s: a long run's speed, not its first"
+              + " seconds' (default: on; --no-wait-for-jit: the --warmup steps alone)")
+  boolean waitForJit;
 
   @Option(
       names = "--batch-size",
@@ -126,28 +137,18 @@ final class BenchCommand implements Callable<Integer> {
     int t = threads == null ? dev.normlab.kernels.Parallel.threads() : threads;
     if (profile) {
       for (String n : norms) {
+        TrainBench.Profile p = TrainBench.profile(n, batchSize, warmup, waitForJit, steps, t);
         System.out.printf(
             "[%s] batch %d, %d threads, %d steps after %d untimed%n%s%n",
-            n,
-            batchSize,
-            t,
-            steps,
-            warmup,
-            profileTable(TrainBench.profile(n, batchSize, warmup, steps, t)));
+            n, batchSize, t, steps, p.warmupSteps(), profileTable(p));
       }
       return 0;
     }
     for (String n : norms) {
-      TrainBench.Result r =
-          TrainBench.run(
-              n,
-              batchSize,
-              warmup,
-              steps,
-              threads == null ? dev.normlab.kernels.Parallel.threads() : threads);
+      TrainBench.Result r = TrainBench.run(n, batchSize, warmup, waitForJit, steps, t);
       System.out.printf(
-          "java norm=%s steps=%d images_per_s=%.1f ms_per_step=%.2f%n",
-          n, steps, r.imagesPerSecond(), r.msPerStep());
+          "java norm=%s steps=%d images_per_s=%.1f ms_per_step=%.2f warmup_steps=%d jit_settled=%b%n",
+          n, steps, r.imagesPerSecond(), r.msPerStep(), r.warmupSteps(), r.settled());
     }
     return 0;
   }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** `normlab bench --profile`: where a step's time goes, by module and op. */
+/** `normlab bench`: its throughput line, and with `--profile` where a step's time goes. */
 class BenchProfileCliTest {
   @Test
   void aTableOfModulesAndOpsThenTheOptimizerTheRestAndTheStep() {
@@ -19,6 +19,7 @@ class BenchProfileCliTest {
             "2",
             "--warmup",
             "1",
+            "--no-wait-for-jit",
             "--batch-size",
             "8",
             "--threads",
@@ -41,6 +42,31 @@ class BenchProfileCliTest {
       }
     }
     assertEquals(100, shares, 1.5, out);
+  }
+
+  @Test
+  void theThroughputLineSaysHowManyStepsWarmedUp() {
+    Cli.Result r =
+        Cli.inProcess(
+            "bench",
+            "--norms",
+            "none",
+            "--steps",
+            "1",
+            "--warmup",
+            "3",
+            "--no-wait-for-jit",
+            "--batch-size",
+            "4",
+            "--threads",
+            "1");
+    assertEquals(0, r.exit(), r.all());
+    assertTrue(
+        r.out()
+            .matches(
+                "java norm=none steps=1 images_per_s=[0-9.]+ ms_per_step=[0-9.]+ warmup_steps=3"
+                    + " jit_settled=(true|false)\n"),
+        r.out());
   }
 
   @Test

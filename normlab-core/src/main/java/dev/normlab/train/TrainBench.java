@@ -17,7 +17,15 @@ import java.util.List;
 public final class TrainBench {
   private TrainBench() {}
 
-  public record Result(double imagesPerSecond, double msPerStep) {}
+  /**
+   * A throughput and the warm-up before it: {@code warmupSteps} untimed steps, {@code settled}
+   * false when the JIT was still compiling normlab's code at the warm-up's limit.
+   */
+  public record Result(
+      double imagesPerSecond, double msPerStep, int warmupSteps, boolean settled) {}
+
+  /** The longest a timing's warm-up waits for the JIT to settle. */
+  static final double WARMUP_MAX_SECONDS = 60;
 
   /** The reference CNN, its optimizer and one fixed random batch, from a generator of its own. */
   private record Setup(ReferenceCnn model, SGD opt, Tensor x, Tensor y) {
@@ -35,6 +43,15 @@ public final class TrainBench {
         step(model, opt, x, y);
       }
     }
+
+    /**
+     * At least {@code least} untimed steps, then, with {@code untilSettled}, until the JIT has
+     * settled ({@link JitWarmUp}).
+     */
+    JitWarmUp.Settled warmUp(int least, boolean untilSettled) {
+      return JitWarmUp.run(
+          () -> step(model, opt, x, y), least, 0, untilSettled ? WARMUP_MAX_SECONDS : 0);
+    }
   }
 
   /**
@@ -45,29 +62,42 @@ public final class TrainBench {
     Setup.of(norm, batch, threads).steps(steps);
   }
 
-  public static Result run(String norm, int batch, int warmup, int steps, int threads) {
+  /**
+   * {@code steps} timed steps after at least {@code warmup} untimed ones and then, with {@code
+   * untilSettled}, as many as the JIT takes to settle: a long run's throughput, not its first
+   * seconds' (the reference CNN with Group Norm: 33 ms a step over steps 25-100 of a process, 25 ms
+   * from step 250).
+   */
+  public static Result run(
+      String norm, int batch, int warmup, boolean untilSettled, int steps, int threads) {
     Setup s = Setup.of(norm, batch, threads);
-    s.steps(warmup);
+    JitWarmUp.Settled w = s.warmUp(warmup, untilSettled);
     long t0 = System.nanoTime();
     s.steps(steps);
     double secs = (System.nanoTime() - t0) / 1e9;
-    return new Result(batch * steps / secs, secs * 1000 / steps);
+    return new Result(batch * steps / secs, secs * 1000 / steps, w.steps(), w.settled());
   }
 
   /**
-   * Where a training step's time goes: {@code steps} steps after {@code warmup} untimed ones, each
+   * Where a training step's time goes: {@code steps} steps after the warm-up of {@link #run}, each
    * op's forward and backward by module ({@link Profiler}), the optimizer's zeroing and update, and
    * the steps' wall time.
    *
    * @param optimizerNanos the optimizer's {@code zeroGrad} and {@code step} over all the steps
    * @param stepNanos the steps' wall time
+   * @param warmupSteps the untimed steps before them
    */
   public record Profile(
-      List<Profiler.Entry> entries, long optimizerNanos, long stepNanos, int steps) {}
+      List<Profiler.Entry> entries,
+      long optimizerNanos,
+      long stepNanos,
+      int steps,
+      int warmupSteps) {}
 
-  public static Profile profile(String norm, int batch, int warmup, int steps, int threads) {
+  public static Profile profile(
+      String norm, int batch, int warmup, boolean untilSettled, int steps, int threads) {
     Setup s = Setup.of(norm, batch, threads);
-    s.steps(warmup);
+    int warmed = s.warmUp(warmup, untilSettled).steps();
     long optimizer = 0;
     long t0 = System.nanoTime();
     try (Profiler p = Profiler.start(Trainer.anomalyOwners(s.model()))) {
@@ -84,7 +114,7 @@ public final class TrainBench {
           optimizer += System.nanoTime() - a;
         }
       }
-      return new Profile(p.entries(), optimizer, System.nanoTime() - t0, steps);
+      return new Profile(p.entries(), optimizer, System.nanoTime() - t0, steps, warmed);
     }
   }
 
