@@ -20,7 +20,11 @@ rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
 printf '%-6s %-12s %12s %12s %9s\n' round case "normlab ms" "torch ms" speed-up
 for r in $(seq 1 "$rounds"); do
+  # a fixed, pre-touched heap: a growing one hands the kernels' scratch arrays fresh pages, and
+  # conv2's backward ran at 11-16 ms a call until its first young collection had let the next
+  # arrays come from pages already touched, then 7-9 (2026-12-04)
   java_out=$(NORMLAB_THREADS=$threads "$JAVA_HOME/bin/java" $NORMLAB_JVM_FLAGS \
+    -Xms2g -Xmx2g -Xmn64m -XX:+AlwaysPreTouch \
     -cp "normlab-bench/target/classes:normlab-bench/target/lib/*" dev.normlab.bench.KernelBench 2>/dev/null)
   torch_out=$(OMP_NUM_THREADS=$threads /usr/bin/python3 scripts/torch/bench_kernels.py --threads "$threads")
   echo "$java_out" | sed -n 's/^sgemm_1024 .*gflops=\([0-9.]*\) fma_ceiling_gflops=\([0-9.]*\).*/ceiling \1 \2/p' >>"$rows"
