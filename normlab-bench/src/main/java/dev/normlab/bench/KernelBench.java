@@ -18,8 +18,7 @@ public final class KernelBench {
    * until the JIT has settled ({@link JitWarmUp}, at most 20 s): until C2 has compiled the GEMM's
    * loops the calls run in C1's code, whose Vector API operations are not intrinsified (five
    * warm-up calls of SGEMM 1024 were not enough: its median then came out at 30 instead of 120
-   * GFLOP/s in most processes), and conv2's backward ran at 14–16 ms a call for its first 1.6–3.7
-   * s, 8.7–9.5 after.
+   * GFLOP/s in most processes).
    */
   static double medianMillis(Runnable body, int warmup, int reps) {
     JitWarmUp.run(body, warmup, 2, 20);

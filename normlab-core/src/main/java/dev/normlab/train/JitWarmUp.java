@@ -10,14 +10,14 @@ import javax.management.ObjectName;
  * that the timed calls run what a long training run runs.
  *
  * <p>Why a fixed count is not enough: on two cores both busy with the step's threads, the compiler
- * threads get little time, and the code a step runs keeps changing for seconds. conv2's backward
- * (the reference CNN's 32 to 64 channels on 26×26) took 14–16 ms a call for its first 100–200 calls
- * and 8.7–9.5 ms after, the change coming with one 70 ms call 1.6–3.7 s into the process (its
- * per-thread loops compiled by C2, 2026-12-04); a training step of the CNN with Group Norm went
- * from 33 to 25 ms, or 25 to 21, over its first 250 steps. Layer Norm 64×64×24×24's loops over rows
- * reached C2 20–450 ms into timed calls that followed 2 s of warm-up, and a C2 compilation still
- * running after 0.5 s without a finished one took a core from the step's two (forwards 4–5 times
- * their usual time for 100–200 calls).
+ * threads get little time, and the code a step runs keeps changing for seconds. Layer Norm
+ * 64×64×24×24's loops over rows reached C2 20–450 ms into timed calls that followed 2 s of warm-up
+ * (PrintCompilation, 2026-12-04), and a C2 compilation still running after 0.5 s without a finished
+ * one took a core from the step's two (forwards 4–5 times their usual time for 100–200 calls). A
+ * training step of the reference CNN with Group Norm went from 33 to 25 ms over its first 250
+ * steps; this warm-up took 290–510 steps there. (A growing heap slows the first seconds too: arrays
+ * on pages never touched. The benchmark scripts give their processes a fixed, pre-touched heap for
+ * that.)
  */
 public final class JitWarmUp {
   private JitWarmUp() {}
