@@ -61,21 +61,20 @@ public final class JitWarmUp {
     long lastChange = start;
     int steps = 0;
     while (true) {
-      step.run();
-      steps++;
       long now = System.nanoTime();
       long c = jit.compilationTime();
       if (c != compiled) {
         compiled = c;
         lastChange = now;
       }
-      if (steps < leastSteps || now < least) {
-        continue;
+      if (steps >= leastSteps && now >= least) {
+        boolean settled = now - lastChange >= quiet && !jit.compilingNormlab();
+        if (settled || now >= most) {
+          return new Settled(steps, (now - start) / 1e9, settled);
+        }
       }
-      boolean settled = now - lastChange >= quiet && !jit.compilingNormlab();
-      if (settled || now >= most) {
-        return new Settled(steps, (now - start) / 1e9, settled);
-      }
+      step.run();
+      steps++;
     }
   }
 

@@ -42,11 +42,19 @@ class JitWarmUpTest {
   }
 
   @Test
+  void noStepAtAllWhenNoneIsAskedForAndTheLimitIsNow() {
+    int[] steps = {0};
+    JitWarmUp.Settled s = JitWarmUp.run(() -> steps[0]++, 0, 0, 0, new Compiles(1000, 0));
+    assertEquals(0, steps[0]);
+    assertEquals(0, s.steps());
+  }
+
+  @Test
   void goesOnUntilNoCompilationHasEndedForTheQuietSeconds() {
     int[] steps = {0};
     JitWarmUp.Settled s = JitWarmUp.run(() -> steps[0]++, 1, 0, 60, new Compiles(40, 0));
     assertTrue(s.settled());
-    // 40 reads with a new compilation time (one before the first step), then quiet
+    // 40 reads with a new compilation time (one before the loop, one before each step), then quiet
     assertTrue(s.steps() > 39, "steps " + s.steps());
     assertTrue(s.seconds() >= JitWarmUp.QUIET_SECONDS, "seconds " + s.seconds());
     assertEquals(steps[0], s.steps());
