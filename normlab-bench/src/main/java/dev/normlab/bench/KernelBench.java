@@ -1,5 +1,6 @@
 package dev.normlab.bench;
 
+import dev.normlab.kernels.BufferScope;
 import dev.normlab.kernels.Gemm;
 import dev.normlab.kernels.Parallel;
 import dev.normlab.train.JitWarmUp;
@@ -18,14 +19,22 @@ public final class KernelBench {
    * until the JIT has settled ({@link JitWarmUp}, at most 20 s): until C2 has compiled the GEMM's
    * loops the calls run in C1's code, whose Vector API operations are not intrinsified (five
    * warm-up calls of SGEMM 1024 were not enough: its median then came out at 30 instead of 120
-   * GFLOP/s in most processes).
+   * GFLOP/s in most processes). Each call runs in a {@link BufferScope}, as a training step's ops
+   * do: the kernels' scratch arrays then come back from the pool, as PyTorch's caching allocator
+   * hands back its blocks.
    */
   static double medianMillis(Runnable body, int warmup, int reps) {
-    JitWarmUp.run(body, warmup, 2, 20);
+    Runnable scoped =
+        () -> {
+          try (var buffers = BufferScope.open()) {
+            body.run();
+          }
+        };
+    JitWarmUp.run(scoped, warmup, 2, 20);
     double[] t = new double[reps];
     for (int i = 0; i < reps; i++) {
       long t0 = System.nanoTime();
-      body.run();
+      scoped.run();
       t[i] = (System.nanoTime() - t0) / 1e6;
     }
     Arrays.sort(t);

@@ -32,7 +32,7 @@ public final class Winograd {
       Integer.getInteger("normlab.winograd.weightKb", 2048) << 10;
 
   private static final ThreadLocal<float[][]> SCRATCH =
-      ThreadLocal.withInitial(() -> new float[3][0]);
+      ThreadLocal.withInitial(() -> new float[4][0]);
 
   /** {@code -Dnormlab.winograd=false} turns it off (for benchmarks and comparisons). */
   private static final boolean ENABLED =
@@ -76,7 +76,7 @@ public final class Winograd {
    * [16][cin][cout] when transposed (for the input gradient).
    */
   private static float[] filters(float[] w, int cout, int cin, boolean transposed) {
-    float[] u = new float[16 * cout * cin];
+    float[] u = Buffers.uninitialized(16 * cout * cin); // every element written below
     for (int o = 0; o < cout; o++) {
       for (int i = 0; i < cin; i++) {
         filter(w, (o * cin + i) * 9, u, transposed ? i * cout + o : o * cin + i, cout * cin);
@@ -373,19 +373,28 @@ public final class Winograd {
     float[] uT = wantX ? filters(w, cout, cin, true) : null;
     float[] packedU = wantX ? packFilters(cin, cout, uT, it.count) : null;
     int size = 16 * cout * cin * PARTIALS; // each product's partial sums
-    float[][] partial = new float[Math.max(1, Parallel.chunks(it.count, 1))][];
+    int chunks = Parallel.chunks(it.count, 1);
+    float[][] partial = new float[Math.max(1, chunks)][];
+    for (int chunk = 0; wantW && chunk < chunks; chunk++) {
+      // taken here, on the calling thread, so that inside a training step's BufferScope they are
+      // the pool's arrays (a worker thread has no scope); zeroed by their chunk's thread
+      partial[chunk] = Buffers.uninitialized(size);
+    }
     Parallel.forChunks(
         it.count,
         1,
         (chunk, i0, i1) -> {
-          float[] acc = wantW ? new float[size] : null;
-          partial[chunk] = acc;
+          float[] acc = partial[chunk];
+          if (acc != null) {
+            java.util.Arrays.fill(acc, 0f);
+          }
           int cols = it.cols();
           float[][] s = SCRATCH.get();
           int vs = it.positionStride(cin), us = it.positionStride(cout);
           float[] v = buffer(s, 0, 16 * vs); // V, then dV
           float[] u = buffer(s, 1, 16 * us); // Gy
           float[] rows = buffer(s, 2, rowsSize(th, tw));
+          float[] sums = buffer(s, 3, LANE_DOTS_SCRATCH);
           int vb = Alignment.offset(v), ub = Alignment.offset(u); // as in run()
           for (int item = i0; item < i1; item++) {
             int n0 = item / it.bands * it.group, nb = Math.min(it.group, n - n0);
@@ -423,7 +432,18 @@ public final class Winograd {
                 }
               }
               for (int k = 0; k < 16; k++) {
-                laneDots(cout, cin, end, u, ub + k * us, v, vb + k * vs, cols, acc, k * cout * cin);
+                laneDots(
+                    cout,
+                    cin,
+                    end,
+                    u,
+                    ub + k * us,
+                    v,
+                    vb + k * vs,
+                    cols,
+                    acc,
+                    k * cout * cin,
+                    sums);
               }
             }
             if (wantX) {
@@ -464,8 +484,8 @@ public final class Winograd {
         }
       }
     }
-    float[] m = new float[size / PARTIALS];
-    for (int i = 0; i < m.length; i++) {
+    float[] m = Buffers.uninitialized(size / PARTIALS);
+    for (int i = 0; i < size / PARTIALS; i++) {
       float s = 0;
       for (int l = 0; l < PARTIALS; l++) {
         s += sum[i * PARTIALS + l];
@@ -484,6 +504,9 @@ public final class Winograd {
    * instead of a reload and store of a whole vector from an array larger than L2.
    */
   static final int PARTIALS = Math.min(4, L);
+
+  /** Floats of the scratch {@link #laneDots} takes: a block's sixteen (or eight) accumulators. */
+  static final int LANE_DOTS_SCRATCH = 16 * L + Alignment.SLACK;
 
   /** Lane i to lane i ^ (L/2), and lane i to lane i ^ (L/4): halves and quarters swapped. */
   private static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromOp(S, i -> i ^ (L / 2));
@@ -513,12 +536,24 @@ public final class Winograd {
    * products of a row fold into one vector of acc. The tile loop steps by two vectors with an inner
    * loop of two that C2 unrolls whole (the pattern of Gemm.micro); with the constant stride L alone
    * C2 unrolled the loop four times, hoisted its loads and spilled vectors to the stack, and with a
-   * stride C2 could not fold it was no counted loop.
+   * stride C2 could not fold it was no counted loop. {@code sums} ({@link #LANE_DOTS_SCRATCH}
+   * floats at least) is the caller's scratch for a block's accumulators on their way to the fold: a
+   * fresh one per call came to about a megabyte of garbage per conv2 backward.
    */
   static void laneDots(
-      int m, int n, int k, float[] a, int aOff, float[] b, int bOff, int ld, float[] acc, int p) {
+      int m,
+      int n,
+      int k,
+      float[] a,
+      int aOff,
+      float[] b,
+      int bOff,
+      int ld,
+      float[] acc,
+      int p,
+      float[] sums) {
     if (Gemm.WIDE && L == 16) {
-      laneDots4x4(m, n, k, a, aOff, b, bOff, ld, acc, p);
+      laneDots4x4(m, n, k, a, aOff, b, bOff, ld, acc, p, sums);
       return;
     }
     if (L != 8) {
@@ -526,7 +561,6 @@ public final class Winograd {
       return;
     }
     int m4 = m & ~3, n2 = n & ~1;
-    float[] sums = new float[8 * L + Alignment.SLACK];
     int so = Alignment.offset(sums); // whole-vector stores, forwarded to foldInto's loads
     for (int i = 0; i < m4; i += 4) {
       int a0 = aOff + i * ld, a1 = a0 + ld, a2 = a1 + ld, a3 = a2 + ld;
@@ -615,9 +649,18 @@ public final class Winograd {
    * into one vector of acc.
    */
   private static void laneDots4x4(
-      int m, int n, int k, float[] a, int aOff, float[] b, int bOff, int ld, float[] acc, int p) {
+      int m,
+      int n,
+      int k,
+      float[] a,
+      int aOff,
+      float[] b,
+      int bOff,
+      int ld,
+      float[] acc,
+      int p,
+      float[] sums) {
     int m4 = m & ~3, n4 = n & ~3;
-    float[] sums = new float[16 * L + Alignment.SLACK];
     int so = Alignment.offset(sums); // whole-vector stores, forwarded to foldInto's loads
     for (int i = 0; i < m4; i += 4) {
       int a0 = aOff + i * ld, a1 = a0 + ld, a2 = a1 + ld, a3 = a2 + ld;
