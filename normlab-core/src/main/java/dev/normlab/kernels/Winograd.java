@@ -538,7 +538,7 @@ public final class Winograd {
    * C2 unrolled the loop four times, hoisted its loads and spilled vectors to the stack, and with a
    * stride C2 could not fold it was no counted loop. {@code sums} ({@link #LANE_DOTS_SCRATCH}
    * floats at least) is the caller's scratch for a block's accumulators on their way to the fold: a
-   * fresh one per call came to about a megabyte of garbage per conv2 backward.
+   * fresh one per call came to about half a megabyte of garbage per conv2 backward.
    */
   static void laneDots(
       int m,
