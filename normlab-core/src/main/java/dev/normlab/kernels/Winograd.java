@@ -485,7 +485,7 @@ public final class Winograd {
       }
     }
     float[] m = Buffers.uninitialized(size / PARTIALS);
-    for (int i = 0; i < size / PARTIALS; i++) {
+    for (int i = 0; i < m.length; i++) {
       float s = 0;
       for (int l = 0; l < PARTIALS; l++) {
         s += sum[i * PARTIALS + l];
