@@ -41,7 +41,7 @@ class ResumeAfterKillTest {
                 "--seed",
                 "3",
                 "--limit-train",
-                "512",
+                "704",
                 "--limit-test",
                 "128",
                 "--epochs",
@@ -105,9 +105,10 @@ class ResumeAfterKillTest {
     Path dir = out.resolve("checkpoints").resolve("run");
     List<Long> killedAfter = new ArrayList<>();
     for (int round = 0; round < rounds; round++) {
-      // 32 steps in all, step checkpoints at 3, 6, ..., 30 (none on an epoch's last step): wait
-      // for a later one than the run resumes from (among the first eight in round one), then kill
-      // within the next ~half second.
+      // 44 steps in all (22 an epoch), step checkpoints at 3, 6, ..., 42: wait for a later one
+      // than the run resumes from (among the first eight in round one), then kill within the next
+      // 150 ms, a checkpoint interval or two. At least 20 steps and an evaluation are still to
+      // run then, so the run cannot finish first (it did once, at 512 images and a 500 ms delay).
       long resumesFrom = Math.max(0, stepCheckpoint(dir));
       long room = (24 - resumesFrom) / 3;
       if (room < 1) {
@@ -126,7 +127,7 @@ class ResumeAfterKillTest {
         assertTrue(System.nanoTime() < deadline, "no step checkpoint " + target + " in 5 minutes");
         Thread.sleep(5);
       }
-      Thread.sleep(random.nextInt(500));
+      Thread.sleep(random.nextInt(150));
       assertTrue(p.isAlive(), "the run must still be training when it is killed");
       p.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks
       assertTrue(p.waitFor(1, TimeUnit.MINUTES));
@@ -151,7 +152,7 @@ class ResumeAfterKillTest {
 
     Checkpoint a = Checkpoint.load(tmp.resolve("ref/checkpoints/run/last.safetensors"));
     Checkpoint b = Checkpoint.load(dir.resolve("last.safetensors"));
-    assertEquals(32, b.info().step());
+    assertEquals(44, b.info().step());
     assertSameTensors(a.modelState(), b.modelState(), "weights");
     assertSameTensors(a.optimizerState(), b.optimizerState(), "optimizer state");
     assertEquals(
@@ -185,7 +186,7 @@ class ResumeAfterKillTest {
             y.stream().map(RunQuery.MetricPoint::value).toList(),
             key + ": values after resume");
       }
-      assertEquals(32, b.query().history(runs.get(0).id(), "train/loss").size());
+      assertEquals(44, b.query().history(runs.get(0).id(), "train/loss").size());
     }
   }
 
