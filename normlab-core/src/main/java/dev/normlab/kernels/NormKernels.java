@@ -3,6 +3,8 @@ package dev.normlab.kernels;
 import static dev.normlab.kernels.NormLoops.affineFolded;
 import static dev.normlab.kernels.NormLoops.affineNextSums;
 import static dev.normlab.kernels.NormLoops.applyBackward;
+import static dev.normlab.kernels.NormLoops.channelGradSums;
+import static dev.normlab.kernels.NormLoops.channelPartials;
 import static dev.normlab.kernels.NormLoops.channelScales;
 import static dev.normlab.kernels.NormLoops.elemAffine;
 import static dev.normlab.kernels.NormLoops.elemAffineFour;
@@ -644,7 +646,7 @@ public final class NormKernels {
         grain,
         (from, to) -> {
           double[] acc = new double[2];
-          float[] part = partials(inner);
+          float[] part = channelPartials(cpg, inner);
           // Each row's sums come before its dx. On short rows (PIPELINED_BACKWARD_MAX_LEN) the
           // sums of row r + 1 are taken in the same loop as row r's dx (gradSumsApplying): the
           // loads of the next row from memory overlap the arithmetic on this one, in cache. Longer
@@ -733,7 +735,10 @@ public final class NormKernels {
    */
   static final int PIPELINED_BACKWARD_MAX_LEN = 1024;
 
-  /** Row r's per-channel sums of dy and dy * (x - mean) into sdy and sdyd. */
+  /**
+   * Row r's per-channel sums of dy and dy * (x - mean) into sdy and sdyd; {@code part} from {@link
+   * NormLoops#channelPartials} for cpg channels.
+   */
   private static void rowChannelSums(
       float[] dy,
       float[] x,
@@ -749,13 +754,15 @@ public final class NormKernels {
     int len = cpg * inner;
     float mhi = rowHi(mean, r, rms);
     float mlo = rowLo(mean, r, rms, mhi);
-    for (int j = 0; j < cpg; j++) {
-      acc[0] = 0;
-      acc[1] = 0;
-      gradSums(dy, x, r * len + j * inner, inner, mhi, mlo, acc, part);
-      sdy[r * cpg + j] = acc[0];
-      sdyd[r * cpg + j] = acc[1];
+    if (cpg > 1) {
+      channelGradSums(dy, x, r * len, cpg, inner, mhi, mlo, part, sdy, sdyd, r * cpg);
+      return;
     }
+    acc[0] = 0;
+    acc[1] = 0;
+    gradSums(dy, x, r * len, inner, mhi, mlo, acc, part);
+    sdy[r] = acc[0];
+    sdyd[r] = acc[1];
   }
 
   /** The high float part of row r's mean (0 for RMSNorm). */

@@ -515,11 +515,21 @@ final class NormLoops {
    */
   static void gradSums(
       float[] dy, float[] x, int off, int len, float hi, float lo, double[] acc, float[] part) {
-    var vh = FloatVector.broadcast(S, hi);
+    int p = gradSumsBlocks(dy, x, off, len, FloatVector.broadcast(S, hi), part, 0);
+    finishGradSums(dy, x, off, len, S.loopBound(len), hi, lo, acc, part, p);
+  }
+
+  /**
+   * {@link #gradSums}' vector loop: each block's two lane vectors (dy's and dy * (x - hi)'s) into
+   * {@code part} from {@code base}; returns where the blocks end in part. The loop stops at {@code
+   * S.loopBound(len)}, the scalar tail left to the caller.
+   */
+  private static int gradSumsBlocks(
+      float[] dy, float[] x, int off, int len, FloatVector vh, float[] part, int base) {
     int i = 0;
     int up2 = len - 2 * L + 1;
     int up = S.loopBound(len);
-    int p = 0;
+    int p = base;
     while (i < up) {
       int end2 = Math.min(up2, i + FLUSH * L);
       var a1 = FloatVector.zero(S);
@@ -547,7 +557,106 @@ final class NormLoops {
       a2.add(b2).intoArray(part, p + L);
       p += 2 * L;
     }
-    finishGradSums(dy, x, off, len, i, hi, lo, acc, part, p);
+    return p;
+  }
+
+  /**
+   * Scratch for {@link #channelGradSums} over {@code channels} channels of {@code inner} values:
+   * each channel's blocks at a multiple of {@code partials(inner)}'s length.
+   */
+  static float[] channelPartials(int channels, int inner) {
+    return new float[channels * partialsLength(inner)];
+  }
+
+  /**
+   * {@link #gradSums} of each of a row's {@code channels} channels — channel j at {@code off + j *
+   * inner}, {@code inner} values — into {@code s1[at + j]} (sum of dy) and {@code s2[at + j]} (sum
+   * of dy * d), bitwise what {@code gradSums} into a zeroed acc gives. Group Norm's backward takes
+   * a group's channels so: {@link #sumBlocks}' exactness test, two lane reductions per sum, is made
+   * once for the row's lanes instead of once per channel. The row's largest and smallest lane bound
+   * each channel's, so where the row's lanes pass the test (for one channel's lane count) every
+   * channel's would, and each channel's lanes go in as vectors of doubles as sumBlocks would add
+   * them; where not, each channel goes through sumBlocks itself. {@code part} is from {@link
+   * #channelPartials}.
+   */
+  static void channelGradSums(
+      float[] dy,
+      float[] x,
+      int off,
+      int channels,
+      int inner,
+      float hi,
+      float lo,
+      float[] part,
+      double[] s1,
+      double[] s2,
+      int at) {
+    var vh = FloatVector.broadcast(S, hi);
+    int stride = partialsLength(inner);
+    int end = 0; // the blocks' end in each channel's part, the same for all
+    for (int j = 0; j < channels; j++) {
+      end = gradSumsBlocks(dy, x, off + j * inner, inner, vh, part, j * stride) - j * stride;
+    }
+    int lanes = end / 2;
+    boolean exact1 = rowExact(part, channels, stride, end, 0, lanes);
+    boolean exact2 = rowExact(part, channels, stride, end, L, lanes);
+    int tail = S.loopBound(inner);
+    for (int j = 0; j < channels; j++) {
+      int base = j * stride;
+      double t1 = exact1 ? laneSum(part, base + end, base) : sumBlocks(part, base + end, base);
+      double t2 =
+          exact2 ? laneSum(part, base + end, base + L) : sumBlocks(part, base + end, base + L);
+      int o = off + j * inner;
+      for (int i = tail; i < inner; i++) {
+        double g = dy[o + i];
+        t1 += g;
+        t2 += g * (x[o + i] - hi);
+      }
+      double acc0 = 0;
+      double acc1 = 0;
+      acc0 += t1;
+      acc1 += t2 - lo * t1;
+      s1[at + j] = acc0;
+      s2[at + j] = acc1;
+    }
+  }
+
+  /**
+   * Whether the lanes of every channel's blocks at {@code part[j * stride + at + q]} (q = 0, 2L,
+   * ... below {@code end}) pass {@link #sumBlocks}' exactness test as one set, for a channel's
+   * {@code lanes}: finite, not all zero, and close enough in magnitude to add up exactly in any
+   * order.
+   */
+  private static boolean rowExact(
+      float[] part, int channels, int stride, int end, int at, int lanes) {
+    var top = IntVector.zero(IS);
+    var bottom = IntVector.broadcast(IS, Integer.MAX_VALUE);
+    for (int j = 0; j < channels; j++) {
+      for (int q = j * stride + at, e = j * stride + end; q < e; q += 2 * L) {
+        var bits = FloatVector.fromArray(S, part, q).reinterpretAsInts().and(Integer.MAX_VALUE);
+        top = top.max(bits);
+        bottom = bottom.min(bits.sub(1).and(Integer.MAX_VALUE));
+      }
+    }
+    int topBits = top.reduceLanes(VectorOperators.MAX);
+    return topBits != 0
+        && topBits < 0x7f800000
+        && exactInAnyOrder(topBits, bottom.reduceLanes(VectorOperators.MIN) + 1, lanes);
+  }
+
+  /**
+   * The lane vectors at {@code part[q]} for q = at, at + 2L, ... below {@code end} added as vectors
+   * of doubles: {@link #sumBlocks}' result where its exactness test has passed.
+   */
+  private static double laneSum(float[] part, int end, int at) {
+    var lower = DoubleVector.zero(DS);
+    var upper = DoubleVector.zero(DS);
+    for (int q = at; q < end; q += 2 * L) {
+      var v = FloatVector.fromArray(S, part, q);
+      lower = lower.add((DoubleVector) v.convertShape(VectorOperators.F2D, DS, 0));
+      upper = upper.add((DoubleVector) v.convertShape(VectorOperators.F2D, DS, 1));
+    }
+    return lower.add(upper).reduceLanes(VectorOperators.ADD);
   }
 
   /**

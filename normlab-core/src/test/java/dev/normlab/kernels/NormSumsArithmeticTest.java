@@ -170,6 +170,65 @@ class NormSumsArithmeticTest {
   }
 
   /**
+   * Group Norm's row of channels at once ({@link NormLoops#channelGradSums}, one exactness test for
+   * the row's lanes) against each channel's {@link NormLoops#gradSums} and its scalar model, bit
+   * for bit: channels alike in scale (the row's test passes), channels 2^30 apart in scale (it
+   * fails, each channel's own passes), all-zero channels, a channel of -0.0, and a NaN or an
+   * infinity.
+   */
+  @Test
+  void channelGradSumsAreEachChannelsGradSumsBitwise() {
+    SplittableRandom r = new SplittableRandom(6);
+    for (int inner : new int[] {1, 7, L, 2 * L + 3, 129, 576, 676, 1031}) {
+      for (int channels : new int[] {2, 4, 8}) {
+        for (String kind : new String[] {"alike", "scales", "zeros", "negzero", "nan", "inf"}) {
+          int len = channels * inner;
+          float[] x = rand(r, len + 5, 3f);
+          float[] dy = rand(r, len + 5, 0f);
+          int off = 3;
+          for (int j = 0; j < channels; j++) {
+            for (int i = 0; i < inner; i++) {
+              int at = off + j * inner + i;
+              switch (kind) {
+                case "scales" -> dy[at] *= (j % 2 == 0) ? 0x1p-15f : 0x1p15f;
+                case "zeros" -> dy[at] = j == 1 ? 0f : dy[at];
+                case "negzero" -> dy[at] = j == 0 ? -0f : dy[at];
+                default -> {}
+              }
+            }
+          }
+          if (kind.equals("nan")) {
+            dy[off + inner + inner / 2] = Float.NaN;
+          } else if (kind.equals("inf")) {
+            dy[off + inner / 2] = Float.POSITIVE_INFINITY;
+          }
+          float hi = x[1];
+          float lo = 3e-6f;
+          double[] s1 = new double[channels + 2];
+          double[] s2 = new double[channels + 2];
+          float[] part = NormLoops.channelPartials(channels, inner);
+          java.util.Arrays.fill(part, Float.NaN);
+          NormLoops.channelGradSums(dy, x, off, channels, inner, hi, lo, part, s1, s2, 1);
+          for (int j = 0; j < channels; j++) {
+            String what = kind + ", " + channels + " channels of " + inner + ", channel " + j;
+            double[] acc = {0, 0};
+            NormLoops.gradSums(dy, x, off + j * inner, inner, hi, lo, acc, staleScratch(inner));
+            double[] model = gradSumsModel(dy, x, off + j * inner, inner, hi, lo);
+            assertEquals(
+                Double.doubleToRawLongBits(acc[0]), Double.doubleToRawLongBits(s1[1 + j]), what);
+            assertEquals(
+                Double.doubleToRawLongBits(acc[1]), Double.doubleToRawLongBits(s2[1 + j]), what);
+            assertEquals(
+                Double.doubleToRawLongBits(model[0]), Double.doubleToRawLongBits(s1[1 + j]), what);
+            assertEquals(
+                Double.doubleToRawLongBits(model[1]), Double.doubleToRawLongBits(s2[1 + j]), what);
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * The forward's fused pass (this row's y, the next row's sums) against the sums' model and each
    * element's y of the separate pass, bit for bit; channel lengths put boundaries at, inside and
    * across vector pairs, and blocks end in odd vectors and tails.
