@@ -515,7 +515,7 @@ final class NormLoops {
    */
   static void gradSums(
       float[] dy, float[] x, int off, int len, float hi, float lo, double[] acc, float[] part) {
-    int p = gradSumsBlocks(dy, x, off, len, FloatVector.broadcast(S, hi), part, 0);
+    int p = gradSumsBlocks(dy, x, off, len, hi, part, 0);
     finishGradSums(dy, x, off, len, S.loopBound(len), hi, lo, acc, part, p);
   }
 
@@ -525,7 +525,9 @@ final class NormLoops {
    * S.loopBound(len)}, the scalar tail left to the caller.
    */
   private static int gradSumsBlocks(
-      float[] dy, float[] x, int off, int len, FloatVector vh, float[] part, int base) {
+      float[] dy, float[] x, int off, int len, float hi, float[] part, int base) {
+    // hi as a float, broadcast here: a vector argument to a call C2 does not inline is boxed
+    var vh = FloatVector.broadcast(S, hi);
     int i = 0;
     int up2 = len - 2 * L + 1;
     int up = S.loopBound(len);
@@ -591,11 +593,10 @@ final class NormLoops {
       double[] s1,
       double[] s2,
       int at) {
-    var vh = FloatVector.broadcast(S, hi);
     int stride = partialsLength(inner);
     int end = 0; // the blocks' end in each channel's part, the same for all
     for (int j = 0; j < channels; j++) {
-      end = gradSumsBlocks(dy, x, off + j * inner, inner, vh, part, j * stride) - j * stride;
+      end = gradSumsBlocks(dy, x, off + j * inner, inner, hi, part, j * stride) - j * stride;
     }
     int lanes = end / 2;
     boolean exact1 = rowExact(part, channels, stride, end, 0, lanes);
