@@ -613,6 +613,7 @@ final class NormLoops {
         t1 += g;
         t2 += g * (x[o + i] - hi);
       }
+      // added into zeros, as gradSums adds into a zeroed acc (a -0.0 sum comes out +0.0)
       double acc0 = 0;
       double acc1 = 0;
       acc0 += t1;
