@@ -648,7 +648,10 @@ final class NormLoops {
 
   /**
    * The lane vectors at {@code part[q]} for q = at, at + 2L, ... below {@code end} added as vectors
-   * of doubles: {@link #sumBlocks}' result where its exactness test has passed.
+   * of doubles: {@link #sumBlocks}' result where its exactness test has passed. sumBlocks keeps its
+   * own copy of this sum inside its one pass over the lanes: built from rowExact and this (two
+   * passes), Instance Norm 64×32×26×26, whose rows are three blocks, ran 5–10 % slower
+   * (2026-12-05).
    */
   private static double laneSum(float[] part, int end, int at) {
     var lower = DoubleVector.zero(DS);
